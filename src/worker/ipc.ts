@@ -1,0 +1,62 @@
+// Messages between the supervisor and its worker processes (Node's fork IPC channel).
+// The supervisor is the only parent; a worker exits by itself when the channel closes.
+
+/** What a worker process is told at start-up (sent as the first message after fork). */
+export interface WorkerConfig {
+  /** 0-based slot; the sandbox and the worker name derive from it. */
+  slot: number;
+  /** `<prefix>-<slot>`, stable across restarts of the slot. */
+  name: string;
+  queues: string[];
+  interval: number;
+  path: string;
+  /** Absolute sandbox directory of this slot. */
+  sandbox: string;
+  redis: string;
+  concurrency: number;
+  reserver: 'ordered' | 'round-robin' | 'shuffled';
+  resume: boolean;
+  imports: string[];
+  maxJobs: number;
+  maxMemory: number;
+  /** Start paused (the pool was paused with USR2 when this worker was forked). */
+  paused: boolean;
+  logLevel: string;
+  logFormat: 'json' | 'pretty';
+}
+
+/** A job a worker holds, as the watchdog needs to know it. */
+export interface HeldJob {
+  jid: string;
+  queue: string;
+  klass: string;
+  /** Lock expiry, seconds since the epoch (as returned by pop/heartbeat). */
+  expires: number;
+}
+
+export type SupervisorMessage =
+  | { type: 'config'; config: WorkerConfig }
+  /** Stop polling, finish in-flight jobs, deregister, exit 0. */
+  | { type: 'stop' }
+  /** Stop polling (USR2) / poll again (CONT). */
+  | { type: 'pause' }
+  | { type: 'resume' }
+  /** Liveness probe; the worker answers with `pong` carrying the same id. */
+  | { type: 'ping'; id: number };
+
+export type WorkerMessage =
+  /** Connected, imports loaded, about to poll. */
+  | { type: 'ready' }
+  /** The full set of jobs held right now, sent whenever it or a lock expiry changes. */
+  | { type: 'jobs'; jobs: HeldJob[] }
+  | { type: 'pong'; id: number }
+  /** The worker is leaving by itself (max-jobs, max-memory) after draining; restart the slot at once. */
+  | { type: 'recycle'; reason: string };
+
+export function isSupervisorMessage(value: unknown): value is SupervisorMessage {
+  return typeof value === 'object' && value !== null && typeof (value as { type?: unknown }).type === 'string';
+}
+
+export function isWorkerMessage(value: unknown): value is WorkerMessage {
+  return typeof value === 'object' && value !== null && typeof (value as { type?: unknown }).type === 'string';
+}
