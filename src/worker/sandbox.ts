@@ -1,0 +1,101 @@
+// Sandbox directories: made, emptied before and after every job, and never a way to delete
+// anything outside them. Every entry is examined with lstat, so a symlink left by a job is
+// removed as a link and never followed; a sandbox that a job replaced with a symlink or a file
+// is replaced by a fresh directory.
+import { chmodSync, lstatSync, mkdirSync, readdirSync, rmdirSync, unlinkSync, type Stats } from 'node:fs';
+import { isAbsolute, join, parse, resolve } from 'node:path';
+
+export class SandboxError extends Error {
+  override name = 'SandboxError';
+}
+
+function lstatOrUndefined(path: string): Stats | undefined {
+  try {
+    return lstatSync(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
+/** Refuses paths that must never be emptied (relative paths, a filesystem root). */
+function assertSandboxPath(dir: string): void {
+  if (!isAbsolute(dir)) throw new SandboxError(`sandbox path must be absolute: ${dir}`);
+  if (resolve(dir) === parse(resolve(dir)).root) throw new SandboxError(`refusing to use a filesystem root as sandbox: ${dir}`);
+}
+
+/** Deletes the contents of a real directory (not following symlinks), keeping the directory. */
+function emptyRealDirectory(dir: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EACCES') throw error;
+    // A job may have taken its own permissions away; the directory is ours to fix.
+    chmodSync(dir, 0o700);
+    names = readdirSync(dir);
+  }
+  for (const name of names) removeEntry(join(dir, name), dir);
+}
+
+function removeEntry(path: string, parent: string): void {
+  const stats = lstatOrUndefined(path);
+  if (!stats) return;
+  if (stats.isDirectory()) {
+    emptyRealDirectory(path);
+    removeWithParentWritable(() => rmdirSync(path), parent);
+  } else {
+    removeWithParentWritable(() => unlinkSync(path), parent);
+  }
+}
+
+/** Runs a removal, making the parent (inside the sandbox) writable again if a job made it read-only. */
+function removeWithParentWritable(remove: () => void, parent: string): void {
+  try {
+    remove();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return;
+    if (code !== 'EACCES' && code !== 'EPERM') throw error;
+    chmodSync(parent, 0o700);
+    remove();
+  }
+}
+
+/** Makes sure `dir` is a real directory: a symlink or file in its place is unlinked and replaced. */
+function ensureRealDirectory(dir: string): Stats | undefined {
+  const stats = lstatOrUndefined(dir);
+  if (stats?.isDirectory()) return stats;
+  if (stats) unlinkSync(dir); // a symlink (or file) in its place: drop the link only, never its target
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  return undefined;
+}
+
+/**
+ * Makes `dir` an empty real directory: creates it (and its parents) if missing, empties it if
+ * present, and replaces a symlink or file at that path with a fresh directory.
+ */
+export function emptySandbox(dir: string): void {
+  assertSandboxPath(dir);
+  const stats = ensureRealDirectory(dir);
+  if (!stats) return;
+  if ((stats.mode & 0o700) !== 0o700) chmodSync(dir, stats.mode | 0o700);
+  emptyRealDirectory(dir);
+}
+
+/**
+ * The directory of one in-flight job, emptied: the slot's sandbox itself at concurrency 1, else
+ * the sub-directory `job-<lane>` of it (lane = which of the concurrent jobs this is). The slot's
+ * sandbox is checked to be a real directory first, so a job cannot redirect a sibling's path.
+ */
+export function prepareJobSandbox(sandbox: string, concurrency: number, lane: number): string {
+  assertSandboxPath(sandbox);
+  if (concurrency <= 1) {
+    emptySandbox(sandbox);
+    return sandbox;
+  }
+  ensureRealDirectory(sandbox);
+  const dir = join(sandbox, `job-${lane}`);
+  emptySandbox(dir);
+  return dir;
+}

@@ -1,0 +1,129 @@
+// Sandbox emptying on a real filesystem: whatever a job leaves inside is removed, nothing outside
+// is ever touched (symlinks to files and directories outside, a sandbox replaced by a symlink).
+import { describe, test, beforeEach, afterEach } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  chmodSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  rmdirSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { emptySandbox, prepareJobSandbox, SandboxError } from '../../src/worker/sandbox.ts';
+
+let base: string;
+let sandbox: string;
+let outside: string;
+
+beforeEach(() => {
+  base = mkdtempSync(join(tmpdir(), 'qless-sandbox-'));
+  sandbox = join(base, 'sandbox', 'worker-0');
+  outside = join(base, 'outside');
+  mkdirSync(join(outside, 'dir'), { recursive: true });
+  writeFileSync(join(outside, 'keep.txt'), 'keep');
+  writeFileSync(join(outside, 'dir', 'keep-too.txt'), 'keep');
+});
+
+afterEach(() => {
+  chmodSync(base, 0o700);
+  rmSync(base, { recursive: true, force: true });
+});
+
+function assertOutsideIntact(): void {
+  assert.equal(readFileSync(join(outside, 'keep.txt'), 'utf8'), 'keep');
+  assert.equal(readFileSync(join(outside, 'dir', 'keep-too.txt'), 'utf8'), 'keep');
+}
+
+describe('emptySandbox', () => {
+  test('creates a missing sandbox (with parents)', () => {
+    emptySandbox(sandbox);
+    assert.ok(lstatSync(sandbox).isDirectory());
+    assert.deepEqual(readdirSync(sandbox), []);
+  });
+
+  test('removes files, nested directories, dotfiles and read-only leftovers', () => {
+    mkdirSync(join(sandbox, 'a', 'b', 'c'), { recursive: true });
+    writeFileSync(join(sandbox, 'a', 'b', 'c', 'deep.txt'), 'x');
+    writeFileSync(join(sandbox, '.hidden'), 'x');
+    mkdirSync(join(sandbox, 'locked'));
+    writeFileSync(join(sandbox, 'locked', 'inside.txt'), 'x');
+    chmodSync(join(sandbox, 'locked'), 0o500);
+    emptySandbox(sandbox);
+    assert.deepEqual(readdirSync(sandbox), []);
+  });
+
+  test('symlinks to files and directories outside are removed as links; their targets stay', () => {
+    mkdirSync(sandbox, { recursive: true });
+    symlinkSync(join(outside, 'keep.txt'), join(sandbox, 'file-link'));
+    symlinkSync(join(outside, 'dir'), join(sandbox, 'dir-link'));
+    mkdirSync(join(sandbox, 'sub'));
+    symlinkSync(outside, join(sandbox, 'sub', 'up-link'));
+    symlinkSync('/', join(sandbox, 'root-link'));
+    symlinkSync(join(base, 'missing'), join(sandbox, 'dangling'));
+    emptySandbox(sandbox);
+    assert.deepEqual(readdirSync(sandbox), []);
+    assertOutsideIntact();
+  });
+
+  test('a sandbox replaced by a symlink to elsewhere is replaced by a fresh directory; the target is untouched', () => {
+    mkdirSync(join(base, 'sandbox'), { recursive: true });
+    symlinkSync(outside, sandbox);
+    emptySandbox(sandbox);
+    assert.ok(lstatSync(sandbox).isDirectory());
+    assert.ok(!lstatSync(sandbox).isSymbolicLink());
+    assert.deepEqual(readdirSync(sandbox), []);
+    assertOutsideIntact();
+  });
+
+  test('a sandbox the job made unreadable is emptied anyway', () => {
+    mkdirSync(sandbox, { recursive: true });
+    writeFileSync(join(sandbox, 'x'), 'x');
+    chmodSync(sandbox, 0o000);
+    emptySandbox(sandbox);
+    assert.deepEqual(readdirSync(sandbox), []);
+  });
+
+  test('relative paths and a filesystem root are refused', () => {
+    assert.throws(() => emptySandbox('relative/dir'), SandboxError);
+    assert.throws(() => emptySandbox('/'), SandboxError);
+  });
+});
+
+describe('prepareJobSandbox', () => {
+  test('concurrency 1 uses the slot sandbox itself, emptied', () => {
+    mkdirSync(sandbox, { recursive: true });
+    writeFileSync(join(sandbox, 'left-over'), 'x');
+    assert.equal(prepareJobSandbox(sandbox, 1, 0), sandbox);
+    assert.deepEqual(readdirSync(sandbox), []);
+  });
+
+  test('concurrency > 1 gives each lane its own emptied sub-directory and leaves the others alone', () => {
+    const lane0 = prepareJobSandbox(sandbox, 3, 0);
+    const lane1 = prepareJobSandbox(sandbox, 3, 1);
+    assert.notEqual(lane0, lane1);
+    assert.ok(lane0.startsWith(sandbox + '/') && lane1.startsWith(sandbox + '/'));
+    writeFileSync(join(lane0, 'zero'), 'x');
+    writeFileSync(join(lane1, 'one'), 'x');
+    assert.equal(prepareJobSandbox(sandbox, 3, 0), lane0);
+    assert.deepEqual(readdirSync(lane0), []);
+    assert.deepEqual(readdirSync(lane1), ['one']);
+  });
+
+  test('a lane directory replaced by a symlink does not lead outside', () => {
+    const lane = prepareJobSandbox(sandbox, 2, 1);
+    rmdirSync(lane);
+    symlinkSync(outside, lane);
+    assert.equal(prepareJobSandbox(sandbox, 2, 1), lane);
+    assert.ok(!lstatSync(lane).isSymbolicLink());
+    assertOutsideIntact();
+    assert.ok(existsSync(join(outside, 'keep.txt')));
+  });
+});
