@@ -1,0 +1,17 @@
+// The public API of the qless client.
+export { Client, type ClientOptions } from './client.ts';
+export { Batch, type BatchResult } from './batch.ts';
+export { Config, type ConfigValue } from './config.ts';
+export { DEFAULT_REDIS_URL, redactPassword, resolveRedisUrl } from './connection.ts';
+export { InvalidInputError, JobNotFoundError, LostLockError, QlessError } from './errors.ts';
+export { Events, TRACKED_EVENTS, type EventMap, type LogEvent, type TrackedEvent, type TrackedEventName } from './events.ts';
+export { encodeJson } from './input.ts';
+export { Job, type CompletedState, type MoveOptions } from './job.ts';
+export type { CompleteOptions, HeldJobRef, RetryOptions } from './job-calls.ts';
+export { Jobs, type TrackedJobs } from './jobs.ts';
+export { newJid, Queue, type PutOptions, type RecurOptions } from './queue.ts';
+export { RecurringJob, type RecurringUpdate } from './recurring-job.ts';
+export type { QlessCaller, ScriptCall } from './script-caller.ts';
+export { scriptSha, scriptSource } from './script.ts';
+export type * from './types.ts';
+export { Workers } from './workers.ts';

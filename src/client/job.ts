@@ -1,0 +1,237 @@
+// A qless job as read from Redis, with the calls that act on it.
+import { type CompleteOptions, completeCall, failCall, heartbeatCall, type RetryOptions, retryCall } from './job-calls.ts';
+import { encodeJson, requireFinite, requireName, requireNames, requireNonNegative, requireCount } from './input.ts';
+import { asList, asNumber, asString, decodeData, parseReply } from './reply.ts';
+import type { QlessCaller } from './script-caller.ts';
+import { InvalidInputError } from './errors.ts';
+import type { Failure, HistoryEntry, JobJson, JobState, JsonValue, ScriptReply } from './types.ts';
+
+export type { CompleteOptions, RetryOptions };
+
+export interface MoveOptions {
+  delay?: number;
+  priority?: number;
+  tags?: string[];
+  retries?: number;
+  depends?: string[];
+}
+
+/** The state a `complete` left the job in. */
+export type CompletedState = 'complete' | 'waiting' | 'scheduled' | 'depends';
+
+/** `{}` (cjson's empty object) means no failure. */
+function isFailure(value: Failure | Record<string, never> | null | undefined): value is Failure {
+  return typeof value === 'object' && value !== null && typeof value.group === 'string';
+}
+
+export class Job<D = JsonValue> {
+  readonly jid: string;
+  readonly klass: string;
+  readonly queue: string;
+  readonly state: JobState;
+  readonly worker: string;
+  readonly retries: number;
+  readonly remaining: number;
+  readonly history: HistoryEntry[];
+  readonly failure: Failure | null;
+  readonly spawnedFromJid: string | null;
+  readonly dependents: string[];
+  readonly dependencies: string[];
+  #data: D;
+  #expires: number;
+  #priority: number;
+  #tags: string[];
+  #tracked: boolean;
+  readonly #client: QlessCaller;
+
+  constructor(client: QlessCaller, json: JobJson) {
+    this.#client = client;
+    this.jid = json.jid;
+    this.klass = json.klass;
+    this.queue = json.queue;
+    this.state = json.state;
+    this.worker = json.worker;
+    this.retries = json.retries;
+    this.remaining = json.remaining;
+    this.history = asList(json.history);
+    this.failure = isFailure(json.failure) ? json.failure : null;
+    this.spawnedFromJid = typeof json.spawned_from_jid === 'string' ? json.spawned_from_jid : null;
+    this.dependents = asList(json.dependents);
+    this.dependencies = asList(json.dependencies);
+    this.#data = decodeData(json.data) as D;
+    this.#expires = json.expires;
+    this.#priority = json.priority;
+    this.#tags = asList(json.tags);
+    this.#tracked = json.tracked;
+  }
+
+  /** The job's data, decoded. `complete` stores it back, so changes made to it while running are kept. */
+  get data(): D {
+    return this.#data;
+  }
+
+  /** Lock expiry in seconds since the epoch (0 when not locked); renewed by `heartbeat`. */
+  get expires(): number {
+    return this.#expires;
+  }
+
+  get priority(): number {
+    return this.#priority;
+  }
+
+  get tags(): string[] {
+    return [...this.#tags];
+  }
+
+  get tracked(): boolean {
+    return this.#tracked;
+  }
+
+  /** Seconds until the lock expires, by the given clock (negative once expired). */
+  ttl(now: number = Date.now() / 1000): number {
+    return this.#expires - now;
+  }
+
+  /** Completes the job, or advances it to `next`; returns the state it is in afterwards. */
+  async complete(next?: string, options: CompleteOptions = {}): Promise<CompletedState> {
+    const call = completeCall(this, this.#client.workerName, next, options);
+    return asString(await this.#client.call(call.command, ...call.args), 'complete') as CompletedState;
+  }
+
+  /** Fails the job into `group`; `data`, if given, replaces the job's data. */
+  async fail(group: string, message: string, data?: unknown): Promise<string> {
+    const call = failCall(this, this.#client.workerName, group, message, data);
+    return asString(await this.#client.call(call.command, ...call.args), 'fail');
+  }
+
+  /** Renews the lock; returns the new expiry (whole seconds) and stores it in `expires`. */
+  async heartbeat(data?: unknown): Promise<number> {
+    const call = heartbeatCall(this, this.#client.workerName, data);
+    this.#expires = asNumber(await this.#client.call(call.command, ...call.args), 'heartbeat');
+    if (data !== undefined) this.#data = data as D;
+    return this.#expires;
+  }
+
+  /** Hands the job back to its queue (or fails it once retries run out); returns retries left. */
+  async retry(options: RetryOptions = {}): Promise<number> {
+    const call = retryCall(this, this.#client.workerName, options);
+    return asNumber(await this.#client.call(call.command, ...call.args), 'retry');
+  }
+
+  /** Deletes the job; refused if another job depends on it. */
+  async cancel(): Promise<void> {
+    await this.#client.call('cancel', this.jid);
+  }
+
+  /** Ends the current lock at once: the job is stalled and popped first. */
+  async timeout(): Promise<void> {
+    await this.#client.call('timeout', this.jid);
+  }
+
+  /**
+   * Puts the job into another queue (or the same one, e.g. with a delay). Sent under the job's
+   * own worker name, so its worker gets no lock_lost for it.
+   */
+  async move(queue: string, options: MoveOptions = {}): Promise<string> {
+    const args = [this.worker, requireName(queue, 'queue'), this.jid, this.klass, encodeJson(this.data, 'data')];
+    args.push(String(options.delay === undefined ? 0 : requireNonNegative(options.delay, 'delay')));
+    if (options.priority !== undefined) args.push('priority', String(requireFinite(options.priority, 'priority')));
+    if (options.tags !== undefined) args.push('tags', encodeJson(requireNames(options.tags, 'tags'), 'tags'));
+    if (options.retries !== undefined) args.push('retries', String(requireCount(options.retries, 'retries')));
+    if (options.depends !== undefined) args.push('depends', encodeJson(requireNames(options.depends, 'depends'), 'depends'));
+    return asString(await this.#client.call('put', ...args), 'put');
+  }
+
+  async setPriority(priority: number): Promise<void> {
+    const value = requireFinite(priority, 'priority');
+    await this.#client.call('priority', this.jid, String(value));
+    this.#priority = value;
+  }
+
+  /** Starts tracking; returns whether that changed anything. */
+  async track(): Promise<boolean> {
+    const changed = asString(await this.#client.call('track', 'track', this.jid), 'track') === '1';
+    this.#tracked = true;
+    return changed;
+  }
+
+  /** Stops tracking; returns whether that changed anything. */
+  async untrack(): Promise<boolean> {
+    const changed = asString(await this.#client.call('track', 'untrack', this.jid), 'track') === '1';
+    this.#tracked = false;
+    return changed;
+  }
+
+  /** Adds tags; returns the job's tags afterwards. */
+  async tag(...tags: string[]): Promise<string[]> {
+    if (tags.length === 0) throw new InvalidInputError('tag: give at least one tag');
+    const reply = await this.#client.call('tag', 'add', this.jid, ...requireNames(tags, 'tags'));
+    this.#tags = asList(parseReply<string[]>(reply, 'tag'));
+    return this.tags;
+  }
+
+  /** Removes tags; returns the job's tags afterwards. */
+  async untag(...tags: string[]): Promise<string[]> {
+    if (tags.length === 0) throw new InvalidInputError('untag: give at least one tag');
+    const reply = await this.#client.call('tag', 'remove', this.jid, ...requireNames(tags, 'tags'));
+    this.#tags = asList(parseReply<string[]>(reply, 'tag'));
+    return this.tags;
+  }
+
+  /** Makes this job (which must be in the depends state) wait for more jobs. */
+  async depend(...jids: string[]): Promise<void> {
+    if (jids.length === 0) throw new InvalidInputError('depend: give at least one jid');
+    await this.#client.call('depends', this.jid, 'on', ...requireNames(jids, 'jids'));
+  }
+
+  /** Stops waiting for the given jobs; with none left, the job becomes waiting. */
+  async undepend(...jids: string[]): Promise<void> {
+    if (jids.length === 0) throw new InvalidInputError('undepend: give at least one jid (or use undependAll)');
+    const names = requireNames(jids, 'jids');
+    if (names.includes('all')) throw new InvalidInputError('undepend: "all" is not a jid here; use undependAll()');
+    await this.#client.call('depends', this.jid, 'off', ...names);
+  }
+
+  async undependAll(): Promise<void> {
+    await this.#client.call('depends', this.jid, 'off', 'all');
+  }
+
+  /** Appends an entry to the job's history. */
+  async log(message: string, data?: Record<string, unknown>): Promise<void> {
+    const args = [requireName(message, 'message')];
+    if (data !== undefined) {
+      // The script stores the extra as the history entry's fields: only an object makes sense.
+      if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new InvalidInputError('log: data must be an object');
+      args.push(encodeJson(data, 'data'));
+    }
+    await this.#client.call('log', this.jid, ...args);
+  }
+
+  /** The fields as plain data (data decoded), e.g. for `--json` output. */
+  toJSON(): Record<string, unknown> {
+    return {
+      jid: this.jid,
+      klass: this.klass,
+      queue: this.queue,
+      state: this.state,
+      worker: this.worker,
+      tracked: this.tracked,
+      priority: this.priority,
+      expires: this.expires,
+      retries: this.retries,
+      remaining: this.remaining,
+      data: this.data,
+      tags: this.tags,
+      history: this.history,
+      failure: this.failure,
+      spawnedFromJid: this.spawnedFromJid,
+      dependents: this.dependents,
+      dependencies: this.dependencies,
+    };
+  }
+}
+
+/** Jobs from a JSON array reply (`{}` = none). */
+export function jobsFromReply(client: QlessCaller, reply: ScriptReply, command: string): Job[] {
+  return asList(parseReply<JobJson[]>(reply, command)).map((json) => new Job(client, json));
+}
