@@ -57,18 +57,24 @@ function ping(port: number): Promise<boolean> {
       reply += chunk.toString();
       if (reply.includes('\r\n')) {
         socket.destroy();
-        resolve(reply.startsWith('+PONG'));
+        // NOAUTH: a server started with --requirepass is up, it just wants a password.
+        resolve(reply.startsWith('+PONG') || reply.startsWith('-NOAUTH'));
       }
     });
     socket.connect(port, '127.0.0.1', () => socket.write('PING\r\n'));
   });
 }
 
-async function startOnce(port: number): Promise<RedisServer | undefined> {
+export interface StartRedisOptions {
+  /** Extra redis-server arguments, after the defaults (e.g. `['--requirepass', 'secret']`, TLS settings). */
+  args?: string[];
+}
+
+async function startOnce(port: number, extraArgs: string[]): Promise<RedisServer | undefined> {
   const dir = mkdtempSync(join(tmpdir(), 'qless-redis-'));
   const child = spawn(
     'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no', '--loglevel', 'warning'],
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no', '--loglevel', 'warning', ...extraArgs],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   running.add(child);
@@ -101,10 +107,10 @@ async function startOnce(port: number): Promise<RedisServer | undefined> {
 }
 
 /** Starts a private redis-server; retries on another port if the chosen one was taken meanwhile. */
-export async function startRedis(): Promise<RedisServer> {
+export async function startRedis(options: StartRedisOptions = {}): Promise<RedisServer> {
   requireRedisServer();
   for (let attempt = 0; attempt < 5; attempt++) {
-    const server = await startOnce(await freePort());
+    const server = await startOnce(await freePort(), options.args ?? []);
     if (server) return server;
   }
   throw new Error('could not start a private redis-server after 5 attempts');
