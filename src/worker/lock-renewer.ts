@@ -1,0 +1,90 @@
+// Keeps one job's lock alive while its handler runs: heartbeats at half of the time left on the
+// lock (from the expiry pop or the last heartbeat returned), so a handler never has to.
+// A refused heartbeat means the lock is gone: the renewer reports it and stops.
+import { LostLockError } from '../client/errors.ts';
+
+export interface RenewableJob {
+  readonly jid: string;
+  /** Lock expiry, seconds since the epoch. */
+  readonly expires: number;
+  /** Renews the lock, returning the new expiry. */
+  heartbeat(): Promise<number>;
+}
+
+export interface LockRenewerHooks {
+  /** The lock was renewed (or the handler renewed it itself); `expires` is the new expiry. */
+  onRenewed(expires: number): void;
+  /** The heartbeat was refused: another worker has the job, or it is no longer running. */
+  onLost(error: Error): void;
+  /** A heartbeat failed for another reason (connection); it is retried. */
+  onError(error: unknown): void;
+}
+
+/** Never wait less than this between heartbeats, however short the lock. */
+const MIN_DELAY_MS = 50;
+/** After a failed (not refused) heartbeat, try again this soon at most. */
+const RETRY_DELAY_MS = 1_000;
+
+export class LockRenewer {
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private inFlight = false;
+
+  constructor(
+    private readonly job: RenewableJob,
+    private readonly hooks: LockRenewerHooks,
+    private readonly now: () => number = () => Date.now() / 1000,
+  ) {}
+
+  start(): void {
+    this.schedule(this.delayFor(this.job.expires));
+  }
+
+  /** The expiry changed outside the renewer (the handler called heartbeat itself). */
+  renewed(expires: number): void {
+    if (this.stopped) return;
+    this.hooks.onRenewed(expires);
+    if (!this.inFlight) this.schedule(this.delayFor(expires));
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private delayFor(expires: number): number {
+    return Math.max(MIN_DELAY_MS, ((expires - this.now()) * 1000) / 2);
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.stopped) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.beat(), delayMs);
+    // The renewer alone must not keep a draining process alive.
+    this.timer.unref();
+  }
+
+  private async beat(): Promise<void> {
+    this.timer = undefined;
+    if (this.stopped) return;
+    this.inFlight = true;
+    try {
+      const expires = await this.job.heartbeat();
+      if (this.stopped) return;
+      this.hooks.onRenewed(expires);
+      this.schedule(this.delayFor(expires));
+    } catch (error) {
+      if (this.stopped) return;
+      if (error instanceof LostLockError) {
+        this.stop();
+        this.hooks.onLost(error);
+        return;
+      }
+      this.hooks.onError(error);
+      this.schedule(Math.min(RETRY_DELAY_MS, this.delayFor(this.job.expires)));
+    } finally {
+      this.inFlight = false;
+    }
+  }
+}

@@ -1,0 +1,295 @@
+// Runs one job from start to end: its sandbox, its handler, its heartbeats, and what becomes of
+// it afterwards. Exactly one ending wins:
+//   returned   → complete (unless the handler already completed, failed, retried, moved,
+//                cancelled or timed it out itself)
+//   threw      → fail with `<queue>-<ErrorName>`, the stack as message
+//   lock lost  → leave it alone (another worker owns it, or it is gone)
+//   abandoned  → the worker must go (drain deadline): hand it back with `retry`
+// A job aborted because the worker is stopping that then throws is handed back, not failed.
+import { chdir } from 'node:process';
+import type { Logger } from '../log.ts';
+import type { QlessCaller, ScriptCall } from '../client/script-caller.ts';
+import type { JobJson } from '../client/types.ts';
+import { completeCall, failCall, retryCall } from '../client/job-calls.ts';
+import { LostLockError } from '../client/errors.ts';
+import { decodeData } from '../client/reply.ts';
+import type { CallBatcher } from './call-batcher.ts';
+import type { HeldJobs } from './held-jobs.ts';
+import { HandlerResolutionError, loadHandler, type Handler } from './handlers.ts';
+import { LockRenewer } from './lock-renewer.ts';
+import { runInJobScope } from './job-scope.ts';
+import { emptySandbox, prepareJobSandbox } from './sandbox.ts';
+import { WorkerJob, type SettlingCall } from './worker-job.ts';
+import type { LockEvent } from './work-events.ts';
+
+/** The longest failure message stored (the stack is cut beyond this). */
+export const MAX_FAILURE_MESSAGE = 10_000;
+
+export type JobOutcome = 'completed' | 'failed' | 'settled-by-handler' | 'lock-lost' | 'canceled' | 'handed-back';
+
+/** Why a job's signal fired: `signal.reason` is one of these. */
+export class JobAbortError extends Error {
+  override name = 'JobAbortError';
+  constructor(readonly why: 'lock-lost' | 'canceled' | 'stopping' | 'abandoned', message: string) {
+    super(message);
+  }
+}
+
+export interface RunnerSettings {
+  /** Worker name (also on every log line through the base logger). */
+  name: string;
+  /** Handler project root. */
+  path: string;
+  /** The slot's sandbox (the process cwd). */
+  sandbox: string;
+  concurrency: number;
+}
+
+export interface RunnerDeps {
+  client: QlessCaller;
+  batcher: CallBatcher;
+  held: HeldJobs;
+  logger: Logger;
+}
+
+type Ending =
+  | { kind: 'returned' }
+  | { kind: 'threw'; error: unknown }
+  | { kind: 'lost'; event: LockEvent | 'heartbeat-refused'; error?: Error }
+  | { kind: 'abandoned' };
+
+interface Running {
+  jid: string;
+  end(ending: Ending): void;
+  abort(reason: JobAbortError): void;
+}
+
+/** The failure group suffix for something a handler threw. */
+export function errorGroupName(error: unknown): string {
+  if (error instanceof HandlerResolutionError) return error.group;
+  if (error instanceof Error) {
+    // `class MyError extends Error {}` keeps name "Error": its class name says more.
+    if (error.name && error.name !== 'Error') return error.name;
+    const ctor = (error as { constructor?: { name?: unknown } }).constructor?.name;
+    return typeof ctor === 'string' && ctor !== '' ? ctor : 'Error';
+  }
+  return 'NonError';
+}
+
+/** The failure message: the stack (or a description of a non-Error), at most MAX_FAILURE_MESSAGE characters. */
+export function errorMessage(error: unknown): string {
+  let text: string;
+  if (error instanceof Error) text = error.stack ?? `${error.name}: ${error.message}`;
+  else {
+    let shown: string;
+    try {
+      shown = typeof error === 'string' ? JSON.stringify(error) : (JSON.stringify(error) ?? String(error));
+    } catch {
+      shown = String(error);
+    }
+    text = `the handler threw a value that is not an Error: ${shown}`;
+  }
+  return text.length > MAX_FAILURE_MESSAGE ? text.slice(0, MAX_FAILURE_MESSAGE) : text;
+}
+
+export class JobRunner {
+  private readonly running = new Map<string, Running>();
+  private readonly handlers = new Map<string, Promise<Handler>>();
+  private readonly writes = new Set<Promise<unknown>>();
+  private stopping = false;
+
+  constructor(
+    private readonly settings: RunnerSettings,
+    private readonly deps: RunnerDeps,
+  ) {}
+
+  get size(): number {
+    return this.running.size;
+  }
+
+  /** A lock_lost / canceled event for a job: abort it and end it without touching it. */
+  lockLost(jid: string, event: LockEvent): void {
+    const job = this.running.get(jid);
+    if (!job) return;
+    const why = event === 'canceled' ? 'canceled' : 'lock-lost';
+    job.abort(new JobAbortError(why, event === 'canceled' ? `job ${jid} was cancelled` : `the lock on job ${jid} was lost`));
+    job.end({ kind: 'lost', event });
+  }
+
+  /** The worker is stopping: every job's signal fires; their handlers may still finish. */
+  stop(): void {
+    this.stopping = true;
+    for (const job of this.running.values()) job.abort(new JobAbortError('stopping', 'the worker is stopping'));
+  }
+
+  /** The drain deadline passed: give every job still running back to its queue. */
+  abandonAll(): void {
+    for (const job of this.running.values()) {
+      job.abort(new JobAbortError('abandoned', 'the worker could not wait any longer for this job'));
+      job.end({ kind: 'abandoned' });
+    }
+  }
+
+  /** Resolves when every complete/fail/retry sent so far has its reply. */
+  async writesSettled(): Promise<void> {
+    await Promise.allSettled([...this.writes]);
+    await this.deps.batcher.settled();
+  }
+
+  /** Runs one popped job in the given lane (0 … concurrency-1); resolves with how it ended. */
+  async run(json: JobJson, lane: number): Promise<JobOutcome> {
+    const { logger, held, client } = this.deps;
+    const started = performance.now();
+    const log = logger.child({ jid: json.jid, queue: json.queue, klass: json.klass });
+    const controller = new AbortController();
+    let settledBy: SettlingCall | undefined;
+    let resolveEnding!: (ending: Ending) => void;
+    const ended = new Promise<Ending>((resolve) => {
+      resolveEnding = resolve;
+    });
+    let finished = false;
+    const end = (ending: Ending): void => {
+      if (finished) return;
+      finished = true;
+      resolveEnding(ending);
+    };
+    const abort = (reason: JobAbortError): void => {
+      if (!controller.signal.aborted) controller.abort(reason);
+    };
+    this.running.set(json.jid, { jid: json.jid, end, abort });
+    held.add({ jid: json.jid, queue: json.queue, klass: json.klass, expires: json.expires });
+    if (this.stopping) abort(new JobAbortError('stopping', 'the worker is stopping'));
+
+    let renewer: LockRenewer | undefined;
+    let job: WorkerJob | undefined;
+    let sandbox = this.settings.sandbox;
+    let ending: Ending;
+    try {
+      sandbox = prepareJobSandbox(this.settings.sandbox, this.settings.concurrency, lane);
+      if (this.settings.concurrency <= 1) chdir(sandbox);
+      job = new WorkerJob(client, json, {
+        sandbox,
+        signal: controller.signal,
+        logger: log,
+        hooks: {
+          onSettle: (call) => {
+            settledBy ??= call;
+            renewer?.stop();
+          },
+          onHeartbeat: (expires) => renewer?.renewed(expires),
+        },
+      });
+      const current = job;
+      renewer = new LockRenewer(
+        { jid: current.jid, get expires() { return current.expires; }, heartbeat: () => current.renewLock() },
+        {
+          onRenewed: (expires) => held.updateExpiry(json.jid, expires),
+          onLost: (error) => {
+            abort(new JobAbortError('lock-lost', `heartbeat refused: ${error.message}`));
+            end({ kind: 'lost', event: 'heartbeat-refused', error });
+          },
+          onError: (error) => log.warn({ err: error }, 'heartbeat failed; retrying'),
+        },
+      );
+      renewer.start();
+      log.info('job started');
+      const handling = this.callHandler(current, end);
+      ending = await Promise.race([handling, ended]);
+    } catch (error) {
+      ending = { kind: 'threw', error };
+    }
+    end(ending);
+    renewer?.stop();
+    this.running.delete(json.jid);
+
+    const outcome = this.conclude(json, job, ending, settledBy, controller.signal, log);
+    const duration = Math.round((performance.now() - started) * 1000) / 1000;
+    this.cleanSandbox(sandbox, log);
+    const fields = { outcome, duration, ...(settledBy ? { settledBy } : {}) };
+    if (outcome === 'failed') log.warn(fields, 'job ended');
+    else log.info(fields, 'job ended');
+    return outcome;
+  }
+
+  private loadHandler(klass: string, queue: string): Promise<Handler> {
+    const key = `${queue}\0${klass}`;
+    let handler = this.handlers.get(key);
+    if (!handler) {
+      handler = loadHandler(this.settings.path, klass, queue);
+      // Only successes are kept: a missing module may be added (and the process is replaced on change anyway).
+      handler.catch(() => this.handlers.delete(key));
+      this.handlers.set(key, handler);
+    }
+    return handler;
+  }
+
+  private async callHandler(job: WorkerJob, end: (ending: Ending) => void): Promise<Ending> {
+    let handler: Handler;
+    try {
+      handler = await this.loadHandler(job.klass, job.queue);
+    } catch (error) {
+      return { kind: 'threw', error };
+    }
+    const scope = { jid: job.jid, escape: (error: unknown) => end({ kind: 'threw', error }) };
+    try {
+      await runInJobScope(scope, () => handler(job));
+      return { kind: 'returned' };
+    } catch (error) {
+      return { kind: 'threw', error };
+    }
+  }
+
+  private conclude(json: JobJson, job: WorkerJob | undefined, ending: Ending, settledBy: SettlingCall | undefined, signal: AbortSignal, log: Logger): JobOutcome {
+    const { held } = this.deps;
+    if (ending.kind === 'lost') {
+      held.remove(json.jid);
+      if (settledBy) return 'settled-by-handler';
+      if (ending.error) log.warn({ err: ending.error }, 'lock lost: the job is no longer ours');
+      else log.warn({ event: ending.event }, ending.event === 'canceled' ? 'job cancelled' : 'lock lost: the job is no longer ours');
+      return ending.event === 'canceled' ? 'canceled' : 'lock-lost';
+    }
+    if (settledBy) {
+      held.remove(json.jid);
+      return 'settled-by-handler';
+    }
+    const reason = signal.reason as unknown;
+    if (ending.kind === 'abandoned' || (ending.kind === 'threw' && reason instanceof JobAbortError && (reason.why === 'stopping' || reason.why === 'abandoned'))) {
+      this.write(retryCall(json, this.settings.name), json.jid, log, 'hand back');
+      return 'handed-back';
+    }
+    if (ending.kind === 'returned') {
+      // The handler may have changed job.data; complete stores what it holds now.
+      const ref = job ?? { jid: json.jid, queue: json.queue, data: decodeData(json.data) };
+      this.write(completeCall(ref, this.settings.name), json.jid, log, 'complete');
+      return 'completed';
+    }
+    const group = `${json.queue}-${errorGroupName(ending.error)}`;
+    log.warn({ err: ending.error, group }, 'handler failed');
+    this.write(failCall(json, this.settings.name, group, errorMessage(ending.error)), json.jid, log, 'fail');
+    return 'failed';
+  }
+
+  /** Sends a call that ends the job; the job stays in the held set until Redis answered. */
+  private write(call: ScriptCall, jid: string, log: Logger, what: string): void {
+    const { batcher, held } = this.deps;
+    const sent = batcher.call(call).then(
+      () => held.remove(jid),
+      (error: unknown) => {
+        held.remove(jid);
+        if (error instanceof LostLockError) log.warn({ err: error }, `${what} refused: the job is no longer ours`);
+        else log.error({ err: error }, `${what} failed`);
+      },
+    );
+    const tracked = sent.finally(() => this.writes.delete(tracked));
+    this.writes.add(tracked);
+  }
+
+  private cleanSandbox(sandbox: string, log: Logger): void {
+    try {
+      emptySandbox(sandbox);
+      if (this.settings.concurrency <= 1) chdir(sandbox);
+    } catch (error) {
+      log.error({ err: error, sandbox }, 'could not empty the sandbox');
+    }
+  }
+}

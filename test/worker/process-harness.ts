@@ -1,0 +1,201 @@
+// A small supervisor stand-in for testing one worker process on its own: forks
+// src/worker/process.ts exactly as the supervisor does (tsx loader, cwd = sandbox, config as the
+// first IPC message), records its IPC messages and JSON log lines, and always kills it at the end.
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { SupervisorMessage, WorkerConfig, WorkerMessage } from '../../src/worker/ipc.ts';
+
+const ENTRY = fileURLToPath(new URL('../../src/worker/process.ts', import.meta.url));
+export const HANDLERS = fileURLToPath(new URL('../fixtures/handlers', import.meta.url));
+
+export interface LogLine {
+  level: number;
+  msg: string;
+  [field: string]: unknown;
+}
+
+const live = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of live) child.kill('SIGKILL');
+});
+
+export class WorkerHarness {
+  readonly child: ChildProcess;
+  readonly config: WorkerConfig;
+  readonly messages: WorkerMessage[] = [];
+  readonly lines: LogLine[] = [];
+  stderr = '';
+  exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  private readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  private partial = '';
+  private listeners: (() => void)[] = [];
+
+  constructor(config: WorkerConfig) {
+    this.config = config;
+    mkdirSync(config.sandbox, { recursive: true });
+    this.child = fork(ENTRY, [], {
+      cwd: config.sandbox,
+      execArgv: ['--import', import.meta.resolve('tsx')],
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      serialization: 'json',
+    });
+    live.add(this.child);
+    this.child.stdout!.setEncoding('utf8');
+    this.child.stdout!.on('data', (chunk: string) => this.onStdout(chunk));
+    this.child.stderr!.setEncoding('utf8');
+    this.child.stderr!.on('data', (chunk: string) => {
+      this.stderr += chunk;
+    });
+    this.child.on('message', (message: WorkerMessage) => {
+      this.messages.push(message);
+      this.notify();
+    });
+    this.exited = new Promise((resolve) => {
+      this.child.once('close', (code, signal) => {
+        this.exit = { code, signal };
+        live.delete(this.child);
+        this.notify();
+        resolve(this.exit);
+      });
+    });
+    this.send({ type: 'config', config });
+  }
+
+  get pid(): number {
+    return this.child.pid ?? -1;
+  }
+
+  send(message: SupervisorMessage): void {
+    if (this.child.connected) this.child.send(message);
+  }
+
+  /** Closes the IPC channel, as a dying supervisor does. */
+  disconnect(): void {
+    if (this.child.connected) this.child.disconnect();
+  }
+
+  private onStdout(chunk: string): void {
+    const parts = (this.partial + chunk).split('\n');
+    this.partial = parts.pop() ?? '';
+    for (const raw of parts) {
+      if (!raw.trim()) continue;
+      try {
+        this.lines.push(JSON.parse(raw) as LogLine);
+      } catch {
+        this.stderr += `[stdout] ${raw}\n`;
+      }
+    }
+    this.notify();
+  }
+
+  private notify(): void {
+    for (const listener of this.listeners) listener();
+  }
+
+  /** Waits until `probe` returns something truthy, re-checking on every message, line or exit. */
+  async until<T>(probe: () => T | undefined | null | false, what: string, timeoutMs = 15_000): Promise<T> {
+    const first = probe();
+    if (first) return first;
+    return new Promise<T>((resolve, reject) => {
+      const check = (): void => {
+        const value = probe();
+        if (value) {
+          cleanup();
+          resolve(value);
+        } else if (this.exit) {
+          cleanup();
+          reject(new Error(`worker exited (${JSON.stringify(this.exit)}) while waiting for ${what}\n${this.describe()}`));
+        }
+      };
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(new Error(`timed out waiting for ${what}\n${this.describe()}`));
+      }, timeoutMs);
+      const cleanup = (): void => {
+        clearTimeout(timer);
+        this.listeners = this.listeners.filter((listener) => listener !== check);
+      };
+      this.listeners.push(check);
+    });
+  }
+
+  waitForMessage<K extends WorkerMessage['type']>(type: K, after = 0): Promise<Extract<WorkerMessage, { type: K }>> {
+    return this.until(() => this.messages.slice(after).find((message) => message.type === type) as Extract<WorkerMessage, { type: K }> | undefined, `IPC message ${type}`);
+  }
+
+  waitForLine(predicate: (line: LogLine) => boolean, what: string, timeoutMs?: number): Promise<LogLine> {
+    return this.until(() => this.lines.find(predicate), what, timeoutMs);
+  }
+
+  /** Lines of one job that say it ended. */
+  jobEnded(jid: string): LogLine | undefined {
+    return this.lines.find((line) => line.jid === jid && line.msg === 'job ended');
+  }
+
+  waitForJobEnd(jid: string, timeoutMs?: number): Promise<LogLine> {
+    return this.until(() => this.jobEnded(jid), `the end of job ${jid}`, timeoutMs);
+  }
+
+  async waitForExit(timeoutMs = 15_000): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    await this.until(() => this.exit, 'exit', timeoutMs);
+    return this.exited;
+  }
+
+  async kill(): Promise<void> {
+    if (!this.exit) this.child.kill('SIGKILL');
+    await this.exited;
+  }
+
+  describe(): string {
+    return [...this.lines.slice(-25).map((line) => JSON.stringify(line)), '--- stderr:', this.stderr.slice(-3000)].join('\n');
+  }
+}
+
+/** A fresh workdir for one test: its sandbox is removed by `cleanup`. */
+export interface Workdir {
+  dir: string;
+  sandbox(slot?: number): string;
+  cleanup(): void;
+}
+
+export function makeWorkdir(): Workdir {
+  const dir = mkdtempSync(join(tmpdir(), 'qless-worker-process-'));
+  return {
+    dir,
+    sandbox: (slot = 0) => join(dir, 'sandbox', `worker-${slot}`),
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+let counter = 0;
+
+/** A config with test defaults (short interval, one lane); override what the test is about. */
+export function workerConfig(redis: string, workdir: Workdir, overrides: Partial<WorkerConfig> = {}): WorkerConfig {
+  const slot = overrides.slot ?? 0;
+  return {
+    slot,
+    name: `test-${process.pid}-${++counter}-${slot}`,
+    queues: ['q'],
+    interval: 0.5,
+    path: join(HANDLERS, 'jobs'),
+    sandbox: workdir.sandbox(slot),
+    redis,
+    concurrency: 1,
+    reserver: 'ordered',
+    resume: false,
+    imports: [],
+    maxJobs: 0,
+    maxMemory: 0,
+    paused: false,
+    logLevel: 'info',
+    logFormat: 'json',
+    ...overrides,
+  };
+}
+
+export function startWorkerProcess(config: WorkerConfig): WorkerHarness {
+  return new WorkerHarness(config);
+}
