@@ -37,13 +37,13 @@ const REDIS7_COMMAND = /^(?:ERR )?(.*?) script: [0-9a-f]+, on @user_script:\d+\.
 // Redis 6: `ERR Error running script (call to f_<sha>): @user_script:12: user_script:12: <message>`
 const REDIS6_SCRIPT = /^(?:ERR )?Error running script \(call to f_[0-9a-f]+\): @user_script:\d+: (?:user_script:\d+: )?(.*)$/s;
 
-/** The message as the script raised it, without Redis's wrapping. */
-export function scriptErrorText(raw: string): string {
+/** The message as the script raised it, without Redis's wrapping; undefined if `raw` is not a script error. */
+export function scriptErrorText(raw: string): string | undefined {
   for (const pattern of [REDIS7_SCRIPT, REDIS7_COMMAND, REDIS6_SCRIPT]) {
     const match = pattern.exec(raw);
     if (match) return match[1];
   }
-  return raw.replace(/^ERR /, '');
+  return undefined;
 }
 
 const WORKER_SIDE = new Set(['heartbeat', 'complete', 'fail', 'retry']);
@@ -57,14 +57,13 @@ export function isNoScript(error: unknown): boolean {
 }
 
 /**
- * The typed error for a failed script call. Errors that are not Redis replies (connection
- * loss, timeouts) are returned unchanged: they say nothing about qless.
+ * The typed error for a failed script call. Errors that did not come from the script
+ * (connection loss, NOAUTH, OOM, READONLY…) are returned unchanged: they say nothing about qless.
  */
 export function toQlessError(error: unknown, command: string): Error {
-  if (!(error instanceof Error) || error.name !== 'ReplyError') {
-    return error instanceof Error ? error : new Error(String(error));
-  }
-  const text = scriptErrorText(error.message);
+  if (!(error instanceof Error)) return new Error(String(error));
+  const text = error.name === 'ReplyError' ? scriptErrorText(error.message) : undefined;
+  if (text === undefined) return error;
   if (WORKER_SIDE.has(command) && LOST_LOCK.test(text)) return new LostLockError(text, command, { cause: error });
   if (NOT_FOUND.test(text)) return new JobNotFoundError(text, command, { cause: error });
   return new QlessError(text, command, { cause: error });
