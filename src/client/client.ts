@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { Redis, type RedisOptions } from 'ioredis';
 import { Batch } from './batch.ts';
 import { Config } from './config.ts';
-import { resolveRedisUrl } from './connection.ts';
+import { closeRedis, resolveRedisUrl } from './connection.ts';
 import { Events } from './events.ts';
 import { requireName } from './input.ts';
 import { Jobs } from './jobs.ts';
@@ -89,16 +89,6 @@ export class Client implements QlessCaller {
   async close(): Promise<void> {
     await Promise.all([...this.#events].map((events) => events.close()));
     this.#events.clear();
-    if (!this.#ownsRedis || this.redis.status === 'end') return;
-    // QUIT would wait in the offline queue for a server that may never answer.
-    if (this.redis.status !== 'ready') {
-      this.redis.disconnect();
-      return;
-    }
-    try {
-      await this.redis.quit();
-    } catch {
-      this.redis.disconnect();
-    }
+    if (this.#ownsRedis) await closeRedis(this.redis);
   }
 }

@@ -1,4 +1,7 @@
-// Which Redis to talk to: the URL chain shared by the client, the worker and the CLI.
+// Which Redis to talk to (the URL chain shared by the client, the worker and the CLI), and
+// closing a connection for good.
+import { once } from 'node:events';
+import type { Redis } from 'ioredis';
 import { InvalidInputError } from './errors.ts';
 
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
@@ -27,4 +30,25 @@ export function resolveRedisUrl(url?: string, env: NodeJS.ProcessEnv = process.e
 /** The URL with its password replaced by `***`, for messages and logs. */
 export function redactPassword(url: string): string {
   return url.replace(/^(rediss?:\/\/[^:/@]*:)[^@]*@/, '$1***@');
+}
+
+/**
+ * Closes a connection and resolves once it is closed. A live one says QUIT first (after
+ * unsubscribing, for a subscriber), so the server has let go of it when this resolves; one
+ * that is not connected is dropped, since QUIT would wait for a server that may never answer.
+ */
+export async function closeRedis(redis: Redis): Promise<void> {
+  if (redis.status === 'end') return;
+  const ended = once(redis, 'end');
+  if (redis.status !== 'ready') {
+    redis.disconnect();
+  } else {
+    try {
+      if (redis.condition?.subscriber) await redis.unsubscribe();
+      await redis.quit();
+    } catch {
+      redis.disconnect();
+    }
+  }
+  await ended;
 }

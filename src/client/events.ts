@@ -2,6 +2,7 @@
 // channels. Has its own subscriber connection, opened on the first subscription.
 import { EventEmitter } from 'node:events';
 import type { Redis } from 'ioredis';
+import { closeRedis } from './connection.ts';
 import { requireName } from './input.ts';
 
 /** What the script publishes on `ql:log` (and, for lock_lost/canceled, on `ql:w:<worker>`). */
@@ -92,7 +93,7 @@ export class Events {
     this.#subscribed.clear();
     const subscriber = this.#subscriber;
     this.#subscriber = undefined;
-    if (subscriber) subscriber.disconnect();
+    if (subscriber) await closeRedis(subscriber);
   }
 
   #subscribeFor(name: keyof EventMap): void {
