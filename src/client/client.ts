@@ -80,7 +80,10 @@ export class Client implements QlessCaller {
 
   /** A new event listener with its own subscriber connection (opened on first subscription). */
   events(): Events {
-    const events = new Events(() => this.redis.duplicate());
+    const events: Events = new Events(
+      () => this.redis.duplicate(),
+      () => this.#events.delete(events),
+    );
     this.#events.add(events);
     return events;
   }
@@ -88,7 +91,6 @@ export class Client implements QlessCaller {
   /** Closes every Events object made here, then the connection if this client opened it. */
   async close(): Promise<void> {
     await Promise.all([...this.#events].map((events) => events.close()));
-    this.#events.clear();
     if (this.#ownsRedis) await closeRedis(this.redis);
   }
 }

@@ -42,14 +42,16 @@ const TRACKED_CHANNELS = TRACKED_EVENTS.map((name) => `ql:${name}`);
 export class Events {
   readonly #emitter = new EventEmitter();
   readonly #connect: () => Redis;
+  readonly #onClose: (() => void) | undefined;
   #subscriber: Redis | undefined;
   #subscribed = new Set<string>();
   #pending = new Set<Promise<unknown>>();
   #closed = false;
 
   /** `connect` opens a connection for this object alone (subscribing takes it over). */
-  constructor(connect: () => Redis) {
+  constructor(connect: () => Redis, onClose?: () => void) {
     this.#connect = connect;
+    this.#onClose = onClose;
   }
 
   /** Adding a `log` or `tracked` listener subscribes to those channels; await `ready()` to know it is done. */
@@ -89,6 +91,7 @@ export class Events {
   /** Closes the subscriber connection and drops every listener. */
   async close(): Promise<void> {
     this.#closed = true;
+    this.#onClose?.();
     this.#emitter.removeAllListeners();
     this.#subscribed.clear();
     const subscriber = this.#subscriber;
