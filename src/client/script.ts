@@ -24,3 +24,19 @@ export function scriptSource(): string {
 export function scriptSha(): string {
   return load().sha;
 }
+
+/** The script's last statement: the dispatch on the EVALSHA arguments. */
+const DISPATCH_LINE = 'return dispatch(KEYS, ARGV)';
+
+/**
+ * The same script as a Redis 7 function library named `qless` with one function `qless`:
+ * `FCALL qless 0 <command> <now> args…` behaves exactly like the EVALSHA call. The script ends
+ * with its dispatch on KEYS/ARGV; that line becomes the registration instead.
+ */
+export function functionLibrarySource(): string {
+  const source = scriptSource().trimEnd();
+  if (!source.endsWith(DISPATCH_LINE)) {
+    throw new Error(`${SCRIPT_PATH} must end with "${DISPATCH_LINE}" to be loaded as a function library`);
+  }
+  return `#!lua name=qless\n${source.slice(0, -DISPATCH_LINE.length)}redis.register_function('qless', dispatch)\n`;
+}

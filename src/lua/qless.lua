@@ -1,1 +1,1459 @@
-redis.call('publish','ql:log',ARGV[1]); if ARGV[1]=='bad' then error('Put(): boom') end; return ARGV[2]
+-- qless.lua: the unified qless core (generation 2 wire protocol) for Redis 7.0+.
+--
+-- Called as `EVALSHA <sha> 0 <command> <now> [args...]`; the same source, with its last line
+-- swapped for redis.register_function (src/client/script.ts), is the function library `qless`:
+-- `FCALL qless 0 <command> <now> [args...]`.
+--
+-- Rules this file keeps:
+--  * no Lua global is ever written (Redis 7 globals are read-only);
+--  * the top level only defines local functions and literal tables: a function library sees no
+--    globals (not even `math` or `cjson`) while it loads;
+--  * EVALSHA re-runs the top level on every call and each closure created costs ~0.1 us, so
+--    only helpers shared by several commands live at the top level; each section's commands
+--    are created on demand by that section's `<section>_command(name)` (one closure per call),
+--    and helpers private to one command are nested inside it;
+--  * JSON objects are built with table constructors in a fixed key order, because cjson emits
+--    keys in Lua's hash order and other qless clients compare the strings;
+--  * numbers handed to redis.call stay Lua numbers where qless-core passes numbers (Redis
+--    formats them with %.17g) and strings where it passes strings.
+
+----------------------------------------------------------------------------------------------
+-- Helpers
+----------------------------------------------------------------------------------------------
+
+local function publish(channel, message)
+  redis.call('publish', 'ql:' .. channel, message)
+end
+
+local function is_tracked(jid)
+  return redis.call('zscore', 'ql:tracked', jid) ~= false
+end
+
+-- Midnight (UTC) of the day holding `t`: the bin of every per-day statistic.
+local function day_of(t)
+  return t - (t % 86400)
+end
+
+-- `name value` pairs from list[first] on; a later duplicate wins.
+local function options_from(list, first)
+  local options = {}
+  for i = first, #list, 2 do
+    options[list[i]] = list[i + 1]
+  end
+  return options
+end
+
+----------------------------------------------------------------------------------------------
+-- Config
+----------------------------------------------------------------------------------------------
+
+-- A fresh table per call: `config.get` without a key assigns the stored options into it, and
+-- this constructor's order is what fixes the emitted key order.
+local function config_defaults()
+  return {
+    ['application'] = 'qless',
+    ['heartbeat'] = 60,
+    ['grace-period'] = 10,
+    ['stats-history'] = 30,
+    ['histogram-history'] = 7,
+    ['jobs-history-count'] = 50000,
+    ['jobs-history'] = 604800,
+  }
+end
+
+-- Only read, never written (it outlives calls in the function library).
+local CONFIG_DEFAULTS = config_defaults()
+
+-- The stored string, else the table default, else `fallback`.
+local function config_get(key, fallback)
+  return redis.call('hget', 'ql:config', key) or CONFIG_DEFAULTS[key] or fallback
+end
+
+-- Lock length in seconds for jobs of `queue`.
+local function heartbeat_for(queue)
+  return tonumber(config_get(queue .. '-heartbeat') or config_get('heartbeat', 60))
+end
+
+local function config_command(name)
+  if name == 'config.get' then
+    return function(now, key)
+      if key ~= nil then return config_get(key) end
+      local all = config_defaults()
+      local stored = redis.call('hgetall', 'ql:config')
+      for i = 1, #stored, 2 do
+        all[stored[i]] = stored[i + 1]
+      end
+      return cjson.encode(all)
+    end
+  elseif name == 'config.set' then
+    return function(now, option, value)
+      if not option then error('config.set(): Arg "option" missing') end
+      if not value then error('config.set(): Arg "value" missing') end
+      publish('log', cjson.encode({ event = 'config_set', option = option, value = value }))
+      redis.call('hset', 'ql:config', option, value)
+    end
+  elseif name == 'config.unset' then
+    return function(now, option)
+      if not option then error('config.unset(): Arg "option" missing') end
+      publish('log', cjson.encode({ event = 'config_unset', option = option }))
+      redis.call('hdel', 'ql:config', option)
+    end
+  end
+end
+
+----------------------------------------------------------------------------------------------
+-- Job: shared helpers
+----------------------------------------------------------------------------------------------
+
+-- Jobs written by old clients keep their history as a JSON array in the `history` field; it
+-- moves into the `-history` list the first time the history is read or appended to.
+local function migrate_history(jid)
+  local key = 'ql:j:' .. jid
+  local legacy = redis.call('hget', key, 'history')
+  if not legacy then return end
+  local list = key .. '-history'
+  for _, old in ipairs(cjson.decode(legacy)) do
+    redis.call('rpush', list, cjson.encode({ math.floor(old.put), 'put', { q = old.q } }))
+    if old.popped then
+      redis.call('rpush', list, cjson.encode({ math.floor(old.popped), 'popped', { worker = old.worker } }))
+    end
+    if old.failed then
+      redis.call('rpush', list, cjson.encode({ math.floor(old.failed), 'failed' }))
+    end
+    if old.done then
+      redis.call('rpush', list, cjson.encode({ math.floor(old.done), 'done' }))
+    end
+  end
+  redis.call('hdel', key, 'history')
+end
+
+-- Appends `[floor(when), what, extra]`, keeping the first entry and the newest ones within
+-- `max-job-history` (so n = 2 and n <= 0 never trim, n = 1 keeps two).
+local function history_add(when, jid, what, extra)
+  migrate_history(jid)
+  local list = 'ql:j:' .. jid .. '-history'
+  local cap = tonumber(config_get('max-job-history', 100))
+  if cap > 0 then
+    local first = redis.call('lpop', list)
+    redis.call('ltrim', list, 2 - cap, -1)
+    if first then redis.call('lpush', list, first) end
+  end
+  redis.call('rpush', list, cjson.encode({ math.floor(when), what, extra }))
+end
+
+-- The job object of get/multiget/peek/pop/track, or nil when the job does not exist.
+local function job_object(jid)
+  local key = 'ql:j:' .. jid
+  local f = redis.call('hmget', key, 'jid', 'klass', 'state', 'queue', 'worker', 'priority',
+    'expires', 'retries', 'remaining', 'data', 'tags', 'failure', 'spawned_from_jid')
+  if not f[1] then return nil end
+  migrate_history(jid)
+  -- History entries become objects: the extra object with `when` and `what` set on it.
+  local history = {}
+  for i, raw in ipairs(redis.call('lrange', key .. '-history', 0, -1)) do
+    local entry = cjson.decode(raw)
+    local dict = entry[3] or {}
+    dict.when = entry[1]
+    dict.what = entry[2]
+    history[i] = dict
+  end
+  return {
+    jid = f[1],
+    klass = f[2],
+    state = f[3],
+    queue = f[4],
+    worker = f[5] or '',
+    tracked = is_tracked(jid),
+    priority = tonumber(f[6]),
+    expires = tonumber(f[7]) or 0,
+    retries = tonumber(f[8]),
+    remaining = math.floor(tonumber(f[9])),
+    data = f[10],
+    tags = cjson.decode(f[11]),
+    history = history,
+    failure = cjson.decode(f[12] or '{}'),
+    spawned_from_jid = f[13],
+    dependents = redis.call('smembers', key .. '-dependents'),
+    dependencies = redis.call('smembers', key .. '-dependencies'),
+  }
+end
+
+-- JSON array of the job objects of `jids` (missing jobs skipped; `{}` when empty).
+local function job_objects_json(jids)
+  local objects = {}
+  for _, jid in ipairs(jids) do
+    objects[#objects + 1] = job_object(jid)
+  end
+  return cjson.encode(objects)
+end
+
+-- Work score: priority first, then earlier arrival (a smaller now/1e10 sorts higher).
+local function work_add(queue, now, priority, jid)
+  redis.call('zadd', 'ql:q:' .. queue .. '-work', priority - (now / 10000000000), jid)
+end
+
+local function forget_in_queue(queue, jid)
+  local prefix = 'ql:q:' .. queue
+  redis.call('zrem', prefix .. '-work', jid)
+  redis.call('zrem', prefix .. '-locks', jid)
+  redis.call('zrem', prefix .. '-scheduled', jid)
+end
+
+-- Links jid to each listed job that exists and is not complete; returns how many were linked.
+local function link_dependencies(jid, depends)
+  local linked = 0
+  for _, dependency in ipairs(depends) do
+    local state = redis.call('hget', 'ql:j:' .. dependency, 'state')
+    if state and state ~= 'complete' then
+      linked = linked + 1
+      redis.call('sadd', 'ql:j:' .. dependency .. '-dependents', jid)
+      redis.call('sadd', 'ql:j:' .. jid .. '-dependencies', dependency)
+    end
+  end
+  return linked
+end
+
+-- The failure record stored as JSON in the `failure` field.
+local function failure_json(group, message, when, worker)
+  return cjson.encode({ group = group, message = message, when = when, worker = worker })
+end
+
+local function failure_add(group, jid)
+  redis.call('sadd', 'ql:failures', group)
+  redis.call('lpush', 'ql:f:' .. group, jid)
+end
+
+-- Takes a failed job out of its group (forgetting an emptied group) and un-counts it in the
+-- `failed` stat of its failure day.
+local function failure_remove(failure_field, queue, jid)
+  local failure = cjson.decode(failure_field)
+  redis.call('lrem', 'ql:f:' .. failure.group, 0, jid)
+  if redis.call('llen', 'ql:f:' .. failure.group) == 0 then
+    redis.call('srem', 'ql:failures', failure.group)
+  end
+  redis.call('hincrby', 'ql:s:stats:' .. day_of(failure.when) .. ':' .. queue, 'failed', -1)
+end
+
+-- Counts a failure (fail, or retries exhausted) in the day's stats of `queue`.
+local function count_failure(now, queue)
+  local key = 'ql:s:stats:' .. day_of(now) .. ':' .. queue
+  redis.call('hincrby', key, 'failures', 1)
+  redis.call('hincrby', key, 'failed', 1)
+end
+
+-- Deletes a job's hash and history with its tag memberships (cancel, completed-job expiry).
+local function delete_job(jid)
+  local key = 'ql:j:' .. jid
+  for _, tag in ipairs(cjson.decode(redis.call('hget', key, 'tags') or '{}')) do
+    redis.call('zrem', 'ql:t:' .. tag, jid)
+    redis.call('zincrby', 'ql:tags', -1, tag)
+  end
+  redis.call('del', key)
+  redis.call('del', key .. '-history')
+end
+
+-- Removes tags from a job; every argument is ZREM'd and decremented, present or not.
+local function untag(jid, ...)
+  if not jid then error('Tag(): Arg "jid" missing') end
+  local stored = redis.call('hget', 'ql:j:' .. jid, 'tags')
+  if not stored then error('Tag(): Job ' .. jid .. ' does not exist') end
+  local tags = cjson.decode(stored)
+  local keep = {}
+  for _, tag in ipairs(tags) do keep[tag] = true end
+  for i = 1, select('#', ...) do
+    local tag = select(i, ...)
+    keep[tag] = nil
+    redis.call('zrem', 'ql:t:' .. tag, jid)
+    redis.call('zincrby', 'ql:tags', -1, tag)
+  end
+  local remaining = {}
+  for _, tag in ipairs(tags) do
+    if keep[tag] then remaining[#remaining + 1] = tag end
+  end
+  redis.call('hset', 'ql:j:' .. jid, 'tags', cjson.encode(remaining))
+  return remaining
+end
+
+-- Adds one wait/run sample (seconds) to the day's Welford mean/variance and histogram.
+local function stats_sample(now, queue, kind, value)
+  local key = 'ql:s:' .. kind .. ':' .. day_of(now) .. ':' .. queue
+  local stored = redis.call('hmget', key, 'total', 'mean', 'vk')
+  local count, mean, vk = tonumber(stored[1]) or 0, tonumber(stored[2]) or 0, tonumber(stored[3]) or 0
+  if count == 0 then
+    count, mean, vk = 1, value, 0
+  else
+    count = count + 1
+    local previous = mean
+    mean = mean + (value - mean) / count
+    vk = vk + (value - mean) * (value - previous)
+  end
+  local whole = math.floor(value)
+  local bin
+  if whole < 60 then
+    bin = 's' .. whole
+  elseif whole < 3600 then
+    bin = 'm' .. math.floor(whole / 60)
+  elseif whole < 86400 then
+    bin = 'h' .. math.floor(whole / 3600)
+  else
+    bin = 'd' .. math.floor(whole / 86400)
+  end
+  redis.call('hincrby', key, bin, 1)
+  redis.call('hmset', key, 'total', count, 'mean', mean, 'vk', vk)
+end
+
+-- Creates or moves a job (put and requeue). The order of writes matters: an error midway
+-- leaves the earlier writes in place, exactly as in qless-core.
+local function put_job(now, worker, queue, jid, klass, raw_data, delay, ...)
+  if not queue then error('Queue(): no queue name provided') end
+  if not jid then error('Put(): Arg "jid" missing') end
+  if not klass then error('Put(): Arg "klass" missing') end
+  if not cjson.decode(raw_data) then
+    error('Put(): Arg "data" missing or not JSON: ' .. tostring(raw_data))
+  end
+  local wait = tonumber(delay)
+  if not wait then error('Put(): Arg "delay" not a number: ' .. tostring(delay)) end
+  local extra = { ... }
+  if #extra % 2 == 1 then error('Odd number of additional args: ' .. tostring(extra)) end
+  local options = options_from(extra, 1)
+
+  local key = 'ql:j:' .. jid
+  local old = redis.call('hmget', key, 'priority', 'tags', 'queue', 'state', 'failure', 'retries', 'worker')
+  local old_tags, old_queue, old_state, old_worker = old[2], old[3], old[4], old[7]
+
+  -- Old tags go first: this writes even if an option below turns out to be bad.
+  if old_tags then untag(jid, unpack(cjson.decode(old_tags))) end
+
+  local retries = tonumber(options.retries or old[6] or 5)
+  if not retries then error('Put(): Arg "retries" not a number: ' .. tostring(options.retries)) end
+  local tags = cjson.decode(options.tags or old_tags or '[]')
+  if not tags then error('Put(): Arg "tags" not JSON' .. tostring(options.tags)) end
+  local priority = tonumber(options.priority or old[1] or 0)
+  if not priority then error('Put(): Arg "priority" not a number' .. tostring(options.priority)) end
+  local depends = cjson.decode(options.depends or '[]')
+  if not depends then error('Put(): Arg "depends" not JSON: ' .. tostring(options.depends)) end
+
+  -- A non-empty dependency list replaces the old one; an empty list keeps it.
+  if #depends > 0 then
+    local wanted = {}
+    for _, dependency in ipairs(depends) do wanted[dependency] = true end
+    for _, dependency in ipairs(redis.call('smembers', key .. '-dependencies')) do
+      if not wanted[dependency] then
+        redis.call('srem', 'ql:j:' .. dependency .. '-dependents', jid)
+        redis.call('srem', key .. '-dependencies', dependency)
+      end
+    end
+  end
+
+  publish('log', cjson.encode({ jid = jid, event = 'put', queue = queue }))
+  history_add(now, jid, 'put', { q = queue })
+
+  if old_queue then
+    forget_in_queue(old_queue, jid)
+    redis.call('zrem', 'ql:q:' .. old_queue .. '-depends', jid)
+  end
+  if old_worker and old_worker ~= '' then
+    redis.call('zrem', 'ql:w:' .. old_worker .. ':jobs', jid)
+    if old_worker ~= worker then
+      local lost = cjson.encode({ jid = jid, event = 'lock_lost', worker = old_worker })
+      publish('w:' .. old_worker, lost)
+      publish('log', lost)
+    end
+  end
+  if old_state == 'complete' then redis.call('zrem', 'ql:completed', jid) end
+
+  for _, tag in ipairs(tags) do
+    redis.call('zadd', 'ql:t:' .. tag, now, jid)
+    redis.call('zincrby', 'ql:tags', 1, tag)
+  end
+
+  -- The failed stat is un-counted under the new queue's name (as qless-core does).
+  if old_state == 'failed' then failure_remove(old[5], queue, jid) end
+
+  redis.call('hmset', key,
+    'jid', jid, 'klass', klass, 'data', raw_data, 'priority', priority,
+    'tags', cjson.encode(tags), 'state', (wait > 0) and 'scheduled' or 'waiting',
+    'worker', '', 'expires', 0, 'queue', queue, 'retries', retries, 'remaining', retries,
+    'time', string.format('%.20f', now))
+
+  link_dependencies(jid, depends)
+  local prefix = 'ql:q:' .. queue
+  if redis.call('scard', key .. '-dependencies') > 0 then
+    redis.call('zadd', prefix .. '-depends', now, jid)
+    if wait > 0 then
+      redis.call('hmset', key, 'state', 'depends', 'scheduled', now + wait)
+    else
+      redis.call('hset', key, 'state', 'depends')
+    end
+  elseif wait > 0 then
+    redis.call('zadd', prefix .. '-scheduled', now + wait, jid)
+  else
+    work_add(queue, now, priority, jid)
+  end
+
+  if redis.call('zscore', 'ql:queues', queue) == false then
+    redis.call('zadd', 'ql:queues', now, queue)
+  end
+  if is_tracked(jid) then publish('put', jid) end
+  return jid
+end
+
+----------------------------------------------------------------------------------------------
+-- Job: commands
+----------------------------------------------------------------------------------------------
+
+local function job_command(name)
+  if name == 'put' then
+    return put_job
+
+  elseif name == 'requeue' then
+    return function(now, worker, queue, jid, ...)
+      if not jid then error('Job(): no jid provided') end
+      if redis.call('exists', 'ql:j:' .. jid) == 0 then
+        error('Requeue(): Job ' .. jid .. ' does not exist')
+      end
+      return put_job(now, worker, queue, jid, ...)
+    end
+
+  elseif name == 'get' then
+    return function(now, jid)
+      if not jid then error('Job(): no jid provided') end
+      local object = job_object(jid)
+      if not object then return nil end
+      return cjson.encode(object)
+    end
+
+  elseif name == 'multiget' then
+    return function(now, ...)
+      return job_objects_json({ ... })
+    end
+
+  elseif name == 'heartbeat' then
+    return function(now, jid, worker, data)
+      if not jid then error('Job(): no jid provided') end
+      if not worker then error('Heatbeat(): Arg "worker" missing') end
+      local key = 'ql:j:' .. jid
+      local expires = now + heartbeat_for(redis.call('hget', key, 'queue') or '')
+      -- The data is checked before the job: bad JSON fails even for a missing job.
+      if data then data = cjson.decode(data) end
+      local f = redis.call('hmget', key, 'worker', 'state', 'queue')
+      local owner, state = f[1], f[2]
+      if owner == false then
+        error('Heartbeat(): Job ' .. jid .. ' does not exist')
+      elseif state ~= 'running' then
+        error('Heartbeat(): Job ' .. jid .. ' not currently running: ' .. state)
+      elseif owner ~= worker or #owner == 0 then
+        error('Heartbeat(): Job ' .. jid .. ' given out to another worker: ' .. owner)
+      end
+      if data then
+        redis.call('hmset', key, 'expires', expires, 'worker', worker, 'data', cjson.encode(data))
+      else
+        redis.call('hmset', key, 'expires', expires, 'worker', worker)
+      end
+      redis.call('zadd', 'ql:w:' .. worker .. ':jobs', expires, jid)
+      redis.call('zadd', 'ql:q:' .. f[3] .. '-locks', expires, jid)
+      redis.call('zadd', 'ql:workers', now, worker)
+      return expires
+    end
+
+  elseif name == 'complete' then
+    -- Deletes completed jobs older than `jobs-history`, then all but the newest
+    -- `jobs-history-count` (0 deletes them all, the one just completed included).
+    local function expire_completed(now)
+      local keep = tonumber(config_get('jobs-history-count') or 50000)
+      local cutoff = now - tonumber(config_get('jobs-history') or 604800)
+      for _, jid in ipairs(redis.call('zrangebyscore', 'ql:completed', 0, cutoff)) do
+        delete_job(jid)
+      end
+      redis.call('zremrangebyscore', 'ql:completed', 0, cutoff)
+      for _, jid in ipairs(redis.call('zrange', 'ql:completed', 0, -1 - keep)) do
+        delete_job(jid)
+      end
+      redis.call('zremrangebyrank', 'ql:completed', 0, -1 - keep)
+    end
+
+    -- Unblocks the dependents whose last dependency this job was.
+    local function release_dependents(now, jid)
+      local dependents = 'ql:j:' .. jid .. '-dependents'
+      for _, dependent in ipairs(redis.call('smembers', dependents)) do
+        local key = 'ql:j:' .. dependent
+        redis.call('srem', key .. '-dependencies', jid)
+        if redis.call('scard', key .. '-dependencies') == 0 then
+          local f = redis.call('hmget', key, 'queue', 'priority', 'scheduled')
+          local queue, priority, scheduled = f[1], f[2], f[3]
+          if queue then
+            redis.call('zrem', 'ql:q:' .. queue .. '-depends', dependent)
+            if scheduled then
+              redis.call('zadd', 'ql:q:' .. queue .. '-scheduled', scheduled, dependent)
+              redis.call('hset', key, 'state', 'scheduled')
+              redis.call('hdel', key, 'scheduled')
+            else
+              work_add(queue, now, priority, dependent)
+              redis.call('hset', key, 'state', 'waiting')
+            end
+          end
+        end
+      end
+      redis.call('del', dependents)
+    end
+
+    return function(now, jid, worker, queue, raw_data, ...)
+      if not jid then error('Job(): no jid provided') end
+      if not worker then error('Complete(): Arg "worker" missing') end
+      if not queue then error('Complete(): Arg "queue" missing') end
+      if not cjson.decode(raw_data) then
+        error('Complete(): Arg "data" missing or not JSON: ' .. tostring(raw_data))
+      end
+      local options = options_from({ ... }, 1)
+      local next_queue = options['next']
+      local delay = tonumber(options.delay or 0)
+      if not delay then error('assertion failed!') end
+      local depends = cjson.decode(options.depends or '[]')
+      if not depends then error('Complete(): Arg "depends" not JSON: ' .. tostring(options.depends)) end
+      if options.delay and next_queue == nil then
+        error('Complete(): "delay" cannot be used without a "next".')
+      end
+      if options.depends and next_queue == nil then
+        error('Complete(): "depends" cannot be used without a "next".')
+      end
+
+      local key = 'ql:j:' .. jid
+      local f = redis.call('hmget', key, 'worker', 'state', 'priority', 'retries', 'queue')
+      local owner, state, priority, retries = f[1], f[2], f[3], f[4]
+      if owner == false then
+        error('Complete(): Job ' .. jid .. ' does not exist')
+      elseif state ~= 'running' then
+        error('Complete(): Job ' .. jid .. ' is not currently running: ' .. state)
+      elseif owner ~= worker then
+        error('Complete(): Job ' .. jid .. ' has been handed out to another worker: ' .. tostring(owner))
+      elseif queue ~= f[5] then
+        error('Complete(): Job ' .. jid .. ' running in another queue: ' .. tostring(f[5]))
+      end
+
+      history_add(now, jid, 'done')
+      redis.call('hset', key, 'data', raw_data)
+      forget_in_queue(queue, jid)
+      local since = tonumber(redis.call('hget', key, 'time') or now)
+      stats_sample(now, queue, 'run', now - since)
+      redis.call('hset', key, 'time', string.format('%.20f', now))
+      redis.call('zrem', 'ql:w:' .. worker .. ':jobs', jid)
+      if is_tracked(jid) then publish('completed', jid) end
+
+      if next_queue then
+        publish('log', cjson.encode({ jid = jid, event = 'advanced', queue = queue, to = next_queue }))
+        history_add(now, jid, 'put', { q = next_queue })
+        if redis.call('zscore', 'ql:queues', next_queue) == false then
+          redis.call('zadd', 'ql:queues', now, next_queue)
+        end
+        redis.call('hmset', key, 'state', 'waiting', 'worker', '', 'failure', '{}',
+          'queue', next_queue, 'expires', 0, 'remaining', tonumber(retries))
+        local prefix = 'ql:q:' .. next_queue
+        if delay > 0 and #depends == 0 then
+          redis.call('zadd', prefix .. '-scheduled', now + delay, jid)
+          return 'scheduled'
+        end
+        -- Advancing never releases this job's own dependents.
+        if link_dependencies(jid, depends) > 0 then
+          redis.call('zadd', prefix .. '-depends', now, jid)
+          redis.call('hset', key, 'state', 'depends')
+          if delay > 0 then
+            redis.call('hset', key, 'scheduled', now + delay)
+          end
+          return 'depends'
+        end
+        work_add(next_queue, now, priority, jid)
+        return 'waiting'
+      end
+
+      publish('log', cjson.encode({ jid = jid, event = 'completed', queue = queue }))
+      redis.call('hmset', key, 'state', 'complete', 'worker', '', 'failure', '{}',
+        'queue', '', 'expires', 0, 'remaining', tonumber(retries))
+      redis.call('zadd', 'ql:completed', now, jid)
+      expire_completed(now)
+      release_dependents(now, jid)
+      return 'complete'
+    end
+
+  elseif name == 'fail' then
+    return function(now, jid, worker, group, message, data)
+      if not jid then error('Job(): no jid provided') end
+      if not worker then error('Fail(): Arg "worker" missing') end
+      if not group then error('Fail(): Arg "group" missing') end
+      if not message then error('Fail(): Arg "message" missing') end
+      if data then data = cjson.decode(data) end
+      local key = 'ql:j:' .. jid
+      local f = redis.call('hmget', key, 'queue', 'state', 'worker')
+      local queue, state = f[1], f[2]
+      if not state then
+        error('Fail(): Job ' .. jid .. 'does not exist')
+      elseif state ~= 'running' then
+        error('Fail(): Job ' .. jid .. 'not currently running: ' .. state)
+      elseif worker ~= f[3] then
+        error('Fail(): Job ' .. jid .. ' running with another worker: ' .. f[3])
+      end
+      publish('log', cjson.encode({ jid = jid, event = 'failed', worker = worker, group = group, message = message }))
+      if is_tracked(jid) then publish('failed', jid) end
+      redis.call('zrem', 'ql:w:' .. worker .. ':jobs', jid)
+      history_add(now, jid, 'failed', { worker = worker, group = group })
+      count_failure(now, queue)
+      forget_in_queue(queue, jid)
+      if data then
+        redis.call('hset', key, 'data', cjson.encode(data))
+      end
+      redis.call('hmset', key, 'state', 'failed', 'worker', '', 'expires', '',
+        'failure', failure_json(group, message, math.floor(now), worker))
+      failure_add(group, jid)
+      return jid
+    end
+
+  elseif name == 'retry' then
+    return function(now, jid, queue, worker, delay, group, message)
+      if not jid then error('Job(): no jid provided') end
+      if not queue then error('Retry(): Arg "queue" missing') end
+      if not worker then error('Retry(): Arg "worker" missing') end
+      local wait = tonumber(delay or 0)
+      if not wait then error('Retry(): Arg "delay" not a number: ' .. tostring(delay)) end
+      local key = 'ql:j:' .. jid
+      local f = redis.call('hmget', key, 'queue', 'state', 'worker', 'priority')
+      local old_queue, state, owner = f[1], f[2], f[3]
+      if owner == false then
+        error('Retry(): Job ' .. jid .. ' does not exist')
+      elseif state ~= 'running' then
+        error('Retry(): Job ' .. jid .. ' is not currently running: ' .. state)
+      elseif owner ~= worker then
+        error('Retry(): Job ' .. jid .. ' has been given to another worker: ' .. owner)
+      end
+
+      -- HINCRBYFLOAT: `retries` may be fractional ("2.7000000000000002"); the reply truncates.
+      local remaining = math.floor(tonumber(redis.call('hincrbyfloat', key, 'remaining', -1)))
+      redis.call('hdel', key, 'grace')
+      redis.call('zrem', 'ql:q:' .. old_queue .. '-locks', jid)
+      redis.call('zrem', 'ql:w:' .. worker .. ':jobs', jid)
+      -- Only a retry given both a group and a message records it as the failure.
+      local explained = group ~= nil and message ~= nil
+
+      if remaining < 0 then
+        local failed_group = group or ('failed-retries-' .. queue)
+        history_add(now, jid, 'failed', { group = failed_group })
+        redis.call('hmset', key, 'state', 'failed', 'worker', '', 'expires', '')
+        if explained then
+          redis.call('hset', key, 'failure', failure_json(group, message, math.floor(now), worker))
+        else
+          redis.call('hset', key, 'failure', failure_json(failed_group,
+            'Job exhausted retries in queue "' .. old_queue .. '"', now, ''))
+        end
+        if is_tracked(jid) then publish('failed', jid) end
+        failure_add(failed_group, jid)
+        count_failure(now, queue)
+      else
+        if wait > 0 then
+          redis.call('zadd', 'ql:q:' .. queue .. '-scheduled', now + wait, jid)
+          redis.call('hset', key, 'state', 'scheduled')
+        else
+          work_add(queue, now, f[4], jid)
+          redis.call('hset', key, 'state', 'waiting')
+        end
+        if explained then
+          redis.call('hset', key, 'failure', failure_json(group, message, math.floor(now), worker))
+        end
+      end
+      return remaining
+    end
+
+  elseif name == 'cancel' then
+    return function(now, ...)
+      local jids = { ... }
+      -- Refuse (changing nothing) if a listed job has a dependent that is not listed.
+      local dependents = {}
+      for _, jid in ipairs(jids) do
+        dependents[jid] = redis.call('smembers', 'ql:j:' .. jid .. '-dependents')
+      end
+      for _, jid in ipairs(jids) do
+        for _, dependent in ipairs(dependents[jid]) do
+          if dependents[dependent] == nil then
+            error('Cancel(): ' .. jid .. ' is a dependency of ' .. dependent ..
+              ' but is not mentioned to be canceled')
+          end
+        end
+      end
+
+      for _, jid in ipairs(jids) do
+        local key = 'ql:j:' .. jid
+        local f = redis.call('hmget', key, 'state', 'queue', 'failure', 'worker')
+        local state, queue, worker = f[1], f[2], f[4]
+        if state ~= 'complete' then
+          local canceled = cjson.encode({ jid = jid, worker = worker, event = 'canceled', queue = queue })
+          publish('log', canceled)
+          if worker and worker ~= '' then
+            redis.call('zrem', 'ql:w:' .. worker .. ':jobs', jid)
+            publish('w:' .. worker, canceled)
+          end
+          if queue then
+            forget_in_queue(queue, jid)
+            redis.call('zrem', 'ql:q:' .. queue .. '-depends', jid)
+          end
+          for _, dependency in ipairs(redis.call('smembers', key .. '-dependencies')) do
+            redis.call('srem', 'ql:j:' .. dependency .. '-dependents', jid)
+          end
+          redis.call('del', key .. '-dependencies')
+          if state == 'failed' then failure_remove(f[3], queue, jid) end
+          local tracked = is_tracked(jid)
+          delete_job(jid)
+          if tracked then publish('canceled', jid) end
+        end
+      end
+      return jids
+    end
+
+  elseif name == 'timeout' then
+    return function(now, ...)
+      -- Each jid must be running; an error leaves the earlier ones timed out.
+      for i = 1, select('#', ...) do
+        local jid = select(i, ...)
+        local key = 'ql:j:' .. jid
+        local f = redis.call('hmget', key, 'queue', 'state', 'worker')
+        local queue, worker = f[1], f[3]
+        if not queue then
+          error('Timeout(): Job ' .. jid .. ' does not exist')
+        elseif f[2] ~= 'running' then
+          error('Timeout(): Job ' .. jid .. ' not running')
+        end
+        history_add(now, jid, 'timed-out')
+        redis.call('zrem', 'ql:q:' .. queue .. '-locks', jid)
+        work_add(queue, now, '+inf', jid)
+        redis.call('hmset', key, 'state', 'stalled', 'expires', 0)
+        local lost = cjson.encode({ jid = jid, event = 'lock_lost', worker = worker })
+        publish('w:' .. worker, lost)
+        publish('log', lost)
+      end
+    end
+
+  elseif name == 'priority' then
+    return function(now, jid, value)
+      if not jid then error('Job(): no jid provided') end
+      local priority = tonumber(value)
+      if not priority then
+        error('Priority(): Arg "priority" missing or not a number: ' .. tostring(value))
+      end
+      local key = 'ql:j:' .. jid
+      local queue = redis.call('hget', key, 'queue')
+      if not queue then error('Priority(): Job ' .. jid .. ' does not exist') end
+      -- A waiting (or timed-out) job's score becomes exactly the priority.
+      if queue ~= '' and redis.call('zscore', 'ql:q:' .. queue .. '-work', jid) then
+        work_add(queue, 0, priority, jid)
+      end
+      redis.call('hset', key, 'priority', priority)
+      return priority
+    end
+
+  elseif name == 'depends' then
+    -- Moves a job that has no dependencies left to waiting (`scheduled` is ignored).
+    local function unblock(now, jid)
+      local f = redis.call('hmget', 'ql:j:' .. jid, 'queue', 'priority')
+      if f[1] then
+        redis.call('zrem', 'ql:q:' .. f[1] .. '-depends', jid)
+        work_add(f[1], now, f[2], jid)
+        redis.call('hset', 'ql:j:' .. jid, 'state', 'waiting')
+      end
+    end
+
+    return function(now, jid, command, ...)
+      if not jid then error('Job(): no jid provided') end
+      if not command then error('Depends(): Arg "command" missing') end
+      local key = 'ql:j:' .. jid
+      local state = redis.call('hget', key, 'state')
+      if state ~= 'depends' then
+        error('Depends(): Job ' .. jid .. ' not in the depends state: ' .. tostring(state))
+      end
+      if command == 'on' then
+        link_dependencies(jid, { ... })
+        return true
+      elseif command ~= 'off' then
+        error('Depends(): Argument "command" must be "on" or "off"')
+      end
+      if ... == 'all' then
+        for _, dependency in ipairs(redis.call('smembers', key .. '-dependencies')) do
+          redis.call('srem', 'ql:j:' .. dependency .. '-dependents', jid)
+        end
+        redis.call('del', key .. '-dependencies')
+        unblock(now, jid)
+        return true
+      end
+      for i = 1, select('#', ...) do
+        local dependency = select(i, ...)
+        redis.call('srem', 'ql:j:' .. dependency .. '-dependents', jid)
+        redis.call('srem', key .. '-dependencies', dependency)
+        if redis.call('scard', key .. '-dependencies') == 0 then
+          unblock(now, jid)
+        end
+      end
+      return true
+    end
+
+  elseif name == 'log' then
+    return function(now, jid, message, data)
+      if not jid then error("Log(): Argument 'jid' missing") end
+      if not message then error("Log(): Argument 'message' missing") end
+      if data then
+        data = cjson.decode(data)
+        if not data then error("Log(): Argument 'data' not cjson: false") end
+      end
+      if redis.call('exists', 'ql:j:' .. jid) == 0 then
+        error('Log(): Job ' .. jid .. ' does not exist')
+      end
+      history_add(now, jid, message, data)
+    end
+
+  elseif name == 'track' then
+    return function(now, action, jid)
+      if action == nil then
+        local response = { jobs = {}, expired = {} }
+        for _, tracked in ipairs(redis.call('zrange', 'ql:tracked', 0, -1)) do
+          local object = job_object(tracked)
+          if object then
+            response.jobs[#response.jobs + 1] = object
+          else
+            response.expired[#response.expired + 1] = tracked
+          end
+        end
+        return cjson.encode(response)
+      end
+      if not jid then error('Track(): Arg "jid" missing') end
+      if redis.call('exists', 'ql:j:' .. jid) == 0 then error('Track(): Job does not exist') end
+      local verb = string.lower(action)
+      if verb == 'track' then
+        publish('track', jid)
+        return cjson.encode(redis.call('zadd', 'ql:tracked', now, jid))
+      elseif verb == 'untrack' then
+        publish('untrack', jid)
+        return cjson.encode(redis.call('zrem', 'ql:tracked', jid))
+      end
+      error('Track(): Unknown action "' .. action .. '"')
+    end
+
+  elseif name == 'tag' then
+    -- Paging arguments: integers in the end (Redis refuses fractions), any Lua number here.
+    local function page(offset_arg, count_arg)
+      local offset = tonumber(offset_arg or 0)
+      if not offset then error('Tag(): Arg "offset" not a number: ' .. tostring(offset_arg)) end
+      local count = tonumber(count_arg or 25)
+      if not count then error('Tag(): Arg "count" not a number: ' .. tostring(count_arg)) end
+      return offset, count
+    end
+
+    return function(now, command, ...)
+      if command == 'add' then
+        local jid = ...
+        if not jid then error('Tag(): Arg "jid" missing') end
+        local stored = redis.call('hget', 'ql:j:' .. jid, 'tags')
+        if not stored then error('Tag(): Job ' .. jid .. ' does not exist') end
+        local tags = cjson.decode(stored)
+        local present = {}
+        for _, tag in ipairs(tags) do present[tag] = true end
+        -- Every argument counts in ql:t:<tag> and ql:tags, even one the job already has.
+        for i = 2, select('#', ...) do
+          local tag = select(i, ...)
+          if present[tag] == nil then
+            present[tag] = true
+            tags[#tags + 1] = tag
+          end
+          redis.call('zadd', 'ql:t:' .. tag, now, jid)
+          redis.call('zincrby', 'ql:tags', 1, tag)
+        end
+        local encoded = cjson.encode(tags)
+        redis.call('hset', 'ql:j:' .. jid, 'tags', encoded)
+        return encoded
+      elseif command == 'remove' then
+        return cjson.encode(untag(...))
+      elseif command == 'get' then
+        local tag, offset_arg, count_arg = ...
+        if not tag then error('Tag(): Arg "tag" missing') end
+        local offset, count = page(offset_arg, count_arg)
+        return cjson.encode({
+          total = redis.call('zcard', 'ql:t:' .. tag),
+          jobs = redis.call('zrange', 'ql:t:' .. tag, offset, offset + count - 1),
+        })
+      elseif command == 'top' then
+        local offset, count = page(...)
+        return cjson.encode(redis.call('zrevrangebyscore', 'ql:tags', '+inf', 2, 'LIMIT', offset, count))
+      elseif command ~= nil then
+        error('Tag(): First argument must be "add", "remove" or "get"')
+      end
+      error('Tag(): Arg "command" must be "add", "remove", "get" or "top"')
+    end
+
+  elseif name == 'failed' then
+    return function(now, group, start_arg, limit_arg)
+      local start = tonumber(start_arg or 0)
+      if not start then error('Failed(): Arg "start" is not a number: ' .. tostring(start_arg)) end
+      local limit = tonumber(limit_arg or 25)
+      if not limit then error('Failed(): Arg "limit" is not a number: ' .. tostring(limit_arg)) end
+      if group then
+        return cjson.encode({
+          total = redis.call('llen', 'ql:f:' .. group),
+          jobs = redis.call('lrange', 'ql:f:' .. group, start, start + limit - 1),
+        })
+      end
+      local groups = {}
+      for _, failure_group in ipairs(redis.call('smembers', 'ql:failures')) do
+        groups[failure_group] = redis.call('llen', 'ql:f:' .. failure_group)
+      end
+      return cjson.encode(groups)
+    end
+  end
+end
+
+----------------------------------------------------------------------------------------------
+-- Recurring: spawning children (used by pop and peek)
+----------------------------------------------------------------------------------------------
+
+-- Spawns children of the queue's due recurring templates, at most `count` in total.
+local function spawn_recurring(queue, now, count)
+  local recur = 'ql:q:' .. queue .. '-recur'
+  local spawned = 0
+  for _, jid in ipairs(redis.call('zrangebyscore', recur, 0, now, 'LIMIT', 0, count)) do
+    local template = 'ql:r:' .. jid
+    local t = redis.call('hmget', template, 'klass', 'data', 'priority', 'tags', 'retries', 'interval', 'backlog')
+    local priority, tags, retries = t[3], t[4], t[5]
+    local interval = tonumber(t[6])
+    local backlog = tonumber(t[7] or 0)
+    local tag_list = cjson.decode(tags)
+    local score = math.floor(tonumber(redis.call('zscore', recur, jid)))
+    -- With a backlog b, skip ahead so that only b (or b + 1) children are still due.
+    if backlog > 0 then
+      local due = (now - score) / interval
+      if due > backlog then
+        score = score + math.ceil(due - backlog) * interval
+      end
+    end
+    while score <= now and spawned < count do
+      local child = jid .. '-' .. redis.call('hincrby', template, 'count', 1)
+      spawned = spawned + 1
+      for _, tag in ipairs(tag_list) do
+        redis.call('zadd', 'ql:t:' .. tag, now, child)
+        redis.call('zincrby', 'ql:tags', 1, tag)
+      end
+      redis.call('hmset', 'ql:j:' .. child,
+        'jid', child, 'klass', t[1], 'data', t[2], 'priority', priority, 'tags', tags,
+        'state', 'waiting', 'worker', '', 'expires', 0, 'queue', queue,
+        'retries', retries, 'remaining', retries, 'time', string.format('%.20f', score),
+        'spawned_from_jid', jid)
+      history_add(score, child, 'put', { q = queue })
+      work_add(queue, score, priority, child)
+      score = score + interval
+      redis.call('zadd', recur, score, jid)
+    end
+  end
+end
+
+----------------------------------------------------------------------------------------------
+-- Queue: shared helpers
+----------------------------------------------------------------------------------------------
+
+-- Moves up to `count` due scheduled jobs into the work set (behind jobs put earlier).
+local function release_scheduled(queue, now, count)
+  local scheduled = 'ql:q:' .. queue .. '-scheduled'
+  for _, jid in ipairs(redis.call('zrangebyscore', scheduled, 0, now, 'LIMIT', 0, count)) do
+    work_add(queue, now, tonumber(redis.call('hget', 'ql:j:' .. jid, 'priority') or 0), jid)
+    redis.call('zrem', scheduled, jid)
+    redis.call('hset', 'ql:j:' .. jid, 'state', 'waiting')
+  end
+end
+
+local function expired_locks(queue, now, offset, count)
+  return redis.call('zrangebyscore', 'ql:q:' .. queue .. '-locks', '-inf', now, 'LIMIT', offset, count)
+end
+
+-- Appends to `jids` the due recurring children, due scheduled jobs and then the highest work
+-- scores, up to `count` jobs in all (ties in reverse jid order, as ZREVRANGE gives them).
+local function fill_from_work(queue, now, count, jids)
+  spawn_recurring(queue, now, count - #jids)
+  release_scheduled(queue, now, count - #jids)
+  local wanted = count - #jids
+  if wanted == 0 then return jids end
+  for _, jid in ipairs(redis.call('zrevrange', 'ql:q:' .. queue .. '-work', 0, wanted - 1)) do
+    jids[#jids + 1] = jid
+  end
+  return jids
+end
+
+local function queue_counts(now, queue)
+  local prefix = 'ql:q:' .. queue
+  local stalled = redis.call('zcount', prefix .. '-locks', '-inf', now)
+  release_scheduled(queue, now, redis.call('zcard', prefix .. '-scheduled'))
+  return {
+    name = queue,
+    waiting = redis.call('zcard', prefix .. '-work'),
+    stalled = stalled,
+    running = redis.call('zcard', prefix .. '-locks') - stalled,
+    scheduled = redis.call('zcard', prefix .. '-scheduled'),
+    depends = redis.call('zcard', prefix .. '-depends'),
+    recurring = redis.call('zcard', prefix .. '-recur'),
+    paused = redis.call('sismember', 'ql:paused_queues', queue) == 1,
+  }
+end
+
+----------------------------------------------------------------------------------------------
+-- Queue: commands
+----------------------------------------------------------------------------------------------
+
+local function queue_command(name)
+  if name == 'pop' then
+    -- Fails a job whose lock expired with no retries left.
+    local function exhaust(queue, now, jid, lost_worker)
+      forget_in_queue(queue, jid)
+      local key = 'ql:j:' .. jid
+      local group = 'failed-retries-' .. redis.call('hget', key, 'queue')
+      local message = 'Job exhausted retries in queue "' .. queue .. '"'
+      history_add(now, jid, 'failed', { group = group })
+      redis.call('hmset', key, 'state', 'failed', 'worker', '', 'expires', '')
+      redis.call('hset', key, 'failure', failure_json(group, message, now, ''))
+      failure_add(group, jid)
+      if is_tracked(jid) then publish('failed', jid) end
+      publish('log', cjson.encode({ jid = jid, event = 'failed', group = group, worker = lost_worker, message = message }))
+      count_failure(now, queue)
+    end
+
+    -- Handles up to `count` expired locks: first a courtesy period (the `grace` flag), on the
+    -- next expiry the job is handed on, or failed when out of retries. Returns the handed-on.
+    local function invalidate_locks(queue, now, count)
+      local handed = {}
+      for _, jid in ipairs(expired_locks(queue, now, 0, count)) do
+        local key = 'ql:j:' .. jid
+        local worker = redis.call('hget', key, 'worker')
+        redis.call('zrem', 'ql:w:' .. worker .. ':jobs', jid)
+        local grace_period = tonumber(config_get('grace-period'))
+        local had_courtesy = tonumber(redis.call('hget', key, 'grace') or 0) == 1
+        -- Without a grace period both steps happen at once.
+        local courtesy = grace_period <= 0 or not had_courtesy
+        local hand_on = grace_period <= 0 or had_courtesy
+        if courtesy then
+          if is_tracked(jid) then publish('stalled', jid) end
+          history_add(now, jid, 'timed-out')
+          redis.call('hset', key, 'grace', 1)
+          local lost = cjson.encode({ jid = jid, event = 'lock_lost', worker = worker })
+          publish('w:' .. worker, lost)
+          publish('log', lost)
+          redis.call('zadd', 'ql:q:' .. queue .. '-locks', now + grace_period, jid)
+          redis.call('hincrby', 'ql:s:stats:' .. day_of(now) .. ':' .. queue, 'retries', 1)
+        end
+        if hand_on then
+          redis.call('hdel', key, 'grace')
+          if tonumber(redis.call('hincrbyfloat', key, 'remaining', -1)) < 0 then
+            exhaust(queue, now, jid, worker)
+          else
+            handed[#handed + 1] = jid
+          end
+        end
+      end
+      return handed
+    end
+
+    return function(now, queue, worker, count_arg)
+      if not queue then error('Queue(): no queue name provided') end
+      if not worker then error('Pop(): Arg "worker" missing') end
+      local count = tonumber(count_arg)
+      if not count then error('Pop(): Arg "count" missing or not a number: ' .. tostring(count_arg)) end
+      local expires = now + heartbeat_for(queue)
+      if redis.call('sismember', 'ql:paused_queues', queue) == 1 then return '{}' end
+      redis.call('zadd', 'ql:workers', now, worker)
+
+      local locks = 'ql:q:' .. queue .. '-locks'
+      local limit = tonumber(config_get(queue .. '-max-concurrency', 0))
+      if limit > 0 then
+        -- Courtesy locks count as running.
+        count = math.min(math.max(0, limit - redis.call('zcount', locks, now, '+inf')), count)
+        if count == 0 then return '{}' end
+      end
+
+      local jids = fill_from_work(queue, now, count, invalidate_locks(queue, now, count))
+      for _, jid in ipairs(jids) do
+        local key = 'ql:j:' .. jid
+        history_add(now, jid, 'popped', { worker = worker })
+        local since = tonumber(redis.call('hget', key, 'time') or now)
+        stats_sample(now, queue, 'wait', now - since)
+        redis.call('hset', key, 'time', string.format('%.20f', now))
+        redis.call('zadd', 'ql:w:' .. worker .. ':jobs', expires, jid)
+        redis.call('hmset', key, 'worker', worker, 'expires', expires, 'state', 'running')
+        redis.call('zadd', locks, expires, jid)
+        if is_tracked(jid) then publish('popped', jid) end
+      end
+      if #jids > 0 then
+        redis.call('zrem', 'ql:q:' .. queue .. '-work', unpack(jids))
+      end
+      return job_objects_json(jids)
+    end
+
+  elseif name == 'peek' then
+    return function(now, queue, count_arg)
+      if not queue then error('Queue(): no queue name provided') end
+      local count = tonumber(count_arg)
+      if not count then error('Peek(): Arg "count" missing or not a number: ' .. tostring(count_arg)) end
+      return job_objects_json(fill_from_work(queue, now, count, expired_locks(queue, now, 0, count)))
+    end
+
+  elseif name == 'jobs' then
+    return function(now, state, ...)
+      if not state then error('Jobs(): Arg "state" missing') end
+      local first = 1
+      local queue
+      if state ~= 'complete' then
+        queue = ...
+        if not queue then error('Jobs(): Arg "queue" missing') end
+        first = 2
+      end
+      local offset_arg, count_arg = select(first, ...)
+      local offset = tonumber(offset_arg or 0)
+      if not offset then error('Jobs(): Arg "offset" not a number: ' .. tostring(offset_arg)) end
+      local count = tonumber(count_arg or 25)
+      if not count then error('Jobs(): Arg "count" not a number: ' .. tostring(count_arg)) end
+      if state == 'complete' then
+        return redis.call('zrevrange', 'ql:completed', offset, offset + count - 1)
+      end
+      local prefix = 'ql:q:' .. queue
+      if state == 'running' then
+        return redis.call('zrangebyscore', prefix .. '-locks', now, '+inf', 'LIMIT', offset, count)
+      elseif state == 'stalled' then
+        return expired_locks(queue, now, offset, count)
+      elseif state == 'scheduled' then
+        release_scheduled(queue, now, redis.call('zcard', prefix .. '-scheduled'))
+        return redis.call('zrange', prefix .. '-scheduled', offset, offset + count - 1)
+      elseif state == 'depends' then
+        return redis.call('zrange', prefix .. '-depends', offset, offset + count - 1)
+      elseif state == 'recurring' then
+        return redis.call('zrangebyscore', prefix .. '-recur', 0, '+inf', 'LIMIT', offset, count)
+      end
+      error('Jobs(): Unknown type "' .. state .. '"')
+    end
+
+  elseif name == 'unfail' then
+    return function(now, queue, group, count_arg)
+      if not queue then error('Queue(): no queue name provided') end
+      if not group then error('Unfail(): Arg "group" missing') end
+      local count = tonumber(count_arg or 25)
+      if not count then error('Unfail(): Arg "count" not a number: ' .. tostring(count_arg)) end
+      local list = 'ql:f:' .. group
+      -- The `count` oldest of the group; a count of 0 reaches Redis as "-0", which it refuses.
+      local jids = redis.call('lrange', list, -count, -1)
+      for _, jid in ipairs(jids) do
+        local key = 'ql:j:' .. jid
+        local f = redis.call('hmget', key, 'priority', 'retries')
+        history_add(now, jid, 'put', { q = queue })
+        redis.call('hmset', key, 'state', 'waiting', 'worker', '', 'expires', 0,
+          'queue', queue, 'remaining', tonumber(f[2]) or 5)
+        work_add(queue, now, tonumber(f[1]), jid)
+      end
+      redis.call('ltrim', list, 0, -count - 1)
+      if redis.call('llen', list) == 0 then
+        redis.call('srem', 'ql:failures', group)
+      end
+      return #jids
+    end
+
+  elseif name == 'queues' then
+    return function(now, queue)
+      if queue then return cjson.encode(queue_counts(now, queue)) end
+      local response = {}
+      for _, known in ipairs(redis.call('zrange', 'ql:queues', 0, -1)) do
+        response[#response + 1] = queue_counts(now, known)
+      end
+      return cjson.encode(response)
+    end
+
+  elseif name == 'stats' then
+    -- count, mean, the 148 reported histogram bins (s0-s59 m1-m59 h1-h23 d1-d6) and std.
+    local function summary(key)
+      local stored = redis.call('hmget', key, 'total', 'mean', 'vk')
+      local count = tonumber(stored[1]) or 0
+      local result = {}
+      result.count = count
+      result.mean = tonumber(stored[2]) or 0
+      result.histogram = {}
+      if count > 1 then
+        result.std = math.sqrt(tonumber(stored[3]) / (count - 1))
+      else
+        result.std = 0
+      end
+      local fields = {}
+      for s = 0, 59 do fields[#fields + 1] = 's' .. s end
+      for m = 1, 59 do fields[#fields + 1] = 'm' .. m end
+      for h = 1, 23 do fields[#fields + 1] = 'h' .. h end
+      for d = 1, 6 do fields[#fields + 1] = 'd' .. d end
+      local bins = redis.call('hmget', key, unpack(fields))
+      for i = 1, #fields do
+        result.histogram[i] = tonumber(bins[i]) or 0
+      end
+      return result
+    end
+
+    return function(now, queue, date)
+      if not queue then error('Queue(): no queue name provided') end
+      local day = tonumber(date)
+      if not day then error('Stats(): Arg "date" missing or not a number: ' .. tostring(date)) end
+      local suffix = ':' .. day_of(day) .. ':' .. queue
+      local counters = redis.call('hmget', 'ql:s:stats' .. suffix, 'retries', 'failed', 'failures')
+      return cjson.encode({
+        retries = tonumber(counters[1] or 0),
+        failed = tonumber(counters[2] or 0),
+        failures = tonumber(counters[3] or 0),
+        wait = summary('ql:s:wait' .. suffix),
+        run = summary('ql:s:run' .. suffix),
+      })
+    end
+
+  elseif name == 'length' then
+    return function(now, queue)
+      if not queue then error('Queue(): no queue name provided') end
+      local prefix = 'ql:q:' .. queue
+      return redis.call('zcard', prefix .. '-locks') + redis.call('zcard', prefix .. '-work')
+        + redis.call('zcard', prefix .. '-scheduled')
+    end
+
+  elseif name == 'pause' then
+    return function(now, ...)
+      redis.call('sadd', 'ql:paused_queues', ...)
+    end
+
+  elseif name == 'unpause' then
+    return function(now, ...)
+      redis.call('srem', 'ql:paused_queues', ...)
+    end
+
+  elseif name == 'queue.forget' then
+    return function(now, ...)
+      redis.call('zrem', 'ql:queues', ...)
+    end
+  end
+end
+
+----------------------------------------------------------------------------------------------
+-- Recurring: commands
+----------------------------------------------------------------------------------------------
+
+local function recurring_command(name)
+  if name == 'recur' then
+    return function(now, queue, jid, klass, raw_data, spec, ...)
+      if not queue then error('Queue(): no queue name provided') end
+      if not jid then error('RecurringJob On(): Arg "jid" missing') end
+      if not klass then error('RecurringJob On(): Arg "klass" missing') end
+      if not spec then error('RecurringJob On(): Arg "spec" missing') end
+      if not cjson.decode(raw_data) then
+        error('RecurringJob On(): Arg "data" not JSON: ' .. tostring(raw_data))
+      end
+      if spec ~= 'interval' then
+        error('Recur(): schedule type "' .. tostring(spec) .. '" unknown')
+      end
+      local extra = { ... }
+      local interval = tonumber(extra[1])
+      if not interval then error('Recur(): Arg "interval" not a number: ' .. tostring(extra[1])) end
+      local offset = tonumber(extra[2])
+      if not offset then error('Recur(): Arg "offset" not a number: ' .. tostring(extra[2])) end
+      if interval <= 0 then error('Recur(): Arg "interval" must be greater than 0') end
+      if #extra % 2 == 1 then error('Odd number of additional args: ' .. tostring(extra)) end
+
+      local options = options_from(extra, 3)
+      local tags = cjson.decode(options.tags or '{}')
+      if not tags then error('Recur(): Arg "tags" must be JSON string array: ' .. tostring(options.tags)) end
+      local priority = tonumber(options.priority or 0)
+      if not priority then error('Recur(): Arg "priority" not a number: ' .. tostring(options.priority)) end
+      local retries = tonumber(options.retries or 0)
+      if not retries then error('Recur(): Arg "retries" not a number: ' .. tostring(options.retries)) end
+      local backlog = tonumber(options.backlog or 0)
+      if not backlog then error('Recur(): Arg "backlog" not a number: ' .. tostring(options.backlog)) end
+
+      local template = 'ql:r:' .. jid
+      local old = redis.call('hmget', template, 'count', 'queue')
+      if old[2] then redis.call('zrem', 'ql:q:' .. old[2] .. '-recur', jid) end
+      redis.call('hmset', template,
+        'jid', jid, 'klass', klass, 'data', raw_data, 'priority', priority,
+        'tags', cjson.encode(tags), 'state', 'recur', 'queue', queue, 'type', 'interval',
+        'count', old[1] or 0, 'interval', interval, 'retries', retries, 'backlog', backlog)
+      redis.call('zadd', 'ql:q:' .. queue .. '-recur', now + offset, jid)
+      if redis.call('zscore', 'ql:queues', queue) == false then
+        redis.call('zadd', 'ql:queues', now, queue)
+      end
+      return jid
+    end
+  end
+
+  -- Every other recurring command names an existing template first.
+  local run
+  if name == 'recur.get' then
+    run = function(now, jid)
+      local f = redis.call('hmget', 'ql:r:' .. jid, 'jid', 'klass', 'state', 'queue', 'priority',
+        'interval', 'retries', 'count', 'data', 'tags', 'backlog')
+      if not f[1] then return nil end
+      return cjson.encode({
+        jid = f[1],
+        klass = f[2],
+        state = f[3],
+        queue = f[4],
+        priority = tonumber(f[5]),
+        interval = tonumber(f[6]),
+        retries = tonumber(f[7]),
+        count = tonumber(f[8]),
+        data = f[9],
+        tags = cjson.decode(f[10]),
+        backlog = tonumber(f[11] or 0),
+      })
+    end
+
+  elseif name == 'recur.update' then
+    run = function(now, jid, ...)
+      local template = 'ql:r:' .. jid
+      if redis.call('exists', template) == 0 then
+        error('Recur(): No recurring job ' .. jid)
+      end
+      -- Options apply one by one: a bad one leaves the earlier ones applied.
+      local extra = { ... }
+      for i = 1, #extra, 2 do
+        local option, value = extra[i], extra[i + 1]
+        if not value then error('No value provided for ' .. tostring(option)) end
+        if option == 'priority' or option == 'interval' or option == 'retries' then
+          local number = tonumber(value)
+          if not number then
+            error('Recur(): Arg "' .. option .. '" must be a number: ' .. tostring(value))
+          end
+          if option == 'interval' then
+            -- The next spawn moves by the change, keeping the schedule's phase.
+            local f = redis.call('hmget', template, 'queue', 'interval')
+            redis.call('zincrby', 'ql:q:' .. f[1] .. '-recur', number - tonumber(f[2]), jid)
+          end
+          redis.call('hset', template, option, number)
+        elseif option == 'data' then
+          if not cjson.decode(value) then
+            error('Recur(): Arg "data" is not JSON-encoded: ' .. tostring(value))
+          end
+          redis.call('hset', template, 'data', value)
+        elseif option == 'klass' then
+          redis.call('hset', template, 'klass', value)
+        elseif option == 'queue' then
+          local old_recur = 'ql:q:' .. redis.call('hget', template, 'queue') .. '-recur'
+          local score = redis.call('zscore', old_recur, jid)
+          redis.call('zrem', old_recur, jid)
+          redis.call('zadd', 'ql:q:' .. value .. '-recur', score, jid)
+          redis.call('hset', template, 'queue', value)
+          if redis.call('zscore', 'ql:queues', value) == false then
+            redis.call('zadd', 'ql:queues', now, value)
+          end
+        elseif option == 'backlog' then
+          local number = tonumber(value)
+          if not number then error('Recur(): Arg "backlog" not a number: ' .. tostring(value)) end
+          redis.call('hset', template, 'backlog', number)
+        else
+          error('Recur(): Unrecognized option "' .. option .. '"')
+        end
+      end
+      return true
+    end
+
+  elseif name == 'recur.tag' then
+    run = function(now, jid, ...)
+      local stored = redis.call('hget', 'ql:r:' .. jid, 'tags')
+      if not stored then error('Tag(): Job ' .. jid .. ' does not exist') end
+      local tags = cjson.decode(stored)
+      local present = {}
+      for _, tag in ipairs(tags) do present[tag] = true end
+      -- Tags already on the template are skipped; duplicates within this call are kept.
+      for i = 1, select('#', ...) do
+        local tag = select(i, ...)
+        if not present[tag] then tags[#tags + 1] = tag end
+      end
+      local encoded = cjson.encode(tags)
+      redis.call('hset', 'ql:r:' .. jid, 'tags', encoded)
+      return encoded
+    end
+
+  elseif name == 'recur.untag' then
+    run = function(now, jid, ...)
+      local stored = redis.call('hget', 'ql:r:' .. jid, 'tags')
+      if not stored then error('Untag(): Job ' .. jid .. ' does not exist') end
+      local tags = cjson.decode(stored)
+      local keep = {}
+      for _, tag in ipairs(tags) do keep[tag] = true end
+      for i = 1, select('#', ...) do keep[select(i, ...)] = nil end
+      local remaining = {}
+      for _, tag in ipairs(tags) do
+        if keep[tag] then remaining[#remaining + 1] = tag end
+      end
+      local encoded = cjson.encode(remaining)
+      redis.call('hset', 'ql:r:' .. jid, 'tags', encoded)
+      return encoded
+    end
+
+  elseif name == 'unrecur' then
+    run = function(now, jid)
+      local queue = redis.call('hget', 'ql:r:' .. jid, 'queue')
+      if queue then redis.call('zrem', 'ql:q:' .. queue .. '-recur', jid) end
+      redis.call('del', 'ql:r:' .. jid)
+      return true
+    end
+  end
+
+  if run then
+    return function(now, jid, ...)
+      if not jid then error('Recurring(): no jid provided') end
+      return run(now, jid, ...)
+    end
+  end
+end
+
+----------------------------------------------------------------------------------------------
+-- Workers
+----------------------------------------------------------------------------------------------
+
+local function worker_command(name)
+  if name == 'workers' then
+    return function(now, worker)
+      -- Workers idle for `max-worker-age` seconds are forgotten, with their job sets.
+      local cutoff = now - tonumber(config_get('max-worker-age', 86400))
+      for _, idle in ipairs(redis.call('zrangebyscore', 'ql:workers', 0, cutoff)) do
+        redis.call('del', 'ql:w:' .. idle .. ':jobs')
+      end
+      redis.call('zremrangebyscore', 'ql:workers', 0, cutoff)
+
+      if worker then
+        local jobs = 'ql:w:' .. worker .. ':jobs'
+        return cjson.encode({
+          jobs = redis.call('zrevrangebyscore', jobs, '+inf', now),
+          stalled = redis.call('zrevrangebyscore', jobs, now, 0),
+        })
+      end
+      local response = {}
+      for _, known in ipairs(redis.call('zrevrange', 'ql:workers', 0, -1)) do
+        local jobs = 'ql:w:' .. known .. ':jobs'
+        response[#response + 1] = {
+          name = known,
+          jobs = redis.call('zcount', jobs, now, '+inf'),
+          stalled = redis.call('zcount', jobs, 0, now),
+        }
+      end
+      return cjson.encode(response)
+    end
+
+  elseif name == 'worker.deregister' then
+    return function(now, ...)
+      redis.call('zrem', 'ql:workers', ...)
+    end
+  end
+end
+
+----------------------------------------------------------------------------------------------
+-- API / dispatch
+----------------------------------------------------------------------------------------------
+
+-- (keys, argv) as EVALSHA and FCALL pass them: argv = command, now, args...
+local function dispatch(keys, argv)
+  if #keys > 0 then error('No Keys should be provided') end
+  local name = argv[1]
+  if not name then error('Must provide a command') end
+  local command = job_command(name) or queue_command(name) or recurring_command(name)
+    or worker_command(name) or config_command(name)
+  if not command then error('Unknown command ' .. name) end
+  if #argv < 2 then error("bad argument #1 to 'tonumber' (value expected)") end
+  local now = tonumber(argv[2])
+  if not now then error('Arg "now" missing or not a number: nil') end
+  return command(now, unpack(argv, 3))
+end
+
+return dispatch(KEYS, ARGV)
