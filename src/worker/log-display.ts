@@ -1,0 +1,47 @@
+// What the supervisor prints. Worker processes always log JSON to their stdout; the supervisor
+// owns the display: with json the workers share its stdout, with pretty it reads their lines and
+// prettifies them in-process together with its own (no transport thread anywhere).
+import type { ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { pino, type Logger, type LevelWithSilent } from 'pino';
+import { prettyFactory } from 'pino-pretty';
+import type { LogFormat } from '../log.ts';
+
+export interface LogDisplay {
+  logger: Logger;
+  /** How a forked worker's stdout is set up: shared with the supervisor, or piped to it. */
+  workerStdout: 'inherit' | 'pipe';
+  /** Shows a worker's output (only needed when workerStdout is 'pipe'). */
+  attach(child: ChildProcess): void;
+}
+
+export function createLogDisplay(format: LogFormat, level: LevelWithSilent): LogDisplay {
+  const base = { pid: process.pid, role: 'supervisor' };
+  if (format === 'json') {
+    // Synchronous: the supervisor logs little, and its last lines must be out before it exits.
+    return {
+      logger: pino({ level, base }, pino.destination({ fd: 1, sync: true })),
+      workerStdout: 'inherit',
+      attach: () => undefined,
+    };
+  }
+  const prettify = prettyFactory({
+    colorize: process.stdout.isTTY === true,
+    translateTime: 'SYS:HH:MM:ss.l',
+    ignore: 'hostname,role',
+  });
+  const show = (line: string): void => {
+    process.stdout.write(prettify(line));
+  };
+  return {
+    logger: pino({ level, base }, { write: show }),
+    workerStdout: 'pipe',
+    attach: (child) => {
+      if (!child.stdout) return;
+      const lines = createInterface({ input: child.stdout, crlfDelay: Infinity });
+      lines.on('line', (line) => {
+        if (line !== '') show(line);
+      });
+    },
+  };
+}

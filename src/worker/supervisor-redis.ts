@@ -1,0 +1,94 @@
+// The supervisor's own Redis connection (used to hand back the jobs of dead workers and to
+// deregister names). An unreachable Redis is logged once per retry step and retried with
+// backoff; commands wait for the connection instead of failing, and nothing here throws on
+// connection errors, so Redis trouble never brings the supervisor down.
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { scriptSha, scriptSource } from '../client/script.ts';
+
+const FIRST_RETRY_MS = 200;
+const MAX_RETRY_MS = 10_000;
+
+/** The URL with its password masked, for logs. */
+export function redactedUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password !== '') parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return url;
+  }
+}
+
+export class SupervisorRedis {
+  readonly redis: Redis;
+  private lastError = 'connection closed';
+  private wasDown = false;
+  private readyWaiters: (() => void)[] = [];
+
+  constructor(
+    url: string,
+    private readonly logger: Logger,
+  ) {
+    const shown = redactedUrl(url);
+    this.redis = new Redis(url, {
+      lazyConnect: true,
+      // Wait for the connection rather than failing a hand-back: it is retried until Redis answers.
+      maxRetriesPerRequest: null,
+      connectionName: 'qless-worker-supervisor',
+      retryStrategy: (attempt) => {
+        const delay = Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** Math.min(attempt - 1, 10));
+        // Logged once per step of the backoff (at most every MAX_RETRY_MS once it is reached).
+        this.logger.error({ redis: shown, attempt, retryInMs: delay, error: this.lastError }, `Redis at ${shown} is unreachable (${this.lastError}); retrying in ${delay} ms`);
+        this.wasDown = true;
+        return delay;
+      },
+    });
+    this.redis.on('error', (error: Error) => {
+      this.lastError = error.message || (error as NodeJS.ErrnoException).code || String(error);
+    });
+    this.redis.on('ready', () => {
+      this.lastError = 'connection closed';
+      if (this.wasDown) this.logger.info({ redis: shown }, `Redis at ${shown} is reachable again`);
+      this.wasDown = false;
+      for (const resolve of this.readyWaiters.splice(0)) resolve();
+    });
+  }
+
+  get isReady(): boolean {
+    return this.redis.status === 'ready';
+  }
+
+  /** Starts connecting; resolves once Redis answered (possibly after many retries). */
+  whenReady(): Promise<void> {
+    if (this.isReady) return Promise.resolve();
+    const ready = new Promise<void>((resolve) => this.readyWaiters.push(resolve));
+    if (this.redis.status === 'wait') this.redis.connect().catch(() => undefined);
+    return ready;
+  }
+
+  /** EVALSHA of the qless script (loading it on NOSCRIPT); script errors are thrown as they are. */
+  async call(command: string, ...args: (string | number)[]): Promise<unknown> {
+    const argv = [command, String(Date.now() / 1000), ...args.map(String)];
+    try {
+      return await this.redis.evalsha(scriptSha(), 0, ...argv);
+    } catch (error) {
+      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+      await this.redis.script('LOAD', scriptSource());
+      return this.redis.evalsha(scriptSha(), 0, ...argv);
+    }
+  }
+
+  async close(): Promise<void> {
+    for (const resolve of this.readyWaiters.splice(0)) resolve();
+    if (!this.isReady) {
+      this.redis.disconnect();
+      return;
+    }
+    try {
+      await this.redis.quit();
+    } catch {
+      this.redis.disconnect();
+    }
+  }
+}
