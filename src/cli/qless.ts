@@ -1,0 +1,132 @@
+// `qless`, the operator's command: yargs definitions only. Each subcommand reads and checks its
+// arguments (bad usage → exit 2 before anything is sent), then calls the client and formats.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import yargs, { type Argv } from 'yargs';
+import { Args } from './qless/args.ts';
+import type { CommandSpec } from './qless/command.ts';
+import { config } from './qless/config.ts';
+import { Context } from './qless/context.ts';
+import { EXIT, outcomeOf, UsageError } from './qless/errors.ts';
+import { failed, retry } from './qless/failures.ts';
+import { cancel, move, priority, tag, track, untag, untrack } from './qless/job-changes.ts';
+import { get, tagged } from './qless/jobs.ts';
+import { put, recur, unrecur } from './qless/put.ts';
+import { jobs, pause, peek, queue, queues, unpause } from './qless/queues.ts';
+import { script } from './qless/script.ts';
+import { stats } from './qless/stats.ts';
+import { watch } from './qless/watch.ts';
+import { worker, workers } from './qless/workers.ts';
+
+const COMMANDS: readonly CommandSpec[] = [
+  put, recur, unrecur,
+  queues, queue, peek, jobs,
+  get, tagged,
+  workers, worker,
+  failed, retry, cancel,
+  pause, unpause, priority, move, track, untrack, tag, untag,
+  config, stats, watch, script,
+];
+
+const EPILOGUE = [
+  'Exit codes:',
+  '  0  done',
+  '  1  refused by qless (its message is shown), or the job, group or key does not exist',
+  '  2  bad usage: nothing was sent to Redis',
+  '  3  Redis could not be reached, or failed',
+  '  4  a bug in qless',
+  'Redis: --redis, else $QLESS_REDIS_URL, else $REDIS_URL, else redis://127.0.0.1:6379.',
+].join('\n');
+
+function packageVersion(): string {
+  const file = fileURLToPath(new URL('../../package.json', import.meta.url));
+  return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s*\n\s*/g, ' ').trim();
+}
+
+/** What the chosen subcommand asks for; yargs calls the handler, main() runs it. */
+interface Chosen {
+  spec: CommandSpec;
+  argv: Record<string, unknown>;
+}
+
+function buildParser(argv: string[], choose: (chosen: Chosen) => void): Argv {
+  let parser = yargs(argv)
+    .scriptName('qless')
+    .usage('$0 <command> [options]\n\nLook at and operate a qless job system: put jobs, inspect queues, workers and failures, retry, cancel, pause, watch events.')
+    // Jids, queue names and numbers are taken as typed (yargs would turn `1e5` into 100000).
+    .parserConfiguration({ 'parse-numbers': false, 'parse-positional-numbers': false })
+    .option('redis', { alias: 'r', type: 'string', requiresArg: true, global: true, description: 'Redis URL', defaultDescription: '$QLESS_REDIS_URL, $REDIS_URL, redis://127.0.0.1:6379' })
+    .option('json', { type: 'boolean', default: false, global: true, description: 'Print one JSON document (watch: one JSON object per line)' });
+  for (const spec of COMMANDS) {
+    parser = parser.command(
+      spec.command,
+      spec.describe,
+      (command) => {
+        const built = spec.build ? spec.build(command) : command;
+        return built.example(spec.examples.map(([example, text]) => [example, text])).epilogue(EPILOGUE);
+      },
+      (parsed) => choose({ spec, argv: parsed as Record<string, unknown> }),
+    );
+  }
+  return parser
+    .example([
+      ['$0 put images Resize --data \'{"w":200}\'', 'Put a job; prints its jid'],
+      ['$0 queues', 'Counts of every queue'],
+      ['$0 get <jid>', 'One job with its history'],
+      ['$0 failed', 'Failure groups; then: qless retry <group>'],
+      ['$0 watch --queue images', 'Live events until Ctrl-C'],
+    ])
+    .epilogue(EPILOGUE)
+    .demandCommand(1, 'a command is required')
+    .strict()
+    .strictCommands()
+    .version(packageVersion())
+    .help()
+    .alias('help', 'h')
+    .wrap(Math.min(120, process.stdout.columns ?? 100))
+    .exitProcess(false)
+    .fail((message, error) => {
+      throw new UsageError(oneLine(message ?? error?.message ?? 'invalid arguments'));
+    });
+}
+
+/** Runs `qless` with these arguments; resolves to the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  let chosen: Chosen | undefined;
+  let printed = '';
+  try {
+    await buildParser(argv, (value) => {
+      chosen = value;
+    }).parseAsync(argv, {}, (_error, _parsed, output) => {
+      printed = output;
+    });
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`qless: ${message} (see qless --help)\n`);
+    return EXIT.usage;
+  }
+  if (chosen === undefined) {
+    // --help or --version: yargs handed over the text instead of printing it.
+    if (printed !== '') process.stdout.write(`${printed}\n`);
+    return EXIT.ok;
+  }
+  const args = new Args(chosen.argv);
+  const command = chosen.spec.command.split(' ')[0];
+  let context: Context | undefined;
+  try {
+    context = new Context({ json: args.flag('json'), redis: args.optionalText('redis') });
+    await chosen.spec.run(args, context);
+    return EXIT.ok;
+  } catch (error) {
+    const outcome = outcomeOf(error, (await context?.redisReady()) ?? true);
+    const hint = outcome.code === EXIT.usage ? ` (see qless ${command} --help)` : '';
+    process.stderr.write(`qless: ${outcome.message}${hint}\n`);
+    return outcome.code;
+  } finally {
+    await context?.close();
+  }
+}
