@@ -108,6 +108,25 @@ describe('refused before any write: the snapshot is unchanged', () => {
   });
 });
 
+describe('issue 2 item 5: a non-numeric priority changes nothing, also for an existing tagged job', () => {
+  // doc-ambiguity: §6 "put details" lists the old tags' removal (step 1) before the options are
+  // parsed (step 2), which reads as if upstream drops the old tags before it refuses a bad
+  // priority/retries/tags option. §1 names only two partial-write cases, and issue 2 requires
+  // "a non-numeric delay or priority … returns the script's error and leaves Redis exactly as it
+  // was"; this test holds the script to the issue.
+  before(async () => {
+    await core.flush();
+    await core.call(T, 'put', 'w0', 'q', 'j', 'K', '{}', 0, 'tags', '["t1"]');
+    await core.call(T, 'pop', 'q', 'w1', 1);
+  });
+
+  test('bad priority / retries / tags option on a running tagged job', async () => {
+    await assertRefusedUnchanged('Put(): Arg "priority" not a numberx', T + 1, 'put', 'w2', 'q', 'j', 'K', '{}', 0, 'priority', 'x');
+    await assertRefusedUnchanged('Put(): Arg "retries" not a number: x', T + 1, 'put', 'w2', 'q', 'j', 'K', '{}', 0, 'retries', 'x');
+    await assertRefusedUnchanged('Put(): Arg "tags" not JSONfalse', T + 1, 'put', 'w2', 'q', 'j', 'K', '{}', 0, 'tags', 'false');
+  });
+});
+
 describe('§1 documented partial writes', () => {
   test('`timeout a missing` times out a, then fails; nothing else changes', async () => {
     await core.flush();
