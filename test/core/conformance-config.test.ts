@@ -232,3 +232,40 @@ describe('§3/§6 completed-job expiry', () => {
     assert.equal(await core.redis.exists('ql:q:q-depends'), 0);
   });
 });
+
+describe('§3 <queue>-max-concurrency and max-worker-age', () => {
+  test('max-concurrency 1: pop is capped; a courtesy lock counts as running but can push the queue above the cap', async () => {
+    await core.call(T, 'config.set', 'q-max-concurrency', 1);
+    await core.call(T, 'put', 'w0', 'q', 'a', 'K', '{}', 0, 'priority', 2);
+    await core.call(T, 'put', 'w0', 'q', 'b', 'K', '{}', 0, 'priority', 1);
+    const first = JSON.parse(String(await core.call(T, 'pop', 'q', 'w1', 2))) as { jid: string }[];
+    assert.deepEqual(first.map((job) => job.jid), ['a']);
+    assert.equal(await core.call(T + 1, 'pop', 'q', 'w2', 1), '{}');
+    // §6 pop step 3: the worker is registered even though nothing was returned.
+    assert.equal(Number(await core.redis.zscore('ql:workers', 'w2')), T + 1);
+    // At T+61 a's lock has expired: no running lock, so count stays 1; a gets its courtesy
+    // (not returned) and b is handed out, leaving two locks in a queue capped at 1.
+    const second = JSON.parse(String(await core.call(T + 61, 'pop', 'q', 'w2', 1))) as { jid: string }[];
+    assert.deepEqual(second.map((job) => job.jid), ['b']);
+    assert.deepEqual(await core.redis.zrange('ql:q:q-locks', 0, -1, 'WITHSCORES'), ['a', String(T + 71), 'b', String(T + 121)]);
+    assert.equal(await core.call(T + 62, 'pop', 'q', 'w3', 1), '{}');
+  });
+
+  test('max-worker-age: workers forgets workers whose last activity ≤ now − age, with their job sets', async () => {
+    await core.call(T, 'put', 'w0', 'q', 'a', 'K', '{}', 0);
+    await core.call(T, 'pop', 'q', 'w1', 1);
+    await core.call(T + 5, 'pop', 'q', 'w2', 1);
+    await core.call(T, 'config.set', 'max-worker-age', 10);
+    assert.equal(await core.call(T + 9, 'workers'), '[{"stalled":0,"name":"w2","jobs":0},{"stalled":0,"name":"w1","jobs":1}]');
+    assert.equal(await core.call(T + 10, 'workers'), '[{"stalled":0,"name":"w2","jobs":0}]');
+    assert.deepEqual(await core.redis.zrange('ql:workers', 0, -1), ['w2']);
+    assert.equal(await core.redis.exists('ql:w:w1:jobs'), 0);
+  });
+
+  test('max-worker-age default 86400', async () => {
+    await core.call(T, 'put', 'w0', 'q', 'a', 'K', '{}', 0);
+    await core.call(T, 'pop', 'q', 'w1', 1);
+    assert.equal(await core.call(T + 86399, 'workers'), '[{"stalled":1,"name":"w1","jobs":0}]');
+    assert.equal(await core.call(T + 86400, 'workers'), '{}');
+  });
+});

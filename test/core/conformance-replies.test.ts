@@ -319,3 +319,41 @@ describe('§1 reply kinds and §1.2 "not errors"', () => {
     assert.equal(await core.call(T, 'get', 'b'), null);
   });
 });
+
+describe('§4 paging: count 0 at offset 0', () => {
+  before(async () => {
+    await core.flush();
+    for (const jid of ['c1', 'c2']) {
+      await core.call(T, 'put', 'w0', 'q', jid, 'K', '{}', 0, 'tags', '["t"]');
+      await core.call(T, 'pop', 'q', 'w1', 1);
+      await core.call(T + 1, 'complete', jid, 'w1', 'q', '{}');
+    }
+    await core.call(T, 'tag', 'add', 'c1', 't');
+    await core.call(T + 2, 'put', 'w0', 'q', 's1', 'K', '{}', 100);
+    await core.call(T + 2, 'put', 'w0', 'q', 's2', 'K', '{}', 100);
+    await core.call(T + 2, 'put', 'w0', 'q', 'd1', 'K', '{}', 0, 'depends', '["s1"]');
+    await core.call(T + 2, 'put', 'w0', 'q', 'r1', 'K', '{}', 0);
+    await core.call(T + 2, 'pop', 'q', 'w1', 1);
+    await core.call(T + 3, 'put', 'w0', 'q', 'f1', 'K', '{}', 0);
+    await core.call(T + 3, 'pop', 'q', 'w1', 1);
+    await core.call(T + 3, 'fail', 'f1', 'w1', 'grp', 'msg');
+    await core.call(T + 3, 'recur', 'q', 'rc', 'K', '{}', 'interval', 60, 1000);
+  });
+
+  test('everything for jobs complete|scheduled|depends, failed <group>, tag get', async () => {
+    assert.deepEqual(await core.call(T + 4, 'jobs', 'complete', 0, 0), ['c2', 'c1']);
+    assert.deepEqual(await core.call(T + 4, 'jobs', 'scheduled', 'q', 0, 0), ['s1', 's2']);
+    assert.deepEqual(await core.call(T + 4, 'jobs', 'depends', 'q', 0, 0), ['d1']);
+    assert.equal(await core.call(T + 4, 'failed', 'grp', 0, 0), '{"jobs":["f1"],"total":1}');
+    assert.equal(await core.call(T + 4, 'tag', 'get', 't', 0, 0), '{"jobs":["c1","c2"],"total":2}');
+  });
+
+  test('nothing for jobs running|recurring and tag top; the defaults show them', async () => {
+    assert.deepEqual(await core.call(T + 4, 'jobs', 'running', 'q', 0, 0), []);
+    assert.deepEqual(await core.call(T + 4, 'jobs', 'recurring', 'q', 0, 0), []);
+    assert.equal(await core.call(T + 4, 'tag', 'top', 0, 0), '{}');
+    assert.deepEqual(await core.call(T + 4, 'jobs', 'running', 'q'), ['r1']);
+    assert.deepEqual(await core.call(T + 4, 'jobs', 'recurring', 'q'), ['rc']);
+    assert.equal(await core.call(T + 4, 'tag', 'top'), '["t"]');
+  });
+});
