@@ -7,13 +7,13 @@ import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import yargs from 'yargs';
 import type { LevelWithSilent } from 'pino';
+import { redactPassword, resolveRedisUrl } from '../client/index.ts';
 import { defaultLogFormat, type LogFormat } from '../log.ts';
 import type { ReserverName, WorkerOptions } from '../worker/options.ts';
 
 const RESERVERS: readonly ReserverName[] = ['ordered', 'round-robin', 'shuffled'];
 const LOG_LEVELS: readonly LevelWithSilent[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 const LOG_FORMATS: readonly LogFormat[] = ['json', 'pretty'];
-const DEFAULT_REDIS = 'redis://127.0.0.1:6379';
 
 /** Bad input on the command line or in QLESS_* variables; shown as one line, exit code 2. */
 export class UsageError extends Error {
@@ -77,26 +77,24 @@ function queueNames(values: readonly unknown[] | undefined): string[] {
 
 /** --redis, else QLESS_REDIS_URL, else REDIS_URL, else the local default; --host/--port replace those parts. */
 function redisUrl(given: string | undefined, host: string | undefined, port: unknown, env: NodeJS.ProcessEnv): string {
-  const text = given ?? env.QLESS_REDIS_URL ?? env.REDIS_URL ?? DEFAULT_REDIS;
-  let url: URL;
+  let text: string;
   try {
-    url = new URL(text);
-  } catch {
-    throw new UsageError(`--redis ${JSON.stringify(text)} is not a Redis URL (redis://[user:password@]host[:port][/db] or rediss://…)`);
+    text = resolveRedisUrl(given, env);
+  } catch (error) {
+    throw new UsageError(`--redis: ${(error as Error).message} (expected redis://[user:password@]host[:port][/db] or rediss://…)`);
   }
-  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
-    throw new UsageError(`--redis ${JSON.stringify(text)} must start with redis:// or rediss://`);
-  }
-  if (url.pathname !== '' && url.pathname !== '/' && !/^\/\d+$/.test(url.pathname)) {
-    throw new UsageError(`--redis ${JSON.stringify(text)}: the path must be a database number, e.g. /0`);
-  }
+  if (host === undefined && port === undefined) return text;
+  const url = new URL(text);
   if (host !== undefined) {
     if (host.trim() === '') throw new UsageError('--host must not be empty');
     url.hostname = host;
   }
-  if (port !== undefined) url.port = String(integerAtLeast('port', port, 1));
-  if (Number(url.port) > 65535) throw new UsageError(`--port must be at most 65535, got ${url.port}`);
-  if (url.hostname === '') throw new UsageError(`--redis ${JSON.stringify(text)} has no host`);
+  if (port !== undefined) {
+    const number = integerAtLeast('port', port, 1);
+    if (number > 65535) throw new UsageError(`--port must be at most 65535, got ${number}`);
+    url.port = String(number);
+  }
+  if (url.hostname === '') throw new UsageError(`--redis ${redactPassword(text)} has no host`);
   return url.toString();
 }
 

@@ -2,12 +2,8 @@
 // through `retry <jid> <queue> <dead worker's name> 0`: each death costs the job one retry, so a
 // job that kills its worker every time ends in failed-retries-<queue> instead of looping.
 import type { Logger } from 'pino';
+import { LostLockError, type Client } from '../client/index.ts';
 import type { HeldJob } from './ipc.ts';
-
-/** Calls one command of the qless script (EVALSHA … <command> <now> args). */
-export interface ScriptCall {
-  (command: string, ...args: (string | number)[]): Promise<unknown>;
-}
 
 export interface HandbackOutcome {
   jid: string;
@@ -18,58 +14,39 @@ export interface HandbackOutcome {
   skipped?: string;
 }
 
-// Expected races: the job completed, failed, was cancelled or was taken by another worker since.
-const RACE = /does not exist|not currently running|given to another worker/;
-
-interface WorkerJobs {
-  jobs?: string[] | Record<string, never>;
-  stalled?: string[] | Record<string, never>;
-}
-
-interface JobSummary {
-  jid: string;
-  queue: string;
-  klass: string;
-  state: string;
-  worker: string;
-}
-
-function list(value: string[] | Record<string, never> | undefined): string[] {
-  return Array.isArray(value) ? value : [];
-}
-
 /**
  * The jobs Redis says the name still holds that the worker had not reported over IPC (it can die
  * between a pop and its next report). Must run before the slot's replacement (same name) pops.
  */
-export async function unreportedJobs(call: ScriptCall, workerName: string, reported: readonly HeldJob[]): Promise<HeldJob[]> {
-  const held = JSON.parse(String(await call('workers', workerName))) as WorkerJobs;
+export async function unreportedJobs(client: Client, workerName: string, reported: readonly HeldJob[]): Promise<HeldJob[]> {
+  const held = await client.workers.get(workerName);
   const known = new Set(reported.map((job) => job.jid));
-  const jids = [...list(held.jobs), ...list(held.stalled)].filter((jid, index, all) => !known.has(jid) && all.indexOf(jid) === index);
+  const jids = [...new Set([...held.jobs, ...held.stalled])].filter((jid) => !known.has(jid));
   if (jids.length === 0) return [];
-  const found = JSON.parse(String(await call('multiget', ...jids))) as JobSummary[] | Record<string, never>;
-  return (Array.isArray(found) ? found : [])
+  const found = await client.jobs.multiget(...jids);
+  return found
     .filter((job) => job.state === 'running' && job.worker === workerName)
-    .map((job) => ({ jid: job.jid, queue: job.queue, klass: job.klass, expires: 0 }));
+    .map((job) => ({ jid: job.jid, queue: job.queue, klass: job.klass, expires: job.expires }));
 }
 
-/** Retries each job under the dead worker's name; expected races are skipped, not errors. */
-export async function handBack(call: ScriptCall, workerName: string, jobs: readonly HeldJob[], logger: Logger): Promise<HandbackOutcome[]> {
+/** Retries each job under the dead worker's name; a job it no longer holds is skipped, not an error. */
+export async function handBack(client: Client, workerName: string, jobs: readonly HeldJob[], logger: Logger): Promise<HandbackOutcome[]> {
   return Promise.all(
     jobs.map(async (job): Promise<HandbackOutcome> => {
       const fields = { jid: job.jid, queue: job.queue, klass: job.klass, worker: workerName };
       try {
-        const remaining = Number(await call('retry', job.jid, job.queue, workerName, 0));
-        if (remaining < 0) logger.warn({ ...fields, remaining }, 'job held by a dead worker ran out of retries: failed');
-        else logger.info({ ...fields, remaining }, 'job held by a dead worker handed back to its queue');
+        const remaining = Number(await client.call('retry', job.jid, job.queue, workerName, 0));
+        if (remaining < 0) logger.warn({ ...fields, remaining }, `job ${job.jid} of dead worker ${workerName} ran out of retries: failed-retries-${job.queue}`);
+        else logger.info({ ...fields, remaining }, `job ${job.jid} of dead worker ${workerName} handed back to its queue`);
         return { jid: job.jid, queue: job.queue, remaining };
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
-        if (RACE.test(message)) {
-          logger.debug({ ...fields, reason: message }, 'job of a dead worker needed no hand-back');
-          return { jid: job.jid, queue: job.queue, skipped: message };
+        // Expected races: completed, failed, cancelled or taken by another worker since the report.
+        if (error instanceof LostLockError) {
+          logger.debug({ ...fields, reason: message }, `job ${job.jid} of dead worker ${workerName} needed no hand-back`);
+        } else {
+          logger.error({ ...fields, error: message }, `could not hand back job ${job.jid}; it returns to its queue when its lock expires`);
         }
-        logger.error({ ...fields, error: message }, 'could not hand back a job of a dead worker; it returns to its queue when its lock expires');
         return { jid: job.jid, queue: job.queue, skipped: message };
       }
     }),

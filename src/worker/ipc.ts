@@ -23,6 +23,8 @@ export interface WorkerConfig {
   paused: boolean;
   logLevel: string;
   logFormat: 'json' | 'pretty';
+  /** Seconds the supervisor waits for a stopping worker before it kills it (--shutdown-timeout). */
+  shutdownTimeout?: number;
 }
 
 /** A job a worker holds, as the watchdog needs to know it. */

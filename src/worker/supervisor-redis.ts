@@ -4,24 +4,15 @@
 // connection errors, so Redis trouble never brings the supervisor down.
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { scriptSha, scriptSource } from '../client/script.ts';
+import { Client, redactPassword } from '../client/index.ts';
 
 const FIRST_RETRY_MS = 200;
 const MAX_RETRY_MS = 10_000;
 
-/** The URL with its password masked, for logs. */
-export function redactedUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password !== '') parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return url;
-  }
-}
-
 export class SupervisorRedis {
   readonly redis: Redis;
+  /** The qless client over this connection. */
+  readonly client: Client;
   private lastError = 'connection closed';
   private wasDown = false;
   private readyWaiters: (() => void)[] = [];
@@ -30,7 +21,7 @@ export class SupervisorRedis {
     url: string,
     private readonly logger: Logger,
   ) {
-    const shown = redactedUrl(url);
+    const shown = redactPassword(url);
     this.redis = new Redis(url, {
       lazyConnect: true,
       // Wait for the connection rather than failing a hand-back: it is retried until Redis answers.
@@ -44,6 +35,7 @@ export class SupervisorRedis {
         return delay;
       },
     });
+    this.client = new Client({ redis: this.redis, workerName: 'qless-worker-supervisor' });
     this.redis.on('error', (error: Error) => {
       this.lastError = error.message || (error as NodeJS.ErrnoException).code || String(error);
     });
@@ -65,18 +57,6 @@ export class SupervisorRedis {
     const ready = new Promise<void>((resolve) => this.readyWaiters.push(resolve));
     if (this.redis.status === 'wait') this.redis.connect().catch(() => undefined);
     return ready;
-  }
-
-  /** EVALSHA of the qless script (loading it on NOSCRIPT); script errors are thrown as they are. */
-  async call(command: string, ...args: (string | number)[]): Promise<unknown> {
-    const argv = [command, String(Date.now() / 1000), ...args.map(String)];
-    try {
-      return await this.redis.evalsha(scriptSha(), 0, ...argv);
-    } catch (error) {
-      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-      await this.redis.script('LOAD', scriptSource());
-      return this.redis.evalsha(scriptSha(), 0, ...argv);
-    }
   }
 
   async close(): Promise<void> {

@@ -9,12 +9,13 @@ import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { RestartBackoff } from './backoff.ts';
 import { ForkedWorker, type StopReason } from './forked-worker.ts';
-import { handBack, unreportedJobs, type ScriptCall } from './handback.ts';
+import { redactPassword, type Client } from '../client/index.ts';
+import { handBack, unreportedJobs } from './handback.ts';
 import type { HeldJob, WorkerConfig } from './ipc.ts';
 import { createLogDisplay, type LogDisplay } from './log-display.ts';
 import type { WorkerOptions } from './options.ts';
 import { SignalQueue, type PoolSignal } from './signals.ts';
-import { redactedUrl, SupervisorRedis } from './supervisor-redis.ts';
+import { SupervisorRedis } from './supervisor-redis.ts';
 import { CodeWatcher } from './watcher.ts';
 import { Watchdog, type WatchdogPolicy } from './watchdog.ts';
 
@@ -52,7 +53,7 @@ export class Supervisor {
   private readonly logger: Logger;
   private readonly display: LogDisplay;
   private readonly redis: SupervisorRedis;
-  private readonly call: ScriptCall;
+  private readonly client: Client;
   private readonly signals: SignalQueue;
   private readonly watchdog: Watchdog;
   private readonly entry: string;
@@ -75,7 +76,7 @@ export class Supervisor {
     this.display = createLogDisplay(options.logFormat, options.logLevel);
     this.logger = this.display.logger;
     this.redis = new SupervisorRedis(options.redis, this.logger);
-    this.call = (command, ...args) => this.redis.call(command, ...args);
+    this.client = this.redis.client;
     this.signals = new SignalQueue(() => this.wake());
     this.watchdog = new Watchdog(internals.watchdog);
     this.entry = internals.entry ?? DEFAULT_ENTRY;
@@ -111,7 +112,7 @@ export class Supervisor {
   async run(): Promise<number> {
     this.signals.install();
     this.logger.info(
-      { options: { ...this.options, redis: redactedUrl(this.options.redis) }, pid: process.pid },
+      { options: { ...this.options, redis: redactPassword(this.options.redis) }, pid: process.pid },
       `qless-worker supervisor starting: ${this.target} worker(s) on ${this.options.queues.join(', ')}`,
     );
     mkdirSync(this.sandboxRoot(), { recursive: true });
@@ -227,7 +228,7 @@ export class Supervisor {
 
   private murder(): void {
     for (const { worker, why } of this.watchdog.inspect(this.liveWorkers(), Date.now())) {
-      this.logger.warn({ slot: worker.slot, pid: worker.pid, worker: worker.name, held: worker.held.map((job) => job.jid) }, `watchdog: killing worker ${worker.name} (${why})`);
+      this.logger.warn({ slot: worker.slot, workerPid: worker.pid, worker: worker.name, held: worker.held.map((job) => job.jid) }, `watchdog: killing worker ${worker.name} (pid ${worker.pid}): ${why}`);
       worker.kill(`watchdog: ${why}`);
     }
   }
@@ -241,9 +242,9 @@ export class Supervisor {
       const clean = worker.leftCleanly;
       const how = exit.signal ? `signal ${exit.signal}` : `code ${exit.code}`;
       const reason = worker.killedFor ?? (worker.recycleReason !== undefined ? `recycled: ${worker.recycleReason}` : worker.stopReason !== undefined ? `stopped (${worker.stopReason})` : 'died');
-      const fields = { slot: slot.index, pid: worker.pid, worker: worker.name, code: exit.code, signal: exit.signal, lifetimeMs: worker.lifetimeMs, reason };
-      if (clean) this.logger.info(fields, `worker ${worker.name} exited (${how}, ${reason})`);
-      else this.logger.warn(fields, `worker ${worker.name} exited unexpectedly (${how}, ${reason})`);
+      const fields = { slot: slot.index, workerPid: worker.pid, worker: worker.name, code: exit.code, signal: exit.signal, lifetimeMs: worker.lifetimeMs, reason };
+      if (clean) this.logger.info(fields, `worker ${worker.name} (pid ${worker.pid}) exited (${how}, ${reason})`);
+      else this.logger.warn(fields, `worker ${worker.name} (pid ${worker.pid}) exited unexpectedly (${how}, ${reason})`);
 
       const delay = slot.backoff.afterExit(worker.lifetimeMs, !clean && worker.stopReason === undefined && worker.recycleReason === undefined);
       slot.notBefore = Date.now() + delay;
@@ -263,12 +264,12 @@ export class Supervisor {
       let jobs = reported;
       // What Redis says the name holds beyond the last report (a worker can die between a pop and
       // its next report). Only safe before the replacement exists, hence the time limit.
-      const extra = await withTimeout(unreportedJobs(this.call, slot.name, reported), HANDBACK_WAIT_MS).catch((error: unknown) => {
+      const extra = await withTimeout(unreportedJobs(this.client, slot.name, reported), HANDBACK_WAIT_MS).catch((error: unknown) => {
         this.logger.error({ worker: slot.name, err: error }, 'could not list the jobs of a dead worker');
         return undefined;
       });
       if (extra) jobs = [...reported, ...extra];
-      if (jobs.length > 0) await handBack(this.call, slot.name, jobs, this.logger);
+      if (jobs.length > 0) await handBack(this.client, slot.name, jobs, this.logger);
     })().catch((error: unknown) => {
       this.logger.error({ worker: slot.name, err: error }, 'hand-back failed');
     });
@@ -341,13 +342,14 @@ export class Supervisor {
       logLevel: this.options.logLevel,
       // Workers always log JSON; the supervisor owns the display.
       logFormat: 'json',
+      shutdownTimeout: this.options.shutdownTimeout,
     };
     const worker = new ForkedWorker({ entry: this.entry, config, execArgv: this.execArgv, stdout: this.display.workerStdout, wake: () => this.wake() });
     this.display.attach(worker.child);
     const restart = slot.used;
     slot.used = true;
     slot.worker = worker;
-    this.logger.info({ slot: slot.index, pid: worker.pid, worker: slot.name }, `${restart ? 'restarted' : 'forked'} worker ${slot.name} (pid ${worker.pid})`);
+    this.logger.info({ slot: slot.index, workerPid: worker.pid, worker: slot.name }, `${restart ? 'restarted' : 'forked'} worker ${slot.name} (pid ${worker.pid})`);
   }
 
   private beginShutdown(signal: PoolSignal): void {
@@ -389,7 +391,7 @@ export class Supervisor {
   private async deregister(names: string[]): Promise<void> {
     if (names.length === 0 || !this.redisReady) return;
     try {
-      await withTimeout(this.call('worker.deregister', ...names), HANDBACK_WAIT_MS);
+      await withTimeout(this.client.workers.deregister(...names), HANDBACK_WAIT_MS);
     } catch (error) {
       this.logger.error({ workers: names, err: error }, 'could not deregister worker names');
     }

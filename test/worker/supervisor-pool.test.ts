@@ -159,9 +159,9 @@ describe('supervisor with a fake worker entry', () => {
     const { run } = supervise(['-w', '1', '--no-watch'], { FAKE_WORKER_MODE: 'block', FAKE_WATCHDOG: QUICK_WATCHDOG });
     const first = await run.waitForLine(started);
     const kill = await run.waitForLine('watchdog: killing');
-    assert.equal(kill.pid, first.pid);
+    assert.equal(kill.workerPid, first.pid);
     assert.deepEqual(kill.held, ['blocked-job']);
-    const exit = await run.waitForLine((line) => line.msg.includes('exited unexpectedly') && line.pid === first.pid);
+    const exit = await run.waitForLine((line) => line.msg.includes('exited unexpectedly') && line.workerPid === first.pid);
     assert.equal(exit.signal, 'SIGKILL');
     const second = await run.waitForLine((line) => started(line) && line.pid !== first.pid);
     assert.equal(second.slot, 0);
