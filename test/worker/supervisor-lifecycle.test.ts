@@ -11,6 +11,7 @@ import { freePort, startRedis, type RedisServer } from '../helpers/redis.ts';
 import { eventually, isAlive, startWorker, type LogLine, type WorkerRun } from '../helpers/worker.ts';
 
 const HANDLERS = fileURLToPath(new URL('../fixtures/supervisor/handlers', import.meta.url));
+const THROWING_IMPORT = fileURLToPath(new URL('../fixtures/supervisor/throwing-import.ts', import.meta.url));
 
 let redis: RedisServer;
 let client: Client;
@@ -121,6 +122,28 @@ describe('dead workers', () => {
     assert.equal(isAlive(first.pid), false);
     run.signal('SIGTERM');
     assert.equal((await run.waitForExit()).code, 0);
+  });
+});
+
+describe('workers that die while starting', () => {
+  test('an --import module that throws: restarts with growing delays, the supervisor stays up', async () => {
+    const run = pool('broken', 'broken', ['-w', '1', '-m', THROWING_IMPORT]);
+    const jid = await client.queue('broken').put('sleepy', {});
+    const steps = await eventually(
+      () => {
+        const lines = run.find('keeps dying young');
+        return lines.length >= 3 ? lines : undefined;
+      },
+      { what: `three backoff steps\n${run.describe()}` },
+    );
+    const delays = steps.map((line) => line.delayMs as number);
+    assert.ok(delays[0] < delays[1] && delays[1] < delays[2], `growing delays: ${delays.join(', ')}`);
+    assert.match(run.stderr, /setup failed: this environment is broken/);
+    assert.equal(run.exit, undefined, 'the supervisor keeps running');
+    assert.equal(readyWorkers(run).length, 0);
+    assert.equal((await job(jid)).state, 'waiting', 'no broken worker took the job');
+    run.signal('SIGTERM');
+    assert.deepEqual(await run.waitForExit(), { code: 0, signal: null });
   });
 });
 

@@ -7,6 +7,7 @@ import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Client } from '../../src/client/index.ts';
 import { startRedis, type RedisServer } from '../helpers/redis.ts';
 import { eventually, isAlive, startWorker, type LogLine, type WorkerRun } from '../helpers/worker.ts';
 
@@ -168,6 +169,35 @@ describe('supervisor with a fake worker entry', () => {
     assert.equal(isAlive(first.pid), false);
     run.signal('SIGTERM');
     assert.equal((await run.waitForExit()).code, 0);
+  });
+
+  test('a job the dead worker popped but never reported is found in Redis and handed back before the slot is refilled', async () => {
+    const client = new Client({ url: redis.url, workerName: 'producer' });
+    try {
+      const jid = await client.queue('unreported').put('Anything', {}, { retries: 4 });
+      const dir = tempDir();
+      const { run } = supervise(['-w', '1', '--no-watch', '-q', 'unreported'], { FAKE_WORKER_MODE: 'pop-unreported', FAKE_WORKER_POP_MARKER: join(dir, 'popped') });
+      const popped = await run.waitForLine('fake worker popped a job');
+      assert.equal(popped.jid, jid);
+      const [running] = await client.jobs.multiget(jid);
+      assert.equal(running.state, 'running');
+      assert.equal(running.worker, 'pool-0');
+      process.kill(popped.pid, 'SIGKILL');
+      const handback = await run.waitForLine((line) => line.msg.includes('handed back') && line.jid === jid);
+      assert.equal(handback.remaining, 3);
+      const [back] = await client.jobs.multiget(jid);
+      assert.equal(back.state, 'waiting', 'back in its queue long before its lock would expire');
+      assert.equal(back.remaining, 3);
+      // The hand-back happened before the replacement (same name) was forked.
+      const order = run.lines.findIndex((line) => line.msg.includes('handed back'));
+      const restart = run.lines.findIndex((line) => line.msg.startsWith('restarted worker pool-0'));
+      assert.ok(restart === -1 || order < restart, 'hand-back before the refill');
+      await run.waitForLine('restarted worker pool-0');
+      run.signal('SIGTERM');
+      assert.equal((await run.waitForExit()).code, 0);
+    } finally {
+      await client.close();
+    }
   });
 
   test('shutdown kills the workers that do not finish within --shutdown-timeout, then exits 0', async () => {
