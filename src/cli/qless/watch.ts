@@ -70,7 +70,11 @@ async function withJobDetails(client: Client, event: WatchedEvent): Promise<Watc
   const job = await client.jobs.get(event.jid);
   if (job === null) return event;
   const details: WatchedEvent = { ...event, queue: event.queue ?? (job.queue === '' ? undefined : job.queue) };
-  if (event.event === 'popped' && job.state !== 'recur' && job.worker !== '') details.worker = job.worker;
+  if (event.event === 'popped' && job.state !== 'recur') {
+    // From the history rather than the worker field: the job may be done (worker '') by now.
+    const popped = job.history.findLast((entry) => entry.what === 'popped');
+    if (popped?.worker !== undefined) details.worker = popped.worker;
+  }
   return details;
 }
 

@@ -1,0 +1,122 @@
+// qless watch: a live, readable (or JSON) stream of events until Ctrl-C.
+import { after, before, beforeEach, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Client, type Job } from '../../src/client/index.ts';
+import { startQless } from '../helpers/cli.ts';
+import { startCore, type Core } from '../helpers/qless.ts';
+import { startRedis } from '../helpers/redis.ts';
+
+const READY = 'watching qless events on ';
+
+describe('qless watch', () => {
+  let core: Core;
+  let redis: string;
+  let client: Client;
+
+  before(async () => {
+    core = await startCore();
+    redis = core.server.url;
+    client = new Client({ url: redis, workerName: 'w1' });
+  });
+  beforeEach(() => core.flush());
+  after(async () => {
+    await client.close();
+    await core.close();
+  });
+
+  test('shows put, popped, failed, lock lost, completed, canceled and config events, and exits 0 on Ctrl-C', async () => {
+    const watch = startQless(['watch'], { redis });
+    await watch.waitFor(READY, 'stderr');
+    const q = client.queue('q');
+    await q.put('K', {}, { jid: 'j1' });
+    await ((await client.jobs.get('j1')) as Job).track();
+    const [first] = await q.pop();
+    await first.fail('q-Boom', 'Error: boom');
+    await q.put('K', {}, { jid: 'j2' });
+    const [second] = await q.pop();
+    await second.timeout();
+    await q.put('K', {}, { jid: 'j3' });
+    await client.jobs.cancel('j3');
+    await client.config.set('heartbeat', 30);
+    // Another queue: q would hand out the timed-out j2 first.
+    await client.queue('q2').put('K', {}, { jid: 'j4' });
+    const [fourth] = await client.queue('q2').pop();
+    await fourth.complete();
+    await watch.waitFor('completed');
+    const snapshot = await core.snapshot();
+    watch.signal('SIGINT');
+    const result = await watch.done;
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual(await core.snapshot(), snapshot, 'watch wrote nothing');
+
+    const expected = [
+      /put +j1 +into q$/,
+      /track +j1$/,
+      /popped +j1 +from q by w1$/,
+      /failed +j1 +into q-Boom by w1: Error: boom$/,
+      /put +j2 +into q$/,
+      /lock_lost +j2 +w1 lost its lock$/,
+      /put +j3 +into q$/,
+      /canceled +j3 +from q$/,
+      /config_set +heartbeat += 30$/,
+      /put +j4 +into q2$/,
+      /completed +j4 +in q2$/,
+    ];
+    const lines = result.stdout.trimEnd().split('\n');
+    assert.equal(lines.length, expected.length, result.stdout);
+    lines.forEach((line, index) => {
+      assert.match(line, /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d {2}/);
+      assert.match(line, expected[index]);
+    });
+    // What the events said is what happened.
+    assert.deepEqual(await core.redis.lrange('ql:f:q-Boom', 0, -1), ['j1']);
+    assert.equal(await core.redis.hget('ql:j:j2', 'state'), 'stalled');
+    assert.equal(await core.redis.exists('ql:j:j3'), 0);
+    assert.equal(await core.redis.hget('ql:j:j4', 'state'), 'complete');
+  });
+
+  test('--json --queue: one JSON object per line, only events of that queue', async () => {
+    const watch = startQless(['watch', '--json', '--queue', 'mine'], { redis });
+    await watch.waitFor(READY, 'stderr');
+    await client.queue('other').put('K', {}, { jid: 'o1' });
+    await client.queue('mine').put('K', {}, { jid: 'm1' });
+    const [other] = await client.queue('other').pop();
+    await other.fail('other-Boom', 'nope');
+    const [mine] = await client.queue('mine').pop();
+    await mine.fail('mine-Boom', 'broke');
+    // Events are shown in order: once the last one is out, every earlier one was decided.
+    await client.queue('mine').put('K', {}, { jid: 'last' });
+    await watch.waitFor('"last"');
+    watch.signal('SIGTERM');
+    const result = await watch.done;
+    assert.equal(result.code, 0, result.stderr);
+    const events = result.stdout
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { time: number; event: string; jid: string; queue: string; group?: string; message?: string });
+    assert.deepEqual(
+      events.map(({ event, jid, queue, group, message }) => ({ event, jid, queue, group, message })),
+      [
+        { event: 'put', jid: 'm1', queue: 'mine', group: undefined, message: undefined },
+        { event: 'failed', jid: 'm1', queue: 'mine', group: 'mine-Boom', message: 'broke' },
+        { event: 'put', jid: 'last', queue: 'mine', group: undefined, message: undefined },
+      ],
+    );
+    assert.ok(events.every((event) => typeof event.time === 'number' && event.time > 0));
+  });
+
+  test('exits 3 with one line when Redis goes away', async () => {
+    const doomed = await startRedis();
+    try {
+      const watch = startQless(['watch'], { redis: doomed.url });
+      await watch.waitFor(READY, 'stderr');
+      await doomed.stop();
+      const result = await watch.done;
+      assert.equal(result.code, 3);
+      assert.match(result.stderr, /\nqless: lost the connection to Redis\n$/);
+      assert.doesNotMatch(result.stderr, /\n\s+at /);
+    } finally {
+      await doomed.stop();
+    }
+  });
+});
