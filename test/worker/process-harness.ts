@@ -54,11 +54,23 @@ export class WorkerHarness {
       this.notify();
     });
     this.exited = new Promise((resolve) => {
-      this.child.once('close', (code, signal) => {
+      let closed = false;
+      const done = (code: number | null, signal: NodeJS.Signals | null): void => {
+        if (this.exit) return;
         this.exit = { code, signal };
         live.delete(this.child);
         this.notify();
         resolve(this.exit);
+      };
+      this.child.once('close', (code, signal) => {
+        closed = true;
+        done(code, signal);
+      });
+      // 'close' waits for stdout to end; give the last lines a moment, then trust 'exit'.
+      this.child.once('exit', (code, signal) => {
+        setTimeout(() => {
+          if (!closed) done(code, signal);
+        }, 300);
       });
     });
     this.send({ type: 'config', config });
