@@ -102,7 +102,7 @@ local function config_command(name)
 end
 
 ----------------------------------------------------------------------------------------------
--- Job: shared helpers
+-- Job: helpers shared with other sections
 ----------------------------------------------------------------------------------------------
 
 -- Jobs written by old clients keep their history as a JSON array in the `history` field; it
@@ -199,79 +199,16 @@ local function forget_in_queue(queue, jid)
   redis.call('zrem', prefix .. '-scheduled', jid)
 end
 
--- Links jid to each listed job that exists and is not complete; returns how many were linked.
-local function link_dependencies(jid, depends)
-  local linked = 0
-  for _, dependency in ipairs(depends) do
-    local state = redis.call('hget', 'ql:j:' .. dependency, 'state')
-    if state and state ~= 'complete' then
-      linked = linked + 1
-      redis.call('sadd', 'ql:j:' .. dependency .. '-dependents', jid)
-      redis.call('sadd', 'ql:j:' .. jid .. '-dependencies', dependency)
-    end
-  end
-  return linked
-end
-
--- The failure record stored as JSON in the `failure` field.
-local function failure_json(group, message, when, worker)
-  return cjson.encode({ group = group, message = message, when = when, worker = worker })
-end
-
-local function failure_add(group, jid)
+-- Marks a job failed: its failure record, its failure group, and the failure counts of the
+-- day under `queue` (fail, and retries exhausted by retry or by pop).
+local function fail_job(now, jid, queue, group, message, when, worker)
+  redis.call('hmset', 'ql:j:' .. jid, 'state', 'failed', 'worker', '', 'expires', '',
+    'failure', cjson.encode({ group = group, message = message, when = when, worker = worker }))
   redis.call('sadd', 'ql:failures', group)
   redis.call('lpush', 'ql:f:' .. group, jid)
-end
-
--- Takes a failed job out of its group (forgetting an emptied group) and un-counts it in the
--- `failed` stat of its failure day.
-local function failure_remove(failure_field, queue, jid)
-  local failure = cjson.decode(failure_field)
-  redis.call('lrem', 'ql:f:' .. failure.group, 0, jid)
-  if redis.call('llen', 'ql:f:' .. failure.group) == 0 then
-    redis.call('srem', 'ql:failures', failure.group)
-  end
-  redis.call('hincrby', 'ql:s:stats:' .. day_of(failure.when) .. ':' .. queue, 'failed', -1)
-end
-
--- Counts a failure (fail, or retries exhausted) in the day's stats of `queue`.
-local function count_failure(now, queue)
-  local key = 'ql:s:stats:' .. day_of(now) .. ':' .. queue
-  redis.call('hincrby', key, 'failures', 1)
-  redis.call('hincrby', key, 'failed', 1)
-end
-
--- Deletes a job's hash and history with its tag memberships (cancel, completed-job expiry).
-local function delete_job(jid)
-  local key = 'ql:j:' .. jid
-  for _, tag in ipairs(cjson.decode(redis.call('hget', key, 'tags') or '{}')) do
-    redis.call('zrem', 'ql:t:' .. tag, jid)
-    redis.call('zincrby', 'ql:tags', -1, tag)
-  end
-  redis.call('del', key)
-  redis.call('del', key .. '-history')
-end
-
--- Removes tags from a job; every argument is ZREM'd and decremented, present or not.
-local function untag(jid, ...)
-  if not jid then error('Tag(): Arg "jid" missing') end
-  local stored = redis.call('hget', 'ql:j:' .. jid, 'tags')
-  if not stored then error('Tag(): Job ' .. jid .. ' does not exist') end
-  local tags = cjson.decode(stored)
-  local keep = {}
-  for _, tag in ipairs(tags) do keep[tag] = true end
-  for i = 1, select('#', ...) do
-    local tag = select(i, ...)
-    keep[tag] = nil
-    redis.call('zrem', 'ql:t:' .. tag, jid)
-    redis.call('zincrby', 'ql:tags', -1, tag)
-  end
-  local remaining = {}
-  for _, tag in ipairs(tags) do
-    if keep[tag] then remaining[#remaining + 1] = tag end
-  end
-  redis.call('hset', 'ql:j:' .. jid, 'tags', cjson.encode(remaining))
-  return remaining
+  local stats = 'ql:s:stats:' .. day_of(now) .. ':' .. queue
+  redis.call('hincrby', stats, 'failures', 1)
+  redis.call('hincrby', stats, 'failed', 1)
 end
 
 -- Adds one wait/run sample (seconds) to the day's Welford mean/variance and histogram.
@@ -302,120 +239,12 @@ local function stats_sample(now, queue, kind, value)
   redis.call('hmset', key, 'total', count, 'mean', mean, 'vk', vk)
 end
 
--- Creates or moves a job (put and requeue). The order of writes matters: an error midway
--- leaves the earlier writes in place, exactly as in qless-core.
-local function put_job(now, worker, queue, jid, klass, raw_data, delay, ...)
-  if not queue then error('Queue(): no queue name provided') end
-  if not jid then error('Put(): Arg "jid" missing') end
-  if not klass then error('Put(): Arg "klass" missing') end
-  if not cjson.decode(raw_data) then
-    error('Put(): Arg "data" missing or not JSON: ' .. tostring(raw_data))
-  end
-  local wait = tonumber(delay)
-  if not wait then error('Put(): Arg "delay" not a number: ' .. tostring(delay)) end
-  local extra = { ... }
-  if #extra % 2 == 1 then error('Odd number of additional args: ' .. tostring(extra)) end
-  local options = options_from(extra, 1)
-
-  local key = 'ql:j:' .. jid
-  local old = redis.call('hmget', key, 'priority', 'tags', 'queue', 'state', 'failure', 'retries', 'worker')
-  local old_tags, old_queue, old_state, old_worker = old[2], old[3], old[4], old[7]
-
-  -- Old tags go first: this writes even if an option below turns out to be bad.
-  if old_tags then untag(jid, unpack(cjson.decode(old_tags))) end
-
-  local retries = tonumber(options.retries or old[6] or 5)
-  if not retries then error('Put(): Arg "retries" not a number: ' .. tostring(options.retries)) end
-  local tags = cjson.decode(options.tags or old_tags or '[]')
-  if not tags then error('Put(): Arg "tags" not JSON' .. tostring(options.tags)) end
-  local priority = tonumber(options.priority or old[1] or 0)
-  if not priority then error('Put(): Arg "priority" not a number' .. tostring(options.priority)) end
-  local depends = cjson.decode(options.depends or '[]')
-  if not depends then error('Put(): Arg "depends" not JSON: ' .. tostring(options.depends)) end
-
-  -- A non-empty dependency list replaces the old one; an empty list keeps it.
-  if #depends > 0 then
-    local wanted = {}
-    for _, dependency in ipairs(depends) do wanted[dependency] = true end
-    for _, dependency in ipairs(redis.call('smembers', key .. '-dependencies')) do
-      if not wanted[dependency] then
-        redis.call('srem', 'ql:j:' .. dependency .. '-dependents', jid)
-        redis.call('srem', key .. '-dependencies', dependency)
-      end
-    end
-  end
-
-  publish('log', cjson.encode({ jid = jid, event = 'put', queue = queue }))
-  history_add(now, jid, 'put', { q = queue })
-
-  if old_queue then
-    forget_in_queue(old_queue, jid)
-    redis.call('zrem', 'ql:q:' .. old_queue .. '-depends', jid)
-  end
-  if old_worker and old_worker ~= '' then
-    redis.call('zrem', 'ql:w:' .. old_worker .. ':jobs', jid)
-    if old_worker ~= worker then
-      local lost = cjson.encode({ jid = jid, event = 'lock_lost', worker = old_worker })
-      publish('w:' .. old_worker, lost)
-      publish('log', lost)
-    end
-  end
-  if old_state == 'complete' then redis.call('zrem', 'ql:completed', jid) end
-
-  for _, tag in ipairs(tags) do
-    redis.call('zadd', 'ql:t:' .. tag, now, jid)
-    redis.call('zincrby', 'ql:tags', 1, tag)
-  end
-
-  -- The failed stat is un-counted under the new queue's name (as qless-core does).
-  if old_state == 'failed' then failure_remove(old[5], queue, jid) end
-
-  redis.call('hmset', key,
-    'jid', jid, 'klass', klass, 'data', raw_data, 'priority', priority,
-    'tags', cjson.encode(tags), 'state', (wait > 0) and 'scheduled' or 'waiting',
-    'worker', '', 'expires', 0, 'queue', queue, 'retries', retries, 'remaining', retries,
-    'time', string.format('%.20f', now))
-
-  link_dependencies(jid, depends)
-  local prefix = 'ql:q:' .. queue
-  if redis.call('scard', key .. '-dependencies') > 0 then
-    redis.call('zadd', prefix .. '-depends', now, jid)
-    if wait > 0 then
-      redis.call('hmset', key, 'state', 'depends', 'scheduled', now + wait)
-    else
-      redis.call('hset', key, 'state', 'depends')
-    end
-  elseif wait > 0 then
-    redis.call('zadd', prefix .. '-scheduled', now + wait, jid)
-  else
-    work_add(queue, now, priority, jid)
-  end
-
-  if redis.call('zscore', 'ql:queues', queue) == false then
-    redis.call('zadd', 'ql:queues', now, queue)
-  end
-  if is_tracked(jid) then publish('put', jid) end
-  return jid
-end
-
 ----------------------------------------------------------------------------------------------
 -- Job: commands
 ----------------------------------------------------------------------------------------------
 
 local function job_command(name)
-  if name == 'put' then
-    return put_job
-
-  elseif name == 'requeue' then
-    return function(now, worker, queue, jid, ...)
-      if not jid then error('Job(): no jid provided') end
-      if redis.call('exists', 'ql:j:' .. jid) == 0 then
-        error('Requeue(): Job ' .. jid .. ' does not exist')
-      end
-      return put_job(now, worker, queue, jid, ...)
-    end
-
-  elseif name == 'get' then
+  if name == 'get' then
     return function(now, jid)
       if not jid then error('Job(): no jid provided') end
       local object = job_object(jid)
@@ -454,6 +283,277 @@ local function job_command(name)
       redis.call('zadd', 'ql:q:' .. f[3] .. '-locks', expires, jid)
       redis.call('zadd', 'ql:workers', now, worker)
       return expires
+    end
+
+  elseif name == 'priority' then
+    return function(now, jid, value)
+      if not jid then error('Job(): no jid provided') end
+      local priority = tonumber(value)
+      if not priority then
+        error('Priority(): Arg "priority" missing or not a number: ' .. tostring(value))
+      end
+      local key = 'ql:j:' .. jid
+      local queue = redis.call('hget', key, 'queue')
+      if not queue then error('Priority(): Job ' .. jid .. ' does not exist') end
+      -- A waiting (or timed-out) job's score becomes exactly the priority.
+      if queue ~= '' and redis.call('zscore', 'ql:q:' .. queue .. '-work', jid) then
+        work_add(queue, 0, priority, jid)
+      end
+      redis.call('hset', key, 'priority', priority)
+      return priority
+    end
+
+  elseif name == 'log' then
+    return function(now, jid, message, data)
+      if not jid then error("Log(): Argument 'jid' missing") end
+      if not message then error("Log(): Argument 'message' missing") end
+      if data then
+        data = cjson.decode(data)
+        if not data then error("Log(): Argument 'data' not cjson: false") end
+      end
+      if redis.call('exists', 'ql:j:' .. jid) == 0 then
+        error('Log(): Job ' .. jid .. ' does not exist')
+      end
+      history_add(now, jid, message, data)
+    end
+
+  elseif name == 'track' then
+    return function(now, action, jid)
+      if action == nil then
+        local response = { jobs = {}, expired = {} }
+        for _, tracked in ipairs(redis.call('zrange', 'ql:tracked', 0, -1)) do
+          local object = job_object(tracked)
+          if object then
+            response.jobs[#response.jobs + 1] = object
+          else
+            response.expired[#response.expired + 1] = tracked
+          end
+        end
+        return cjson.encode(response)
+      end
+      if not jid then error('Track(): Arg "jid" missing') end
+      if redis.call('exists', 'ql:j:' .. jid) == 0 then error('Track(): Job does not exist') end
+      local verb = string.lower(action)
+      if verb == 'track' then
+        publish('track', jid)
+        return cjson.encode(redis.call('zadd', 'ql:tracked', now, jid))
+      elseif verb == 'untrack' then
+        publish('untrack', jid)
+        return cjson.encode(redis.call('zrem', 'ql:tracked', jid))
+      end
+      error('Track(): Unknown action "' .. action .. '"')
+    end
+
+  elseif name == 'failed' then
+    return function(now, group, start_arg, limit_arg)
+      local start = tonumber(start_arg or 0)
+      if not start then error('Failed(): Arg "start" is not a number: ' .. tostring(start_arg)) end
+      local limit = tonumber(limit_arg or 25)
+      if not limit then error('Failed(): Arg "limit" is not a number: ' .. tostring(limit_arg)) end
+      if group then
+        return cjson.encode({
+          total = redis.call('llen', 'ql:f:' .. group),
+          jobs = redis.call('lrange', 'ql:f:' .. group, start, start + limit - 1),
+        })
+      end
+      local groups = {}
+      for _, failure_group in ipairs(redis.call('smembers', 'ql:failures')) do
+        groups[failure_group] = redis.call('llen', 'ql:f:' .. failure_group)
+      end
+      return cjson.encode(groups)
+    end
+
+  elseif name == 'timeout' then
+    return function(now, ...)
+      -- Each jid must be running; an error leaves the earlier ones timed out.
+      for i = 1, select('#', ...) do
+        local jid = select(i, ...)
+        local key = 'ql:j:' .. jid
+        local f = redis.call('hmget', key, 'queue', 'state', 'worker')
+        local queue, worker = f[1], f[3]
+        if not queue then
+          error('Timeout(): Job ' .. jid .. ' does not exist')
+        elseif f[2] ~= 'running' then
+          error('Timeout(): Job ' .. jid .. ' not running')
+        end
+        history_add(now, jid, 'timed-out')
+        redis.call('zrem', 'ql:q:' .. queue .. '-locks', jid)
+        work_add(queue, now, '+inf', jid)
+        redis.call('hmset', key, 'state', 'stalled', 'expires', 0)
+        local lost = cjson.encode({ jid = jid, event = 'lock_lost', worker = worker })
+        publish('w:' .. worker, lost)
+        publish('log', lost)
+      end
+    end
+  end
+
+  -- The commands below share these helpers; the ones above return before they are created.
+
+  -- Links jid to each listed job that exists and is not complete; returns how many were linked.
+  local function link_dependencies(jid, depends)
+    local linked = 0
+    for _, dependency in ipairs(depends) do
+      local state = redis.call('hget', 'ql:j:' .. dependency, 'state')
+      if state and state ~= 'complete' then
+        linked = linked + 1
+        redis.call('sadd', 'ql:j:' .. dependency .. '-dependents', jid)
+        redis.call('sadd', 'ql:j:' .. jid .. '-dependencies', dependency)
+      end
+    end
+    return linked
+  end
+
+  -- Takes a failed job out of its group (forgetting an emptied group) and un-counts it in the
+  -- `failed` stat of its failure day.
+  local function failure_remove(failure_field, queue, jid)
+    local failure = cjson.decode(failure_field)
+    redis.call('lrem', 'ql:f:' .. failure.group, 0, jid)
+    if redis.call('llen', 'ql:f:' .. failure.group) == 0 then
+      redis.call('srem', 'ql:failures', failure.group)
+    end
+    redis.call('hincrby', 'ql:s:stats:' .. day_of(failure.when) .. ':' .. queue, 'failed', -1)
+  end
+
+  -- Deletes a job's hash and history with its tag memberships (cancel, completed-job expiry).
+  local function delete_job(jid)
+    local key = 'ql:j:' .. jid
+    for _, tag in ipairs(cjson.decode(redis.call('hget', key, 'tags') or '{}')) do
+      redis.call('zrem', 'ql:t:' .. tag, jid)
+      redis.call('zincrby', 'ql:tags', -1, tag)
+    end
+    redis.call('del', key)
+    redis.call('del', key .. '-history')
+  end
+
+  -- Removes tags from a job; every argument is ZREM'd and decremented, present or not.
+  local function untag(jid, ...)
+    if not jid then error('Tag(): Arg "jid" missing') end
+    local stored = redis.call('hget', 'ql:j:' .. jid, 'tags')
+    if not stored then error('Tag(): Job ' .. jid .. ' does not exist') end
+    local tags = cjson.decode(stored)
+    local keep = {}
+    for _, tag in ipairs(tags) do keep[tag] = true end
+    for i = 1, select('#', ...) do
+      local tag = select(i, ...)
+      keep[tag] = nil
+      redis.call('zrem', 'ql:t:' .. tag, jid)
+      redis.call('zincrby', 'ql:tags', -1, tag)
+    end
+    local remaining = {}
+    for _, tag in ipairs(tags) do
+      if keep[tag] then remaining[#remaining + 1] = tag end
+    end
+    redis.call('hset', 'ql:j:' .. jid, 'tags', cjson.encode(remaining))
+    return remaining
+  end
+
+  -- Creates or moves a job (put and requeue). The order of writes matters: an error midway
+  -- leaves the earlier writes in place, exactly as in qless-core.
+  local function put_job(now, worker, queue, jid, klass, raw_data, delay, ...)
+    if not queue then error('Queue(): no queue name provided') end
+    if not jid then error('Put(): Arg "jid" missing') end
+    if not klass then error('Put(): Arg "klass" missing') end
+    if not cjson.decode(raw_data) then
+      error('Put(): Arg "data" missing or not JSON: ' .. tostring(raw_data))
+    end
+    local wait = tonumber(delay)
+    if not wait then error('Put(): Arg "delay" not a number: ' .. tostring(delay)) end
+    local extra = { ... }
+    if #extra % 2 == 1 then error('Odd number of additional args: ' .. tostring(extra)) end
+    local options = options_from(extra, 1)
+
+    local key = 'ql:j:' .. jid
+    local old = redis.call('hmget', key, 'priority', 'tags', 'queue', 'state', 'failure', 'retries', 'worker')
+    local old_tags, old_queue, old_state, old_worker = old[2], old[3], old[4], old[7]
+
+    local retries = tonumber(options.retries or old[6] or 5)
+    if not retries then error('Put(): Arg "retries" not a number: ' .. tostring(options.retries)) end
+    local tags = cjson.decode(options.tags or old_tags or '[]')
+    if not tags then error('Put(): Arg "tags" not JSON' .. tostring(options.tags)) end
+    local priority = tonumber(options.priority or old[1] or 0)
+    if not priority then error('Put(): Arg "priority" not a number' .. tostring(options.priority)) end
+    local depends = cjson.decode(options.depends or '[]')
+    if not depends then error('Put(): Arg "depends" not JSON: ' .. tostring(options.depends)) end
+
+    -- qless-core drops the old tags before it checks the options above; checking first makes a
+    -- refused put change nothing (issue 2) and is the same for every accepted one.
+    if old_tags then untag(jid, unpack(cjson.decode(old_tags))) end
+
+    -- A non-empty dependency list replaces the old one; an empty list keeps it.
+    if #depends > 0 then
+      local wanted = {}
+      for _, dependency in ipairs(depends) do wanted[dependency] = true end
+      for _, dependency in ipairs(redis.call('smembers', key .. '-dependencies')) do
+        if not wanted[dependency] then
+          redis.call('srem', 'ql:j:' .. dependency .. '-dependents', jid)
+          redis.call('srem', key .. '-dependencies', dependency)
+        end
+      end
+    end
+
+    publish('log', cjson.encode({ jid = jid, event = 'put', queue = queue }))
+    history_add(now, jid, 'put', { q = queue })
+
+    if old_queue then
+      forget_in_queue(old_queue, jid)
+      redis.call('zrem', 'ql:q:' .. old_queue .. '-depends', jid)
+    end
+    if old_worker and old_worker ~= '' then
+      redis.call('zrem', 'ql:w:' .. old_worker .. ':jobs', jid)
+      if old_worker ~= worker then
+        local lost = cjson.encode({ jid = jid, event = 'lock_lost', worker = old_worker })
+        publish('w:' .. old_worker, lost)
+        publish('log', lost)
+      end
+    end
+    if old_state == 'complete' then redis.call('zrem', 'ql:completed', jid) end
+
+    for _, tag in ipairs(tags) do
+      redis.call('zadd', 'ql:t:' .. tag, now, jid)
+      redis.call('zincrby', 'ql:tags', 1, tag)
+    end
+
+    -- The failed stat is un-counted under the new queue's name (as qless-core does).
+    if old_state == 'failed' then failure_remove(old[5], queue, jid) end
+
+    redis.call('hmset', key,
+      'jid', jid, 'klass', klass, 'data', raw_data, 'priority', priority,
+      'tags', cjson.encode(tags), 'state', (wait > 0) and 'scheduled' or 'waiting',
+      'worker', '', 'expires', 0, 'queue', queue, 'retries', retries, 'remaining', retries,
+      'time', string.format('%.20f', now))
+
+    link_dependencies(jid, depends)
+    local prefix = 'ql:q:' .. queue
+    if redis.call('scard', key .. '-dependencies') > 0 then
+      redis.call('zadd', prefix .. '-depends', now, jid)
+      if wait > 0 then
+        redis.call('hmset', key, 'state', 'depends', 'scheduled', now + wait)
+      else
+        redis.call('hset', key, 'state', 'depends')
+      end
+    elseif wait > 0 then
+      redis.call('zadd', prefix .. '-scheduled', now + wait, jid)
+    else
+      work_add(queue, now, priority, jid)
+    end
+
+    if redis.call('zscore', 'ql:queues', queue) == false then
+      redis.call('zadd', 'ql:queues', now, queue)
+    end
+    if is_tracked(jid) then publish('put', jid) end
+    return jid
+  end
+
+  if name == 'put' then
+    return put_job
+
+  elseif name == 'requeue' then
+    return function(now, worker, queue, jid, ...)
+      if not jid then error('Job(): no jid provided') end
+      if redis.call('exists', 'ql:j:' .. jid) == 0 then
+        error('Requeue(): Job ' .. jid .. ' does not exist')
+      end
+      return put_job(now, worker, queue, jid, ...)
     end
 
   elseif name == 'complete' then
@@ -595,14 +695,11 @@ local function job_command(name)
       if is_tracked(jid) then publish('failed', jid) end
       redis.call('zrem', 'ql:w:' .. worker .. ':jobs', jid)
       history_add(now, jid, 'failed', { worker = worker, group = group })
-      count_failure(now, queue)
       forget_in_queue(queue, jid)
       if data then
         redis.call('hset', key, 'data', cjson.encode(data))
       end
-      redis.call('hmset', key, 'state', 'failed', 'worker', '', 'expires', '',
-        'failure', failure_json(group, message, math.floor(now), worker))
-      failure_add(group, jid)
+      fail_job(now, jid, queue, group, message, math.floor(now), worker)
       return jid
     end
 
@@ -635,16 +732,12 @@ local function job_command(name)
       if remaining < 0 then
         local failed_group = group or ('failed-retries-' .. queue)
         history_add(now, jid, 'failed', { group = failed_group })
-        redis.call('hmset', key, 'state', 'failed', 'worker', '', 'expires', '')
         if explained then
-          redis.call('hset', key, 'failure', failure_json(group, message, math.floor(now), worker))
+          fail_job(now, jid, queue, group, message, math.floor(now), worker)
         else
-          redis.call('hset', key, 'failure', failure_json(failed_group,
-            'Job exhausted retries in queue "' .. old_queue .. '"', now, ''))
+          fail_job(now, jid, queue, failed_group, 'Job exhausted retries in queue "' .. old_queue .. '"', now, '')
         end
         if is_tracked(jid) then publish('failed', jid) end
-        failure_add(failed_group, jid)
-        count_failure(now, queue)
       else
         if wait > 0 then
           redis.call('zadd', 'ql:q:' .. queue .. '-scheduled', now + wait, jid)
@@ -654,7 +747,9 @@ local function job_command(name)
           redis.call('hset', key, 'state', 'waiting')
         end
         if explained then
-          redis.call('hset', key, 'failure', failure_json(group, message, math.floor(now), worker))
+          -- Same constructor as in fail_job, so the stored key order is the same.
+          redis.call('hset', key, 'failure',
+            cjson.encode({ group = group, message = message, when = math.floor(now), worker = worker }))
         end
       end
       return remaining
@@ -705,47 +800,6 @@ local function job_command(name)
       return jids
     end
 
-  elseif name == 'timeout' then
-    return function(now, ...)
-      -- Each jid must be running; an error leaves the earlier ones timed out.
-      for i = 1, select('#', ...) do
-        local jid = select(i, ...)
-        local key = 'ql:j:' .. jid
-        local f = redis.call('hmget', key, 'queue', 'state', 'worker')
-        local queue, worker = f[1], f[3]
-        if not queue then
-          error('Timeout(): Job ' .. jid .. ' does not exist')
-        elseif f[2] ~= 'running' then
-          error('Timeout(): Job ' .. jid .. ' not running')
-        end
-        history_add(now, jid, 'timed-out')
-        redis.call('zrem', 'ql:q:' .. queue .. '-locks', jid)
-        work_add(queue, now, '+inf', jid)
-        redis.call('hmset', key, 'state', 'stalled', 'expires', 0)
-        local lost = cjson.encode({ jid = jid, event = 'lock_lost', worker = worker })
-        publish('w:' .. worker, lost)
-        publish('log', lost)
-      end
-    end
-
-  elseif name == 'priority' then
-    return function(now, jid, value)
-      if not jid then error('Job(): no jid provided') end
-      local priority = tonumber(value)
-      if not priority then
-        error('Priority(): Arg "priority" missing or not a number: ' .. tostring(value))
-      end
-      local key = 'ql:j:' .. jid
-      local queue = redis.call('hget', key, 'queue')
-      if not queue then error('Priority(): Job ' .. jid .. ' does not exist') end
-      -- A waiting (or timed-out) job's score becomes exactly the priority.
-      if queue ~= '' and redis.call('zscore', 'ql:q:' .. queue .. '-work', jid) then
-        work_add(queue, 0, priority, jid)
-      end
-      redis.call('hset', key, 'priority', priority)
-      return priority
-    end
-
   elseif name == 'depends' then
     -- Moves a job that has no dependencies left to waiting (`scheduled` is ignored).
     local function unblock(now, jid)
@@ -788,47 +842,6 @@ local function job_command(name)
         end
       end
       return true
-    end
-
-  elseif name == 'log' then
-    return function(now, jid, message, data)
-      if not jid then error("Log(): Argument 'jid' missing") end
-      if not message then error("Log(): Argument 'message' missing") end
-      if data then
-        data = cjson.decode(data)
-        if not data then error("Log(): Argument 'data' not cjson: false") end
-      end
-      if redis.call('exists', 'ql:j:' .. jid) == 0 then
-        error('Log(): Job ' .. jid .. ' does not exist')
-      end
-      history_add(now, jid, message, data)
-    end
-
-  elseif name == 'track' then
-    return function(now, action, jid)
-      if action == nil then
-        local response = { jobs = {}, expired = {} }
-        for _, tracked in ipairs(redis.call('zrange', 'ql:tracked', 0, -1)) do
-          local object = job_object(tracked)
-          if object then
-            response.jobs[#response.jobs + 1] = object
-          else
-            response.expired[#response.expired + 1] = tracked
-          end
-        end
-        return cjson.encode(response)
-      end
-      if not jid then error('Track(): Arg "jid" missing') end
-      if redis.call('exists', 'ql:j:' .. jid) == 0 then error('Track(): Job does not exist') end
-      local verb = string.lower(action)
-      if verb == 'track' then
-        publish('track', jid)
-        return cjson.encode(redis.call('zadd', 'ql:tracked', now, jid))
-      elseif verb == 'untrack' then
-        publish('untrack', jid)
-        return cjson.encode(redis.call('zrem', 'ql:tracked', jid))
-      end
-      error('Track(): Unknown action "' .. action .. '"')
     end
 
   elseif name == 'tag' then
@@ -881,116 +894,7 @@ local function job_command(name)
       end
       error('Tag(): Arg "command" must be "add", "remove", "get" or "top"')
     end
-
-  elseif name == 'failed' then
-    return function(now, group, start_arg, limit_arg)
-      local start = tonumber(start_arg or 0)
-      if not start then error('Failed(): Arg "start" is not a number: ' .. tostring(start_arg)) end
-      local limit = tonumber(limit_arg or 25)
-      if not limit then error('Failed(): Arg "limit" is not a number: ' .. tostring(limit_arg)) end
-      if group then
-        return cjson.encode({
-          total = redis.call('llen', 'ql:f:' .. group),
-          jobs = redis.call('lrange', 'ql:f:' .. group, start, start + limit - 1),
-        })
-      end
-      local groups = {}
-      for _, failure_group in ipairs(redis.call('smembers', 'ql:failures')) do
-        groups[failure_group] = redis.call('llen', 'ql:f:' .. failure_group)
-      end
-      return cjson.encode(groups)
-    end
   end
-end
-
-----------------------------------------------------------------------------------------------
--- Recurring: spawning children (used by pop and peek)
-----------------------------------------------------------------------------------------------
-
--- Spawns children of the queue's due recurring templates, at most `count` in total.
-local function spawn_recurring(queue, now, count)
-  local recur = 'ql:q:' .. queue .. '-recur'
-  local spawned = 0
-  for _, jid in ipairs(redis.call('zrangebyscore', recur, 0, now, 'LIMIT', 0, count)) do
-    local template = 'ql:r:' .. jid
-    local t = redis.call('hmget', template, 'klass', 'data', 'priority', 'tags', 'retries', 'interval', 'backlog')
-    local priority, tags, retries = t[3], t[4], t[5]
-    local interval = tonumber(t[6])
-    local backlog = tonumber(t[7] or 0)
-    local tag_list = cjson.decode(tags)
-    local score = math.floor(tonumber(redis.call('zscore', recur, jid)))
-    -- With a backlog b, skip ahead so that only b (or b + 1) children are still due.
-    if backlog > 0 then
-      local due = (now - score) / interval
-      if due > backlog then
-        score = score + math.ceil(due - backlog) * interval
-      end
-    end
-    while score <= now and spawned < count do
-      local child = jid .. '-' .. redis.call('hincrby', template, 'count', 1)
-      spawned = spawned + 1
-      for _, tag in ipairs(tag_list) do
-        redis.call('zadd', 'ql:t:' .. tag, now, child)
-        redis.call('zincrby', 'ql:tags', 1, tag)
-      end
-      redis.call('hmset', 'ql:j:' .. child,
-        'jid', child, 'klass', t[1], 'data', t[2], 'priority', priority, 'tags', tags,
-        'state', 'waiting', 'worker', '', 'expires', 0, 'queue', queue,
-        'retries', retries, 'remaining', retries, 'time', string.format('%.20f', score),
-        'spawned_from_jid', jid)
-      history_add(score, child, 'put', { q = queue })
-      work_add(queue, score, priority, child)
-      score = score + interval
-      redis.call('zadd', recur, score, jid)
-    end
-  end
-end
-
-----------------------------------------------------------------------------------------------
--- Queue: shared helpers
-----------------------------------------------------------------------------------------------
-
--- Moves up to `count` due scheduled jobs into the work set (behind jobs put earlier).
-local function release_scheduled(queue, now, count)
-  local scheduled = 'ql:q:' .. queue .. '-scheduled'
-  for _, jid in ipairs(redis.call('zrangebyscore', scheduled, 0, now, 'LIMIT', 0, count)) do
-    work_add(queue, now, tonumber(redis.call('hget', 'ql:j:' .. jid, 'priority') or 0), jid)
-    redis.call('zrem', scheduled, jid)
-    redis.call('hset', 'ql:j:' .. jid, 'state', 'waiting')
-  end
-end
-
-local function expired_locks(queue, now, offset, count)
-  return redis.call('zrangebyscore', 'ql:q:' .. queue .. '-locks', '-inf', now, 'LIMIT', offset, count)
-end
-
--- Appends to `jids` the due recurring children, due scheduled jobs and then the highest work
--- scores, up to `count` jobs in all (ties in reverse jid order, as ZREVRANGE gives them).
-local function fill_from_work(queue, now, count, jids)
-  spawn_recurring(queue, now, count - #jids)
-  release_scheduled(queue, now, count - #jids)
-  local wanted = count - #jids
-  if wanted == 0 then return jids end
-  for _, jid in ipairs(redis.call('zrevrange', 'ql:q:' .. queue .. '-work', 0, wanted - 1)) do
-    jids[#jids + 1] = jid
-  end
-  return jids
-end
-
-local function queue_counts(now, queue)
-  local prefix = 'ql:q:' .. queue
-  local stalled = redis.call('zcount', prefix .. '-locks', '-inf', now)
-  release_scheduled(queue, now, redis.call('zcard', prefix .. '-scheduled'))
-  return {
-    name = queue,
-    waiting = redis.call('zcard', prefix .. '-work'),
-    stalled = stalled,
-    running = redis.call('zcard', prefix .. '-locks') - stalled,
-    scheduled = redis.call('zcard', prefix .. '-scheduled'),
-    depends = redis.call('zcard', prefix .. '-depends'),
-    recurring = redis.call('zcard', prefix .. '-recur'),
-    paused = redis.call('sismember', 'ql:paused_queues', queue) == 1,
-  }
 end
 
 ----------------------------------------------------------------------------------------------
@@ -998,6 +902,165 @@ end
 ----------------------------------------------------------------------------------------------
 
 local function queue_command(name)
+  if name == 'length' then
+    return function(now, queue)
+      if not queue then error('Queue(): no queue name provided') end
+      local prefix = 'ql:q:' .. queue
+      return redis.call('zcard', prefix .. '-locks') + redis.call('zcard', prefix .. '-work')
+        + redis.call('zcard', prefix .. '-scheduled')
+    end
+
+  elseif name == 'pause' then
+    return function(now, ...)
+      redis.call('sadd', 'ql:paused_queues', ...)
+    end
+
+  elseif name == 'unpause' then
+    return function(now, ...)
+      redis.call('srem', 'ql:paused_queues', ...)
+    end
+
+  elseif name == 'queue.forget' then
+    return function(now, ...)
+      redis.call('zrem', 'ql:queues', ...)
+    end
+
+  elseif name == 'stats' then
+    -- count, mean, the 148 reported histogram bins (s0-s59 m1-m59 h1-h23 d1-d6) and std.
+    local function summary(key)
+      local stored = redis.call('hmget', key, 'total', 'mean', 'vk')
+      local count = tonumber(stored[1]) or 0
+      local result = {}
+      result.count = count
+      result.mean = tonumber(stored[2]) or 0
+      result.histogram = {}
+      if count > 1 then
+        result.std = math.sqrt(tonumber(stored[3]) / (count - 1))
+      else
+        result.std = 0
+      end
+      local fields = {}
+      for s = 0, 59 do fields[#fields + 1] = 's' .. s end
+      for m = 1, 59 do fields[#fields + 1] = 'm' .. m end
+      for h = 1, 23 do fields[#fields + 1] = 'h' .. h end
+      for d = 1, 6 do fields[#fields + 1] = 'd' .. d end
+      local bins = redis.call('hmget', key, unpack(fields))
+      for i = 1, #fields do
+        result.histogram[i] = tonumber(bins[i]) or 0
+      end
+      return result
+    end
+
+    return function(now, queue, date)
+      if not queue then error('Queue(): no queue name provided') end
+      local day = tonumber(date)
+      if not day then error('Stats(): Arg "date" missing or not a number: ' .. tostring(date)) end
+      local suffix = ':' .. day_of(day) .. ':' .. queue
+      local counters = redis.call('hmget', 'ql:s:stats' .. suffix, 'retries', 'failed', 'failures')
+      return cjson.encode({
+        retries = tonumber(counters[1] or 0),
+        failed = tonumber(counters[2] or 0),
+        failures = tonumber(counters[3] or 0),
+        wait = summary('ql:s:wait' .. suffix),
+        run = summary('ql:s:run' .. suffix),
+      })
+    end
+
+  elseif name == 'unfail' then
+    return function(now, queue, group, count_arg)
+      if not queue then error('Queue(): no queue name provided') end
+      if not group then error('Unfail(): Arg "group" missing') end
+      local count = tonumber(count_arg or 25)
+      if not count then error('Unfail(): Arg "count" not a number: ' .. tostring(count_arg)) end
+      local list = 'ql:f:' .. group
+      -- The `count` oldest of the group; a count of 0 reaches Redis as "-0", which it refuses.
+      local jids = redis.call('lrange', list, -count, -1)
+      for _, jid in ipairs(jids) do
+        local key = 'ql:j:' .. jid
+        local f = redis.call('hmget', key, 'priority', 'retries')
+        history_add(now, jid, 'put', { q = queue })
+        redis.call('hmset', key, 'state', 'waiting', 'worker', '', 'expires', 0,
+          'queue', queue, 'remaining', tonumber(f[2]) or 5)
+        work_add(queue, now, tonumber(f[1]), jid)
+      end
+      redis.call('ltrim', list, 0, -count - 1)
+      if redis.call('llen', list) == 0 then
+        redis.call('srem', 'ql:failures', group)
+      end
+      return #jids
+    end
+  end
+
+  -- The commands below read the queue's sets through these helpers; the ones above return
+  -- before they are created.
+
+  -- Spawns children of the queue's due recurring templates, at most `count` in total.
+  local function spawn_recurring(queue, now, count)
+    local recur = 'ql:q:' .. queue .. '-recur'
+    local spawned = 0
+    for _, jid in ipairs(redis.call('zrangebyscore', recur, 0, now, 'LIMIT', 0, count)) do
+      local template = 'ql:r:' .. jid
+      local t = redis.call('hmget', template, 'klass', 'data', 'priority', 'tags', 'retries', 'interval', 'backlog')
+      local priority, tags, retries = t[3], t[4], t[5]
+      local interval = tonumber(t[6])
+      local backlog = tonumber(t[7] or 0)
+      local tag_list = cjson.decode(tags)
+      local score = math.floor(tonumber(redis.call('zscore', recur, jid)))
+      -- With a backlog b, skip ahead so that only b (or b + 1) children are still due.
+      if backlog > 0 then
+        local due = (now - score) / interval
+        if due > backlog then
+          score = score + math.ceil(due - backlog) * interval
+        end
+      end
+      while score <= now and spawned < count do
+        local child = jid .. '-' .. redis.call('hincrby', template, 'count', 1)
+        spawned = spawned + 1
+        for _, tag in ipairs(tag_list) do
+          redis.call('zadd', 'ql:t:' .. tag, now, child)
+          redis.call('zincrby', 'ql:tags', 1, tag)
+        end
+        redis.call('hmset', 'ql:j:' .. child,
+          'jid', child, 'klass', t[1], 'data', t[2], 'priority', priority, 'tags', tags,
+          'state', 'waiting', 'worker', '', 'expires', 0, 'queue', queue,
+          'retries', retries, 'remaining', retries, 'time', string.format('%.20f', score),
+          'spawned_from_jid', jid)
+        history_add(score, child, 'put', { q = queue })
+        work_add(queue, score, priority, child)
+        score = score + interval
+        redis.call('zadd', recur, score, jid)
+      end
+    end
+  end
+
+
+  -- Moves up to `count` due scheduled jobs into the work set (behind jobs put earlier).
+  local function release_scheduled(queue, now, count)
+    local scheduled = 'ql:q:' .. queue .. '-scheduled'
+    for _, jid in ipairs(redis.call('zrangebyscore', scheduled, 0, now, 'LIMIT', 0, count)) do
+      work_add(queue, now, tonumber(redis.call('hget', 'ql:j:' .. jid, 'priority') or 0), jid)
+      redis.call('zrem', scheduled, jid)
+      redis.call('hset', 'ql:j:' .. jid, 'state', 'waiting')
+    end
+  end
+
+  local function expired_locks(queue, now, offset, count)
+    return redis.call('zrangebyscore', 'ql:q:' .. queue .. '-locks', '-inf', now, 'LIMIT', offset, count)
+  end
+
+  -- Appends to `jids` the due recurring children, due scheduled jobs and then the highest work
+  -- scores, up to `count` jobs in all (ties in reverse jid order, as ZREVRANGE gives them).
+  local function fill_from_work(queue, now, count, jids)
+    spawn_recurring(queue, now, count - #jids)
+    release_scheduled(queue, now, count - #jids)
+    local wanted = count - #jids
+    if wanted == 0 then return jids end
+    for _, jid in ipairs(redis.call('zrevrange', 'ql:q:' .. queue .. '-work', 0, wanted - 1)) do
+      jids[#jids + 1] = jid
+    end
+    return jids
+  end
+
   if name == 'pop' then
     -- Fails a job whose lock expired with no retries left.
     local function exhaust(queue, now, jid, lost_worker)
@@ -1006,12 +1069,9 @@ local function queue_command(name)
       local group = 'failed-retries-' .. redis.call('hget', key, 'queue')
       local message = 'Job exhausted retries in queue "' .. queue .. '"'
       history_add(now, jid, 'failed', { group = group })
-      redis.call('hmset', key, 'state', 'failed', 'worker', '', 'expires', '')
-      redis.call('hset', key, 'failure', failure_json(group, message, now, ''))
-      failure_add(group, jid)
+      fail_job(now, jid, queue, group, message, now, '')
       if is_tracked(jid) then publish('failed', jid) end
       publish('log', cjson.encode({ jid = jid, event = 'failed', group = group, worker = lost_worker, message = message }))
-      count_failure(now, queue)
     end
 
     -- Handles up to `count` expired locks: first a courtesy period (the `grace` flag), on the
@@ -1126,31 +1186,23 @@ local function queue_command(name)
       error('Jobs(): Unknown type "' .. state .. '"')
     end
 
-  elseif name == 'unfail' then
-    return function(now, queue, group, count_arg)
-      if not queue then error('Queue(): no queue name provided') end
-      if not group then error('Unfail(): Arg "group" missing') end
-      local count = tonumber(count_arg or 25)
-      if not count then error('Unfail(): Arg "count" not a number: ' .. tostring(count_arg)) end
-      local list = 'ql:f:' .. group
-      -- The `count` oldest of the group; a count of 0 reaches Redis as "-0", which it refuses.
-      local jids = redis.call('lrange', list, -count, -1)
-      for _, jid in ipairs(jids) do
-        local key = 'ql:j:' .. jid
-        local f = redis.call('hmget', key, 'priority', 'retries')
-        history_add(now, jid, 'put', { q = queue })
-        redis.call('hmset', key, 'state', 'waiting', 'worker', '', 'expires', 0,
-          'queue', queue, 'remaining', tonumber(f[2]) or 5)
-        work_add(queue, now, tonumber(f[1]), jid)
-      end
-      redis.call('ltrim', list, 0, -count - 1)
-      if redis.call('llen', list) == 0 then
-        redis.call('srem', 'ql:failures', group)
-      end
-      return #jids
+  elseif name == 'queues' then
+    local function queue_counts(now, queue)
+      local prefix = 'ql:q:' .. queue
+      local stalled = redis.call('zcount', prefix .. '-locks', '-inf', now)
+      release_scheduled(queue, now, redis.call('zcard', prefix .. '-scheduled'))
+      return {
+        name = queue,
+        waiting = redis.call('zcard', prefix .. '-work'),
+        stalled = stalled,
+        running = redis.call('zcard', prefix .. '-locks') - stalled,
+        scheduled = redis.call('zcard', prefix .. '-scheduled'),
+        depends = redis.call('zcard', prefix .. '-depends'),
+        recurring = redis.call('zcard', prefix .. '-recur'),
+        paused = redis.call('sismember', 'ql:paused_queues', queue) == 1,
+      }
     end
 
-  elseif name == 'queues' then
     return function(now, queue)
       if queue then return cjson.encode(queue_counts(now, queue)) end
       local response = {}
@@ -1158,70 +1210,6 @@ local function queue_command(name)
         response[#response + 1] = queue_counts(now, known)
       end
       return cjson.encode(response)
-    end
-
-  elseif name == 'stats' then
-    -- count, mean, the 148 reported histogram bins (s0-s59 m1-m59 h1-h23 d1-d6) and std.
-    local function summary(key)
-      local stored = redis.call('hmget', key, 'total', 'mean', 'vk')
-      local count = tonumber(stored[1]) or 0
-      local result = {}
-      result.count = count
-      result.mean = tonumber(stored[2]) or 0
-      result.histogram = {}
-      if count > 1 then
-        result.std = math.sqrt(tonumber(stored[3]) / (count - 1))
-      else
-        result.std = 0
-      end
-      local fields = {}
-      for s = 0, 59 do fields[#fields + 1] = 's' .. s end
-      for m = 1, 59 do fields[#fields + 1] = 'm' .. m end
-      for h = 1, 23 do fields[#fields + 1] = 'h' .. h end
-      for d = 1, 6 do fields[#fields + 1] = 'd' .. d end
-      local bins = redis.call('hmget', key, unpack(fields))
-      for i = 1, #fields do
-        result.histogram[i] = tonumber(bins[i]) or 0
-      end
-      return result
-    end
-
-    return function(now, queue, date)
-      if not queue then error('Queue(): no queue name provided') end
-      local day = tonumber(date)
-      if not day then error('Stats(): Arg "date" missing or not a number: ' .. tostring(date)) end
-      local suffix = ':' .. day_of(day) .. ':' .. queue
-      local counters = redis.call('hmget', 'ql:s:stats' .. suffix, 'retries', 'failed', 'failures')
-      return cjson.encode({
-        retries = tonumber(counters[1] or 0),
-        failed = tonumber(counters[2] or 0),
-        failures = tonumber(counters[3] or 0),
-        wait = summary('ql:s:wait' .. suffix),
-        run = summary('ql:s:run' .. suffix),
-      })
-    end
-
-  elseif name == 'length' then
-    return function(now, queue)
-      if not queue then error('Queue(): no queue name provided') end
-      local prefix = 'ql:q:' .. queue
-      return redis.call('zcard', prefix .. '-locks') + redis.call('zcard', prefix .. '-work')
-        + redis.call('zcard', prefix .. '-scheduled')
-    end
-
-  elseif name == 'pause' then
-    return function(now, ...)
-      redis.call('sadd', 'ql:paused_queues', ...)
-    end
-
-  elseif name == 'unpause' then
-    return function(now, ...)
-      redis.call('srem', 'ql:paused_queues', ...)
-    end
-
-  elseif name == 'queue.forget' then
-    return function(now, ...)
-      redis.call('zrem', 'ql:queues', ...)
     end
   end
 end

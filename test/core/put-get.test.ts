@@ -203,14 +203,15 @@ describe('put refusals', () => {
     }
   });
 
-  test('a bad priority on an existing tagged job: its tags are already removed', async () => {
-    await core.call(T, 'put', 'w', 'q', 'j', 'K', '{}', 0, 'tags', '["t"]');
+  test('bad options for an existing tagged running job change nothing either', async () => {
+    await core.call(T, 'put', 'w', 'q', 'j', 'K', '{}', 0, 'tags', '["t"]', 'depends', '[]');
+    await core.call(T, 'pop', 'q', 'w1', 1);
     const before = await core.snapshot();
-    assert.equal(await core.error(T + 1, 'put', 'w', 'q', 'j', 'K', '{}', 0, 'priority', 'x'), 'Put(): Arg "priority" not a numberx');
-    const after = await core.snapshot();
-    assert.deepEqual(after['ql:j:j'], { ...(before['ql:j:j'] as Record<string, string>), tags: '{}' });
-    assert.equal(after['ql:t:t'], undefined);
-    assert.deepEqual(after['ql:tags'], ['t', '0']);
+    assert.equal(await core.error(T + 1, 'put', 'w2', 'q', 'j', 'K', '{}', 0, 'priority', 'x'), 'Put(): Arg "priority" not a numberx');
+    assert.equal(await core.error(T + 1, 'put', 'w2', 'q', 'j', 'K', '{}', 0, 'retries', 'x'), 'Put(): Arg "retries" not a number: x');
+    assert.equal(await core.error(T + 1, 'put', 'w2', 'q', 'j', 'K', '{}', 0, 'tags', 'false'), 'Put(): Arg "tags" not JSONfalse');
+    assert.equal(await core.error(T + 1, 'put', 'w2', 'q', 'j', 'K', '{}', 0, 'depends', 'false'), 'Put(): Arg "depends" not JSON: false');
+    assert.deepEqual(await core.snapshot(), before);
   });
 
   test('priority nan: published, history and hash written, then ZADD fails', async () => {
