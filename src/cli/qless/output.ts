@@ -1,9 +1,28 @@
 // Where results go: one JSON document with --json, readable text otherwise. Writes wait for
 // the data to be handed to the OS, so exiting right after loses nothing on a pipe.
 
+function isClosedPipe(error: unknown): boolean {
+  return (error as NodeJS.ErrnoException | null)?.code === 'EPIPE';
+}
+
+let pipeGuarded = false;
+
+/** A reader that went away (`qless jobs complete | head`) ends the output, not the command with a crash. */
+function guardPipes(): void {
+  if (pipeGuarded) return;
+  pipeGuarded = true;
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error) => {
+      if (!isClosedPipe(error)) throw error;
+    });
+  }
+}
+
 function write(stream: NodeJS.WriteStream, text: string): Promise<void> {
+  guardPipes();
+  if (stream.destroyed) return Promise.resolve();
   return new Promise((resolve, reject) => {
-    stream.write(text, (error) => (error ? reject(error) : resolve()));
+    stream.write(text, (error) => (error && !isClosedPipe(error) ? reject(error) : resolve()));
   });
 }
 
@@ -32,6 +51,11 @@ export class Output {
   async text(text: string): Promise<void> {
     if (text === '') return;
     await write(process.stdout, text.endsWith('\n') ? text : `${text}\n`);
+  }
+
+  /** Text exactly as given, without a newline added. */
+  async raw(text: string): Promise<void> {
+    await write(process.stdout, text);
   }
 
   /** Progress notes and warnings, never part of the result. */

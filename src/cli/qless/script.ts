@@ -8,7 +8,6 @@ export const script: CommandSpec = {
   examples: [['$0 script > qless.lua', 'Save the core for another qless client']],
   async run(_args, context) {
     // Exactly the bytes the client loads, so the SHA1 of the output is the one EVALSHA uses.
-    await new Promise<void>((resolve, reject) => process.stdout.write(scriptSource(), (error) => (error ? reject(error) : resolve())));
-    void context;
+    await context.out.raw(scriptSource());
   },
 };
