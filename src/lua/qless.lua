@@ -133,10 +133,11 @@ local function history_add(when, jid, what, extra)
   migrate_history(jid)
   local list = 'ql:j:' .. jid .. '-history'
   local cap = tonumber(config_get('max-job-history', 100))
-  if cap > 0 then
+  -- Below `cap` entries the trim keeps everything, so it is skipped (two calls fewer).
+  if cap > 0 and redis.call('llen', list) >= cap then
     local first = redis.call('lpop', list)
     redis.call('ltrim', list, 2 - cap, -1)
-    if first then redis.call('lpush', list, first) end
+    redis.call('lpush', list, first)
   end
   redis.call('rpush', list, cjson.encode({ math.floor(when), what, extra }))
 end
