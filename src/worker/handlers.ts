@@ -119,6 +119,13 @@ async function importModule(file: string): Promise<Module> {
       wrapped.stack = `${wrapped.name}: ${wrapped.message}\n${(error as Error).stack ?? ''}`;
       throw wrapped;
     }
+    // tsx compiles handlers with esbuild, which reports a syntax error as a TransformError; the
+    // failure group should say what the user did wrong, whichever loader found it.
+    if (error instanceof Error && error.name === 'TransformError') {
+      const syntax = new SyntaxError(`${file}: ${error.message}`);
+      syntax.stack = `SyntaxError: ${syntax.message}\n${(error.stack ?? '').split('\n').slice(1).join('\n')}`;
+      throw syntax;
+    }
     throw error;
   }
 }

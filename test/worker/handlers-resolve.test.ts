@@ -27,7 +27,7 @@ async function refusal(root: string, klass: string, queue = 'q'): Promise<Handle
 
 describe('klass → module', () => {
   test('a klass without a dot takes the default export of <path>/<klass>.ts', async () => {
-    assert.deepEqual(await run(FIXTURE, 'countdown'), { module: 'countdown.ts', data: { n: 1 } });
+    assert.deepEqual(await run(FIXTURE, 'countdown'), { module: 'countdown.ts', n: 1 });
   });
   test('a.b.Name takes export Name of <path>/a/b', async () => {
     assert.deepEqual(await run(FIXTURE, 'nested.deep.Named'), { module: 'nested/deep.ts', export: 'Named' });
