@@ -388,7 +388,12 @@ local function job_command(name)
     end
   end
 
-  -- The commands below share these helpers; the ones above return before they are created.
+  -- The commands below share these helpers; the ones above return before they are created,
+  -- and so does every name that is not a job command.
+  if name ~= 'put' and name ~= 'requeue' and name ~= 'complete' and name ~= 'fail' and name ~= 'retry'
+    and name ~= 'cancel' and name ~= 'depends' and name ~= 'tag' then
+    return nil
+  end
 
   -- Links jid to each listed job that exists and is not complete; returns how many were linked.
   local function link_dependencies(jid, depends)
@@ -993,7 +998,10 @@ local function queue_command(name)
   end
 
   -- The commands below read the queue's sets through these helpers; the ones above return
-  -- before they are created.
+  -- before they are created, and so does every name that is not a queue command.
+  if name ~= 'pop' and name ~= 'peek' and name ~= 'jobs' and name ~= 'queues' then
+    return nil
+  end
 
   -- Spawns children of the queue's due recurring templates, at most `count` in total.
   local function spawn_recurring(queue, now, count)
