@@ -94,6 +94,11 @@ export class ForkedWorker {
     return (this.exit?.at ?? Date.now()) - this.startedAt;
   }
 
+  /** How long it had been ready when it exited (or until now); undefined if it never got ready. */
+  get readyForMs(): number | undefined {
+    return this.readyAt === undefined ? undefined : (this.exit?.at ?? Date.now()) - this.readyAt;
+  }
+
   send(message: SupervisorMessage): void {
     if (!this.alive || !this.child.connected) return;
     // The callback swallows the race where the channel closes between the check and the write.

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { RestartBackoff } from './backoff.ts';
-import { ForkedWorker, type StopReason } from './forked-worker.ts';
+import { ForkedWorker } from './forked-worker.ts';
 import { redactPassword, type Client } from '../client/index.ts';
 import { handBack, unreportedJobs } from './handback.ts';
 import type { HeldJob, WorkerConfig } from './ipc.ts';
@@ -246,7 +246,7 @@ export class Supervisor {
       if (clean) this.logger.info(fields, `worker ${worker.name} (pid ${worker.pid}) exited (${how}, ${reason})`);
       else this.logger.warn(fields, `worker ${worker.name} (pid ${worker.pid}) exited unexpectedly (${how}, ${reason})`);
 
-      const delay = slot.backoff.afterExit(worker.lifetimeMs, !clean && worker.stopReason === undefined && worker.recycleReason === undefined);
+      const delay = slot.backoff.afterExit(worker.readyForMs, !clean && worker.stopReason === undefined && worker.recycleReason === undefined);
       slot.notBefore = Date.now() + delay;
       if (delay > 0 && this.phase === 'running' && slot.index < this.target) {
         this.logger.warn({ slot: slot.index, worker: slot.name, step: slot.backoff.step, delayMs: delay }, `slot ${slot.index} keeps dying young; next start in ${delay} ms (backoff step ${slot.backoff.step})`);

@@ -93,6 +93,7 @@ describe('qless-worker takes its options from flags and QLESS_* variables', () =
     const run = startWorker(['-q', 'first,second', '-q', 'third', '-r', redis.url, '-p', HANDLERS, '-w', '0', '--no-watch', '-n', 'flags'], { cwd });
     try {
       const startup = await run.waitForLine('supervisor starting');
+      assert.equal(startup.pid, run.pid, 'the process started as bin/qless-worker is the supervisor');
       const options = startup.options as Record<string, unknown>;
       assert.deepEqual(options.queues, ['first', 'second', 'third']);
       assert.ok(typeof options.workers === 'number' && options.workers >= 1, 'workers 0 means the available parallelism');
