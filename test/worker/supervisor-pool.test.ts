@@ -128,8 +128,10 @@ describe('supervisor with a fake worker entry', () => {
     assert.equal(late.paused, true);
     run.signal('SIGCONT');
     await eventually(() => run.find('fake worker resumed').length === 2, { what: 'both workers resumed' });
-    run.signal('SIGTERM');
-    assert.equal((await run.waitForExit()).code, 0);
+    // QUIT is a graceful shutdown too.
+    run.signal('SIGQUIT');
+    assert.deepEqual(await run.waitForExit(), { code: 0, signal: null });
+    assert.equal(run.find('fake worker stopping').length, 2);
   });
 
   test('a slot whose worker keeps dying is restarted with growing delays, logged once per step', async () => {
