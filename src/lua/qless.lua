@@ -637,12 +637,12 @@ local function job_command(name)
       end
 
       history_add(now, jid, 'done')
-      redis.call('hset', key, 'data', raw_data)
       forget_in_queue(queue, jid)
       local since = tonumber(redis.call('hget', key, 'time') or now)
       stats_sample(now, queue, 'run', now - since)
-      redis.call('hset', key, 'time', string.format('%.20f', now))
       redis.call('zrem', 'ql:w:' .. worker .. ':jobs', jid)
+      -- Written together with the new state below (one call): the data as given, `time` = now.
+      local finished = string.format('%.20f', now)
       if is_tracked(jid) then publish('completed', jid) end
 
       if next_queue then
@@ -651,8 +651,8 @@ local function job_command(name)
         if redis.call('zscore', 'ql:queues', next_queue) == false then
           redis.call('zadd', 'ql:queues', now, next_queue)
         end
-        redis.call('hmset', key, 'state', 'waiting', 'worker', '', 'failure', '{}',
-          'queue', next_queue, 'expires', 0, 'remaining', tonumber(retries))
+        redis.call('hmset', key, 'data', raw_data, 'time', finished, 'state', 'waiting', 'worker', '',
+          'failure', '{}', 'queue', next_queue, 'expires', 0, 'remaining', tonumber(retries))
         local prefix = 'ql:q:' .. next_queue
         if delay > 0 and #depends == 0 then
           redis.call('zadd', prefix .. '-scheduled', now + delay, jid)
@@ -672,8 +672,8 @@ local function job_command(name)
       end
 
       publish('log', cjson.encode({ jid = jid, event = 'completed', queue = queue }))
-      redis.call('hmset', key, 'state', 'complete', 'worker', '', 'failure', '{}',
-        'queue', '', 'expires', 0, 'remaining', tonumber(retries))
+      redis.call('hmset', key, 'data', raw_data, 'time', finished, 'state', 'complete', 'worker', '',
+        'failure', '{}', 'queue', '', 'expires', 0, 'remaining', tonumber(retries))
       redis.call('zadd', 'ql:completed', now, jid)
       expire_completed(now)
       release_dependents(now, jid)
@@ -1141,9 +1141,8 @@ local function queue_command(name)
         history_add(now, jid, 'popped', { worker = worker })
         local since = tonumber(redis.call('hget', key, 'time') or now)
         stats_sample(now, queue, 'wait', now - since)
-        redis.call('hset', key, 'time', string.format('%.20f', now))
         redis.call('zadd', 'ql:w:' .. worker .. ':jobs', expires, jid)
-        redis.call('hmset', key, 'worker', worker, 'expires', expires, 'state', 'running')
+        redis.call('hmset', key, 'time', string.format('%.20f', now), 'worker', worker, 'expires', expires, 'state', 'running')
         redis.call('zadd', locks, expires, jid)
         if is_tracked(jid) then publish('popped', jid) end
       end
