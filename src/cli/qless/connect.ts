@@ -1,6 +1,9 @@
 // Opening the client for one command: the URL chain, and a connection that fails fast with one
 // clear line instead of ioredis's endless reconnecting.
-import { Client, InvalidInputError, redactPassword, resolveRedisUrl } from '../../client/index.ts';
+import type { Client } from '../../client/index.ts';
+// The light client modules only: --help and refused usage never load ioredis.
+import { redactPassword, resolveRedisUrl } from '../../client/connection.ts';
+import { InvalidInputError } from '../../client/errors.ts';
 import { RedisUnavailableError, UsageError } from './errors.ts';
 
 /** How long to wait for Redis to answer before giving up (a host that drops packets, a port that never replies). */
@@ -18,6 +21,7 @@ export function chooseRedisUrl(given: string | undefined): string {
 
 /** A connected client; throws RedisUnavailableError when Redis cannot be reached in time. */
 export async function connectClient(url: string): Promise<Client> {
+  const { Client } = await import('../../client/index.ts');
   const client = new Client({
     url,
     redisOptions: {

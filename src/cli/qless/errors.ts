@@ -1,5 +1,5 @@
 // Why a `qless` command stopped, and the exit code each reason maps to (documented in --help).
-import { InvalidInputError, QlessError } from '../../client/index.ts';
+import { InvalidInputError, QlessError } from '../../client/errors.ts';
 
 export const EXIT = {
   /** Done. */

@@ -1,5 +1,4 @@
 // Changing jobs: `cancel`, `priority`, `move`, `track`, `untrack`, `tag`, `untag`.
-import { RecurringJob } from '../../client/index.ts';
 import type { CommandSpec } from './command.ts';
 import { NotFoundError, RefusedError, UsageError } from './errors.ts';
 import { failedJids, findJob, findPlainJob, loadJobs } from './lookup.ts';
@@ -31,7 +30,7 @@ export const cancel: CommandSpec = {
       const found = new Map((await loadJobs(client, jids)).map((job) => [job.jid, job]));
       const missing = jids.filter((jid) => !found.has(jid));
       if (missing.length > 0) throw new NotFoundError(`no such job: ${missing.join(', ')} (nothing canceled)`);
-      const recurring = jids.filter((jid) => found.get(jid) instanceof RecurringJob);
+      const recurring = jids.filter((jid) => found.get(jid)?.state === 'recur');
       if (recurring.length > 0) throw new RefusedError(`${recurring.join(', ')}: recurring job, stop it with qless unrecur (nothing canceled)`);
       // qless leaves completed jobs alone.
       skipped = jids.filter((jid) => found.get(jid)?.state === 'complete');
@@ -54,7 +53,7 @@ export const priority: CommandSpec = {
     const value = args.number('priority', {}, 'priority');
     const client = await context.client();
     const job = await findJob(client, jid);
-    if (job instanceof RecurringJob) await job.update({ priority: value });
+    if (job.state === 'recur') await job.update({ priority: value });
     else await job.setPriority(value);
     await context.out.result({ jid, priority: value }, () => `priority of ${jid} is now ${value}`);
   },
@@ -70,7 +69,7 @@ export const move: CommandSpec = {
     const queueName = args.text('queue');
     const client = await context.client();
     const job = await findJob(client, jid);
-    if (job instanceof RecurringJob) await job.update({ queue: queueName });
+    if (job.state === 'recur') await job.update({ queue: queueName });
     else await job.move(queueName);
     await context.out.result({ jid, queue: queueName }, () => `moved ${jid} to ${queueName}`);
   },

@@ -1,5 +1,4 @@
 // Reading jobs: `get` (one job with its history) and `tagged`.
-import { RecurringJob } from '../../client/index.ts';
 import { renderJob, renderJobTable, renderRecurringJob } from '../format/job.ts';
 import { type CommandSpec, pagingOptions } from './command.ts';
 import { findJob, loadJobs } from './lookup.ts';
@@ -13,7 +12,7 @@ export const get: CommandSpec = {
     const jid = args.text('jid');
     const client = await context.client();
     const job = await findJob(client, jid);
-    await context.out.result(job, () => (job instanceof RecurringJob ? renderRecurringJob(job) : renderJob(job, client.now())));
+    await context.out.result(job, () => (job.state === 'recur' ? renderRecurringJob(job) : renderJob(job, client.now())));
   },
 };
 

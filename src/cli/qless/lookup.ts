@@ -1,5 +1,5 @@
 // Fetching the jobs a command names or lists, with "not found" as a refusal (exit code 1).
-import { type Client, Job, RecurringJob } from '../../client/index.ts';
+import type { Client, Job, RecurringJob } from '../../client/index.ts';
 import { NotFoundError, RefusedError } from './errors.ts';
 
 /** The job or recurring job with this jid. */
@@ -12,7 +12,7 @@ export async function findJob(client: Client, jid: string): Promise<Job | Recurr
 /** A plain (not recurring) job; `action` names what cannot be done to a recurring one. */
 export async function findPlainJob(client: Client, jid: string, action: string): Promise<Job> {
   const job = await findJob(client, jid);
-  if (job instanceof RecurringJob) throw new RefusedError(`${jid} is a recurring job: it cannot be ${action}`);
+  if (job.state === 'recur') throw new RefusedError(`${jid} is a recurring job: it cannot be ${action}`);
   return job;
 }
 

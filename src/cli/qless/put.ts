@@ -1,5 +1,4 @@
 // Putting work in: `put`, `recur`, `unrecur`.
-import { RecurringJob } from '../../client/index.ts';
 import type { CommandSpec } from './command.ts';
 import { NotFoundError } from './errors.ts';
 
@@ -89,7 +88,7 @@ export const unrecur: CommandSpec = {
     const client = await context.client();
     const job = await client.jobs.get(jid);
     // The script answers 1 even for a jid it does not know; say so instead.
-    if (!(job instanceof RecurringJob)) throw new NotFoundError(job === null ? `no recurring job ${jid}` : `${jid} is a job, not a recurring job (use qless cancel)`);
+    if (job === null || job.state !== 'recur') throw new NotFoundError(job === null ? `no recurring job ${jid}` : `${jid} is a job, not a recurring job (use qless cancel)`);
     await job.cancel();
     await context.out.result({ jid, recurring: false }, () => `stopped recurring job ${jid}`);
   },

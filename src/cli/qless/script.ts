@@ -1,5 +1,5 @@
 // `qless script`: the unified Lua core, so other tools can load exactly what this project runs.
-import { scriptSource } from '../../client/index.ts';
+import { scriptSource } from '../../client/script.ts';
 import type { CommandSpec } from './command.ts';
 
 export const script: CommandSpec = {

@@ -1,5 +1,6 @@
 // `qless watch`: qless's events as they happen, until Ctrl-C.
-import { type Client, type LogEvent, redactPassword, type TrackedEvent } from '../../client/index.ts';
+import { redactPassword } from '../../client/connection.ts';
+import type { Client, LogEvent, TrackedEvent } from '../../client/index.ts';
 import { shorten } from '../format/table.ts';
 import { formatTime } from '../format/time.ts';
 import type { CommandSpec } from './command.ts';
