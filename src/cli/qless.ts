@@ -8,6 +8,7 @@ import type { CommandSpec } from './qless/command.ts';
 import { config } from './qless/config.ts';
 import { Context } from './qless/context.ts';
 import { EXIT, outcomeOf, UsageError } from './qless/errors.ts';
+import { Output } from './qless/output.ts';
 import { failed, retry } from './qless/failures.ts';
 import { cancel, move, priority, tag, track, untag, untrack } from './qless/job-changes.ts';
 import { get, tagged } from './qless/jobs.ts';
@@ -96,6 +97,8 @@ function buildParser(argv: string[], choose: (chosen: Chosen) => void): Argv {
 
 /** Runs `qless` with these arguments; resolves to the exit code. */
 export async function main(argv: string[]): Promise<number> {
+  // Messages outside a command's result (help, errors) are never JSON.
+  const plain = new Output(false);
   let chosen: Chosen | undefined;
   let printed = '';
   try {
@@ -106,12 +109,12 @@ export async function main(argv: string[]): Promise<number> {
     });
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    process.stderr.write(`qless: ${message} (see qless --help)\n`);
+    await plain.note(`qless: ${message} (see qless --help)`);
     return EXIT.usage;
   }
   if (chosen === undefined) {
     // --help or --version: yargs handed over the text instead of printing it.
-    if (printed !== '') process.stdout.write(`${printed}\n`);
+    await plain.text(printed);
     return EXIT.ok;
   }
   const args = new Args(chosen.argv);
@@ -124,7 +127,7 @@ export async function main(argv: string[]): Promise<number> {
   } catch (error) {
     const outcome = outcomeOf(error, (await context?.redisReady()) ?? true);
     const hint = outcome.code === EXIT.usage ? ` (see qless ${command} --help)` : '';
-    process.stderr.write(`qless: ${outcome.message}${hint}\n`);
+    await plain.note(`qless: ${outcome.message}${hint}`);
     return outcome.code;
   } finally {
     await context?.close();
