@@ -1,6 +1,7 @@
-// Gathers the calls that end jobs (complete, fail, retry) made in the same turn of the event
-// loop and sends them in one pipeline: with several jobs in flight, many end together, and one
-// round trip for all of them is what keeps Redis, not the network, the limit.
+// Gathers the script calls a worker makes in the same turn of the event loop (completes, fails,
+// hand-backs, and the pop that follows them) and sends them in one pipeline: with several jobs in
+// flight many end together, and even with one, its complete and the next pop share a round trip.
+// That keeps Redis, not the network or the syscalls, the limit.
 import type { BatchResult, ScriptCall } from '../client/script-caller.ts';
 import type { ScriptReply } from '../client/types.ts';
 
@@ -26,7 +27,8 @@ export class CallBatcher {
       this.queue.push({ call, resolve, reject });
       if (!this.scheduled) {
         this.scheduled = true;
-        queueMicrotask(() => this.flush());
+        // After the promise callbacks of this turn, so the pop a finished job leads to joins its complete.
+        process.nextTick(() => this.flush());
       }
     });
   }

@@ -1,11 +1,12 @@
 // The jobs this worker holds, with their lock expiries, as the supervisor's watchdog must know
-// them: if this process dies, the supervisor hands exactly these back at once. A new job is
-// reported before its handler runs (a handler may block or kill the process right away);
-// removals and renewed expiries are coalesced, since a stale extra entry only costs the
-// supervisor one refused `retry`.
+// them: if this process dies, the supervisor hands these back at once. Reports are throttled
+// (at most one per COALESCE_MS) so a worker running thousands of jobs a second does not send
+// thousands of messages: a stale extra entry costs the supervisor one refused `retry`, and a job
+// popped just before a crash and not yet reported is still found by the supervisor in Redis
+// (`ql:w:<worker>:jobs`).
 import type { HeldJob } from './ipc.ts';
 
-const COALESCE_MS = 25;
+const COALESCE_MS = 50;
 
 export class HeldJobs {
   private readonly jobs = new Map<string, HeldJob>();
@@ -13,10 +14,9 @@ export class HeldJobs {
 
   constructor(private readonly report: (jobs: HeldJob[]) => void) {}
 
-  /** Reported at once. */
   add(job: HeldJob): void {
     this.jobs.set(job.jid, { ...job });
-    this.sendNow();
+    this.sendSoon();
   }
 
   updateExpiry(jid: string, expires: number): void {

@@ -8,6 +8,7 @@ import type { JobJson } from '../client/types.ts';
 import { LostLockError } from '../client/errors.ts';
 import { asList, parseReply } from '../client/reply.ts';
 import type { Reserver } from './reserver.ts';
+import type { CallBatcher } from './call-batcher.ts';
 import type { JobRunner } from './runner.ts';
 import { WakeSignal } from './wake-signal.ts';
 
@@ -27,6 +28,8 @@ export interface PollerSettings {
 
 export interface PollerDeps {
   client: QlessCaller;
+  /** Pops go through it, so they share a round trip with the completes sent just before. */
+  batcher: CallBatcher;
   reserver: Reserver;
   runner: JobRunner;
   logger: Logger;
@@ -146,12 +149,12 @@ export class Poller {
 
   /** Pops up to `count` jobs, going through the queues in reserver order until enough were found. */
   private async pop(count: number): Promise<JobJson[]> {
-    const { client, reserver } = this.deps;
+    const { batcher, reserver } = this.deps;
     const jobs: JobJson[] = [];
     for (const queue of reserver.next()) {
       const wanted = count - jobs.length;
       if (wanted <= 0 || this.leaving) break;
-      const reply = await client.call('pop', queue, this.settings.name, wanted);
+      const reply = await batcher.call({ command: 'pop', args: [queue, this.settings.name, wanted] });
       jobs.push(...asList(parseReply<JobJson[]>(reply, 'pop')));
     }
     return jobs;

@@ -74,6 +74,7 @@ class WorkerProcess {
   private readonly logger: Logger;
   private readonly client: Client;
   private readonly held: HeldJobs;
+  private readonly batcher: CallBatcher;
   private readonly runner: JobRunner;
   private readonly poller: Poller;
   private readonly events: WorkEvents;
@@ -89,14 +90,14 @@ class WorkerProcess {
       this.lastRedisError = '';
     });
     this.held = new HeldJobs((jobs) => void send({ type: 'jobs', jobs }));
-    const batcher = new CallBatcher((calls) => {
+    this.batcher = new CallBatcher((calls) => {
       const batch = this.client.batch();
       for (const call of calls) batch.call(call.command, ...call.args);
       return batch.exec();
     });
     this.runner = new JobRunner(
       { name: config.name, path: config.path, sandbox: config.sandbox, concurrency: config.concurrency },
-      { client: this.client, batcher, held: this.held, logger: this.logger },
+      { client: this.client, batcher: this.batcher, held: this.held, logger: this.logger },
     );
     this.poller = new Poller(
       {
@@ -108,7 +109,7 @@ class WorkerProcess {
         paused: config.paused,
         resume: config.resume,
       },
-      { client: this.client, reserver: createReserver(config.reserver, config.queues), runner: this.runner, logger: this.logger },
+      { client: this.client, batcher: this.batcher, reserver: createReserver(config.reserver, config.queues), runner: this.runner, logger: this.logger },
     );
     this.events = new WorkEvents(this.client, config.name, config.queues, {
       onLockLost: (jid, event) => this.runner.lockLost(jid, event),

@@ -19,21 +19,16 @@ import { HandlerResolutionError, loadHandler, type Handler } from './handlers.ts
 import { LockRenewer } from './lock-renewer.ts';
 import { runInJobScope } from './job-scope.ts';
 import { emptySandbox, prepareJobSandbox } from './sandbox.ts';
-import { WorkerJob, type SettlingCall } from './worker-job.ts';
+import { JobAbortError, RunningJob, type Ending } from './running-job.ts';
+import { WorkerJob } from './worker-job.ts';
 import type { LockEvent } from './work-events.ts';
+
+export { JobAbortError };
 
 /** The longest failure message stored (the stack is cut beyond this). */
 export const MAX_FAILURE_MESSAGE = 10_000;
 
 export type JobOutcome = 'completed' | 'failed' | 'settled-by-handler' | 'lock-lost' | 'canceled' | 'handed-back';
-
-/** Why a job's signal fired: `signal.reason` is one of these. */
-export class JobAbortError extends Error {
-  override name = 'JobAbortError';
-  constructor(readonly why: 'lock-lost' | 'canceled' | 'stopping' | 'abandoned', message: string) {
-    super(message);
-  }
-}
 
 export interface RunnerSettings {
   /** Worker name (also on every log line through the base logger). */
@@ -50,18 +45,6 @@ export interface RunnerDeps {
   batcher: CallBatcher;
   held: HeldJobs;
   logger: Logger;
-}
-
-type Ending =
-  | { kind: 'returned' }
-  | { kind: 'threw'; error: unknown }
-  | { kind: 'lost'; event: LockEvent | 'heartbeat-refused'; error?: Error }
-  | { kind: 'abandoned' };
-
-interface Running {
-  jid: string;
-  end(ending: Ending): void;
-  abort(reason: JobAbortError): void;
 }
 
 /** The failure group suffix for something a handler threw. */
@@ -93,7 +76,7 @@ export function errorMessage(error: unknown): string {
 }
 
 export class JobRunner {
-  private readonly running = new Map<string, Running>();
+  private readonly running = new Map<string, RunningJob>();
   private readonly handlers = new Map<string, Promise<Handler>>();
   private readonly writes = new Set<Promise<unknown>>();
   private stopping = false;
@@ -140,75 +123,70 @@ export class JobRunner {
   async run(json: JobJson, lane: number): Promise<JobOutcome> {
     const { logger, held, client } = this.deps;
     const started = performance.now();
-    const log = logger.child({ jid: json.jid, queue: json.queue, klass: json.klass });
-    const controller = new AbortController();
-    let settledBy: SettlingCall | undefined;
-    let resolveEnding!: (ending: Ending) => void;
-    const ended = new Promise<Ending>((resolve) => {
-      resolveEnding = resolve;
-    });
-    let finished = false;
-    const end = (ending: Ending): void => {
-      if (finished) return;
-      finished = true;
-      resolveEnding(ending);
-    };
-    const abort = (reason: JobAbortError): void => {
-      if (!controller.signal.aborted) controller.abort(reason);
-    };
-    this.running.set(json.jid, { jid: json.jid, end, abort });
+    const run = new RunningJob(json, logger);
+    this.running.set(json.jid, run);
     held.add({ jid: json.jid, queue: json.queue, klass: json.klass, expires: json.expires });
-    if (this.stopping) abort(new JobAbortError('stopping', 'the worker is stopping'));
+    if (this.stopping) run.abort(new JobAbortError('stopping', 'the worker is stopping'));
+    const logInfo = logger.isLevelEnabled('info');
 
-    let renewer: LockRenewer | undefined;
     let job: WorkerJob | undefined;
     let sandbox = this.settings.sandbox;
     let ending: Ending;
     try {
-      sandbox = prepareJobSandbox(this.settings.sandbox, this.settings.concurrency, lane);
-      if (this.settings.concurrency <= 1) chdir(sandbox);
+      sandbox = this.enterSandbox(lane);
       job = new WorkerJob(client, json, {
         sandbox,
-        signal: controller.signal,
-        logger: log,
-        hooks: {
-          onSettle: (call) => {
-            settledBy ??= call;
-            renewer?.stop();
-          },
-          onHeartbeat: (expires) => renewer?.renewed(expires),
+        get signal() {
+          return run.signal;
         },
+        get logger() {
+          return run.logger;
+        },
+        settle: (call) => run.settle(call),
+        heartbeatRenewed: (expires) => run.renewer?.renewed(expires),
       });
-      const current = job;
-      renewer = new LockRenewer(
-        { jid: current.jid, get expires() { return current.expires; }, heartbeat: () => current.renewLock() },
-        {
-          onRenewed: (expires) => held.updateExpiry(json.jid, expires),
-          onLost: (error) => {
-            abort(new JobAbortError('lock-lost', `heartbeat refused: ${error.message}`));
-            end({ kind: 'lost', event: 'heartbeat-refused', error });
-          },
-          onError: (error) => log.warn({ err: error }, 'heartbeat failed; retrying'),
-        },
-      );
-      renewer.start();
-      log.info('job started');
-      const handling = this.callHandler(current, end);
-      ending = await Promise.race([handling, ended]);
+      run.renewer = this.startRenewer(run, job);
+      if (logInfo) run.logger.info('job started');
+      ending = await Promise.race([this.callHandler(run, job), run.ended]);
     } catch (error) {
       ending = { kind: 'threw', error };
     }
-    end(ending);
-    renewer?.stop();
+    run.end(ending);
+    run.renewer?.stop();
     this.running.delete(json.jid);
 
-    const outcome = this.conclude(json, job, ending, settledBy, controller.signal, log);
-    const duration = Math.round((performance.now() - started) * 1000) / 1000;
-    this.cleanSandbox(sandbox, log);
-    const fields = { outcome, duration, ...(settledBy ? { settledBy } : {}) };
-    if (outcome === 'failed') log.warn(fields, 'job ended');
-    else log.info(fields, 'job ended');
+    const outcome = this.conclude(run, job, ending);
+    this.leaveSandbox(sandbox, run);
+    if (outcome === 'failed' || logInfo) {
+      const duration = Math.round((performance.now() - started) * 1000) / 1000;
+      const fields = { outcome, duration, ...(run.settledBy ? { settledBy: run.settledBy } : {}) };
+      if (outcome === 'failed') run.logger.warn(fields, 'job ended');
+      else run.logger.info(fields, 'job ended');
+    }
     return outcome;
+  }
+
+  private startRenewer(run: RunningJob, job: WorkerJob): LockRenewer {
+    const { held } = this.deps;
+    const renewer = new LockRenewer(
+      {
+        jid: job.jid,
+        get expires() {
+          return job.expires;
+        },
+        heartbeat: () => job.renewLock(),
+      },
+      {
+        onRenewed: (expires) => held.updateExpiry(job.jid, expires),
+        onLost: (error) => {
+          run.abort(new JobAbortError('lock-lost', `heartbeat refused: ${error.message}`));
+          run.end({ kind: 'lost', event: 'heartbeat-refused', error });
+        },
+        onError: (error) => run.logger.warn({ err: error }, 'heartbeat failed; retrying'),
+      },
+    );
+    renewer.start();
+    return renewer;
   }
 
   private loadHandler(klass: string, queue: string): Promise<Handler> {
@@ -223,14 +201,14 @@ export class JobRunner {
     return handler;
   }
 
-  private async callHandler(job: WorkerJob, end: (ending: Ending) => void): Promise<Ending> {
+  private async callHandler(run: RunningJob, job: WorkerJob): Promise<Ending> {
     let handler: Handler;
     try {
       handler = await this.loadHandler(job.klass, job.queue);
     } catch (error) {
       return { kind: 'threw', error };
     }
-    const scope = { jid: job.jid, escape: (error: unknown) => end({ kind: 'threw', error }) };
+    const scope = { jid: job.jid, escape: (error: unknown) => run.end({ kind: 'threw', error }) };
     try {
       await runInJobScope(scope, () => handler(job));
       return { kind: 'returned' };
@@ -239,57 +217,69 @@ export class JobRunner {
     }
   }
 
-  private conclude(json: JobJson, job: WorkerJob | undefined, ending: Ending, settledBy: SettlingCall | undefined, signal: AbortSignal, log: Logger): JobOutcome {
+  private conclude(run: RunningJob, job: WorkerJob | undefined, ending: Ending): JobOutcome {
     const { held } = this.deps;
+    const { json, settledBy } = run;
     if (ending.kind === 'lost') {
       held.remove(json.jid);
       if (settledBy) return 'settled-by-handler';
-      if (ending.error) log.warn({ err: ending.error }, 'lock lost: the job is no longer ours');
-      else log.warn({ event: ending.event }, ending.event === 'canceled' ? 'job cancelled' : 'lock lost: the job is no longer ours');
+      if (ending.error) run.logger.warn({ err: ending.error }, 'lock lost: the job is no longer ours');
+      else run.logger.warn({ event: ending.event }, ending.event === 'canceled' ? 'job cancelled' : 'lock lost: the job is no longer ours');
       return ending.event === 'canceled' ? 'canceled' : 'lock-lost';
     }
     if (settledBy) {
       held.remove(json.jid);
       return 'settled-by-handler';
     }
-    const reason = signal.reason as unknown;
-    if (ending.kind === 'abandoned' || (ending.kind === 'threw' && reason instanceof JobAbortError && (reason.why === 'stopping' || reason.why === 'abandoned'))) {
-      this.write(retryCall(json, this.settings.name), json.jid, log, 'hand back');
+    const why = run.abortReason?.why;
+    if (ending.kind === 'abandoned' || (ending.kind === 'threw' && (why === 'stopping' || why === 'abandoned'))) {
+      this.write(retryCall(json, this.settings.name), run, 'hand back');
       return 'handed-back';
     }
     if (ending.kind === 'returned') {
       // The handler may have changed job.data; complete stores what it holds now.
       const ref = job ?? { jid: json.jid, queue: json.queue, data: decodeData(json.data) };
-      this.write(completeCall(ref, this.settings.name), json.jid, log, 'complete');
+      this.write(completeCall(ref, this.settings.name), run, 'complete');
       return 'completed';
     }
     const group = `${json.queue}-${errorGroupName(ending.error)}`;
-    log.warn({ err: ending.error, group }, 'handler failed');
-    this.write(failCall(json, this.settings.name, group, errorMessage(ending.error)), json.jid, log, 'fail');
+    run.logger.warn({ err: ending.error, group }, 'handler failed');
+    this.write(failCall(json, this.settings.name, group, errorMessage(ending.error)), run, 'fail');
     return 'failed';
   }
 
   /** Sends a call that ends the job; the job stays in the held set until Redis answered. */
-  private write(call: ScriptCall, jid: string, log: Logger, what: string): void {
+  private write(call: ScriptCall, run: RunningJob, what: string): void {
     const { batcher, held } = this.deps;
+    const jid = run.jid;
     const sent = batcher.call(call).then(
       () => held.remove(jid),
       (error: unknown) => {
         held.remove(jid);
-        if (error instanceof LostLockError) log.warn({ err: error }, `${what} refused: the job is no longer ours`);
-        else log.error({ err: error }, `${what} failed`);
+        if (error instanceof LostLockError) run.logger.warn({ err: error }, `${what} refused: the job is no longer ours`);
+        else run.logger.error({ err: error }, `${what} failed`);
       },
     );
     const tracked = sent.finally(() => this.writes.delete(tracked));
     this.writes.add(tracked);
   }
 
-  private cleanSandbox(sandbox: string, log: Logger): void {
+  /** The job's emptied directory; at concurrency 1 it is also the process cwd. */
+  private enterSandbox(lane: number): string {
+    const { sandbox, concurrency } = this.settings;
+    if (concurrency > 1) return prepareJobSandbox(sandbox, concurrency, lane);
+    // process.cwd() is cached by Node, so the chdir costs a syscall only after a handler moved
+    // away or the sandbox had to be made anew.
+    if (emptySandbox(sandbox) || process.cwd() !== sandbox) chdir(sandbox);
+    return sandbox;
+  }
+
+  private leaveSandbox(sandbox: string, run: RunningJob): void {
     try {
-      emptySandbox(sandbox);
-      if (this.settings.concurrency <= 1) chdir(sandbox);
+      const recreated = emptySandbox(sandbox);
+      if (this.settings.concurrency <= 1 && (recreated || process.cwd() !== sandbox)) chdir(sandbox);
     } catch (error) {
-      log.error({ err: error, sandbox }, 'could not empty the sandbox');
+      run.logger.error({ err: error, sandbox }, 'could not empty the sandbox');
     }
   }
 }

@@ -62,7 +62,7 @@ function removeWithParentWritable(remove: () => void, parent: string): void {
   }
 }
 
-/** Makes sure `dir` is a real directory: a symlink or file in its place is unlinked and replaced. */
+/** Makes sure `dir` is a real directory: a symlink or file in its place is unlinked and replaced (then undefined is returned). */
 function ensureRealDirectory(dir: string): Stats | undefined {
   const stats = lstatOrUndefined(dir);
   if (stats?.isDirectory()) return stats;
@@ -73,14 +73,16 @@ function ensureRealDirectory(dir: string): Stats | undefined {
 
 /**
  * Makes `dir` an empty real directory: creates it (and its parents) if missing, empties it if
- * present, and replaces a symlink or file at that path with a fresh directory.
+ * present, and replaces a symlink or file at that path with a fresh directory. Returns true when
+ * the directory was made anew (a process whose cwd it was must chdir into it again).
  */
-export function emptySandbox(dir: string): void {
+export function emptySandbox(dir: string): boolean {
   assertSandboxPath(dir);
   const stats = ensureRealDirectory(dir);
-  if (!stats) return;
+  if (!stats) return true;
   if ((stats.mode & 0o700) !== 0o700) chmodSync(dir, stats.mode | 0o700);
   emptyRealDirectory(dir);
+  return false;
 }
 
 /**

@@ -10,63 +10,73 @@ import type { Logger } from '../log.ts';
 /** The Job methods after which the job is no longer this worker's to complete. */
 export type SettlingCall = 'complete' | 'fail' | 'retry' | 'move' | 'cancel' | 'timeout';
 
-export interface WorkerJobHooks {
+/** What the job object needs from the run it belongs to. */
+export interface WorkerJobContext {
+  readonly sandbox: string;
+  readonly signal: AbortSignal;
+  readonly logger: Logger;
   /** The handler called one of the settling methods (called before the call is sent). */
-  onSettle(call: SettlingCall): void;
-  /** The lock was renewed through `heartbeat`, by the handler. */
-  onHeartbeat(expires: number): void;
+  settle(call: SettlingCall): void;
+  /** The handler renewed the lock itself through `heartbeat`. */
+  heartbeatRenewed(expires: number): void;
 }
 
 export class WorkerJob<D = JsonValue> extends Job<D> {
-  /** Absolute path of this job's own emptied directory. */
-  readonly sandbox: string;
-  /** Aborts when the lock is lost, the job is cancelled, or the worker is stopping. */
-  readonly signal: AbortSignal;
-  /** pino child logger carrying jid, queue, klass and worker. */
-  readonly logger: Logger;
-  readonly #hooks: WorkerJobHooks;
+  readonly #context: WorkerJobContext;
 
-  constructor(client: QlessCaller, json: JobJson, context: { sandbox: string; signal: AbortSignal; logger: Logger; hooks: WorkerJobHooks }) {
+  constructor(client: QlessCaller, json: JobJson, context: WorkerJobContext) {
     super(client, json);
-    this.sandbox = context.sandbox;
-    this.signal = context.signal;
-    this.logger = context.logger;
-    this.#hooks = context.hooks;
+    this.#context = context;
+  }
+
+  /** Absolute path of this job's own emptied directory. */
+  get sandbox(): string {
+    return this.#context.sandbox;
+  }
+
+  /** Aborts when the lock is lost, the job is cancelled, or the worker is stopping. */
+  get signal(): AbortSignal {
+    return this.#context.signal;
+  }
+
+  /** pino child logger carrying jid, queue, klass and worker. */
+  get logger(): Logger {
+    return this.#context.logger;
   }
 
   override complete(next?: string, options?: CompleteOptions): Promise<CompletedState> {
-    this.#hooks.onSettle('complete');
+    this.#context.settle('complete');
     return super.complete(next, options);
   }
 
   override fail(group: string, message: string, data?: unknown): Promise<string> {
-    this.#hooks.onSettle('fail');
+    this.#context.settle('fail');
     return super.fail(group, message, data);
   }
 
   override retry(options?: RetryOptions): Promise<number> {
-    this.#hooks.onSettle('retry');
+    this.#context.settle('retry');
     return super.retry(options);
   }
 
   override move(queue: string, options?: MoveOptions): Promise<string> {
-    this.#hooks.onSettle('move');
+    this.#context.settle('move');
     return super.move(queue, options);
   }
 
   override cancel(): Promise<void> {
-    this.#hooks.onSettle('cancel');
+    this.#context.settle('cancel');
     return super.cancel();
   }
 
   override timeout(): Promise<void> {
-    this.#hooks.onSettle('timeout');
+    this.#context.settle('timeout');
     return super.timeout();
   }
 
   override async heartbeat(data?: unknown): Promise<number> {
     const expires = await super.heartbeat(data);
-    this.#hooks.onHeartbeat(expires);
+    this.#context.heartbeatRenewed(expires);
     return expires;
   }
 
