@@ -1,7 +1,7 @@
 // `qless-worker`: yargs definitions only. Parses the command line and QLESS_* environment,
 // refuses bad values (one line, exit code 2) before any process starts, resolves defaults,
 // and hands a WorkerOptions to the supervisor.
-import { statSync, readFileSync } from 'node:fs';
+import { readFileSync, realpathSync, statSync } from 'node:fs';
 import { availableParallelism, hostname } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -51,6 +51,7 @@ function quantity(name: string, value: unknown, options: { unit: string; allowZe
   return n;
 }
 
+/** The directory's real path (symlinks resolved, so --path and the sandboxes compare as paths). */
 function existingDirectory(name: string, value: string): string {
   const absolute = resolve(value);
   let isDirectory: boolean;
@@ -60,7 +61,7 @@ function existingDirectory(name: string, value: string): string {
     throw new UsageError(`--${name} ${absolute} does not exist`);
   }
   if (!isDirectory) throw new UsageError(`--${name} ${absolute} is not a directory`);
-  return absolute;
+  return realpathSync(absolute);
 }
 
 function queueNames(values: readonly unknown[] | undefined): string[] {
@@ -146,7 +147,10 @@ function withOnlyOptionVariables<T>(known: ReadonlySet<string>, parse: () => T):
 }
 
 function buildParser(argv: string[]) {
-  return yargs(argv)
+  const parser = yargs(argv);
+  // Wrap help to the terminal; unwrapped when not on a terminal (columns unknown).
+  const width = parser.terminalWidth();
+  return parser
     .scriptName('qless-worker')
     .usage(
       '$0 [options]\n\n' +
@@ -184,7 +188,7 @@ function buildParser(argv: string[]) {
     .version(packageVersion())
     .help()
     .alias('help', 'h')
-    .wrap(null)
+    .wrap(Number.isFinite(width) ? Math.min(120, width) : null)
     .fail((message, error) => {
       throw new UsageError(oneLine(message ?? error?.message ?? 'invalid arguments'));
     });
