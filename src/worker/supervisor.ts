@@ -344,7 +344,16 @@ export class Supervisor {
       logFormat: 'json',
       shutdownTimeout: this.options.shutdownTimeout,
     };
-    const worker = new ForkedWorker({ entry: this.entry, config, execArgv: this.execArgv, stdout: this.display.workerStdout, wake: () => this.wake() });
+    let worker: ForkedWorker;
+    try {
+      worker = new ForkedWorker({ entry: this.entry, config, execArgv: this.execArgv, stdout: this.display.workerStdout, wake: () => this.wake() });
+    } catch (error) {
+      // fork itself failed (e.g. no more processes allowed): back off like a worker dying young.
+      const delay = Math.max(1_000, slot.backoff.afterExit(undefined, true));
+      slot.notBefore = Date.now() + delay;
+      this.logger.error({ slot: slot.index, worker: slot.name, err: error, delayMs: delay }, `could not fork worker ${slot.name}; next try in ${delay} ms`);
+      return;
+    }
     this.display.attach(worker.child);
     const restart = slot.used;
     slot.used = true;
