@@ -4,7 +4,7 @@
 // a process may keep every module it loaded (Node's import cache) for its lifetime.
 import { realpathSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative, sep } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { loadModule } from './module-loader.ts';
 
 /** Extensions tried, in this order, for a module path (then the same for `<dir>/index`). */
 export const HANDLER_EXTENSIONS = ['.ts', '.mts', '.js', '.mjs', '.cjs'] as const;
@@ -111,7 +111,7 @@ function isModuleNotFound(error: unknown): boolean {
 
 async function importModule(file: string): Promise<Module> {
   try {
-    return (await import(pathToFileURL(file).href)) as Module;
+    return await loadModule(file);
   } catch (error) {
     // A dependency of the handler that is missing is the same operator problem as a missing handler.
     if (isModuleNotFound(error)) {

@@ -8,7 +8,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { SupervisorMessage, WorkerConfig, WorkerMessage } from '../../src/worker/ipc.ts';
 
-const ENTRY = fileURLToPath(new URL('../../src/worker/process.ts', import.meta.url));
+/** The two ways a worker process can be started: tsx's in-thread CommonJS hooks, or its ESM loader. */
+export type EntryMode = 'cjs' | 'esm';
+const ENTRIES: Record<EntryMode, { entry: string; execArgv: string[] }> = {
+  cjs: { entry: fileURLToPath(new URL('../../src/worker/worker-entry.cjs', import.meta.url)), execArgv: [] },
+  esm: { entry: fileURLToPath(new URL('../../src/worker/process.ts', import.meta.url)), execArgv: ['--import', import.meta.resolve('tsx')] },
+};
+/** QLESS_TEST_WORKER_ENTRY=esm runs these tests through the ESM loader instead. */
+const DEFAULT_MODE: EntryMode = process.env.QLESS_TEST_WORKER_ENTRY === 'esm' ? 'esm' : 'cjs';
 export const HANDLERS = fileURLToPath(new URL('../fixtures/handlers', import.meta.url));
 
 export interface LogLine {
@@ -33,12 +40,13 @@ export class WorkerHarness {
   private partial = '';
   private listeners: (() => void)[] = [];
 
-  constructor(config: WorkerConfig) {
+  constructor(config: WorkerConfig, mode: EntryMode = DEFAULT_MODE) {
     this.config = config;
     mkdirSync(config.sandbox, { recursive: true });
-    this.child = fork(ENTRY, [], {
+    const { entry, execArgv } = ENTRIES[mode];
+    this.child = fork(entry, [], {
       cwd: config.sandbox,
-      execArgv: ['--import', import.meta.resolve('tsx')],
+      execArgv,
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       serialization: 'json',
     });
@@ -208,6 +216,6 @@ export function workerConfig(redis: string, workdir: Workdir, overrides: Partial
   };
 }
 
-export function startWorkerProcess(config: WorkerConfig): WorkerHarness {
-  return new WorkerHarness(config);
+export function startWorkerProcess(config: WorkerConfig, mode?: EntryMode): WorkerHarness {
+  return new WorkerHarness(config, mode);
 }
