@@ -19,12 +19,7 @@ import { JobRunner } from './runner.ts';
 import { emptySandbox } from './sandbox.ts';
 import { WorkEvents } from './work-events.ts';
 
-/** Optional fields a supervisor may add to the config. */
-type Config = WorkerConfig & {
-  /** Seconds a drain waits for in-flight jobs before handing them back (default 30). */
-  shutdownTimeout?: number;
-};
-
+/** How long a drain waits for in-flight jobs when the config does not say (--shutdown-timeout's default). */
 const DEFAULT_DRAIN_SECONDS = 30;
 /** Signals a terminal sends to the whole process group: the supervisor acts on them, not us. */
 const GROUP_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGQUIT', 'SIGHUP', 'SIGUSR2', 'SIGTTIN', 'SIGTTOU'];
@@ -81,7 +76,7 @@ class WorkerProcess {
   private stopRequested: 'stop' | 'disconnect' | undefined;
   private lastRedisError = '';
 
-  constructor(private readonly config: Config) {
+  constructor(private readonly config: WorkerConfig) {
     this.logger = createLogger({ level: config.logLevel as LevelWithSilent, format: 'json', base: { worker: config.name, slot: config.slot } });
     this.client = new Client({ url: config.redis, workerName: config.name });
     this.client.redis.on('error', (error: Error) => this.onRedisError(error));

@@ -34,7 +34,7 @@ after(async () => {
   rmSync(scratch, { recursive: true, force: true });
 });
 
-function start(overrides: Partial<WorkerConfig> & { shutdownTimeout?: number } = {}): WorkerHarness {
+function start(overrides: Partial<WorkerConfig> = {}): WorkerHarness {
   const worker = startWorkerProcess(workerConfig(server.url, workdir, { queues: [`q-${workers.length}`], ...overrides }));
   workers.push(worker);
   return worker;
@@ -150,6 +150,32 @@ describe('leaving', () => {
     assert.equal(exit.code, 0);
     assert.equal(isAlive(worker.pid), false);
     assert.equal(((await client.jobs.get(jid)) as Job).state, 'complete');
+  });
+
+  test('max-memory: after the job during which RSS passed the limit, the worker recycles (no deregister), exit 0', async () => {
+    // 1 MB is below any Node process: the first job ends over the limit.
+    const worker = start({ maxMemory: 1 });
+    await worker.waitForMessage('ready');
+    const jids = [await client.queue(worker.config.queues[0]).put('noop', {}), await client.queue(worker.config.queues[0]).put('noop', {})];
+    const recycle = await worker.waitForMessage('recycle');
+    assert.match(recycle.reason, /max-memory/);
+    assert.deepEqual(await worker.waitForExit(), { code: 0, signal: null });
+    const states = (await client.jobs.multiget(...jids)).map((job) => job.state).sort();
+    assert.deepEqual(states, ['complete', 'waiting'], 'one job ran, the other waits for the next process');
+    assert.equal(await registered(worker.config.name), true, 'the name stays registered for the process that replaces it');
+  });
+
+  test('max-jobs: recycles after n jobs', async () => {
+    const worker = start({ maxJobs: 2 });
+    await worker.waitForMessage('ready');
+    const queue = worker.config.queues[0];
+    const jids = [];
+    for (let i = 0; i < 3; i++) jids.push(await client.queue(queue).put('noop', {}));
+    const recycle = await worker.waitForMessage('recycle');
+    assert.match(recycle.reason, /max-jobs/);
+    assert.equal((await worker.waitForExit()).code, 0);
+    const states = (await client.jobs.multiget(...jids)).map((job) => job.state).sort();
+    assert.deepEqual(states, ['complete', 'complete', 'waiting']);
   });
 
   test('an --import module that throws: the worker exits non-zero before ready', async () => {
