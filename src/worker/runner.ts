@@ -236,15 +236,21 @@ export class JobRunner {
       this.write(retryCall(json, this.settings.name), run, 'hand back');
       return 'handed-back';
     }
+    let error = ending.kind === 'threw' ? ending.error : undefined;
     if (ending.kind === 'returned') {
       // The handler may have changed job.data; complete stores what it holds now.
       const ref = job ?? { jid: json.jid, queue: json.queue, data: decodeData(json.data) };
-      this.write(completeCall(ref, this.settings.name), run, 'complete');
-      return 'completed';
+      try {
+        this.write(completeCall(ref, this.settings.name), run, 'complete');
+        return 'completed';
+      } catch (refused) {
+        // job.data left in a state JSON cannot hold (a BigInt, a cycle): the handler's doing.
+        error = refused;
+      }
     }
-    const group = `${json.queue}-${errorGroupName(ending.error)}`;
-    run.logger.warn({ err: ending.error, group }, 'handler failed');
-    this.write(failCall(json, this.settings.name, group, errorMessage(ending.error)), run, 'fail');
+    const group = `${json.queue}-${errorGroupName(error)}`;
+    run.logger.warn({ err: error, group }, 'handler failed');
+    this.write(failCall(json, this.settings.name, group, errorMessage(error)), run, 'fail');
     return 'failed';
   }
 
@@ -277,7 +283,9 @@ export class JobRunner {
   private leaveSandbox(sandbox: string, run: RunningJob): void {
     try {
       const recreated = emptySandbox(sandbox);
-      if (this.settings.concurrency <= 1 && (recreated || process.cwd() !== sandbox)) chdir(sandbox);
+      // A handler may have moved the process elsewhere; the next job starts where it should.
+      const cwd = this.settings.concurrency <= 1 ? sandbox : this.settings.sandbox;
+      if (recreated || process.cwd() !== cwd) chdir(cwd);
     } catch (error) {
       run.logger.error({ err: error, sandbox }, 'could not empty the sandbox');
     }

@@ -117,6 +117,7 @@ describe('failure groups', () => {
     ['failing.ExitsNow', 'q-ProcessExitError', /process\.exit\(3\)/],
     ['failing.ExitsLater', 'q-ProcessExitError', /process\.exit\(4\)/],
     ['failing.ThrowsLater', 'q-SyntaxError', /thrown from a timer/],
+    ['failing.UnencodableData', 'q-InvalidInputError', /data/],
   ];
   for (const [klass, group, message] of cases) {
     test(`${klass} → ${group}`, async () => {
