@@ -1,9 +1,9 @@
 // The jobs this worker holds, with their lock expiries, as the supervisor's watchdog must know
-// them: if this process dies, the supervisor hands these back at once. Reports are throttled
-// (at most one per COALESCE_MS) so a worker running thousands of jobs a second does not send
-// thousands of messages: a stale extra entry costs the supervisor one refused `retry`, and a job
-// popped just before a crash and not yet reported is still found by the supervisor in Redis
-// (`ql:w:<worker>:jobs`).
+// them: if this process dies or blocks, the supervisor hands these back. A new job is reported
+// before its handler runs (a handler may block the event loop or kill the process right away,
+// and the watchdog needs that job's expiry); removals and renewed expiries are throttled (at most
+// one report per COALESCE_MS), since a stale extra entry only costs the supervisor one refused
+// `retry`.
 import type { HeldJob } from './ipc.ts';
 
 const COALESCE_MS = 50;
@@ -11,12 +11,20 @@ const COALESCE_MS = 50;
 export class HeldJobs {
   private readonly jobs = new Map<string, HeldJob>();
   private timer: NodeJS.Timeout | undefined;
+  private addPending = false;
 
   constructor(private readonly report: (jobs: HeldJob[]) => void) {}
 
+  /**
+   * Reported before any handler can run: in a microtask, so the jobs of one pop (started in one
+   * go) share a report, which still goes out before the first handler's call (that comes after
+   * an await in the runner, queued later).
+   */
   add(job: HeldJob): void {
     this.jobs.set(job.jid, { ...job });
-    this.sendSoon();
+    if (this.addPending) return;
+    this.addPending = true;
+    queueMicrotask(() => this.sendNow());
   }
 
   updateExpiry(jid: string, expires: number): void {
@@ -50,6 +58,7 @@ export class HeldJobs {
   private sendNow(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+    this.addPending = false;
     this.report(this.list());
   }
 
