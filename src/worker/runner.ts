@@ -124,6 +124,9 @@ export class JobRunner {
     const { logger, held, client } = this.deps;
     const started = performance.now();
     const run = new RunningJob(json, logger);
+    // Popped again while an earlier run of it is still here: that run lost the lock (its
+    // lock_lost event may simply not have arrived yet on the other connection).
+    this.lockLost(json.jid, 'lock_lost');
     this.running.set(json.jid, run);
     held.add({ jid: json.jid, queue: json.queue, klass: json.klass, expires: json.expires });
     if (this.stopping) run.abort(new JobAbortError('stopping', 'the worker is stopping'));
@@ -153,7 +156,7 @@ export class JobRunner {
     }
     run.end(ending);
     run.renewer?.stop();
-    this.running.delete(json.jid);
+    if (this.running.get(json.jid) === run) this.running.delete(json.jid);
 
     const outcome = this.conclude(run, job, ending);
     this.leaveSandbox(sandbox, run);
@@ -221,7 +224,8 @@ export class JobRunner {
     const { held } = this.deps;
     const { json, settledBy } = run;
     if (ending.kind === 'lost') {
-      held.remove(json.jid);
+      // A newer run of the same jid (popped again) owns the held entry now.
+      if (!this.running.has(json.jid)) held.remove(json.jid);
       if (settledBy) return 'settled-by-handler';
       if (ending.error) run.logger.warn({ err: ending.error }, 'lock lost: the job is no longer ours');
       else run.logger.warn({ event: ending.event }, ending.event === 'canceled' ? 'job cancelled' : 'lock lost: the job is no longer ours');
