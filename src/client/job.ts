@@ -129,11 +129,12 @@ export class Job<D = JsonValue> {
   }
 
   /**
-   * Puts the job into another queue (or the same one, e.g. with a delay). Sent under the job's
-   * own worker name, so its worker gets no lock_lost for it.
+   * Puts the job into another queue (or the same one, e.g. with a delay). Sent under this
+   * client's worker name, as other qless clients do: a handler moving its own job raises no
+   * lock_lost, while an operator moving a running job tells its worker at once that it lost it.
    */
   async move(queue: string, options: MoveOptions = {}): Promise<string> {
-    const args = [this.worker, requireName(queue, 'queue'), this.jid, this.klass, encodeJson(this.data, 'data')];
+    const args = [this.#client.workerName, requireName(queue, 'queue'), this.jid, this.klass, encodeJson(this.data, 'data')];
     args.push(String(options.delay === undefined ? 0 : requireNonNegative(options.delay, 'delay')));
     if (options.priority !== undefined) args.push('priority', String(requireFinite(options.priority, 'priority')));
     if (options.tags !== undefined) args.push('tags', encodeJson(requireNames(options.tags, 'tags'), 'tags'));

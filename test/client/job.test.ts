@@ -177,11 +177,11 @@ describe('management calls', () => {
     await messages.close();
   });
 
-  test("move puts the job elsewhere under its own worker's name: no lock_lost", async () => {
+  test("move by another client puts the job elsewhere and tells its worker it lost the lock", async () => {
     const messages = await core.listen('ql:log', 'ql:w:*');
     const job = await putAndPop('a', { data: { keep: true } });
     await messages.take();
-    // A different client (worker w2) moves w1's running job: sent as w1, so w1 is not told it lost it.
+    // A different client (worker w2) moves w1's running job: w1 is told at once that it lost it.
     const seen = await other.jobs.get('a');
     assert.ok(seen instanceof Job);
     assert.equal(await seen.move('q2', { priority: 4, delay: 0, tags: ['m'], retries: 1 }), 'a');
@@ -192,8 +192,23 @@ describe('management calls', () => {
     assert.equal(hash.retries, '1');
     assert.deepEqual(JSON.parse(hash.data), { keep: true });
     assert.equal(await core.redis.zscore('ql:q:q-locks', 'a'), null);
-    assert.deepEqual(await messages.take(), [['ql:log', JSON.stringify({ jid: 'a', event: 'put', queue: 'q2' })]]);
+    const lost = JSON.stringify({ jid: 'a', event: 'lock_lost', worker: 'w1' });
+    assert.deepEqual(await messages.take(), [
+      ['ql:log', JSON.stringify({ jid: 'a', event: 'put', queue: 'q2' })],
+      ['ql:w:w1', lost],
+      ['ql:log', lost],
+    ]);
     assert.equal(job.queue, 'q');
+    await messages.close();
+  });
+
+  test('move by the worker holding the job raises no lock_lost', async () => {
+    const messages = await core.listen('ql:log', 'ql:w:*');
+    const job = await putAndPop('a', { data: {} });
+    await messages.take();
+    assert.equal(await job.move('q2'), 'a');
+    assert.equal(await core.redis.hget('ql:j:a', 'queue'), 'q2');
+    assert.deepEqual(await messages.take(), [['ql:log', JSON.stringify({ jid: 'a', event: 'put', queue: 'q2' })]]);
     await messages.close();
   });
 
