@@ -114,7 +114,7 @@ export class Events {
     if (fresh.length === 0) return this.ready();
     for (const channel of fresh) this.#subscribed.add(channel);
     const done = this.#connection()
-      .subscribe(...fresh)
+      .then((subscriber) => subscriber.subscribe(...fresh))
       .then(() => undefined)
       .catch((error: unknown) => {
         for (const channel of fresh) this.#subscribed.delete(channel);
@@ -125,13 +125,32 @@ export class Events {
     return done;
   }
 
-  #connection(): Redis {
-    if (this.#subscriber) return this.#subscriber;
+  #connection(): Promise<Redis> {
+    if (this.#subscriber) return this.#ready(this.#subscriber);
     const subscriber = this.#connect();
     subscriber.on('message', (channel: string, message: string) => this.#dispatch(channel, message));
     subscriber.on('error', (error: Error) => this.#fail(error));
     this.#subscriber = subscriber;
-    return subscriber;
+    return this.#ready(subscriber);
+  }
+
+  // ioredis's ready check (INFO) fails on a connection that entered subscriber mode while it was
+  // still handshaking, so the first SUBSCRIBE waits until the connection is ready.
+  #ready(subscriber: Redis): Promise<Redis> {
+    if (subscriber.status === 'ready') return Promise.resolve(subscriber);
+    return new Promise((resolve, reject) => {
+      const onReady = (): void => {
+        subscriber.off('end', onEnd);
+        resolve(subscriber);
+      };
+      const onEnd = (): void => {
+        subscriber.off('ready', onReady);
+        reject(new Error('events: the subscriber connection closed before it was ready'));
+      };
+      subscriber.once('ready', onReady);
+      subscriber.once('end', onEnd);
+      if (subscriber.status === 'wait') subscriber.connect().catch(() => {});
+    });
   }
 
   #dispatch(channel: string, message: string): void {
