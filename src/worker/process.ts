@@ -5,7 +5,7 @@
 import { chdir } from 'node:process';
 import { createRequire } from 'node:module';
 import { isAbsolute, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { Client } from '../client/client.ts';
 import { createLogger, type Logger } from '../log.ts';
 import type { LevelWithSilent } from 'pino';
@@ -15,6 +15,7 @@ import { isSupervisorMessage, type WorkerConfig, type WorkerMessage } from './ip
 import { exitProcess, installProcessGuard } from './job-scope.ts';
 import { Poller, type LeaveReason } from './poller.ts';
 import { createReserver } from './reserver.ts';
+import { loadModule } from './module-loader.ts';
 import { JobRunner } from './runner.ts';
 import { emptySandbox } from './sandbox.ts';
 import { WorkEvents } from './work-events.ts';
@@ -46,14 +47,18 @@ function flushLogger(logger: Logger): Promise<void> {
   });
 }
 
-/** Loads one --import module: a path (already absolute from the CLI), else a package seen from the handler project. */
+/**
+ * Loads one --import module: a path (already absolute from the CLI), else a package seen from the
+ * handler project; files go through the same loader as handlers, so TypeScript works in both
+ * entry modes.
+ */
 async function loadImport(specifier: string, handlerPath: string): Promise<void> {
   if (isAbsolute(specifier)) {
-    await import(pathToFileURL(specifier).href);
+    await loadModule(specifier);
     return;
   }
   if (specifier.startsWith('file:')) {
-    await import(specifier);
+    await loadModule(fileURLToPath(specifier));
     return;
   }
   let resolved: string | undefined;
@@ -62,7 +67,8 @@ async function loadImport(specifier: string, handlerPath: string): Promise<void>
   } catch {
     // Not resolvable from the handler project (or ESM-only without a require condition): try ours.
   }
-  await import(resolved ? pathToFileURL(resolved).href : specifier);
+  if (resolved) await loadModule(resolved);
+  else await import(specifier);
 }
 
 class WorkerProcess {

@@ -19,7 +19,8 @@ import { SupervisorRedis } from './supervisor-redis.ts';
 import { CodeWatcher } from './watcher.ts';
 import { Watchdog, type WatchdogPolicy } from './watchdog.ts';
 
-const DEFAULT_ENTRY = fileURLToPath(new URL('./process.ts', import.meta.url));
+// The CommonJS entry registers tsx's in-thread hooks itself: no loader thread (~25 MB) per worker.
+const DEFAULT_ENTRY = fileURLToPath(new URL('./worker-entry.cjs', import.meta.url));
 /** How long a slot waits for the hand-back of its dead worker's jobs before it is refilled anyway. */
 const HANDBACK_WAIT_MS = 3_000;
 /** How long shutdown waits for hand-backs when Redis is slow or gone. */
@@ -80,8 +81,9 @@ export class Supervisor {
     this.signals = new SignalQueue(() => this.wake());
     this.watchdog = new Watchdog(internals.watchdog);
     this.entry = internals.entry ?? DEFAULT_ENTRY;
-    // tsx is resolved from this package, so workers load TypeScript wherever it is installed.
-    this.execArgv = ['--import', import.meta.resolve('tsx')];
+    // A TypeScript entry (test fakes) needs tsx's loader, resolved from this package so it works
+    // wherever the package is installed; the default entry registers tsx by itself.
+    this.execArgv = this.entry.endsWith('.cjs') ? [] : ['--import', import.meta.resolve('tsx')];
     this.target = options.workers;
   }
 
