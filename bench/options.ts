@@ -1,0 +1,89 @@
+// The command line of `npm run bench` (bench/run.ts): which parts run and how big they are.
+import { parseArgs } from 'node:util';
+
+export const PARTS = ['throughput', 'latency', 'replacement', 'memory'] as const;
+export type Part = (typeof PARTS)[number];
+
+export interface BenchOptions {
+  parts: Part[];
+  /** No-op jobs per throughput run. */
+  jobs: number;
+  /** Jobs put one at a time into an idle pool, per pool size. */
+  latencyJobs: number;
+  /** Workers killed (one after the other) in the replacement part. */
+  kills: number;
+  /** --interval of the idle pools (seconds). */
+  interval: number;
+  /** --log-level of every qless-worker run. */
+  logLevel: string;
+  json: boolean;
+  /** Keep the temporary work directory (logs) and print where it is. */
+  keep: boolean;
+}
+
+export const USAGE = `Usage: npm run bench -- [options]
+  --only <parts>        comma list of ${PARTS.join(', ')} (default: all)
+  --jobs <n>            no-op jobs per throughput run (default 20000)
+  --latency-jobs <n>    jobs put one at a time per idle pool (default 200)
+  --kills <n>           workers killed in the replacement part (default 5)
+  --interval <s>        --interval of the idle pools (default 5)
+  --log-level <level>   qless-worker --log-level (default info, the worker's default)
+  --json                print one JSON document instead of tables
+  --keep                keep the temporary work directory with the qless-worker logs
+  --help                this text`;
+
+export class BenchUsageError extends Error {
+  override name = 'BenchUsageError';
+}
+
+function positiveInteger(name: string, text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) throw new BenchUsageError(`--${name} must be a whole number of at least 1, got ${text}`);
+  return n;
+}
+
+/** Parses argv; undefined means --help was asked for. */
+export function parseBenchOptions(argv: string[]): BenchOptions | undefined {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      options: {
+        only: { type: 'string' },
+        jobs: { type: 'string', default: '20000' },
+        'latency-jobs': { type: 'string', default: '200' },
+        kills: { type: 'string', default: '5' },
+        interval: { type: 'string', default: '5' },
+        'log-level': { type: 'string', default: 'info' },
+        json: { type: 'boolean', default: false },
+        keep: { type: 'boolean', default: false },
+        help: { type: 'boolean', default: false },
+      },
+      strict: true,
+      allowPositionals: false,
+    });
+  } catch (error) {
+    throw new BenchUsageError(error instanceof Error ? error.message : String(error));
+  }
+  const { values } = parsed;
+  if (values.help) return undefined;
+  const parts: Part[] = [];
+  for (const name of (values.only ?? PARTS.join(',')).split(',').map((part) => part.trim()).filter(Boolean)) {
+    if (!(PARTS as readonly string[]).includes(name)) throw new BenchUsageError(`--only: unknown part "${name}" (parts: ${PARTS.join(', ')})`);
+    if (!parts.includes(name as Part)) parts.push(name as Part);
+  }
+  if (parts.length === 0) throw new BenchUsageError('--only names no part');
+  const interval = Number(values.interval);
+  if (!Number.isFinite(interval) || interval <= 0) throw new BenchUsageError(`--interval must be a number of seconds above 0, got ${values.interval}`);
+  return {
+    // Always in the documented order, whatever order --only gave.
+    parts: PARTS.filter((part) => parts.includes(part)),
+    jobs: positiveInteger('jobs', values.jobs),
+    latencyJobs: positiveInteger('latency-jobs', values['latency-jobs']),
+    kills: positiveInteger('kills', values.kills),
+    interval,
+    logLevel: values['log-level'],
+    json: values.json,
+    keep: values.keep,
+  };
+}

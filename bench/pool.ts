@@ -1,0 +1,171 @@
+// One run of the real bin/qless-worker as a child process, the way a user starts it: JSON logs
+// to a file in a private work directory, --no-watch. The bench learns which pid serves which
+// slot from the supervisor's own log lines, and stops the pool with SIGTERM (the whole process
+// group is killed if that does not end it, and whenever the bench itself exits).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Redis } from 'ioredis';
+import { rssMb, type PoolRss } from './rss.ts';
+
+const WORKER_BIN = fileURLToPath(new URL('../bin/qless-worker', import.meta.url));
+const HANDLERS = fileURLToPath(new URL('./handlers', import.meta.url));
+const STOP_TIMEOUT_MS = 20_000;
+
+export interface PoolSettings {
+  redisUrl: string;
+  queue: string;
+  workers: number;
+  concurrency: number;
+  /** Seconds. */
+  interval: number;
+  logLevel: string;
+  /** Directory for this run's --workdir and log file. */
+  dir: string;
+  /** Worker name prefix: slot k is `<name>-<k>`. */
+  name: string;
+}
+
+interface SupervisorLine {
+  slot: number;
+  workerPid: number;
+  worker: string;
+  msg: string;
+}
+
+const live = new Set<BenchPool>();
+process.on('exit', () => {
+  for (const pool of live) pool.killGroup();
+});
+
+function childEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    // Only the command line configures the pool.
+    if (key.startsWith('QLESS_') || key === 'REDIS_URL' || key === 'NODE_OPTIONS') continue;
+    env[key] = value;
+  }
+  return env;
+}
+
+export class BenchPool {
+  readonly child: ChildProcess;
+  readonly pid: number;
+  readonly logFile: string;
+  /** performance.timeOrigin-based ms when the process was spawned. */
+  readonly spawnedAt: number;
+  private readonly exited: Promise<void>;
+  private done = false;
+
+  private constructor(readonly settings: PoolSettings) {
+    mkdirSync(settings.dir, { recursive: true });
+    this.logFile = join(settings.dir, 'qless-worker.log');
+    const out = openSync(this.logFile, 'a');
+    const args = [
+      WORKER_BIN,
+      ...['--queue', settings.queue, '--workers', String(settings.workers), '--concurrency', String(settings.concurrency)],
+      ...['--interval', String(settings.interval), '--path', HANDLERS, '--workdir', settings.dir, '--redis', settings.redisUrl],
+      ...['--name', settings.name, '--no-watch', '--log-format', 'json', '--log-level', settings.logLevel],
+    ];
+    this.spawnedAt = performance.timeOrigin + performance.now();
+    // detached: the supervisor leads its own process group, so a cleanup can reach every worker.
+    this.child = spawn(process.execPath, args, { cwd: settings.dir, env: childEnv(), stdio: ['ignore', out, out], detached: true });
+    closeSync(out);
+    if (this.child.pid === undefined) throw new Error('could not start bin/qless-worker');
+    this.pid = this.child.pid;
+    this.exited = new Promise((resolve) => {
+      this.child.once('exit', () => {
+        this.done = true;
+        resolve();
+      });
+    });
+    live.add(this);
+  }
+
+  static start(settings: PoolSettings): BenchPool {
+    return new BenchPool(settings);
+  }
+
+  /** Worker names in slot order. */
+  get names(): string[] {
+    return Array.from({ length: this.settings.workers }, (_, slot) => `${this.settings.name}-${slot}`);
+  }
+
+  /** The supervisor's fork/restart lines so far, oldest first. */
+  private forkLines(): SupervisorLine[] {
+    let text: string;
+    try {
+      text = readFileSync(this.logFile, 'utf8');
+    } catch {
+      return [];
+    }
+    const lines: SupervisorLine[] = [];
+    for (const raw of text.split('\n')) {
+      // Cheap filter first: a throughput run writes tens of thousands of job lines.
+      if (!raw.includes('"workerPid"')) continue;
+      try {
+        const line = JSON.parse(raw) as Partial<SupervisorLine>;
+        if (typeof line.slot === 'number' && typeof line.workerPid === 'number' && typeof line.msg === 'string' && /^(forked|restarted) worker/.test(line.msg)) {
+          lines.push(line as SupervisorLine);
+        }
+      } catch {
+        // A line being written right now; the next read sees it whole.
+      }
+    }
+    return lines;
+  }
+
+  /** The newest pid forked into each slot (index = slot). */
+  slotPids(): (number | undefined)[] {
+    const pids: (number | undefined)[] = Array.from({ length: this.settings.workers }, () => undefined);
+    for (const line of this.forkLines()) if (line.slot < pids.length) pids[line.slot] = line.workerPid;
+    return pids;
+  }
+
+  /** Resolves once every slot's worker has popped (its name has a score in ql:workers): the pool is polling. */
+  async waitUntilPolling(redis: Redis, timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (this.done) throw new Error(`qless-worker exited before its workers were polling; see ${this.logFile}`);
+      const pipeline = redis.pipeline();
+      for (const name of this.names) pipeline.zscore('ql:workers', name);
+      const scores = ((await pipeline.exec()) ?? []).map(([, score]) => score);
+      if (scores.every((score) => score !== null)) return;
+      if (Date.now() > deadline) throw new Error(`the workers were not polling after ${timeoutMs} ms; see ${this.logFile}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
+  /** RSS of the supervisor and of each slot's current worker. */
+  rss(): PoolRss {
+    return { supervisorMb: rssMb(this.pid), workersMb: this.slotPids().map((pid) => (pid === undefined ? undefined : rssMb(pid))) };
+  }
+
+  /** Graceful stop (SIGTERM, as an operator would); kills the group if it takes too long. */
+  async stop(): Promise<void> {
+    if (!this.done) {
+      this.child.kill('SIGTERM');
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<'late'>((resolve) => {
+        timer = setTimeout(() => resolve('late'), STOP_TIMEOUT_MS);
+      });
+      const how = await Promise.race([this.exited.then(() => 'exited' as const), late]);
+      clearTimeout(timer);
+      if (how === 'late') {
+        process.stderr.write(`bench: qless-worker (pid ${this.pid}) did not stop within ${STOP_TIMEOUT_MS} ms after SIGTERM; killing it\n`);
+        this.killGroup();
+      }
+    }
+    await this.exited;
+    live.delete(this);
+  }
+
+  killGroup(): void {
+    try {
+      process.kill(-this.pid, 'SIGKILL');
+    } catch {
+      // The group is gone already.
+    }
+  }
+}

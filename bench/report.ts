@@ -1,0 +1,132 @@
+// What `npm run bench` prints: the figures beside their targets (issue 3) and the machine they
+// were measured on, as aligned tables for people or one JSON document for machines.
+import type { LatencyResult } from './latency.ts';
+import type { Machine } from './machine.ts';
+import type { MemoryResult } from './memory.ts';
+import type { ReplacementResult } from './replacement.ts';
+import type { PoolRss } from './rss.ts';
+import type { ThroughputResult } from './throughput.ts';
+
+export const TARGETS = {
+  /** No-op jobs per second with 2 workers (the better concurrency counts). */
+  throughputJobsPerSecondWith2Workers: 6_000,
+  /** Idle pick-up latency, median. */
+  idleLatencyMedianMs: 50,
+  /** Killed worker replaced and popping again, median; strictly below. */
+  replacementMs: 1_000,
+  /** RSS of each idle worker; strictly below. */
+  idleWorkerRssMb: 70,
+} as const;
+
+export interface BenchReport {
+  machine: Machine;
+  /** 1-minute load average when the last part ended. */
+  loadAverageAtEnd: number;
+  settings: { jobs: number; latencyJobs: number; kills: number; interval: number; logLevel: string };
+  throughput?: ThroughputResult[];
+  latency?: LatencyResult[];
+  replacement?: ReplacementResult;
+  memory?: MemoryResult;
+  targets: typeof TARGETS;
+  /** Per measured part: whether its target was met. */
+  met: { throughput?: boolean; latency?: boolean; replacement?: boolean; memory?: boolean };
+}
+
+/** Which targets the measured figures meet (parts not run are left out). */
+export function judge(report: Omit<BenchReport, 'met' | 'targets'>): BenchReport {
+  const met: BenchReport['met'] = {};
+  const withTwo = report.throughput?.filter((result) => result.workers === 2) ?? [];
+  if (withTwo.length > 0) met.throughput = Math.max(...withTwo.map((result) => result.jobsPerSecond)) >= TARGETS.throughputJobsPerSecondWith2Workers;
+  if (report.latency) met.latency = report.latency.every((result) => result.medianMs <= TARGETS.idleLatencyMedianMs);
+  if (report.replacement) met.replacement = report.replacement.medianMs < TARGETS.replacementMs;
+  if (report.memory) met.memory = report.memory.idle.workersMb.every((mb) => mb !== undefined && mb < TARGETS.idleWorkerRssMb);
+  return { ...report, targets: TARGETS, met };
+}
+
+function table(headers: string[], rows: string[][]): string {
+  const widths = headers.map((header, column) => Math.max(header.length, ...rows.map((row) => (row[column] ?? '').length)));
+  const line = (cells: string[]): string =>
+    cells
+      .map((cell, column) => (column === 0 ? cell.padEnd(widths[column]) : cell.padStart(widths[column])))
+      .join('  ')
+      .trimEnd();
+  return [line(headers), line(widths.map((width) => '-'.repeat(width))), ...rows.map(line)].join('\n');
+}
+
+const fixed = (value: number, digits: number): string => (Number.isFinite(value) ? value.toFixed(digits) : '-');
+const mb = (value: number | undefined): string => (value === undefined ? '-' : value.toFixed(1));
+const rssCell = (rss: PoolRss): string => `${mb(rss.supervisorMb)} / ${rss.workersMb.map(mb).join(', ')}`;
+const verdict = (met: boolean | undefined): string => (met === undefined ? '' : met ? 'met' : 'MISSED');
+
+export function formatReport(report: BenchReport): string {
+  const { machine, settings, met } = report;
+  const out: string[] = [];
+  out.push(`qless-worker bench: ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, Redis ${machine.redis}`);
+  out.push(`1-min load average ${machine.loadAverage.toFixed(2)} at start, ${report.loadAverageAtEnd.toFixed(2)} at end (above 0 = others were using the CPUs too)`);
+  out.push(`qless-worker --log-level ${settings.logLevel}, JSON logs to a file, --no-watch`);
+
+  if (report.throughput) {
+    out.push('', `1. Throughput: ${settings.jobs} no-op jobs, first pop → last completion (Redis times)`);
+    out.push(
+      table(
+        ['workers', 'conc.', 'jobs/s', 'seconds', 'start-up ms', 'Redis CPU µs/job', '→ Redis cap jobs/s', 'script µs/job', 'script calls/job', 'RSS MB after (supervisor / workers)'],
+        report.throughput.map((result) => [
+          String(result.workers),
+          String(result.concurrency),
+          fixed(result.jobsPerSecond, 0),
+          fixed(result.seconds, 2),
+          fixed(result.startupMs, 0),
+          fixed(result.redisCpuUsPerJob, 1),
+          fixed(result.redisCapJobsPerSecond, 0),
+          fixed(result.scriptUsPerJob, 1),
+          fixed(result.scriptCallsPerJob, 2),
+          rssCell(result.rssAfter),
+        ]),
+      ),
+    );
+    out.push(`target: ≥ ${TARGETS.throughputJobsPerSecondWith2Workers} jobs/s with 2 workers: ${verdict(met.throughput)}`);
+  }
+
+  if (report.latency) {
+    out.push('', `2. Idle pick-up latency: put → handler start, jobs put one at a time into an idle pool (--interval ${settings.interval})`);
+    out.push(
+      table(
+        ['workers', 'jobs', 'median ms', 'p99 ms', 'mean ms', 'max ms', 'jobs per worker'],
+        report.latency.map((result) => [
+          String(result.workers),
+          String(result.jobs),
+          fixed(result.medianMs, 2),
+          fixed(result.p99Ms, 2),
+          fixed(result.meanMs, 2),
+          fixed(result.maxMs, 2),
+          result.jobsPerWorker.join(', '),
+        ]),
+      ),
+    );
+    out.push(`target: median ≤ ${TARGETS.idleLatencyMedianMs} ms: ${verdict(met.latency)}`);
+  }
+
+  if (report.replacement) {
+    const { replacement } = report;
+    out.push('', `3. Replacement: kill -9 of a worker of an idle pool of ${replacement.workers} → the slot's new worker pops (ql:workers score)`);
+    out.push(
+      table(
+        ['kill', 'slot', 'killed pid', 'new pid', 'ms'],
+        replacement.samples.map((sample, index) => [String(index + 1), String(sample.slot), String(sample.killedPid), String(sample.newPid ?? '?'), fixed(sample.ms, 0)]),
+      ),
+    );
+    out.push(`median ${fixed(replacement.medianMs, 0)} ms, max ${fixed(replacement.maxMs, 0)} ms; target: median < ${TARGETS.replacementMs} ms: ${verdict(met.replacement)}`);
+  }
+
+  if (report.memory || report.throughput) {
+    out.push('', '4. Memory: RSS in MB (VmRSS)');
+    const rows: string[][] = [];
+    if (report.memory) rows.push([`idle pool of ${report.memory.workers}`, mb(report.memory.idle.supervisorMb), report.memory.idle.workersMb.map(mb).join(', ')]);
+    for (const result of report.throughput ?? []) {
+      rows.push([`after ${result.jobs} jobs, ${result.workers} worker(s) × conc. ${result.concurrency}`, mb(result.rssAfter.supervisorMb), result.rssAfter.workersMb.map(mb).join(', ')]);
+    }
+    out.push(table(['when', 'supervisor', 'workers'], rows));
+    if (report.memory) out.push(`target: each idle worker < ${TARGETS.idleWorkerRssMb} MB: ${verdict(met.memory)}`);
+  }
+  return out.join('\n');
+}

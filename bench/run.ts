@@ -1,0 +1,73 @@
+// `npm run bench`: the worker pool's figures against issue 3's targets, measured with the real
+// bin/qless-worker on a private redis-server (see bench/README.md). Progress goes to stderr, the
+// report to stdout (tables, or one JSON document with --json).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BenchRedis } from './bench-redis.ts';
+import { measureLatency } from './latency.ts';
+import { currentLoad, describeMachine } from './machine.ts';
+import { measureIdleMemory } from './memory.ts';
+import { BenchUsageError, parseBenchOptions, USAGE, type BenchOptions } from './options.ts';
+import { measureReplacement } from './replacement.ts';
+import { formatReport, judge, type BenchReport } from './report.ts';
+import { measureThroughput } from './throughput.ts';
+
+async function bench(options: BenchOptions): Promise<BenchReport> {
+  const dir = mkdtempSync(join(tmpdir(), 'qless-bench-'));
+  const progress = (line: string): void => {
+    process.stderr.write(`${line}\n`);
+  };
+  const redis = await BenchRedis.start();
+  try {
+    const machine = await describeMachine(redis.redis);
+    const common = { interval: options.interval, logLevel: options.logLevel, dir, progress };
+    const report: Omit<BenchReport, 'met' | 'targets'> = {
+      machine,
+      loadAverageAtEnd: Number.NaN,
+      settings: { jobs: options.jobs, latencyJobs: options.latencyJobs, kills: options.kills, interval: options.interval, logLevel: options.logLevel },
+    };
+    for (const part of options.parts) {
+      switch (part) {
+        case 'throughput':
+          report.throughput = await measureThroughput(redis, { jobs: options.jobs, logLevel: options.logLevel, dir, progress });
+          break;
+        case 'latency':
+          report.latency = await measureLatency(redis, { ...common, jobs: options.latencyJobs });
+          break;
+        case 'replacement':
+          report.replacement = await measureReplacement(redis, { ...common, kills: options.kills });
+          break;
+        case 'memory':
+          report.memory = await measureIdleMemory(redis, common);
+          break;
+      }
+    }
+    report.loadAverageAtEnd = currentLoad();
+    return judge(report);
+  } finally {
+    await redis.stop();
+    if (options.keep) progress(`qless-worker logs kept in ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<number> {
+  let options: BenchOptions | undefined;
+  try {
+    options = parseBenchOptions(process.argv.slice(2));
+  } catch (error) {
+    if (!(error instanceof BenchUsageError)) throw error;
+    process.stderr.write(`${error.message}\n${USAGE}\n`);
+    return 2;
+  }
+  if (!options) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const report = await bench(options);
+  process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatReport(report)}\n`);
+  return 0;
+}
+
+process.exitCode = await main();
