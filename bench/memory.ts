@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import type { BenchRedis } from './bench-redis.ts';
 import { BenchPool } from './pool.ts';
-import type { PoolRss } from './rss.ts';
+import type { PoolRss } from './proc-stats.ts';
 
 const QUEUE = 'bench-memory';
 const WORKERS = 2;

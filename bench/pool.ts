@@ -1,13 +1,14 @@
 // One run of the real bin/qless-worker as a child process, the way a user starts it: JSON logs
 // to a file in a private work directory, --no-watch. The bench learns which pid serves which
-// slot from the supervisor's own log lines, and stops the pool with SIGTERM (the whole process
-// group is killed if that does not end it, and whenever the bench itself exits).
+// slot from /proc (the supervisor's children and their working directories), and stops the
+// pool with SIGTERM (the whole process group is killed if that does not end it, and whenever
+// the bench itself exits).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Redis } from 'ioredis';
-import { rssMb, type PoolRss } from './rss.ts';
+import { cpuSeconds, rssMb, type PoolCpu, type PoolRss } from './proc-stats.ts';
 
 const WORKER_BIN = fileURLToPath(new URL('../bin/qless-worker', import.meta.url));
 const HANDLERS = fileURLToPath(new URL('./handlers', import.meta.url));
@@ -25,13 +26,6 @@ export interface PoolSettings {
   dir: string;
   /** Worker name prefix: slot k is `<name>-<k>`. */
   name: string;
-}
-
-interface SupervisorLine {
-  slot: number;
-  workerPid: number;
-  worker: string;
-  msg: string;
 }
 
 const live = new Set<BenchPool>();
@@ -92,34 +86,27 @@ export class BenchPool {
     return Array.from({ length: this.settings.workers }, (_, slot) => `${this.settings.name}-${slot}`);
   }
 
-  /** The supervisor's fork/restart lines so far, oldest first. */
-  private forkLines(): SupervisorLine[] {
-    let text: string;
-    try {
-      text = readFileSync(this.logFile, 'utf8');
-    } catch {
-      return [];
-    }
-    const lines: SupervisorLine[] = [];
-    for (const raw of text.split('\n')) {
-      // Cheap filter first: a throughput run writes tens of thousands of job lines.
-      if (!raw.includes('"workerPid"')) continue;
-      try {
-        const line = JSON.parse(raw) as Partial<SupervisorLine>;
-        if (typeof line.slot === 'number' && typeof line.workerPid === 'number' && typeof line.msg === 'string' && /^(forked|restarted) worker/.test(line.msg)) {
-          lines.push(line as SupervisorLine);
-        }
-      } catch {
-        // A line being written right now; the next read sees it whole.
-      }
-    }
-    return lines;
-  }
-
-  /** The newest pid forked into each slot (index = slot). */
+  /**
+   * The live worker process of each slot (index = slot): the supervisor's children, told apart by
+   * their working directory, which the supervisor sets to the slot's sandbox. Works at every log level.
+   */
   slotPids(): (number | undefined)[] {
     const pids: (number | undefined)[] = Array.from({ length: this.settings.workers }, () => undefined);
-    for (const line of this.forkLines()) if (line.slot < pids.length) pids[line.slot] = line.workerPid;
+    const sandboxes = join(realpathSync(this.settings.dir), 'sandbox');
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      const pid = Number(entry);
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        // Fields after "(comm)": state, then ppid.
+        const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        if (Number(ppid) !== this.pid || state === 'Z') continue;
+        const slot = /^worker-(\d+)$/.exec(relative(sandboxes, readlinkSync(`/proc/${pid}/cwd`)))?.[1];
+        if (slot !== undefined && Number(slot) < pids.length) pids[Number(slot)] = pid;
+      } catch {
+        // Gone meanwhile, or not ours to read.
+      }
+    }
     return pids;
   }
 
@@ -140,6 +127,11 @@ export class BenchPool {
   /** RSS of the supervisor and of each slot's current worker. */
   rss(): PoolRss {
     return { supervisorMb: rssMb(this.pid), workersMb: this.slotPids().map((pid) => (pid === undefined ? undefined : rssMb(pid))) };
+  }
+
+  /** CPU time used so far by the supervisor and by each slot's current worker. */
+  cpu(): PoolCpu {
+    return { supervisorSeconds: cpuSeconds(this.pid), workersSeconds: this.slotPids().map((pid) => (pid === undefined ? undefined : cpuSeconds(pid))) };
   }
 
   /** Graceful stop (SIGTERM, as an operator would); kills the group if it takes too long. */

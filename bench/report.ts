@@ -4,7 +4,6 @@ import type { LatencyResult } from './latency.ts';
 import type { Machine } from './machine.ts';
 import type { MemoryResult } from './memory.ts';
 import type { ReplacementResult } from './replacement.ts';
-import type { PoolRss } from './rss.ts';
 import type { ThroughputResult } from './throughput.ts';
 
 export const TARGETS = {
@@ -55,7 +54,6 @@ function table(headers: string[], rows: string[][]): string {
 
 const fixed = (value: number, digits: number): string => (Number.isFinite(value) ? value.toFixed(digits) : '-');
 const mb = (value: number | undefined): string => (value === undefined ? '-' : value.toFixed(1));
-const rssCell = (rss: PoolRss): string => `${mb(rss.supervisorMb)} / ${rss.workersMb.map(mb).join(', ')}`;
 const verdict = (met: boolean | undefined): string => (met === undefined ? '' : met ? 'met' : 'MISSED');
 
 export function formatReport(report: BenchReport): string {
@@ -69,7 +67,7 @@ export function formatReport(report: BenchReport): string {
     out.push('', `1. Throughput: ${settings.jobs} no-op jobs, first pop → last completion (Redis times)`);
     out.push(
       table(
-        ['workers', 'conc.', 'jobs/s', 'seconds', 'start-up ms', 'Redis CPU µs/job', '→ Redis cap jobs/s', 'script µs/job', 'script calls/job', 'RSS MB after (supervisor / workers)'],
+        ['workers', 'conc.', 'jobs/s', 'seconds', 'start-up ms', 'Redis CPU µs/job', '→ Redis cap jobs/s', 'script µs/job', 'script calls/job', 'workers CPU µs/job', 'supervisor CPU µs/job'],
         report.throughput.map((result) => [
           String(result.workers),
           String(result.concurrency),
@@ -80,7 +78,8 @@ export function formatReport(report: BenchReport): string {
           fixed(result.redisCapJobsPerSecond, 0),
           fixed(result.scriptUsPerJob, 1),
           fixed(result.scriptCallsPerJob, 2),
-          rssCell(result.rssAfter),
+          fixed(result.workerCpuUsPerJob, 1),
+          fixed(result.supervisorCpuUsPerJob, 1),
         ]),
       ),
     );

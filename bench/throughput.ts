@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { ChannelWaiter } from './channel-waiter.ts';
 import { newJid, type BenchRedis, type PutSpec } from './bench-redis.ts';
 import { BenchPool } from './pool.ts';
-import type { PoolRss } from './rss.ts';
+import type { PoolCpu, PoolRss } from './proc-stats.ts';
 
 export const THROUGHPUT_RUNS: readonly { workers: number; concurrency: number }[] = [
   { workers: 1, concurrency: 1 },
@@ -36,6 +36,10 @@ export interface ThroughputResult {
   /** Time Redis spent inside script calls, per job. */
   scriptUsPerJob: number;
   scriptCallsPerJob: number;
+  /** CPU of all worker processes together from the first pop to the last completion, per job. */
+  workerCpuUsPerJob: number;
+  /** CPU of the supervisor over the same span, per job. */
+  supervisorCpuUsPerJob: number;
   /** Spawn of bin/qless-worker to the first pop. */
   startupMs: number;
   /** Right after the last completion. */
@@ -47,6 +51,11 @@ export interface ThroughputSettings {
   logLevel: string;
   dir: string;
   progress: (line: string) => void;
+}
+
+/** CPU seconds of every worker together (NaN if one is unknown: a worker died meanwhile). */
+function sumWorkers(cpu: PoolCpu): number {
+  return cpu.workersSeconds.reduce<number>((sum, seconds) => sum + (seconds ?? Number.NaN), 0);
 }
 
 async function waitForAll(bench: BenchRedis, jobs: number, pool: BenchPool): Promise<void> {
@@ -98,8 +107,10 @@ async function runOnce(bench: BenchRedis, workers: number, concurrency: number, 
     });
     try {
       const firstPopAt = await firstPop;
+      const cpuAtFirstPop = run.cpu();
       await waitForAll(bench, jobs, run);
       const rssAfter = run.rss();
+      const cpuAtEnd = run.cpu();
       const cpuAfter = await bench.cpuSeconds();
       const script = await bench.scriptTotals();
       const newest = await bench.redis.zrevrange('ql:completed', 0, 0, 'WITHSCORES');
@@ -116,6 +127,8 @@ async function runOnce(bench: BenchRedis, workers: number, concurrency: number, 
         redisCapJobsPerSecond: 1e6 / redisCpuUsPerJob,
         scriptUsPerJob: script.usec / jobs,
         scriptCallsPerJob: script.calls / jobs,
+        workerCpuUsPerJob: (sumWorkers(cpuAtEnd) - sumWorkers(cpuAtFirstPop)) * 1e6 / jobs,
+        supervisorCpuUsPerJob: ((cpuAtEnd.supervisorSeconds ?? Number.NaN) - (cpuAtFirstPop.supervisorSeconds ?? Number.NaN)) * 1e6 / jobs,
         startupMs: firstPopAt - run.spawnedAt,
         rssAfter,
       };
