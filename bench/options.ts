@@ -32,6 +32,8 @@ export const USAGE = `Usage: npm run bench -- [options]
   --keep                keep the temporary work directory with the qless-worker logs
   --help                this text`;
 
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
 export class BenchUsageError extends Error {
   override name = 'BenchUsageError';
 }
@@ -75,6 +77,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions | undefined {
   if (parts.length === 0) throw new BenchUsageError('--only names no part');
   const interval = Number(values.interval);
   if (!Number.isFinite(interval) || interval <= 0) throw new BenchUsageError(`--interval must be a number of seconds above 0, got ${values.interval}`);
+  if (!LOG_LEVELS.includes(values['log-level'])) throw new BenchUsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got ${values['log-level']}`);
   return {
     // Always in the documented order, whatever order --only gave.
     parts: PARTS.filter((part) => parts.includes(part)),

@@ -49,7 +49,7 @@ export class BenchPool {
   readonly logFile: string;
   /** performance.timeOrigin-based ms when the process was spawned. */
   readonly spawnedAt: number;
-  private readonly exited: Promise<void>;
+  private readonly exitPromise: Promise<void>;
   private done = false;
 
   private constructor(readonly settings: PoolSettings) {
@@ -68,7 +68,7 @@ export class BenchPool {
     closeSync(out);
     if (this.child.pid === undefined) throw new Error('could not start bin/qless-worker');
     this.pid = this.child.pid;
-    this.exited = new Promise((resolve) => {
+    this.exitPromise = new Promise((resolve) => {
       this.child.once('exit', () => {
         this.done = true;
         resolve();
@@ -79,6 +79,19 @@ export class BenchPool {
 
   static start(settings: PoolSettings): BenchPool {
     return new BenchPool(settings);
+  }
+
+  /** Whether the supervisor has exited. */
+  get exited(): boolean {
+    return this.done;
+  }
+
+  /** The promise's outcome, unless the supervisor exits first (then an error pointing at its log). */
+  guard<T>(promise: Promise<T>): Promise<T> {
+    const died = this.exitPromise.then(() => {
+      throw new Error(`qless-worker exited unexpectedly; see ${this.logFile}`);
+    });
+    return Promise.race([promise, died]);
   }
 
   /** Worker names in slot order. */
@@ -142,14 +155,14 @@ export class BenchPool {
       const late = new Promise<'late'>((resolve) => {
         timer = setTimeout(() => resolve('late'), STOP_TIMEOUT_MS);
       });
-      const how = await Promise.race([this.exited.then(() => 'exited' as const), late]);
+      const how = await Promise.race([this.exitPromise.then(() => 'exited' as const), late]);
       clearTimeout(timer);
       if (how === 'late') {
         process.stderr.write(`bench: qless-worker (pid ${this.pid}) did not stop within ${STOP_TIMEOUT_MS} ms after SIGTERM; killing it\n`);
         this.killGroup();
       }
     }
-    await this.exited;
+    await this.exitPromise;
     live.delete(this);
   }
 

@@ -19,6 +19,7 @@ async function bench(options: BenchOptions): Promise<BenchReport> {
     process.stderr.write(`${line}\n`);
   };
   const redis = await BenchRedis.start();
+  let failed = true;
   try {
     const machine = await describeMachine(redis.redis);
     const common = { interval: options.interval, logLevel: options.logLevel, dir, progress };
@@ -44,10 +45,12 @@ async function bench(options: BenchOptions): Promise<BenchReport> {
       }
     }
     report.loadAverageAtEnd = currentLoad();
+    failed = false;
     return judge(report);
   } finally {
     await redis.stop();
-    if (options.keep) progress(`qless-worker logs kept in ${dir}`);
+    // The logs of a failed run say why it failed.
+    if (options.keep || failed) progress(`qless-worker logs kept in ${dir}`);
     else rmSync(dir, { recursive: true, force: true });
   }
 }

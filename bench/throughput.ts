@@ -71,6 +71,7 @@ async function waitForAll(bench: BenchRedis, jobs: number, pool: BenchPool): Pro
       throw new Error(`jobs failed (groups ${groups.join(', ')}); see ${pool.logFile}`);
     }
     if (completed >= jobs) return;
+    if (pool.exited) throw new Error(`qless-worker exited with ${completed} of ${jobs} jobs completed; see ${pool.logFile}`);
     if (completed !== last) {
       last = completed;
       lastChange = Date.now();
@@ -106,7 +107,7 @@ async function runOnce(bench: BenchRedis, workers: number, concurrency: number, 
       name: 'bench',
     });
     try {
-      const firstPopAt = await firstPop;
+      const firstPopAt = await run.guard(firstPop);
       const cpuAtFirstPop = run.cpu();
       await waitForAll(bench, jobs, run);
       const rssAfter = run.rss();
