@@ -4,6 +4,7 @@ import type { LatencyResult } from './latency.ts';
 import type { Machine } from './machine.ts';
 import type { MemoryResult } from './memory.ts';
 import type { ReplacementResult } from './replacement.ts';
+import type { Revision } from './revision.ts';
 import type { ThroughputResult } from './throughput.ts';
 
 export const TARGETS = {
@@ -19,6 +20,7 @@ export const TARGETS = {
 
 export interface BenchReport {
   machine: Machine;
+  revision: Revision;
   /** 1-minute load average when the last part ended. */
   loadAverageAtEnd: number;
   settings: { jobs: number; latencyJobs: number; kills: number; interval: number; logLevel: string };
@@ -61,7 +63,8 @@ export function formatReport(report: BenchReport): string {
   const out: string[] = [];
   out.push(`qless-worker bench: ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, Redis ${machine.redis}`);
   out.push(`1-min load average ${machine.loadAverage.toFixed(2)} at start, ${report.loadAverageAtEnd.toFixed(2)} at end (above 0 = others were using the CPUs too)`);
-  out.push(`qless-worker --log-level ${settings.logLevel}, JSON logs to a file, --no-watch`);
+  const code = `commit ${report.revision.commit}${report.revision.dirty ? ' with uncommitted changes under src/ or bin/' : ''}`;
+  out.push(`${code}; qless-worker --log-level ${settings.logLevel}, JSON logs to a file, --no-watch`);
 
   if (report.throughput) {
     out.push('', `1. Throughput: ${settings.jobs} no-op jobs, first pop → last completion (Redis times)`);

@@ -10,6 +10,7 @@ import { currentLoad, describeMachine } from './machine.ts';
 import { measureIdleMemory } from './memory.ts';
 import { BenchUsageError, parseBenchOptions, USAGE, type BenchOptions } from './options.ts';
 import { measureReplacement } from './replacement.ts';
+import { measuredRevision } from './revision.ts';
 import { formatReport, judge, type BenchReport } from './report.ts';
 import { measureThroughput } from './throughput.ts';
 
@@ -25,6 +26,7 @@ async function bench(options: BenchOptions): Promise<BenchReport> {
     const common = { interval: options.interval, logLevel: options.logLevel, dir, progress };
     const report: Omit<BenchReport, 'met' | 'targets'> = {
       machine,
+      revision: measuredRevision(),
       loadAverageAtEnd: Number.NaN,
       settings: { jobs: options.jobs, latencyJobs: options.latencyJobs, kills: options.kills, interval: options.interval, logLevel: options.logLevel },
     };
