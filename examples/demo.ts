@@ -103,6 +103,7 @@ class Resources {
   client: Client | undefined;
   worker: ChildProcess | undefined;
   workerExit: Promise<{ code: number | null; signal: NodeJS.Signals | null }> | undefined;
+  workerError: Error | undefined;
   workdir: string | undefined;
 
   /** SIGKILL to the worker's process group (supervisor and its workers); synchronous, for 'exit'. */
@@ -163,18 +164,20 @@ function startWorker(resources: Resources, url: string, workdir: string): ChildP
   const worker = spawn(WORKER_BIN, args, { env: workerEnv(), stdio: ['ignore', 'inherit', 'inherit'], detached: true });
   resources.worker = worker;
   resources.workerExit = new Promise((resolve) => worker.once('exit', (code, signal) => resolve({ code, signal })));
-  worker.once('error', (error) => say(`could not start ${WORKER_BIN}: ${error.message}`));
+  // A spawn that fails emits 'error' and no 'exit'; the wait below notices.
+  worker.once('error', (error) => (resources.workerError = error));
   say(`started qless-worker (pid ${worker.pid}): ${args.join(' ')}`);
   return worker;
 }
 
 const ENDED = new Set(['complete', 'failed']);
 
-async function waitUntilEnded(client: Client, jids: string[], worker: ChildProcess): Promise<Job[]> {
+async function waitUntilEnded(client: Client, jids: string[], resources: Resources, worker: ChildProcess): Promise<Job[]> {
   const deadline = Date.now() + JOBS_DEADLINE_MS;
   for (;;) {
     const jobs = await client.jobs.multiget(...jids);
     if (jobs.length === jids.length && jobs.every((job) => ENDED.has(job.state))) return jobs;
+    if (resources.workerError) throw new DemoFailure(`could not start ${WORKER_BIN}: ${resources.workerError.message}`);
     if (worker.exitCode !== null || worker.signalCode !== null) {
       throw new DemoFailure(`qless-worker exited early (code ${worker.exitCode}, signal ${worker.signalCode}) with jobs still to do`);
     }
@@ -251,7 +254,7 @@ async function run(resources: Resources): Promise<void> {
   resources.workdir = mkdtempSync(join(tmpdir(), 'qless-demo-'));
   const started = performance.now();
   const worker = startWorker(resources, redis.url, resources.workdir);
-  const jobs = await waitUntilEnded(client, jids, worker);
+  const jobs = await waitUntilEnded(client, jids, resources, worker);
   const seconds = (performance.now() - started) / 1000;
 
   say(`all ${jobs.length} jobs ended; stopping qless-worker with SIGTERM`);
@@ -292,7 +295,9 @@ async function main(): Promise<number> {
     return 0;
   } catch (error) {
     if (interrupted) return new Promise<number>(() => undefined); // interrupt() exits
-    const message = error instanceof DemoFailure ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error);
+    // Expected trouble (a job stuck, redis-server not installed) in one line; a bug with its stack.
+    const expected = error instanceof DemoFailure || (error instanceof Error && /redis-server/.test(error.message));
+    const message = error instanceof Error ? (expected ? error.message : (error.stack ?? error.message)) : String(error);
     process.stderr.write(`demo failed: ${message}\n`);
     await resources.release();
     return 1;
