@@ -121,7 +121,7 @@ class Resources {
     if (this.worker && this.worker.exitCode === null && this.worker.signalCode === null) {
       // Ask nicely first; a worker whose Redis is gone may not be able to finish in time.
       this.worker.kill('SIGTERM');
-      await Promise.race([this.workerExit, new Promise((resolve) => setTimeout(resolve, 2_000))]);
+      await Promise.race([this.workerExit, new Promise((resolve) => setTimeout(resolve, 2_000).unref())]);
     }
     this.killWorkerGroup();
     this.worker = undefined;
@@ -132,7 +132,8 @@ class Resources {
     const redis = this.redis;
     this.redis = undefined;
     if (redis) await redis.stop().catch(() => undefined);
-    if (this.workdir) rmSync(this.workdir, { recursive: true, force: true });
+    // Retried: a worker killed a moment ago may still have been emptying its sandbox.
+    if (this.workdir) rmSync(this.workdir, { recursive: true, force: true, maxRetries: 5 });
     this.workdir = undefined;
   }
 }
