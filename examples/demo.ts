@@ -239,7 +239,7 @@ function printSummary(planned: PlannedJob[], jobs: Job[], seconds: number, exitC
 
 async function run(resources: Resources): Promise<void> {
   say('starting a private redis-server');
-  const redis = await startRedis();
+  const redis = await startRedis({ detached: true });
   resources.redis = redis;
   say(`redis-server listening on port ${redis.port} (private, thrown away at the end)`);
   const client = new Client({ url: redis.url, workerName: 'demo-producer' });

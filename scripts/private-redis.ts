@@ -22,7 +22,7 @@ function requireRedisServer(): void {
   const probe = spawnSync('redis-server', ['--version'], { stdio: 'ignore' });
   if (probe.error || probe.status !== 0) {
     throw new Error(
-      'redis-server was not found on PATH: install it (Debian/Ubuntu: `sudo apt-get install redis-server`, macOS: `brew install redis`) and run the tests again',
+      'redis-server was not found on PATH: install it (Debian/Ubuntu: `sudo apt-get install redis-server`, macOS: `brew install redis`) and try again',
     );
   }
 }
@@ -69,14 +69,19 @@ function ping(port: number): Promise<boolean> {
 export interface StartRedisOptions {
   /** Extra redis-server arguments, after the defaults (e.g. `['--requirepass', 'secret']`, TLS settings). */
   args?: string[];
+  /**
+   * Own process group, so a terminal's Ctrl-C (sent to the whole foreground group) does not stop
+   * Redis before its user has shut down what depends on it (the demo). Still stopped at exit.
+   */
+  detached?: boolean;
 }
 
-async function startOnce(port: number, extraArgs: string[]): Promise<RedisServer | undefined> {
+async function startOnce(port: number, extraArgs: string[], detached: boolean): Promise<RedisServer | undefined> {
   const dir = mkdtempSync(join(tmpdir(), 'qless-redis-'));
   const child = spawn(
     'redis-server',
     ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no', '--loglevel', 'warning', ...extraArgs],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
+    { stdio: ['ignore', 'ignore', 'pipe'], detached },
   );
   running.add(child);
   let exited = false;
@@ -111,7 +116,7 @@ async function startOnce(port: number, extraArgs: string[]): Promise<RedisServer
 export async function startRedis(options: StartRedisOptions = {}): Promise<RedisServer> {
   requireRedisServer();
   for (let attempt = 0; attempt < 5; attempt++) {
-    const server = await startOnce(await freePort(), options.args ?? []);
+    const server = await startOnce(await freePort(), options.args ?? [], options.detached ?? false);
     if (server) return server;
   }
   throw new Error('could not start a private redis-server after 5 attempts');

@@ -29,6 +29,8 @@ export function createLogDisplay(format: LogFormat, level: LevelWithSilent): Log
     colorize: process.stdout.isTTY === true,
     translateTime: 'SYS:HH:MM:ss.l',
     ignore: 'hostname,role',
+    // One line per entry: a pool's logs stay readable as they scroll.
+    singleLine: true,
   });
   const show = (line: string): void => {
     process.stdout.write(prettify(line));
