@@ -1,41 +1,41 @@
-// The jobs this worker holds, with their lock expiries, as the supervisor's watchdog must know
-// them: if this process dies or blocks, the supervisor hands these back. A new job is reported
-// before its handler runs (a handler may block the event loop or kill the process right away,
-// and the watchdog needs that job's expiry); removals and renewed expiries are throttled (at most
-// one report per COALESCE_MS), since a stale extra entry only costs the supervisor one refused
-// `retry`.
+// The jobs this worker holds, with their lock expiries, as the supervisor's watchdog and hand-back
+// like to know them. Reports are throttled to one per REPORT_EVERY_MS: the first change after a
+// quiet spell goes out at once (in a microtask, so the jobs of one pop share it, before any of
+// their handlers can run), later ones are folded into one trailing report. A busy worker thus
+// sends about one message a second instead of one per job (each message wakes the supervisor).
+// What a report can miss is covered elsewhere: the watchdog asks Redis which jobs a silent
+// worker holds, and a dead worker's jobs are read from Redis before the hand-back; a stale extra
+// entry only costs the supervisor one refused `retry`.
 import type { HeldJob } from './ipc.ts';
 
-const COALESCE_MS = 50;
+export const REPORT_EVERY_MS = 1_000;
 
 export class HeldJobs {
   private readonly jobs = new Map<string, HeldJob>();
   private timer: NodeJS.Timeout | undefined;
-  private addPending = false;
+  private microtaskQueued = false;
+  private lastSentAt = -Infinity;
+  private dirty = false;
 
-  constructor(private readonly report: (jobs: HeldJob[]) => void) {}
+  constructor(
+    private readonly report: (jobs: HeldJob[]) => void,
+    private readonly clock: () => number = () => performance.now(),
+  ) {}
 
-  /**
-   * Reported before any handler can run: in a microtask, so the jobs of one pop (started in one
-   * go) share a report, which still goes out before the first handler's call (that comes after
-   * an await in the runner, queued later).
-   */
   add(job: HeldJob): void {
-    this.jobs.set(job.jid, { ...job });
-    if (this.addPending) return;
-    this.addPending = true;
-    queueMicrotask(() => this.sendNow());
+    this.jobs.set(job.jid, { jid: job.jid, queue: job.queue, klass: job.klass, expires: job.expires });
+    this.changed();
   }
 
   updateExpiry(jid: string, expires: number): void {
     const job = this.jobs.get(jid);
     if (!job || job.expires === expires) return;
     job.expires = expires;
-    this.sendSoon();
+    this.changed();
   }
 
   remove(jid: string): void {
-    if (this.jobs.delete(jid)) this.sendSoon();
+    if (this.jobs.delete(jid)) this.changed();
   }
 
   has(jid: string): boolean {
@@ -52,19 +52,31 @@ export class HeldJobs {
 
   /** Sends what is pending now (before exiting). */
   flush(): void {
-    if (this.timer) this.sendNow();
+    if (this.dirty) this.sendNow();
+  }
+
+  private changed(): void {
+    this.dirty = true;
+    if (this.timer || this.microtaskQueued) return;
+    const wait = this.lastSentAt + REPORT_EVERY_MS - this.clock();
+    if (wait <= 0) {
+      this.microtaskQueued = true;
+      queueMicrotask(() => {
+        this.microtaskQueued = false;
+        if (this.dirty) this.sendNow();
+      });
+      return;
+    }
+    this.timer = setTimeout(() => this.sendNow(), wait);
+    // A pending report alone must not keep a draining process alive (it flushes before exiting).
+    this.timer.unref();
   }
 
   private sendNow(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    this.addPending = false;
+    this.dirty = false;
+    this.lastSentAt = this.clock();
     this.report(this.list());
-  }
-
-  private sendSoon(): void {
-    if (this.timer) return;
-    this.timer = setTimeout(() => this.sendNow(), COALESCE_MS);
-    this.timer.unref();
   }
 }

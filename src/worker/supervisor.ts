@@ -25,6 +25,8 @@ const DEFAULT_ENTRY = fileURLToPath(new URL('./worker-entry.cjs', import.meta.ur
 const HANDBACK_WAIT_MS = 3_000;
 /** How long shutdown waits for hand-backs when Redis is slow or gone. */
 const SHUTDOWN_HANDBACK_WAIT_MS = 10_000;
+/** How long the watchdog waits for Redis to say what a silent worker holds. */
+const WATCHDOG_LOOKUP_WAIT_MS = 2_000;
 /** The longest the loop sleeps without a reason to wake. */
 const MAX_SLEEP_MS = 1_000;
 
@@ -79,7 +81,15 @@ export class Supervisor {
     this.redis = new SupervisorRedis(options.redis, this.logger);
     this.client = this.redis.client;
     this.signals = new SignalQueue(() => this.wake());
-    this.watchdog = new Watchdog(internals.watchdog);
+    this.watchdog = new Watchdog(
+      internals.watchdog,
+      // Only asked about silent workers; a Redis that does not answer leaves the IPC reports to decide.
+      async (name) => {
+        const held = await withTimeout(this.client.workers.get(name), WATCHDOG_LOOKUP_WAIT_MS);
+        return { held: held.jobs, expired: held.stalled };
+      },
+      () => this.wake(),
+    );
     this.entry = internals.entry ?? DEFAULT_ENTRY;
     // A TypeScript entry (test fakes) needs tsx's loader, resolved from this package so it works
     // wherever the package is installed; the default entry registers tsx by itself.
@@ -229,8 +239,8 @@ export class Supervisor {
   }
 
   private murder(): void {
-    for (const { worker, why } of this.watchdog.inspect(this.liveWorkers(), Date.now())) {
-      this.logger.warn({ slot: worker.slot, workerPid: worker.pid, worker: worker.name, held: worker.held.map((job) => job.jid) }, `watchdog: killing worker ${worker.name} (pid ${worker.pid}): ${why}`);
+    for (const { worker, why, held } of this.watchdog.inspect(this.liveWorkers(), Date.now())) {
+      this.logger.warn({ slot: worker.slot, workerPid: worker.pid, worker: worker.name, held }, `watchdog: killing worker ${worker.name} (pid ${worker.pid}): ${why}`);
       worker.kill(`watchdog: ${why}`);
     }
   }
