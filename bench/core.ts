@@ -1,52 +1,90 @@
 // Redis-side cost of the qless core script per call, as EVALSHA and as FCALL of the function
-// library: usec_per_call from INFO commandstats after CONFIG RESETSTAT, over several rounds. The
-// minimum is the least disturbed round (the machine is shared); the median is shown beside it.
-// Run: node --import tsx bench/core.ts [calls-per-round] [rounds]
+// library, over several rounds: usec_per_call from INFO commandstats after CONFIG RESETSTAT (wall
+// time inside the command, so a busy machine inflates it), and the CPU time of Redis's main
+// thread per call (INFO cpu: not inflated while Redis waits for a core, but it includes reading
+// and answering the pipelined calls, about a trivial script's figure). The minimum is the least
+// disturbed round (the machine is shared); the median is shown beside it. Beside them, the Redis
+// commands the script ran (redis.call) per call and per job, counted in the same commandstats:
+// they do not depend on the machine's load.
+// With --baseline <file.lua> another build of the script (e.g. `git show HEAD~5:src/lua/qless.lua`)
+// is measured in the same rounds, interleaved, so both see the same load.
+// Run: node --import tsx bench/core.ts [calls-per-round] [rounds] [--baseline <file.lua>]
+import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
-import { functionLibrarySource, scriptSha, scriptSource } from '../src/client/script.ts';
+import { functionLibraryFrom, scriptSource } from '../src/client/script.ts';
 import { startRedis } from '../test/helpers/redis.ts';
 
-const CALLS = Number(process.argv[2] ?? 1000);
-const ROUNDS = Number(process.argv[3] ?? 7);
+const usage = 'usage: node --import tsx bench/core.ts [calls-per-round] [rounds] [--baseline <file.lua>]';
+const argv = process.argv.slice(2);
+const baselineAt = argv.indexOf('--baseline');
+const baselinePath = baselineAt >= 0 ? argv[baselineAt + 1] : undefined;
+if (baselineAt >= 0 && !baselinePath) throw new Error(usage);
+const positional = baselineAt >= 0 ? [...argv.slice(0, baselineAt), ...argv.slice(baselineAt + 2)] : argv;
+const CALLS = Number(positional[0] ?? 1000);
+const ROUNDS = Number(positional[1] ?? 7);
+if (!Number.isInteger(CALLS) || CALLS < 1 || !Number.isInteger(ROUNDS) || ROUNDS < 1) throw new Error(usage);
 const NOW = 1700000000;
 const BATCH = 200;
 
 type Args = (string | number)[];
 type Mode = 'evalsha' | 'fcall';
+type Core = (args: Args) => Promise<unknown>;
 
 interface Case {
   name: string;
+  /** Jobs each measured call handles (pop n: n), for the per-job columns; 0 = not about jobs. */
+  jobs: number;
+  /** A command the script must know for this case to run (older builds lack extensions). */
+  needs?: string;
   /** Writes whatever the measured calls need (not measured); returns their arguments. */
-  prepare(core: (args: Args) => Promise<unknown>): Promise<Args[]>;
+  prepare(core: Core): Promise<Args[]>;
+}
+
+interface Variant {
+  label: string;
+  source: string;
+  sha: string;
+  library: string;
 }
 
 const jids = (prefix: string, n: number): string[] => Array.from({ length: n }, (_, i) => `${prefix}${i}`);
 
-async function putJobs(core: (args: Args) => Promise<unknown>, ids: string[]): Promise<void> {
+async function putJobs(core: Core, ids: string[]): Promise<void> {
   for (const jid of ids) await core(['put', NOW, 'w', 'q', jid, 'K', '{}', 0]);
 }
 
-async function runningJobs(core: (args: Args) => Promise<unknown>, ids: string[]): Promise<void> {
+async function runningJobs(core: Core, ids: string[]): Promise<void> {
   await putJobs(core, ids);
   for (let i = 0; i < ids.length; i += 10) await core(['pop', NOW, 'q', 'w', 10]);
 }
 
 const cases: Case[] = [
-  { name: 'return 1 (trivial script)', prepare: async () => Array.from({ length: CALLS }, () => ['noop']) },
-  { name: 'config.get heartbeat', prepare: async () => Array.from({ length: CALLS }, () => ['config.get', NOW, 'heartbeat']) },
+  { name: 'return 1 (trivial script)', jobs: 0, prepare: async () => Array.from({ length: CALLS }, () => ['noop']) },
+  { name: 'config.get heartbeat', jobs: 0, prepare: async () => Array.from({ length: CALLS }, () => ['config.get', NOW, 'heartbeat']) },
   {
     name: 'put (new job)',
+    jobs: 1,
     prepare: async () => jids('p', CALLS).map((jid) => ['put', NOW, 'w', 'q', jid, 'K', '{"n":1}', 0]),
   },
   {
     name: 'pop 1',
+    jobs: 1,
     prepare: async (core) => {
       await putJobs(core, jids('j', CALLS));
       return Array.from({ length: CALLS }, () => ['pop', NOW, 'q', 'w', 1]);
     },
   },
   {
+    name: 'pop 8',
+    jobs: 8,
+    prepare: async (core) => {
+      await putJobs(core, jids('j', CALLS * 8));
+      return Array.from({ length: CALLS }, () => ['pop', NOW, 'q', 'w', 8]);
+    },
+  },
+  {
     name: 'pop 10',
+    jobs: 10,
     prepare: async (core) => {
       await putJobs(core, jids('j', CALLS * 10));
       return Array.from({ length: CALLS }, () => ['pop', NOW, 'q', 'w', 10]);
@@ -54,6 +92,7 @@ const cases: Case[] = [
   },
   {
     name: 'heartbeat',
+    jobs: 1,
     prepare: async (core) => {
       const ids = jids('h', CALLS);
       await runningJobs(core, ids);
@@ -62,19 +101,64 @@ const cases: Case[] = [
   },
   {
     name: 'complete',
+    jobs: 1,
     prepare: async (core) => {
       const ids = jids('c', CALLS);
       await runningJobs(core, ids);
       return ids.map((jid) => ['complete', NOW + 1, jid, 'w', 'q', '{}']);
     },
   },
+  {
+    // What a worker at concurrency 1 sends per job: complete the one it ran, pop the next.
+    name: 'complete.pop 1',
+    jobs: 1,
+    needs: 'complete.pop',
+    prepare: async (core) => {
+      const ids = jids('c', CALLS);
+      await runningJobs(core, ids);
+      await putJobs(core, jids('n', CALLS));
+      return ids.map((jid) => ['complete.pop', NOW + 1, jid, 'w', 'q', '{}', 'q', 1]);
+    },
+  },
 ];
 
-async function usecPerCall(redis: Redis, command: Mode): Promise<number> {
+/** Commands the bench itself sends around the measured calls: not the script's. */
+const NOT_FROM_SCRIPT = new Set(['evalsha', 'fcall', 'info', 'config', 'function']);
+
+interface RoundStats {
+  usecPerCall: number;
+  cpuUsecPerCall: number;
+  /** Redis commands run inside the script calls, per call. */
+  redisCallsPerCall: number;
+}
+
+/** CPU seconds (user + system) Redis's main thread has used so far. */
+async function mainThreadCpu(redis: Redis): Promise<number> {
+  const info = await redis.info('cpu');
+  const field = (name: string) => {
+    const match = new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info);
+    if (!match) throw new Error(`no ${name} in INFO cpu`);
+    return Number(match[1]);
+  };
+  return field('used_cpu_user_main_thread') + field('used_cpu_sys_main_thread');
+}
+
+async function roundStats(redis: Redis, command: Mode, cpuSeconds: number): Promise<RoundStats> {
   const info = await redis.info('commandstats');
-  const match = new RegExp(`cmdstat_${command}:calls=(\\d+),usec=(\\d+),usec_per_call=([\\d.]+)`).exec(info);
-  if (!match) throw new Error(`no ${command} in INFO commandstats`);
-  return Number(match[3]);
+  let scriptCalls = 0;
+  let usecPerCall = Number.NaN;
+  let inner = 0;
+  for (const match of info.matchAll(/cmdstat_([^:]+):calls=(\d+),usec=\d+,usec_per_call=([\d.]+)/g)) {
+    const [, name, calls, perCall] = match;
+    if (name === command) {
+      scriptCalls = Number(calls);
+      usecPerCall = Number(perCall);
+    } else if (!NOT_FROM_SCRIPT.has(name)) {
+      inner += Number(calls);
+    }
+  }
+  if (scriptCalls === 0) throw new Error(`no ${command} in INFO commandstats`);
+  return { usecPerCall, cpuUsecPerCall: (cpuSeconds * 1e6) / scriptCalls, redisCallsPerCall: inner / scriptCalls };
 }
 
 const median = (values: number[]): number => {
@@ -82,19 +166,30 @@ const median = (values: number[]): number => {
   return sorted[Math.floor(sorted.length / 2)];
 };
 
+interface Row {
+  benchCase: Case;
+  variant: Variant;
+  usec: Record<Mode, number[]>;
+  cpu: Record<Mode, number[]>;
+  /** The same in every round and mode (the script is deterministic); the last is kept. */
+  redisCalls: number;
+}
+
 async function main(): Promise<void> {
   const server = await startRedis();
   const redis = new Redis(server.url);
   try {
-    await redis.script('LOAD', scriptSource());
-    await redis.function('LOAD', 'REPLACE', functionLibrarySource());
+    const variants: Variant[] = [];
+    const sources: [string, string][] = [['work tree', scriptSource()]];
+    if (baselinePath) sources.push(['baseline', readFileSync(baselinePath, 'utf8')]);
+    for (const [label, source] of sources) {
+      const sha = (await redis.script('LOAD', source)) as string;
+      variants.push({ label, source, sha, library: functionLibraryFrom(source, label) });
+    }
     const noopSha = (await redis.script('LOAD', 'return 1')) as string;
     await redis.function('LOAD', 'REPLACE', "#!lua name=bench\nredis.register_function('noop', function() return 1 end)");
-    const sha = scriptSha();
 
-    // Set-up always goes through EVALSHA; only the measured calls differ by mode.
-    const setup = (args: Args) => redis.evalsha(sha, 0, ...args.map(String));
-    const send = async (mode: Mode, calls: Args[]): Promise<void> => {
+    const send = async (mode: Mode, sha: string, calls: Args[]): Promise<void> => {
       for (let i = 0; i < calls.length; i += BATCH) {
         const pipeline = redis.pipeline();
         for (const args of calls.slice(i, i + BATCH)) {
@@ -108,26 +203,52 @@ async function main(): Promise<void> {
       }
     };
 
-    const rows: [string, number[], number[]][] = [];
+    const rows: Row[] = [];
     for (const benchCase of cases) {
-      const perMode: Record<Mode, number[]> = { evalsha: [], fcall: [] };
+      const caseRows = variants
+        .filter((variant) => !benchCase.needs || variant.source.includes(`'${benchCase.needs}'`))
+        .map((variant): Row => ({ benchCase, variant, usec: { evalsha: [], fcall: [] }, cpu: { evalsha: [], fcall: [] }, redisCalls: 0 }));
+      // Rounds interleave the variants and modes, so a burst of load hits them alike.
       for (let round = 0; round < ROUNDS; round++) {
-        for (const mode of ['evalsha', 'fcall'] as const) {
-          await redis.flushdb();
-          const calls = await benchCase.prepare(setup);
-          await redis.config('RESETSTAT');
-          await send(mode, calls);
-          perMode[mode].push(await usecPerCall(redis, mode));
+        for (const row of caseRows) {
+          for (const mode of ['evalsha', 'fcall'] as const) {
+            await redis.flushdb();
+            if (mode === 'fcall') await redis.function('LOAD', 'REPLACE', row.variant.library);
+            // Set-up always goes through EVALSHA of the same variant; only the measured calls differ by mode.
+            const calls = await benchCase.prepare((args) => redis.evalsha(row.variant.sha, 0, ...args.map(String)));
+            await redis.config('RESETSTAT');
+            const cpuBefore = await mainThreadCpu(redis);
+            await send(mode, row.variant.sha, calls);
+            const cpuAfter = await mainThreadCpu(redis);
+            const stats = await roundStats(redis, mode, cpuAfter - cpuBefore);
+            row.usec[mode].push(stats.usecPerCall);
+            row.cpu[mode].push(stats.cpuUsecPerCall);
+            row.redisCalls = stats.redisCallsPerCall;
+          }
         }
       }
-      rows.push([benchCase.name, perMode.evalsha, perMode.fcall]);
+      rows.push(...caseRows);
     }
 
-    const cell = (values: number[]) => `${Math.min(...values).toFixed(2)} / ${median(values).toFixed(2)}`.padStart(18);
-    console.log(`Redis-side µs per call, min / median of ${ROUNDS} rounds × ${CALLS} calls (INFO commandstats)`);
-    console.log(`${'command'.padEnd(28)}${'EVALSHA'.padStart(18)}${'FCALL'.padStart(18)}`);
-    for (const [name, evalsha, fcall] of rows) {
-      console.log(`${name.padEnd(28)}${cell(evalsha)}${cell(fcall)}`);
+    const cell = (values: number[]) => `${Math.min(...values).toFixed(1)} / ${median(values).toFixed(1)}`.padStart(15);
+    const perJob = (value: number, jobs: number, digits: number) => (jobs > 0 ? (value / jobs).toFixed(digits) : '-');
+    console.log(`Redis-side µs per call, min / median of ${ROUNDS} rounds × ${CALLS} calls:`);
+    console.log('  in-cmd = usec_per_call of INFO commandstats; cpu = Redis main-thread CPU per call (INFO cpu)');
+    console.log('  cpu/job = EVALSHA cpu minimum per job; redis.calls = Redis commands the script ran, per call and per job');
+    if (baselinePath) console.log(`  baseline: ${baselinePath}`);
+    const showScript = variants.length > 1;
+    console.log(
+      `${'command'.padEnd(27)}${showScript ? 'script'.padEnd(10) : ''}${'EVALSHA in-cmd'.padStart(15)}${'EVALSHA cpu'.padStart(15)}` +
+        `${'FCALL in-cmd'.padStart(15)}${'FCALL cpu'.padStart(15)}${'cpu/job'.padStart(9)}${'redis.calls'.padStart(12)}${'/job'.padStart(7)}`,
+    );
+    for (const { benchCase, variant, usec, cpu, redisCalls } of rows) {
+      const first = variant === variants[0] || !rows.some((row) => row.benchCase === benchCase && row.variant === variants[0]);
+      console.log(
+        `${(first ? benchCase.name : '').padEnd(27)}${showScript ? variant.label.padEnd(10) : ''}` +
+          `${cell(usec.evalsha)}${cell(cpu.evalsha)}${cell(usec.fcall)}${cell(cpu.fcall)}` +
+          `${perJob(Math.min(...cpu.evalsha), benchCase.jobs, 1).padStart(9)}` +
+          `${redisCalls.toFixed(1).padStart(12)}${perJob(redisCalls, benchCase.jobs, 1).padStart(7)}`,
+      );
     }
   } finally {
     redis.disconnect();

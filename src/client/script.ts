@@ -34,9 +34,14 @@ const DISPATCH_LINE = 'return dispatch(KEYS, ARGV)';
  * with its dispatch on KEYS/ARGV; that line becomes the registration instead.
  */
 export function functionLibrarySource(): string {
-  const source = scriptSource().trimEnd();
+  return functionLibraryFrom(scriptSource(), SCRIPT_PATH);
+}
+
+/** The function library made from another build of the script (benchmarks compare versions). */
+export function functionLibraryFrom(scriptText: string, origin = 'the script'): string {
+  const source = scriptText.trimEnd();
   if (!source.endsWith(DISPATCH_LINE)) {
-    throw new Error(`${SCRIPT_PATH} must end with "${DISPATCH_LINE}" to be loaded as a function library`);
+    throw new Error(`${origin} must end with "${DISPATCH_LINE}" to be loaded as a function library`);
   }
   return `#!lua name=qless\n${source.slice(0, -DISPATCH_LINE.length)}redis.register_function('qless', dispatch)\n`;
 }

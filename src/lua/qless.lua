@@ -15,7 +15,12 @@
 --  * JSON objects are built with table constructors in a fixed key order, because cjson emits
 --    keys in Lua's hash order and other qless clients compare the strings;
 --  * numbers handed to redis.call stay Lua numbers where qless-core passes numbers (Redis
---    formats them with %.17g) and strings where it passes strings.
+--    formats them with %.17g) and strings where it passes strings;
+--  * each redis.call costs about as much as the Lua around it, so facts that no command changes
+--    while it runs are read once per call (the per-call cache below: config values, tracked
+--    flags, the legacy-history check), several reads of one hash share an HMGET, and the jobs
+--    of one pop share their stats, lock and worker-set writes. Every shortcut leaves the same
+--    keys, values, replies and events, in the same order, as the plain per-job sequence.
 
 ----------------------------------------------------------------------------------------------
 -- Helpers
@@ -25,8 +30,46 @@ local function publish(channel, message)
   redis.call('publish', 'ql:' .. channel, message)
 end
 
+-- Per-call cache, made afresh by `dispatch` (the function library keeps top-level locals between
+-- calls). It holds only what no command changes after reading it: `config` (option -> stored
+-- string or false), `tracked` (jid -> boolean), `history_checked` (jid -> true once its legacy
+-- `history` field was looked at, and migrated if there was one), and values computed from the
+-- call's arguments alone: `time_text` (now as the `time` field stores it) and `decoded` (stored
+-- JSON text -> its decoded table, shared by the job objects of one reply, which only read it).
+local cache
+
+-- `now` as the job `time` field holds it (%.20f is slow: once per call).
+local function time_text(now)
+  local text = cache.time_text
+  if not text then
+    text = string.format('%.20f', now)
+    cache.time_text = text
+  end
+  return text
+end
+
 local function is_tracked(jid)
-  return redis.call('zscore', 'ql:tracked', jid) ~= false
+  local tracked = cache.tracked[jid]
+  if tracked == nil then
+    tracked = redis.call('zscore', 'ql:tracked', jid) ~= false
+    cache.tracked[jid] = tracked
+  end
+  return tracked
+end
+
+-- Looks up whether each of `jids` not known yet is tracked, one ZMSCORE per 100 of them.
+local function tracked_preload(jids)
+  local unknown = {}
+  for _, jid in ipairs(jids) do
+    if cache.tracked[jid] == nil then unknown[#unknown + 1] = jid end
+  end
+  for first = 1, #unknown, 100 do
+    local chunk = { unpack(unknown, first, math.min(first + 99, #unknown)) }
+    local scores = redis.call('zmscore', 'ql:tracked', unpack(chunk))
+    for i, jid in ipairs(chunk) do
+      cache.tracked[jid] = scores[i] ~= false
+    end
+  end
 end
 
 -- Midnight (UTC) of the day holding `t`: the bin of every per-day statistic.
@@ -64,9 +107,27 @@ end
 -- Only read, never written (it outlives calls in the function library).
 local CONFIG_DEFAULTS = config_defaults()
 
+-- The stored string (false when none), read once per call.
+local function config_stored(key)
+  local value = cache.config[key]
+  if value == nil then
+    value = redis.call('hget', 'ql:config', key)
+    cache.config[key] = value
+  end
+  return value
+end
+
+-- Reads the options a command will need in one HMGET.
+local function config_preload(...)
+  local values = redis.call('hmget', 'ql:config', ...)
+  for i = 1, select('#', ...) do
+    cache.config[select(i, ...)] = values[i]
+  end
+end
+
 -- The stored string, else the table default, else `fallback`.
 local function config_get(key, fallback)
-  return redis.call('hget', 'ql:config', key) or CONFIG_DEFAULTS[key] or fallback
+  return config_stored(key) or CONFIG_DEFAULTS[key] or fallback
 end
 
 -- Lock length in seconds for jobs of `queue`.
@@ -106,10 +167,14 @@ end
 ----------------------------------------------------------------------------------------------
 
 -- Jobs written by old clients keep their history as a JSON array in the `history` field; it
--- moves into the `-history` list the first time the history is read or appended to.
-local function migrate_history(jid)
+-- moves into the `-history` list the first time the history is read or appended to. `legacy` is
+-- the field as the caller already read it (false: absent), nil if it did not. Looked at once per
+-- job per call: only old clients write the field.
+local function migrate_history(jid, legacy)
+  if cache.history_checked[jid] then return end
+  cache.history_checked[jid] = true
   local key = 'ql:j:' .. jid
-  local legacy = redis.call('hget', key, 'history')
+  if legacy == nil then legacy = redis.call('hget', key, 'history') end
   if not legacy then return end
   local list = key .. '-history'
   for _, old in ipairs(cjson.decode(legacy)) do
@@ -128,64 +193,129 @@ local function migrate_history(jid)
 end
 
 -- Appends `[floor(when), what, extra]`, keeping the first entry and the newest ones within
--- `max-job-history` (so n = 2 and n <= 0 never trim, n = 1 keeps two).
-local function history_add(when, jid, what, extra)
-  migrate_history(jid)
+-- `max-job-history` (so n = 2 and n <= 0 never trim, n = 1 keeps two). `legacy` as for
+-- migrate_history. `shared`, if given, is a table that keeps the encoded entry for the next job
+-- that gets the same one (pop: same time, worker).
+local function history_add(when, jid, what, extra, legacy, shared)
+  migrate_history(jid, legacy)
   local list = 'ql:j:' .. jid .. '-history'
   local cap = tonumber(config_get('max-job-history', 100))
-  -- Below `cap` entries the trim keeps everything, so it is skipped (two calls fewer).
-  if cap > 0 and redis.call('llen', list) >= cap then
+  local finite = when == when and when ~= math.huge and when ~= -math.huge
+  if cap > 0 and (cap < 3 or cap % 1 ~= 0 or not finite) then
+    -- Caps below 3 (and fractional ones), or a time cjson refuses: qless-core's trim as it is,
+    -- before the push.
+    if redis.call('llen', list) >= cap then
+      local first = redis.call('lpop', list)
+      redis.call('ltrim', list, 2 - cap, -1)
+      redis.call('lpush', list, first)
+    end
+    redis.call('rpush', list, cjson.encode({ math.floor(when), what, extra }))
+    return
+  end
+  local entry = shared and shared[1]
+  if not entry then
+    entry = cjson.encode({ math.floor(when), what, extra })
+    if shared then shared[1] = entry end
+  end
+  -- Push, then trim only if the push went past the cap (RPUSH returns the length, so no LLEN):
+  -- first entry + newest cap - 1 is the list that trimming to first + newest cap - 2 before the
+  -- push leaves.
+  local length = redis.call('rpush', list, entry)
+  if cap > 0 and length > cap then
     local first = redis.call('lpop', list)
-    redis.call('ltrim', list, 2 - cap, -1)
+    redis.call('ltrim', list, 1 - cap, -1)
     redis.call('lpush', list, first)
   end
-  redis.call('rpush', list, cjson.encode({ math.floor(when), what, extra }))
 end
 
--- The job object of get/multiget/peek/pop/track, or nil when the job does not exist.
-local function job_object(jid)
-  local key = 'ql:j:' .. jid
-  local f = redis.call('hmget', key, 'jid', 'klass', 'state', 'queue', 'worker', 'priority',
-    'expires', 'retries', 'remaining', 'data', 'tags', 'failure', 'spawned_from_jid')
-  if not f[1] then return nil end
-  migrate_history(jid)
-  -- History entries become objects: the extra object with `when` and `what` set on it.
-  local history = {}
-  for i, raw in ipairs(redis.call('lrange', key .. '-history', 0, -1)) do
-    local entry = cjson.decode(raw)
-    local dict = entry[3] or {}
-    dict.when = entry[1]
-    dict.what = entry[2]
-    history[i] = dict
-  end
-  return {
-    jid = f[1],
-    klass = f[2],
-    state = f[3],
-    queue = f[4],
-    worker = f[5] or '',
-    tracked = is_tracked(jid),
-    priority = tonumber(f[6]),
-    expires = tonumber(f[7]) or 0,
-    retries = tonumber(f[8]),
-    remaining = math.floor(tonumber(f[9])),
-    data = f[10],
-    tags = cjson.decode(f[11]),
-    history = history,
-    failure = cjson.decode(f[12] or '{}'),
-    spawned_from_jid = f[13],
-    dependents = redis.call('smembers', key .. '-dependents'),
-    dependencies = redis.call('smembers', key .. '-dependencies'),
-  }
+-- A job hash as job objects need it: [1..13] the object's fields, [14] the legacy `history`
+-- field, [15] `time`.
+local function job_fields(key)
+  return redis.call('hmget', key, 'jid', 'klass', 'state', 'queue', 'worker', 'priority',
+    'expires', 'retries', 'remaining', 'data', 'tags', 'failure', 'spawned_from_jid', 'history', 'time')
 end
 
--- JSON array of the job objects of `jids` (missing jobs skipped; `{}` when empty).
-local function job_objects_json(jids)
-  local objects = {}
+-- The job objects of get/multiget/peek/pop/track for `jids`, in order; returns them and the
+-- jids that have no job. `read` may map a jid to its job_fields() as they are now (pop has them).
+local function job_objects(jids, read)
+  local present, fields, missing = {}, {}, {}
   for _, jid in ipairs(jids) do
-    objects[#objects + 1] = job_object(jid)
+    local f = read and read[jid] or job_fields('ql:j:' .. jid)
+    if f[1] then
+      migrate_history(jid, f[14])
+      present[#present + 1] = jid
+      fields[#present] = f
+    else
+      missing[#missing + 1] = jid
+    end
   end
-  return cjson.encode(objects)
+  local objects = {}
+  local history_items = {}
+  local function decoded(text)
+    local value = cache.decoded[text]
+    if value == nil then
+      value = cjson.decode(text)
+      cache.decoded[text] = value
+    end
+    return value
+  end
+  -- One ZMSCORE for the tracked flags, and one EXISTS per 50 jobs tells that (as usual) none of
+  -- them has dependents or dependencies, instead of two SMEMBERS each.
+  tracked_preload(present)
+  local linked = {}
+  for first = 1, #present, 50 do
+    local last = math.min(first + 49, #present)
+    local keys = {}
+    for i = first, last do
+      keys[#keys + 1] = 'ql:j:' .. present[i] .. '-dependents'
+      keys[#keys + 1] = 'ql:j:' .. present[i] .. '-dependencies'
+    end
+    local any = redis.call('exists', unpack(keys)) > 0
+    for i = first, last do linked[i] = any end
+  end
+  for i, jid in ipairs(present) do
+    local f = fields[i]
+    local key = 'ql:j:' .. jid
+    -- History entries become objects: the extra object with `when` and `what` set on it.
+    -- Equal entries (the jobs of one pop share their `popped` one) share one table.
+    local history = {}
+    for n, raw in ipairs(redis.call('lrange', key .. '-history', 0, -1)) do
+      local dict = history_items[raw]
+      if not dict then
+        local entry = cjson.decode(raw)
+        dict = entry[3] or {}
+        dict.when = entry[1]
+        dict.what = entry[2]
+        history_items[raw] = dict
+      end
+      history[n] = dict
+    end
+    local dependents, dependencies = {}, {}
+    if linked[i] then
+      dependents = redis.call('smembers', key .. '-dependents')
+      dependencies = redis.call('smembers', key .. '-dependencies')
+    end
+    objects[i] = {
+      jid = f[1],
+      klass = f[2],
+      state = f[3],
+      queue = f[4],
+      worker = f[5] or '',
+      tracked = cache.tracked[jid],
+      priority = tonumber(f[6]),
+      expires = tonumber(f[7]) or 0,
+      retries = tonumber(f[8]),
+      remaining = math.floor(tonumber(f[9])),
+      data = f[10],
+      tags = decoded(f[11]),
+      history = history,
+      failure = decoded(f[12] or '{}'),
+      spawned_from_jid = f[13],
+      dependents = dependents,
+      dependencies = dependencies,
+    }
+  end
+  return objects, missing
 end
 
 -- Work score: priority first, then earlier arrival (a smaller now/1e10 sorts higher).
@@ -212,32 +342,64 @@ local function fail_job(now, jid, queue, group, message, when, worker)
   redis.call('hincrby', stats, 'failed', 1)
 end
 
--- Adds one wait/run sample (seconds) to the day's Welford mean/variance and histogram.
-local function stats_sample(now, queue, kind, value)
+-- Adds wait/run samples (seconds), in order, to the day's Welford mean/variance and histogram
+-- with one read and one write. The result is what adding them one by one leaves: each stored
+-- %.17g number reads back as the same double, so the means are bit-identical, and new fields
+-- appear in the same order (the first sample's bin, total, mean, vk, then later new bins).
+local function stats_add(now, queue, kind, samples)
   local key = 'ql:s:' .. kind .. ':' .. day_of(now) .. ':' .. queue
-  local stored = redis.call('hmget', key, 'total', 'mean', 'vk')
+  local bins, added, sample_bins = {}, {}, {}
+  for i, value in ipairs(samples) do
+    local whole = math.floor(value)
+    local bin
+    if whole < 60 then
+      bin = 's' .. whole
+    elseif whole < 3600 then
+      bin = 'm' .. math.floor(whole / 60)
+    elseif whole < 86400 then
+      bin = 'h' .. math.floor(whole / 3600)
+    else
+      bin = 'd' .. math.floor(whole / 86400)
+    end
+    sample_bins[i] = bin
+    if not added[bin] then
+      bins[#bins + 1] = bin
+      added[bin] = 0
+    end
+    added[bin] = added[bin] + 1
+  end
+  local stored = redis.call('hmget', key, 'total', 'mean', 'vk', unpack(bins))
   local count, mean, vk = tonumber(stored[1]) or 0, tonumber(stored[2]) or 0, tonumber(stored[3]) or 0
-  if count == 0 then
-    count, mean, vk = 1, value, 0
-  else
-    count = count + 1
-    local previous = mean
-    mean = mean + (value - mean) / count
-    vk = vk + (value - mean) * (value - previous)
+  local function sample(value)
+    if count == 0 then
+      count, mean, vk = 1, value, 0
+    else
+      count = count + 1
+      local previous = mean
+      mean = mean + (value - mean) / count
+      vk = vk + (value - mean) * (value - previous)
+    end
   end
-  local whole = math.floor(value)
-  local bin
-  if whole < 60 then
-    bin = 's' .. whole
-  elseif whole < 3600 then
-    bin = 'm' .. math.floor(whole / 60)
-  elseif whole < 86400 then
-    bin = 'h' .. math.floor(whole / 3600)
-  else
-    bin = 'd' .. math.floor(whole / 86400)
+  -- A bin that HINCRBY would refuse (not a canonical integer) goes through HINCRBY one sample
+  -- at a time, failing where it always did.
+  for i = 1, #bins do
+    local old = stored[3 + i]
+    if old and not (old == '0' or (string.match(old, '^%-?[1-9]%d*$') and #old < 16)) then
+      for n, value in ipairs(samples) do
+        sample(value)
+        redis.call('hincrby', key, sample_bins[n], 1)
+        redis.call('hmset', key, 'total', count, 'mean', mean, 'vk', vk)
+      end
+      return
+    end
   end
-  redis.call('hincrby', key, bin, 1)
-  redis.call('hmset', key, 'total', count, 'mean', mean, 'vk', vk)
+  for _, value in ipairs(samples) do sample(value) end
+  local fields = { bins[1], (tonumber(stored[4]) or 0) + added[bins[1]], 'total', count, 'mean', mean, 'vk', vk }
+  for i = 2, #bins do
+    fields[#fields + 1] = bins[i]
+    fields[#fields + 1] = (tonumber(stored[3 + i]) or 0) + added[bins[i]]
+  end
+  redis.call('hmset', key, unpack(fields))
 end
 
 ----------------------------------------------------------------------------------------------
@@ -248,14 +410,14 @@ local function job_command(name)
   if name == 'get' then
     return function(now, jid)
       if not jid then error('Job(): no jid provided') end
-      local object = job_object(jid)
+      local object = job_objects({ jid })[1]
       if not object then return nil end
       return cjson.encode(object)
     end
 
   elseif name == 'multiget' then
     return function(now, ...)
-      return job_objects_json({ ... })
+      return cjson.encode((job_objects({ ... })))
     end
 
   elseif name == 'heartbeat' then
@@ -263,11 +425,12 @@ local function job_command(name)
       if not jid then error('Job(): no jid provided') end
       if not worker then error('Heatbeat(): Arg "worker" missing') end
       local key = 'ql:j:' .. jid
-      local expires = now + heartbeat_for(redis.call('hget', key, 'queue') or '')
-      -- The data is checked before the job: bad JSON fails even for a missing job.
-      if data then data = cjson.decode(data) end
       local f = redis.call('hmget', key, 'worker', 'state', 'queue')
       local owner, state = f[1], f[2]
+      config_preload((f[3] or '') .. '-heartbeat', 'heartbeat')
+      local expires = now + heartbeat_for(f[3] or '')
+      -- The data is checked before the job: bad JSON fails even for a missing job.
+      if data then data = cjson.decode(data) end
       if owner == false then
         error('Heartbeat(): Job ' .. jid .. ' does not exist')
       elseif state ~= 'running' then
@@ -321,16 +484,8 @@ local function job_command(name)
   elseif name == 'track' then
     return function(now, action, jid)
       if action == nil then
-        local response = { jobs = {}, expired = {} }
-        for _, tracked in ipairs(redis.call('zrange', 'ql:tracked', 0, -1)) do
-          local object = job_object(tracked)
-          if object then
-            response.jobs[#response.jobs + 1] = object
-          else
-            response.expired[#response.expired + 1] = tracked
-          end
-        end
-        return cjson.encode(response)
+        local jobs, expired = job_objects(redis.call('zrange', 'ql:tracked', 0, -1))
+        return cjson.encode({ jobs = jobs, expired = expired })
       end
       if not jid then error('Track(): Arg "jid" missing') end
       if redis.call('exists', 'ql:j:' .. jid) == 0 then error('Track(): Job does not exist') end
@@ -469,7 +624,7 @@ local function job_command(name)
     local options = options_from(extra, 1)
 
     local key = 'ql:j:' .. jid
-    local old = redis.call('hmget', key, 'priority', 'tags', 'queue', 'state', 'failure', 'retries', 'worker')
+    local old = redis.call('hmget', key, 'priority', 'tags', 'queue', 'state', 'failure', 'retries', 'worker', 'history')
     local old_tags, old_queue, old_state, old_worker = old[2], old[3], old[4], old[7]
 
     local retries = tonumber(options.retries or old[6] or 5)
@@ -498,7 +653,7 @@ local function job_command(name)
     end
 
     publish('log', cjson.encode({ jid = jid, event = 'put', queue = queue }))
-    history_add(now, jid, 'put', { q = queue })
+    history_add(now, jid, 'put', { q = queue }, old[8])
 
     if old_queue then
       forget_in_queue(old_queue, jid)
@@ -526,7 +681,7 @@ local function job_command(name)
       'jid', jid, 'klass', klass, 'data', raw_data, 'priority', priority,
       'tags', cjson.encode(tags), 'state', (wait > 0) and 'scheduled' or 'waiting',
       'worker', '', 'expires', 0, 'queue', queue, 'retries', retries, 'remaining', retries,
-      'time', string.format('%.20f', now))
+      'time', time_text(now))
 
     link_dependencies(jid, depends)
     local prefix = 'ql:q:' .. queue
@@ -568,10 +723,18 @@ local function job_command(name)
     local function expire_completed(now)
       local keep = tonumber(config_get('jobs-history-count') or 50000)
       local cutoff = now - tonumber(config_get('jobs-history') or 604800)
-      for _, jid in ipairs(redis.call('zrangebyscore', 'ql:completed', 0, cutoff)) do
-        delete_job(jid)
+      local old = redis.call('zrangebyscore', 'ql:completed', 0, cutoff)
+      -- Nothing that old: the removal by the same range has nothing to do.
+      if #old > 0 then
+        for _, jid in ipairs(old) do
+          delete_job(jid)
+        end
+        redis.call('zremrangebyscore', 'ql:completed', 0, cutoff)
       end
-      redis.call('zremrangebyscore', 'ql:completed', 0, cutoff)
+      -- At most `keep` (a plain integer) left: the rank range 0 .. -1 - keep is empty.
+      if keep % 1 == 0 and keep >= 0 and keep < 1e15 and redis.call('zcard', 'ql:completed') <= keep then
+        return
+      end
       for _, jid in ipairs(redis.call('zrange', 'ql:completed', 0, -1 - keep)) do
         delete_job(jid)
       end
@@ -581,7 +744,10 @@ local function job_command(name)
     -- Unblocks the dependents whose last dependency this job was.
     local function release_dependents(now, jid)
       local dependents = 'ql:j:' .. jid .. '-dependents'
-      for _, dependent in ipairs(redis.call('smembers', dependents)) do
+      local members = redis.call('smembers', dependents)
+      -- No members: the set does not exist, nothing to delete.
+      if #members == 0 then return end
+      for _, dependent in ipairs(members) do
         local key = 'ql:j:' .. dependent
         redis.call('srem', key .. '-dependencies', jid)
         if redis.call('scard', key .. '-dependencies') == 0 then
@@ -624,7 +790,7 @@ local function job_command(name)
       end
 
       local key = 'ql:j:' .. jid
-      local f = redis.call('hmget', key, 'worker', 'state', 'priority', 'retries', 'queue')
+      local f = redis.call('hmget', key, 'worker', 'state', 'priority', 'retries', 'queue', 'time', 'history')
       local owner, state, priority, retries = f[1], f[2], f[3], f[4]
       if owner == false then
         error('Complete(): Job ' .. jid .. ' does not exist')
@@ -636,13 +802,14 @@ local function job_command(name)
         error('Complete(): Job ' .. jid .. ' running in another queue: ' .. tostring(f[5]))
       end
 
-      history_add(now, jid, 'done')
+      if not next_queue then config_preload('max-job-history', 'jobs-history-count', 'jobs-history') end
+      history_add(now, jid, 'done', nil, f[7])
       forget_in_queue(queue, jid)
-      local since = tonumber(redis.call('hget', key, 'time') or now)
-      stats_sample(now, queue, 'run', now - since)
+      local since = tonumber(f[6] or now)
+      stats_add(now, queue, 'run', { now - since })
       redis.call('zrem', 'ql:w:' .. worker .. ':jobs', jid)
       -- Written together with the new state below (one call): the data as given, `time` = now.
-      local finished = string.format('%.20f', now)
+      local finished = time_text(now)
       if is_tracked(jid) then publish('completed', jid) end
 
       if next_queue then
@@ -688,7 +855,7 @@ local function job_command(name)
       if not message then error('Fail(): Arg "message" missing') end
       if data then data = cjson.decode(data) end
       local key = 'ql:j:' .. jid
-      local f = redis.call('hmget', key, 'queue', 'state', 'worker')
+      local f = redis.call('hmget', key, 'queue', 'state', 'worker', 'history')
       local queue, state = f[1], f[2]
       if not state then
         error('Fail(): Job ' .. jid .. 'does not exist')
@@ -700,7 +867,7 @@ local function job_command(name)
       publish('log', cjson.encode({ jid = jid, event = 'failed', worker = worker, group = group, message = message }))
       if is_tracked(jid) then publish('failed', jid) end
       redis.call('zrem', 'ql:w:' .. worker .. ':jobs', jid)
-      history_add(now, jid, 'failed', { worker = worker, group = group })
+      history_add(now, jid, 'failed', { worker = worker, group = group }, f[4])
       forget_in_queue(queue, jid)
       if data then
         redis.call('hset', key, 'data', cjson.encode(data))
@@ -1089,16 +1256,17 @@ local function queue_command(name)
       local handed = {}
       for _, jid in ipairs(expired_locks(queue, now, 0, count)) do
         local key = 'ql:j:' .. jid
-        local worker = redis.call('hget', key, 'worker')
+        local f = redis.call('hmget', key, 'worker', 'grace', 'history')
+        local worker = f[1]
         redis.call('zrem', 'ql:w:' .. worker .. ':jobs', jid)
         local grace_period = tonumber(config_get('grace-period'))
-        local had_courtesy = tonumber(redis.call('hget', key, 'grace') or 0) == 1
+        local had_courtesy = tonumber(f[2] or 0) == 1
         -- Without a grace period both steps happen at once.
         local courtesy = grace_period <= 0 or not had_courtesy
         local hand_on = grace_period <= 0 or had_courtesy
         if courtesy then
           if is_tracked(jid) then publish('stalled', jid) end
-          history_add(now, jid, 'timed-out')
+          history_add(now, jid, 'timed-out', nil, f[3])
           redis.call('hset', key, 'grace', 1)
           local lost = cjson.encode({ jid = jid, event = 'lock_lost', worker = worker })
           publish('w:' .. worker, lost)
@@ -1123,6 +1291,7 @@ local function queue_command(name)
       if not worker then error('Pop(): Arg "worker" missing') end
       local count = tonumber(count_arg)
       if not count then error('Pop(): Arg "count" missing or not a number: ' .. tostring(count_arg)) end
+      config_preload(queue .. '-heartbeat', 'heartbeat', queue .. '-max-concurrency', 'grace-period', 'max-job-history')
       local expires = now + heartbeat_for(queue)
       if redis.call('sismember', 'ql:paused_queues', queue) == 1 then return '{}' end
       redis.call('zadd', 'ql:workers', now, worker)
@@ -1136,20 +1305,41 @@ local function queue_command(name)
       end
 
       local jids = fill_from_work(queue, now, count, invalidate_locks(queue, now, count))
+      if #jids == 0 then return '{}' end
+      -- The jobs share their wait-stats read and write and one ZADD each for the locks and the
+      -- worker's set, sent after the loop (in chunks: unpack has a limit) or, should a job's
+      -- `time` not be a number, before the error that stops the loop where it always stopped.
+      local waits, lock_args, read, popped_entry = {}, {}, {}, {}
+      local function write_shared()
+        if #waits > 0 then stats_add(now, queue, 'wait', waits) end
+        for first = 1, #lock_args, 400 do
+          local last = math.min(first + 399, #lock_args)
+          redis.call('zadd', 'ql:w:' .. worker .. ':jobs', unpack(lock_args, first, last))
+          redis.call('zadd', locks, unpack(lock_args, first, last))
+        end
+        waits, lock_args = {}, {}
+      end
+      tracked_preload(jids)
       for _, jid in ipairs(jids) do
         local key = 'ql:j:' .. jid
-        history_add(now, jid, 'popped', { worker = worker })
-        local since = tonumber(redis.call('hget', key, 'time') or now)
-        stats_sample(now, queue, 'wait', now - since)
-        redis.call('zadd', 'ql:w:' .. worker .. ':jobs', expires, jid)
-        redis.call('hmset', key, 'time', string.format('%.20f', now), 'worker', worker, 'expires', expires, 'state', 'running')
-        redis.call('zadd', locks, expires, jid)
+        -- Read before the writes below, which the job object then takes from here.
+        local f = job_fields(key)
+        history_add(now, jid, 'popped', { worker = worker }, f[14], popped_entry)
+        local since = tonumber(f[15] or now)
+        if not since then write_shared() end
+        waits[#waits + 1] = now - since
+        lock_args[#lock_args + 1] = expires
+        lock_args[#lock_args + 1] = jid
+        redis.call('hmset', key, 'time', time_text(now), 'worker', worker, 'expires', expires, 'state', 'running')
         if is_tracked(jid) then publish('popped', jid) end
+        f[3], f[5], f[7] = 'running', worker, expires
+        read[jid] = f
       end
-      if #jids > 0 then
-        redis.call('zrem', 'ql:q:' .. queue .. '-work', unpack(jids))
+      write_shared()
+      for first = 1, #jids, 400 do
+        redis.call('zrem', 'ql:q:' .. queue .. '-work', unpack(jids, first, math.min(first + 399, #jids)))
       end
-      return job_objects_json(jids)
+      return cjson.encode((job_objects(jids, read)))
     end
 
   elseif name == 'peek' then
@@ -1157,7 +1347,7 @@ local function queue_command(name)
       if not queue then error('Queue(): no queue name provided') end
       local count = tonumber(count_arg)
       if not count then error('Peek(): Arg "count" missing or not a number: ' .. tostring(count_arg)) end
-      return job_objects_json(fill_from_work(queue, now, count, expired_locks(queue, now, 0, count)))
+      return cjson.encode((job_objects(fill_from_work(queue, now, count, expired_locks(queue, now, 0, count)))))
     end
 
   elseif name == 'jobs' then
@@ -1441,6 +1631,7 @@ end
 -- (keys, argv) as EVALSHA and FCALL pass them: argv = command, now, args...
 local function dispatch(keys, argv)
   if #keys > 0 then error('No Keys should be provided') end
+  cache = { config = {}, tracked = {}, history_checked = {}, decoded = {} }
   local name = argv[1]
   if not name then error('Must provide a command') end
   local command = job_command(name) or queue_command(name) or recurring_command(name)
