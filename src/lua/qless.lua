@@ -4,6 +4,10 @@
 -- swapped for redis.register_function (src/client/script.ts), is the function library `qless`:
 -- `FCALL qless 0 <command> <now> [args...]`.
 --
+-- Commands: qless-core's whole set, plus one extension other qless clients never send (section
+-- "Extensions"): `complete.pop <now> <pop-queue> <count> <complete's arguments...>`, a complete
+-- and the next pop for the same worker in one call, leaving what the two commands leave.
+--
 -- Rules this file keeps:
 --  * no Lua global is ever written (Redis 7 globals are read-only);
 --  * the top level only defines local functions and literal tables: a function library sees no
@@ -117,11 +121,17 @@ local function config_stored(key)
   return value
 end
 
--- Reads the options a command will need in one HMGET.
+-- Reads the options a command will need (those not read yet) in one HMGET.
 local function config_preload(...)
-  local values = redis.call('hmget', 'ql:config', ...)
+  local keys = {}
   for i = 1, select('#', ...) do
-    cache.config[select(i, ...)] = values[i]
+    local key = select(i, ...)
+    if cache.config[key] == nil then keys[#keys + 1] = key end
+  end
+  if #keys == 0 then return end
+  local values = redis.call('hmget', 'ql:config', unpack(keys))
+  for i, key in ipairs(keys) do
+    cache.config[key] = values[i]
   end
 end
 
@@ -1625,6 +1635,31 @@ local function worker_command(name)
 end
 
 ----------------------------------------------------------------------------------------------
+-- Extensions: commands beyond qless-core's set (other clients never send them)
+----------------------------------------------------------------------------------------------
+
+local function extension_command(name)
+  if name == 'complete.pop' then
+    -- `complete.pop <now> <pop-queue> <count> <complete's arguments...>`: completes a job and
+    -- pops up to `count` jobs of `pop-queue` for the same worker, leaving exactly what `complete`
+    -- then `pop` at the same `now` leave (it runs those two), in one call. Replies with an array:
+    -- complete's reply (the job's state), then pop's (the JSON array of jobs). The pop's queue and
+    -- count are checked first; if the complete fails, its error is raised and nothing of the pop
+    -- happens.
+    return function(now, pop_queue, count, ...)
+      if not pop_queue then error('Queue(): no queue name provided') end
+      if not tonumber(count) then error('Pop(): Arg "count" missing or not a number: ' .. tostring(count)) end
+      -- Every option both commands read, in one HMGET.
+      config_preload('max-job-history', 'jobs-history-count', 'jobs-history', pop_queue .. '-heartbeat',
+        'heartbeat', pop_queue .. '-max-concurrency', 'grace-period')
+      local state = job_command('complete')(now, ...)
+      local _, worker = ...
+      return { state, queue_command('pop')(now, pop_queue, worker, count) }
+    end
+  end
+end
+
+----------------------------------------------------------------------------------------------
 -- API / dispatch
 ----------------------------------------------------------------------------------------------
 
@@ -1635,7 +1670,7 @@ local function dispatch(keys, argv)
   local name = argv[1]
   if not name then error('Must provide a command') end
   local command = job_command(name) or queue_command(name) or recurring_command(name)
-    or worker_command(name) or config_command(name)
+    or worker_command(name) or config_command(name) or extension_command(name)
   if not command then error('Unknown command ' .. name) end
   if #argv < 2 then error("bad argument #1 to 'tonumber' (value expected)") end
   local now = tonumber(argv[2])
