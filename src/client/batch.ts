@@ -1,5 +1,6 @@
 // Several script calls sent in one round trip (a Redis pipeline): e.g. the completes of every
 // job a worker finished meanwhile. Each call succeeds or fails on its own.
+import { completePopCall } from './complete-pop.ts';
 import { type CompleteOptions, completeCall, failCall, type HeldJobRef, type RetryOptions, retryCall } from './job-calls.ts';
 import type { BatchResult, ScriptCall, ScriptCaller } from './script-caller.ts';
 import type { ScriptArg } from './types.ts';
@@ -30,6 +31,15 @@ export class Batch {
   /** Adds `job.complete(next, options)`; its result is the state the job is in afterwards. */
   complete(job: HeldJobRef, next?: string, options?: CompleteOptions): this {
     this.#calls.push(completeCall(job, this.#workerName, next, options));
+    return this;
+  }
+
+  /**
+   * Adds `job.completeAndPop(popQueue, count, next, options)`: the complete and the next pop in
+   * one script call. Its result is the raw `[state, pop JSON]` reply (`parseCompletePopReply`).
+   */
+  completeAndPop(job: HeldJobRef, popQueue: string, count = 1, next?: string, options?: CompleteOptions): this {
+    this.#calls.push(completePopCall(job, this.#workerName, popQueue, count, next, options));
     return this;
   }
 

@@ -46,7 +46,7 @@ export function scriptErrorText(raw: string): string | undefined {
   return undefined;
 }
 
-const WORKER_SIDE = new Set(['heartbeat', 'complete', 'fail', 'retry']);
+const WORKER_SIDE = new Set(['heartbeat', 'complete', 'fail', 'retry', 'complete.pop']);
 // Every refusal of a worker-side call that means "you do not hold this job (any more)".
 const LOST_LOCK = /Job .*(does not exist|not currently running|another worker|another queue)/;
 const NOT_FOUND = /does not exist|^Recur\(\): No recurring job /;

@@ -1,6 +1,7 @@
 // The public API of the qless client.
 export { Client, type ClientOptions } from './client.ts';
 export { Batch, type BatchResult } from './batch.ts';
+export { COMPLETE_POP, completePopCall, type CompletePopReply, parseCompletePopReply } from './complete-pop.ts';
 export { Config, type ConfigValue } from './config.ts';
 export { DEFAULT_REDIS_URL, redactPassword, resolveRedisUrl } from './connection.ts';
 export { InvalidInputError, JobNotFoundError, LostLockError, QlessError } from './errors.ts';

@@ -1,4 +1,5 @@
 // A qless job as read from Redis, with the calls that act on it.
+import { completePopCall, parseCompletePopReply } from './complete-pop.ts';
 import { type CompleteOptions, completeCall, failCall, heartbeatCall, type RetryOptions, retryCall } from './job-calls.ts';
 import { encodeJson, requireFinite, requireName, requireNames, requireNonNegative, requireCount } from './input.ts';
 import { asList, asNumber, asString, decodeData, parseReply } from './reply.ts';
@@ -96,6 +97,17 @@ export class Job<D = JsonValue> {
   async complete(next?: string, options: CompleteOptions = {}): Promise<CompletedState> {
     const call = completeCall(this, this.#client.workerName, next, options);
     return asString(await this.#client.call(call.command, ...call.args), 'complete') as CompletedState;
+  }
+
+  /**
+   * Completes the job (as `complete(next, options)`) and pops up to `count` jobs of `popQueue` for
+   * the same worker, in one script call (the `complete.pop` extension): Redis ends up exactly as
+   * after `complete` then `queue.pop(count)`. If the complete is refused, nothing is popped.
+   */
+  async completeAndPop(popQueue: string, count = 1, next?: string, options: CompleteOptions = {}): Promise<{ state: CompletedState; jobs: Job[] }> {
+    const call = completePopCall(this, this.#client.workerName, popQueue, count, next, options);
+    const reply = parseCompletePopReply(await this.#client.call(call.command, ...call.args));
+    return { state: reply.state, jobs: reply.jobs.map((json) => new Job(this.#client, json)) };
   }
 
   /** Fails the job into `group`; `data`, if given, replaces the job's data. */

@@ -41,6 +41,11 @@ const SEQUENCE: Step[] = [
   [T + 85, 'workers'],
   [T + 85, 'stats', 'q', T],
   [T + 85, 'track'],
+  [T + 86, 'put', 'w0', 'q9', 'e1', 'K', '{}', 0],
+  [T + 86.5, 'put', 'w0', 'q9', 'e2', 'K', '{}', 0],
+  [T + 87, 'pop', 'q9', 'w3', 1],
+  [T + 88, 'complete.pop', 'q9', 2, 'e1', 'w3', 'q9', '{"x":1}'],
+  [T + 88, 'complete.pop', 'q9', 1, 'e1', 'w3', 'q9', '{}'],
   [T + 85, 'complete', 'd', 'nobody', 'q', '{}'],
   [T + 85, 'frobnicate'],
 ];
@@ -88,6 +93,8 @@ test('FCALL and EVALSHA leave the same keys, replies and messages', async () => 
   assert.ok(viaEval.messages.length > 10);
   assert.ok(Object.keys(viaEval.keys).length > 20);
   assert.equal((viaEval.keys['ql:j:a'] as Record<string, string>).state, 'complete');
+  assert.equal((viaEval.replies.at(-4) as string[])[0], 'complete');
+  assert.deepEqual(viaEval.replies.at(-3), { error: 'Complete(): Job e1 is not currently running: complete' });
 });
 
 test('state persists nowhere in the library between calls (config defaults stay defaults)', async () => {
