@@ -1,7 +1,10 @@
 // Gathers the script calls a worker makes in the same turn of the event loop (completes, fails,
 // hand-backs, and the pop that follows them) and sends them in one pipeline: with several jobs in
 // flight many end together, and even with one, its complete and the next pop share a round trip.
-// That keeps Redis, not the network or the syscalls, the limit.
+// A complete followed by a pop in the same flush becomes one `complete.pop` call (the script's
+// extension, leaving exactly what the two leave), so a job costs Redis one script run instead of
+// two. That keeps Redis, not the network or the syscalls, the limit.
+import { COMPLETE_POP, parseCompletePopReply } from '../client/complete-pop.ts';
 import type { BatchResult, ScriptCall } from '../client/script-caller.ts';
 import type { ScriptReply } from '../client/types.ts';
 
@@ -12,6 +15,28 @@ interface Pending {
   call: ScriptCall;
   resolve: (value: ScriptReply) => void;
   reject: (error: Error) => void;
+}
+
+/** A complete and the pop after it, sent as one `complete.pop`. */
+interface Fused {
+  complete: Pending;
+  pop: Pending;
+}
+
+/** What goes on the wire for one flush: each entry is a call of its own, or a fused pair. */
+type Entry = Pending | Fused;
+
+const isFused = (entry: Entry): entry is Fused => 'pop' in entry;
+
+/**
+ * `pop <queue> <worker> <count>` right after `complete <jid> <worker> <queue> <data>` (any `next`
+ * options) of the same worker: `complete.pop <queue> <count> <complete's arguments>`.
+ */
+function fusedCall(complete: ScriptCall, pop: ScriptCall): ScriptCall | undefined {
+  if (complete.command !== 'complete' || pop.command !== 'pop' || pop.args.length !== 3) return undefined;
+  const [queue, worker, count] = pop.args;
+  if (complete.args[1] !== worker || !(Number(count) >= 1)) return undefined;
+  return { command: COMPLETE_POP, args: [queue, String(count), ...complete.args] };
 }
 
 export class CallBatcher {
@@ -46,21 +71,76 @@ export class CallBatcher {
     const batch = this.queue;
     if (batch.length === 0) return;
     this.queue = [];
-    const sent = this.send(batch.map((item) => item.call)).then(
-      (results) => {
-        batch.forEach((item, index) => {
-          const result = results[index];
-          if (!result) item.reject(new Error(`no reply for ${item.call.command}`));
-          else if (result.ok) item.resolve(result.value);
-          else item.reject(result.error);
-        });
-      },
-      (error: unknown) => {
-        const failure = error instanceof Error ? error : new Error(String(error));
-        for (const item of batch) item.reject(failure);
-      },
-    );
+    this.track(this.sendEntries(this.entries(batch)));
+  }
+
+  /** The calls of one flush, with a complete directly followed by a pop fused. */
+  private entries(batch: Pending[]): Entry[] {
+    if (batch.length < 2) return batch;
+    const entries: Entry[] = [];
+    for (let index = 0; index < batch.length; index++) {
+      const item = batch[index];
+      const next = batch[index + 1];
+      if (next && fusedCall(item.call, next.call)) {
+        entries.push({ complete: item, pop: next });
+        index++;
+      } else {
+        entries.push(item);
+      }
+    }
+    return entries;
+  }
+
+  private async sendEntries(entries: Entry[]): Promise<void> {
+    const calls = entries.map((entry) => (isFused(entry) ? fusedCall(entry.complete.call, entry.pop.call)! : entry.call));
+    let results: BatchResult[];
+    try {
+      results = await this.send(calls);
+    } catch (error) {
+      const failure = error instanceof Error ? error : new Error(String(error));
+      for (const entry of entries) {
+        if (isFused(entry)) {
+          entry.complete.reject(failure);
+          entry.pop.reject(failure);
+        } else {
+          entry.reject(failure);
+        }
+      }
+      return;
+    }
+    const unfused: Pending[] = [];
+    entries.forEach((entry, index) => {
+      const result = results[index];
+      if (!isFused(entry)) {
+        settle(entry, result);
+        return;
+      }
+      if (result?.ok) {
+        try {
+          const reply = parseCompletePopReply(result.value);
+          entry.complete.resolve(reply.state);
+          // The pop's own reply, as `pop` gives it.
+          entry.pop.resolve((result.value as ScriptReply[])[1]);
+          return;
+        } catch {
+          // An answer of another shape: fall through and ask again, call by call.
+        }
+      }
+      // A refused complete.pop wrote nothing (its pop arguments and the complete's checks come
+      // before any write): sent on their own, the two get their own replies or errors.
+      unfused.push(entry.complete, entry.pop);
+    });
+    if (unfused.length > 0) await this.sendEntries(unfused);
+  }
+
+  private track(sent: Promise<void>): void {
     const tracked = sent.finally(() => this.inFlight.delete(tracked));
     this.inFlight.add(tracked);
   }
+}
+
+function settle(item: Pending, result: BatchResult | undefined): void {
+  if (!result) item.reject(new Error(`no reply for ${item.call.command}`));
+  else if (result.ok) item.resolve(result.value);
+  else item.reject(result.error);
 }
