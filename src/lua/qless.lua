@@ -18,13 +18,17 @@
 --    and helpers private to one command are nested inside it;
 --  * JSON objects are built with table constructors in a fixed key order, because cjson emits
 --    keys in Lua's hash order and other qless clients compare the strings;
---  * numbers handed to redis.call stay Lua numbers where qless-core passes numbers (Redis
---    formats them with %.17g) and strings where it passes strings;
---  * each redis.call costs about as much as the Lua around it, so facts that no command changes
---    while it runs are read once per call (the per-call cache below: config values, tracked
---    flags, the legacy-history check), several reads of one hash share an HMGET, and the jobs
---    of one pop share their stats, lock and worker-set writes. Every shortcut leaves the same
---    keys, values, replies and events, in the same order, as the plain per-job sequence.
+--  * values stored as text (hash fields) stay Lua numbers where qless-core passes numbers
+--    (Redis formats them: %.17g on 7.0) and strings where it passes strings; arguments Redis
+--    only parses (scores, ranges, counts) may go as any text of the same value;
+--  * cost (Redis 7.0, callgrind): a redis.call ~3k instructions, each further argument or reply
+--    element ~2k, a Lua number argument ~2.5k more (Redis prints it with %.17g), a cjson number
+--    ~2.7k, a table, string or closure ~1k with its GC share. So a command reads each config
+--    option, each tracked flag and each job field once, several reads of one hash share an
+--    HMGET (the legacy `history` field comes with the job's other fields), the jobs of one pop
+--    share their stats, lock and worker-set writes, scores and counts go over as text (see
+--    now_score), and hot paths avoid temporary tables. Every shortcut leaves the same keys,
+--    values, replies and events, in the same order, as the plain per-job sequence.
 
 ----------------------------------------------------------------------------------------------
 -- Helpers
@@ -34,46 +38,44 @@ local function publish(channel, message)
   redis.call('publish', 'ql:' .. channel, message)
 end
 
--- Per-call cache, made afresh by `dispatch` (the function library keeps top-level locals between
--- calls). It holds only what no command changes after reading it: `config` (option -> stored
--- string or false), `tracked` (jid -> boolean), `history_checked` (jid -> true once its legacy
--- `history` field was looked at, and migrated if there was one), and values computed from the
--- call's arguments alone: `time_text` (now as the `time` field stores it) and `decoded` (stored
--- JSON text -> its decoded table, shared by the job objects of one reply, which only read it).
-local cache
+-- Turning a Lua number into an argument costs Redis a %.17g snprintf (as much as a short
+-- command), so numbers that are only scores, ranges or counts are handed over as text that
+-- parses to the very same value; hash values stay Lua numbers (their text is Redis's choice).
+-- Per call (reset by `dispatch`: the function library keeps top-level locals between calls):
+-- `now_text`, now as the job `time` field holds it (%.20f), and `now_score`, now as a score:
+-- the caller's own text when it is plain decimal (Lua and Redis parse it with the same
+-- strtod), else %.17g.
+local now_arg, now_text, now_score
 
--- `now` as the job `time` field holds it (%.20f is slow: once per call).
 local function time_text(now)
-  local text = cache.time_text
-  if not text then
-    text = string.format('%.20f', now)
-    cache.time_text = text
+  if not now_text then now_text = string.format('%.20f', now) end
+  return now_text
+end
+
+local function score_of_now(now)
+  if not now_score then
+    now_score = string.match(now_arg, '^%d+%.?%d*$') and now_arg or string.format('%.17g', now)
   end
-  return text
+  return now_score
 end
 
 local function is_tracked(jid)
-  local tracked = cache.tracked[jid]
-  if tracked == nil then
-    tracked = redis.call('zscore', 'ql:tracked', jid) ~= false
-    cache.tracked[jid] = tracked
-  end
-  return tracked
+  return redis.call('zscore', 'ql:tracked', jid) ~= false
 end
 
--- Looks up whether each of `jids` not known yet is tracked, one ZMSCORE per 100 of them.
-local function tracked_preload(jids)
-  local unknown = {}
-  for _, jid in ipairs(jids) do
-    if cache.tracked[jid] == nil then unknown[#unknown + 1] = jid end
-  end
-  for first = 1, #unknown, 100 do
-    local chunk = { unpack(unknown, first, math.min(first + 99, #unknown)) }
-    local scores = redis.call('zmscore', 'ql:tracked', unpack(chunk))
-    for i, jid in ipairs(chunk) do
-      cache.tracked[jid] = scores[i] ~= false
+-- Whether each of `jids` (at least one) is tracked, as a list in the same order: one ZMSCORE
+-- per 100 of them.
+local function tracked_flags(jids)
+  local flags
+  for first = 1, #jids, 100 do
+    local last = math.min(first + 99, #jids)
+    local scores = redis.call('zmscore', 'ql:tracked', unpack(jids, first, last))
+    if first == 1 then flags = scores end
+    for i = first, last do
+      flags[i] = scores[i - first + 1] ~= false
     end
   end
+  return flags
 end
 
 -- Midnight (UTC) of the day holding `t`: the bin of every per-day statistic.
@@ -111,38 +113,19 @@ end
 -- Only read, never written (it outlives calls in the function library).
 local CONFIG_DEFAULTS = config_defaults()
 
--- The stored string (false when none), read once per call.
-local function config_stored(key)
-  local value = cache.config[key]
-  if value == nil then
-    value = redis.call('hget', 'ql:config', key)
-    cache.config[key] = value
-  end
-  return value
-end
-
--- Reads the options a command will need (those not read yet) in one HMGET.
-local function config_preload(...)
-  local keys = {}
-  for i = 1, select('#', ...) do
-    local key = select(i, ...)
-    if cache.config[key] == nil then keys[#keys + 1] = key end
-  end
-  if #keys == 0 then return end
-  local values = redis.call('hmget', 'ql:config', unpack(keys))
-  for i, key in ipairs(keys) do
-    cache.config[key] = values[i]
-  end
-end
-
 -- The stored string, else the table default, else `fallback`.
 local function config_get(key, fallback)
-  return config_stored(key) or CONFIG_DEFAULTS[key] or fallback
+  return redis.call('hget', 'ql:config', key) or CONFIG_DEFAULTS[key] or fallback
 end
 
--- Lock length in seconds for jobs of `queue`.
-local function heartbeat_for(queue)
-  return tonumber(config_get(queue .. '-heartbeat') or config_get('heartbeat', 60))
+-- Several options in one HMGET, each as config_get(key) gives it.
+local function config_values(...)
+  local values = redis.call('hmget', 'ql:config', ...)
+  local n = select('#', ...)
+  for i = 1, n do
+    if not values[i] then values[i] = CONFIG_DEFAULTS[(select(i, ...))] end
+  end
+  return unpack(values, 1, n)
 end
 
 local function config_command(name)
@@ -178,11 +161,9 @@ end
 
 -- Jobs written by old clients keep their history as a JSON array in the `history` field; it
 -- moves into the `-history` list the first time the history is read or appended to. `legacy` is
--- the field as the caller already read it (false: absent), nil if it did not. Looked at once per
--- job per call: only old clients write the field.
+-- the field as the caller read it (false: absent) after any earlier migration of this job (a
+-- caller that migrates through it clears its copy), or nil to read it here.
 local function migrate_history(jid, legacy)
-  if cache.history_checked[jid] then return end
-  cache.history_checked[jid] = true
   local key = 'ql:j:' .. jid
   if legacy == nil then legacy = redis.call('hget', key, 'history') end
   if not legacy then return end
@@ -204,14 +185,14 @@ end
 
 -- Appends `[floor(when), what, extra]`, keeping the first entry and the newest ones within
 -- `max-job-history` (so n = 2 and n <= 0 never trim, n = 1 keeps two). `legacy` as for
--- migrate_history. `shared`, if given, is a table that keeps the encoded entry for the next job
--- that gets the same one (pop: same time, worker).
-local function history_add(when, jid, what, extra, legacy, shared)
+-- migrate_history; `cap`, if given, is max-job-history as a number (nil: read here); `entry`, if
+-- given, is the entry already encoded (the jobs of one pop share theirs).
+local function history_add(when, jid, what, extra, legacy, cap, entry)
   migrate_history(jid, legacy)
   local list = 'ql:j:' .. jid .. '-history'
-  local cap = tonumber(config_get('max-job-history', 100))
-  local finite = when == when and when ~= math.huge and when ~= -math.huge
-  if cap > 0 and (cap < 3 or cap % 1 ~= 0 or not finite) then
+  if cap == nil then cap = tonumber(config_get('max-job-history', 100)) end
+  -- (when - when is 0 for finite numbers, NaN for infinities and NaN.)
+  if cap > 0 and (cap < 3 or cap % 1 ~= 0 or when - when ~= 0) then
     -- Caps below 3 (and fractional ones), or a time cjson refuses: qless-core's trim as it is,
     -- before the push.
     if redis.call('llen', list) >= cap then
@@ -222,11 +203,7 @@ local function history_add(when, jid, what, extra, legacy, shared)
     redis.call('rpush', list, cjson.encode({ math.floor(when), what, extra }))
     return
   end
-  local entry = shared and shared[1]
-  if not entry then
-    entry = cjson.encode({ math.floor(when), what, extra })
-    if shared then shared[1] = entry end
-  end
+  if not entry then entry = cjson.encode({ math.floor(when), what, extra }) end
   -- Push, then trim only if the push went past the cap (RPUSH returns the length, so no LLEN):
   -- first entry + newest cap - 1 is the list that trimming to first + newest cap - 2 before the
   -- push leaves.
@@ -238,92 +215,84 @@ local function history_add(when, jid, what, extra, legacy, shared)
   end
 end
 
--- A job hash as job objects need it: [1..13] the object's fields, [14] the legacy `history`
--- field, [15] `time`.
-local function job_fields(key)
-  return redis.call('hmget', key, 'jid', 'klass', 'state', 'queue', 'worker', 'priority',
-    'expires', 'retries', 'remaining', 'data', 'tags', 'failure', 'spawned_from_jid', 'history', 'time')
-end
-
--- The job objects of get/multiget/peek/pop/track for `jids`, in order; returns them and the
--- jids that have no job. `read` may map a jid to its job_fields() as they are now (pop has them).
-local function job_objects(jids, read)
-  local present, fields, missing = {}, {}, {}
-  for _, jid in ipairs(jids) do
-    local f = read and read[jid] or job_fields('ql:j:' .. jid)
-    if f[1] then
-      migrate_history(jid, f[14])
-      present[#present + 1] = jid
-      fields[#present] = f
-    else
-      missing[#missing + 1] = jid
-    end
-  end
-  local objects = {}
-  local history_items = {}
-  local function decoded(text)
-    local value = cache.decoded[text]
-    if value == nil then
-      value = cjson.decode(text)
-      cache.decoded[text] = value
-    end
-    return value
-  end
-  -- One ZMSCORE for the tracked flags, and one EXISTS per 50 jobs tells that (as usual) none of
-  -- them has dependents or dependencies, instead of two SMEMBERS each.
-  tracked_preload(present)
-  local linked = {}
-  for first = 1, #present, 50 do
-    local last = math.min(first + 49, #present)
-    local keys = {}
-    for i = first, last do
-      keys[#keys + 1] = 'ql:j:' .. present[i] .. '-dependents'
-      keys[#keys + 1] = 'ql:j:' .. present[i] .. '-dependencies'
-    end
-    local any = redis.call('exists', unpack(keys)) > 0
-    for i = first, last do linked[i] = any end
-  end
-  for i, jid in ipairs(present) do
-    local f = fields[i]
-    local key = 'ql:j:' .. jid
-    -- History entries become objects: the extra object with `when` and `what` set on it.
-    -- Equal entries (the jobs of one pop share their `popped` one) share one table.
-    local history = {}
-    for n, raw in ipairs(redis.call('lrange', key .. '-history', 0, -1)) do
-      local dict = history_items[raw]
-      if not dict then
-        local entry = cjson.decode(raw)
-        dict = entry[3] or {}
-        dict.when = entry[1]
-        dict.what = entry[2]
-        history_items[raw] = dict
+-- The job objects of get/multiget/peek/pop/track for `jids`, in order; returns them and the jids
+-- that have no job (nil if none). Each job's fields are read in this order: [1] jid, [2] klass,
+-- [3] queue, [4] priority, [5] retries, [6] remaining, [7] data, [8] tags, [9] failure,
+-- [10] spawned_from_jid, [11] the legacy `history` field, [12] state, [13] worker, [14] expires.
+-- `known`, if given, holds them as they are now for each position of `jids` (pop has them), and
+-- `tracked` the jobs' tracked flags.
+local function job_objects(jids, known, tracked)
+  local objects, missing = {}, nil
+  if #jids == 0 then return objects, missing end
+  tracked = tracked or tracked_flags(jids)
+  -- With several jobs, equal stored texts (`{}` failures, the `popped` entry of one pop...) are
+  -- decoded once; the objects share the result, which nothing writes to.
+  local values, items
+  if #jids > 1 then values, items = {}, {} end
+  local linked
+  for i, jid in ipairs(jids) do
+    -- One EXISTS per 50 jobs tells that (as usual) none has dependents or dependencies.
+    if i % 50 == 1 then
+      local keys = {}
+      for n = i, math.min(i + 49, #jids) do
+        keys[#keys + 1] = 'ql:j:' .. jids[n] .. '-dependents'
+        keys[#keys + 1] = 'ql:j:' .. jids[n] .. '-dependencies'
       end
-      history[n] = dict
+      linked = redis.call('exists', unpack(keys)) > 0
     end
-    local dependents, dependencies = {}, {}
-    if linked[i] then
-      dependents = redis.call('smembers', key .. '-dependents')
-      dependencies = redis.call('smembers', key .. '-dependencies')
+    local key = 'ql:j:' .. jid
+    local f = known and known[i] or redis.call('hmget', key, 'jid', 'klass', 'queue', 'priority',
+      'retries', 'remaining', 'data', 'tags', 'failure', 'spawned_from_jid', 'history', 'state', 'worker', 'expires')
+    if not f[1] then
+      missing = missing or {}
+      missing[#missing + 1] = jid
+    else
+      migrate_history(jid, f[11])
+      -- History entries become objects: the extra object with `when` and `what` set on it.
+      local history = {}
+      for n, raw in ipairs(redis.call('lrange', key .. '-history', '0', '-1')) do
+        local dict = items and items[raw]
+        if not dict then
+          local entry = cjson.decode(raw)
+          dict = entry[3] or {}
+          dict.when = entry[1]
+          dict.what = entry[2]
+          if items then items[raw] = dict end
+        end
+        history[n] = dict
+      end
+      -- `{}` (no tags, no failure) is by far the most common text: no decoding needed.
+      local tags = f[8] == '{}' and {} or values and values[f[8]]
+      if tags == nil then
+        tags = cjson.decode(f[8])
+        if values then values[f[8]] = tags end
+      end
+      local failure_text = f[9] or '{}'
+      local failure = failure_text == '{}' and {} or values and values[failure_text]
+      if failure == nil then
+        failure = cjson.decode(failure_text)
+        if values then values[failure_text] = failure end
+      end
+      objects[#objects + 1] = {
+        jid = f[1],
+        klass = f[2],
+        state = f[12],
+        queue = f[3],
+        worker = f[13] or '',
+        tracked = tracked[i],
+        priority = tonumber(f[4]),
+        expires = tonumber(f[14]) or 0,
+        retries = tonumber(f[5]),
+        remaining = math.floor(tonumber(f[6])),
+        data = f[7],
+        tags = tags,
+        history = history,
+        failure = failure,
+        spawned_from_jid = f[10],
+        dependents = linked and redis.call('smembers', key .. '-dependents') or {},
+        dependencies = linked and redis.call('smembers', key .. '-dependencies') or {},
+      }
     end
-    objects[i] = {
-      jid = f[1],
-      klass = f[2],
-      state = f[3],
-      queue = f[4],
-      worker = f[5] or '',
-      tracked = cache.tracked[jid],
-      priority = tonumber(f[6]),
-      expires = tonumber(f[7]) or 0,
-      retries = tonumber(f[8]),
-      remaining = math.floor(tonumber(f[9])),
-      data = f[10],
-      tags = decoded(f[11]),
-      history = history,
-      failure = decoded(f[12] or '{}'),
-      spawned_from_jid = f[13],
-      dependents = dependents,
-      dependencies = dependencies,
-    }
   end
   return objects, missing
 end
@@ -352,35 +321,58 @@ local function fail_job(now, jid, queue, group, message, when, worker)
   redis.call('hincrby', stats, 'failed', 1)
 end
 
--- Adds wait/run samples (seconds), in order, to the day's Welford mean/variance and histogram
--- with one read and one write. The result is what adding them one by one leaves: each stored
--- %.17g number reads back as the same double, so the means are bit-identical, and new fields
--- appear in the same order (the first sample's bin, total, mean, vk, then later new bins).
+-- Adds wait/run samples (seconds; one number, or a list in order) to the day's Welford
+-- mean/variance and histogram with one read and one write. The result is what adding them one
+-- by one leaves: each stored %.17g number reads back as the same double, so the means are
+-- bit-identical, and new fields appear in the same order (the first sample's bin, total, mean,
+-- vk, then later new bins).
 local function stats_add(now, queue, kind, samples)
-  local key = 'ql:s:' .. kind .. ':' .. day_of(now) .. ':' .. queue
-  local bins, added, sample_bins = {}, {}, {}
-  for i, value in ipairs(samples) do
+  -- The histogram bin of a sample: whole seconds under a minute, then m, h, d.
+  local function histogram_bin(value)
     local whole = math.floor(value)
-    local bin
     if whole < 60 then
-      bin = 's' .. whole
+      return 's' .. whole
     elseif whole < 3600 then
-      bin = 'm' .. math.floor(whole / 60)
+      return 'm' .. math.floor(whole / 60)
     elseif whole < 86400 then
-      bin = 'h' .. math.floor(whole / 3600)
-    else
-      bin = 'd' .. math.floor(whole / 86400)
+      return 'h' .. math.floor(whole / 3600)
     end
-    sample_bins[i] = bin
-    if not added[bin] then
-      bins[#bins + 1] = bin
-      added[bin] = 0
-    end
-    added[bin] = added[bin] + 1
+    return 'd' .. math.floor(whole / 86400)
   end
-  local stored = redis.call('hmget', key, 'total', 'mean', 'vk', unpack(bins))
+  local key = 'ql:s:' .. kind .. ':' .. day_of(now) .. ':' .. queue
+  local single = type(samples) == 'number' and samples
+  local n = single and 1 or #samples
+  local first_bin = histogram_bin(single or samples[1])
+  -- Several samples: the bins in order of first appearance, and how many samples each gets.
+  local bins, added
+  if not single then
+    bins, added = { first_bin }, { [first_bin] = 1 }
+    for i = 2, n do
+      local bin = histogram_bin(samples[i])
+      if added[bin] then
+        added[bin] = added[bin] + 1
+      else
+        bins[#bins + 1] = bin
+        added[bin] = 1
+      end
+    end
+  end
+  local stored
+  if bins then
+    stored = redis.call('hmget', key, 'total', 'mean', 'vk', unpack(bins))
+  else
+    stored = redis.call('hmget', key, 'total', 'mean', 'vk', first_bin)
+  end
+  -- A bin HINCRBY would refuse (not a canonical integer) goes through HINCRBY one sample at a
+  -- time, failing where it always did.
+  local plain = true
+  for i = 4, #stored do
+    local old = stored[i]
+    if old and not (old == '0' or (#old < 16 and string.match(old, '^%-?[1-9]%d*$'))) then plain = false end
+  end
   local count, mean, vk = tonumber(stored[1]) or 0, tonumber(stored[2]) or 0, tonumber(stored[3]) or 0
-  local function sample(value)
+  for i = 1, n do
+    local value = single or samples[i]
     if count == 0 then
       count, mean, vk = 1, value, 0
     else
@@ -389,22 +381,18 @@ local function stats_add(now, queue, kind, samples)
       mean = mean + (value - mean) / count
       vk = vk + (value - mean) * (value - previous)
     end
-  end
-  -- A bin that HINCRBY would refuse (not a canonical integer) goes through HINCRBY one sample
-  -- at a time, failing where it always did.
-  for i = 1, #bins do
-    local old = stored[3 + i]
-    if old and not (old == '0' or (string.match(old, '^%-?[1-9]%d*$') and #old < 16)) then
-      for n, value in ipairs(samples) do
-        sample(value)
-        redis.call('hincrby', key, sample_bins[n], 1)
-        redis.call('hmset', key, 'total', count, 'mean', mean, 'vk', vk)
-      end
-      return
+    if not plain then
+      redis.call('hincrby', key, histogram_bin(value), 1)
+      redis.call('hmset', key, 'total', count, 'mean', mean, 'vk', vk)
     end
   end
-  for _, value in ipairs(samples) do sample(value) end
-  local fields = { bins[1], (tonumber(stored[4]) or 0) + added[bins[1]], 'total', count, 'mean', mean, 'vk', vk }
+  if not plain then return end
+  local first_count = (tonumber(stored[4]) or 0) + (added and added[first_bin] or 1)
+  if not bins or #bins == 1 then
+    redis.call('hmset', key, first_bin, first_count, 'total', count, 'mean', mean, 'vk', vk)
+    return
+  end
+  local fields = { first_bin, first_count, 'total', count, 'mean', mean, 'vk', vk }
   for i = 2, #bins do
     fields[#fields + 1] = bins[i]
     fields[#fields + 1] = (tonumber(stored[3 + i]) or 0) + added[bins[i]]
@@ -437,8 +425,8 @@ local function job_command(name)
       local key = 'ql:j:' .. jid
       local f = redis.call('hmget', key, 'worker', 'state', 'queue')
       local owner, state = f[1], f[2]
-      config_preload((f[3] or '') .. '-heartbeat', 'heartbeat')
-      local expires = now + heartbeat_for(f[3] or '')
+      local queue_heartbeat, heartbeat = config_values((f[3] or '') .. '-heartbeat', 'heartbeat')
+      local expires = now + tonumber(queue_heartbeat or heartbeat)
       -- The data is checked before the job: bad JSON fails even for a missing job.
       if data then data = cjson.decode(data) end
       if owner == false then
@@ -455,7 +443,7 @@ local function job_command(name)
       end
       redis.call('zadd', 'ql:w:' .. worker .. ':jobs', expires, jid)
       redis.call('zadd', 'ql:q:' .. f[3] .. '-locks', expires, jid)
-      redis.call('zadd', 'ql:workers', now, worker)
+      redis.call('zadd', 'ql:workers', score_of_now(now), worker)
       return expires
     end
 
@@ -495,7 +483,7 @@ local function job_command(name)
     return function(now, action, jid)
       if action == nil then
         local jobs, expired = job_objects(redis.call('zrange', 'ql:tracked', 0, -1))
-        return cjson.encode({ jobs = jobs, expired = expired })
+        return cjson.encode({ jobs = jobs, expired = expired or {} })
       end
       if not jid then error('Track(): Arg "jid" missing') end
       if redis.call('exists', 'ql:j:' .. jid) == 0 then error('Track(): Job does not exist') end
@@ -545,7 +533,7 @@ local function job_command(name)
         history_add(now, jid, 'timed-out')
         redis.call('zrem', 'ql:q:' .. queue .. '-locks', jid)
         work_add(queue, now, '+inf', jid)
-        redis.call('hmset', key, 'state', 'stalled', 'expires', 0)
+        redis.call('hmset', key, 'state', 'stalled', 'expires', '0')
         local lost = cjson.encode({ jid = jid, event = 'lock_lost', worker = worker })
         publish('w:' .. worker, lost)
         publish('log', lost)
@@ -690,7 +678,7 @@ local function job_command(name)
     redis.call('hmset', key,
       'jid', jid, 'klass', klass, 'data', raw_data, 'priority', priority,
       'tags', cjson.encode(tags), 'state', (wait > 0) and 'scheduled' or 'waiting',
-      'worker', '', 'expires', 0, 'queue', queue, 'retries', retries, 'remaining', retries,
+      'worker', '', 'expires', '0', 'queue', queue, 'retries', retries, 'remaining', retries,
       'time', time_text(now))
 
     link_dependencies(jid, depends)
@@ -730,10 +718,11 @@ local function job_command(name)
   elseif name == 'complete' then
     -- Deletes completed jobs older than `jobs-history`, then all but the newest
     -- `jobs-history-count` (0 deletes them all, the one just completed included).
-    local function expire_completed(now)
-      local keep = tonumber(config_get('jobs-history-count') or 50000)
-      local cutoff = now - tonumber(config_get('jobs-history') or 604800)
-      local old = redis.call('zrangebyscore', 'ql:completed', 0, cutoff)
+    -- `count` and `age`: the jobs-history-count and jobs-history options as read.
+    local function expire_completed(now, count, age)
+      local keep = tonumber(count or 50000)
+      local cutoff = now - tonumber(age or 604800)
+      local old = redis.call('zrangebyscore', 'ql:completed', '0', cutoff)
       -- Nothing that old: the removal by the same range has nothing to do.
       if #old > 0 then
         for _, jid in ipairs(old) do
@@ -812,11 +801,12 @@ local function job_command(name)
         error('Complete(): Job ' .. jid .. ' running in another queue: ' .. tostring(f[5]))
       end
 
-      if not next_queue then config_preload('max-job-history', 'jobs-history-count', 'jobs-history') end
-      history_add(now, jid, 'done', nil, f[7])
+      local history_cap, keep_count, keep_age = config_values('max-job-history', 'jobs-history-count', 'jobs-history')
+      local cap = tonumber(history_cap or 100)
+      history_add(now, jid, 'done', nil, f[7], cap)
       forget_in_queue(queue, jid)
       local since = tonumber(f[6] or now)
-      stats_add(now, queue, 'run', { now - since })
+      stats_add(now, queue, 'run', now - since)
       redis.call('zrem', 'ql:w:' .. worker .. ':jobs', jid)
       -- Written together with the new state below (one call): the data as given, `time` = now.
       local finished = time_text(now)
@@ -824,12 +814,12 @@ local function job_command(name)
 
       if next_queue then
         publish('log', cjson.encode({ jid = jid, event = 'advanced', queue = queue, to = next_queue }))
-        history_add(now, jid, 'put', { q = next_queue })
+        history_add(now, jid, 'put', { q = next_queue }, false, cap)
         if redis.call('zscore', 'ql:queues', next_queue) == false then
           redis.call('zadd', 'ql:queues', now, next_queue)
         end
         redis.call('hmset', key, 'data', raw_data, 'time', finished, 'state', 'waiting', 'worker', '',
-          'failure', '{}', 'queue', next_queue, 'expires', 0, 'remaining', tonumber(retries))
+          'failure', '{}', 'queue', next_queue, 'expires', '0', 'remaining', tonumber(retries))
         local prefix = 'ql:q:' .. next_queue
         if delay > 0 and #depends == 0 then
           redis.call('zadd', prefix .. '-scheduled', now + delay, jid)
@@ -850,9 +840,9 @@ local function job_command(name)
 
       publish('log', cjson.encode({ jid = jid, event = 'completed', queue = queue }))
       redis.call('hmset', key, 'data', raw_data, 'time', finished, 'state', 'complete', 'worker', '',
-        'failure', '{}', 'queue', '', 'expires', 0, 'remaining', tonumber(retries))
-      redis.call('zadd', 'ql:completed', now, jid)
-      expire_completed(now)
+        'failure', '{}', 'queue', '', 'expires', '0', 'remaining', tonumber(retries))
+      redis.call('zadd', 'ql:completed', score_of_now(now), jid)
+      expire_completed(now, keep_count, keep_age)
       release_dependents(now, jid)
       return 'complete'
     end
@@ -1162,7 +1152,7 @@ local function queue_command(name)
         local key = 'ql:j:' .. jid
         local f = redis.call('hmget', key, 'priority', 'retries')
         history_add(now, jid, 'put', { q = queue })
-        redis.call('hmset', key, 'state', 'waiting', 'worker', '', 'expires', 0,
+        redis.call('hmset', key, 'state', 'waiting', 'worker', '', 'expires', '0',
           'queue', queue, 'remaining', tonumber(f[2]) or 5)
         work_add(queue, now, tonumber(f[1]), jid)
       end
@@ -1180,11 +1170,17 @@ local function queue_command(name)
     return nil
   end
 
+  -- A count or index as an argument: 0 to 9 as their digit (see now_score), others as numbers.
+  local function count_text(n)
+    if n >= 0 and n <= 9 and n % 1 == 0 then return string.sub('0123456789', n + 1, n + 1) end
+    return n
+  end
+
   -- Spawns children of the queue's due recurring templates, at most `count` in total.
   local function spawn_recurring(queue, now, count)
     local recur = 'ql:q:' .. queue .. '-recur'
     local spawned = 0
-    for _, jid in ipairs(redis.call('zrangebyscore', recur, 0, now, 'LIMIT', 0, count)) do
+    for _, jid in ipairs(redis.call('zrangebyscore', recur, '0', score_of_now(now), 'LIMIT', '0', count_text(count))) do
       local template = 'ql:r:' .. jid
       local t = redis.call('hmget', template, 'klass', 'data', 'priority', 'tags', 'retries', 'interval', 'backlog')
       local priority, tags, retries = t[3], t[4], t[5]
@@ -1208,7 +1204,7 @@ local function queue_command(name)
         end
         redis.call('hmset', 'ql:j:' .. child,
           'jid', child, 'klass', t[1], 'data', t[2], 'priority', priority, 'tags', tags,
-          'state', 'waiting', 'worker', '', 'expires', 0, 'queue', queue,
+          'state', 'waiting', 'worker', '', 'expires', '0', 'queue', queue,
           'retries', retries, 'remaining', retries, 'time', string.format('%.20f', score),
           'spawned_from_jid', jid)
         history_add(score, child, 'put', { q = queue })
@@ -1223,7 +1219,7 @@ local function queue_command(name)
   -- Moves up to `count` due scheduled jobs into the work set (behind jobs put earlier).
   local function release_scheduled(queue, now, count)
     local scheduled = 'ql:q:' .. queue .. '-scheduled'
-    for _, jid in ipairs(redis.call('zrangebyscore', scheduled, 0, now, 'LIMIT', 0, count)) do
+    for _, jid in ipairs(redis.call('zrangebyscore', scheduled, '0', score_of_now(now), 'LIMIT', '0', count_text(count))) do
       work_add(queue, now, tonumber(redis.call('hget', 'ql:j:' .. jid, 'priority') or 0), jid)
       redis.call('zrem', scheduled, jid)
       redis.call('hset', 'ql:j:' .. jid, 'state', 'waiting')
@@ -1231,7 +1227,7 @@ local function queue_command(name)
   end
 
   local function expired_locks(queue, now, offset, count)
-    return redis.call('zrangebyscore', 'ql:q:' .. queue .. '-locks', '-inf', now, 'LIMIT', offset, count)
+    return redis.call('zrangebyscore', 'ql:q:' .. queue .. '-locks', '-inf', score_of_now(now), 'LIMIT', offset, count_text(count))
   end
 
   -- Appends to `jids` the due recurring children, due scheduled jobs and then the highest work
@@ -1241,20 +1237,20 @@ local function queue_command(name)
     release_scheduled(queue, now, count - #jids)
     local wanted = count - #jids
     if wanted == 0 then return jids end
-    for _, jid in ipairs(redis.call('zrevrange', 'ql:q:' .. queue .. '-work', 0, wanted - 1)) do
+    for _, jid in ipairs(redis.call('zrevrange', 'ql:q:' .. queue .. '-work', '0', count_text(wanted - 1))) do
       jids[#jids + 1] = jid
     end
     return jids
   end
 
   if name == 'pop' then
-    -- Fails a job whose lock expired with no retries left.
-    local function exhaust(queue, now, jid, lost_worker)
+    -- Fails a job whose lock expired with no retries left (`cap`: max-job-history).
+    local function exhaust(queue, now, jid, lost_worker, cap)
       forget_in_queue(queue, jid)
       local key = 'ql:j:' .. jid
       local group = 'failed-retries-' .. redis.call('hget', key, 'queue')
       local message = 'Job exhausted retries in queue "' .. queue .. '"'
-      history_add(now, jid, 'failed', { group = group })
+      history_add(now, jid, 'failed', { group = group }, nil, cap)
       fail_job(now, jid, queue, group, message, now, '')
       if is_tracked(jid) then publish('failed', jid) end
       publish('log', cjson.encode({ jid = jid, event = 'failed', group = group, worker = lost_worker, message = message }))
@@ -1262,9 +1258,10 @@ local function queue_command(name)
 
     -- Handles up to `count` expired locks: first a courtesy period (the `grace` flag), on the
     -- next expiry the job is handed on, or failed when out of retries. Returns the handed-on.
-    local function invalidate_locks(queue, now, count)
+    -- `cap` is max-job-history.
+    local function invalidate_locks(queue, now, count, cap)
       local handed = {}
-      for _, jid in ipairs(expired_locks(queue, now, 0, count)) do
+      for _, jid in ipairs(expired_locks(queue, now, '0', count)) do
         local key = 'ql:j:' .. jid
         local f = redis.call('hmget', key, 'worker', 'grace', 'history')
         local worker = f[1]
@@ -1276,7 +1273,7 @@ local function queue_command(name)
         local hand_on = grace_period <= 0 or had_courtesy
         if courtesy then
           if is_tracked(jid) then publish('stalled', jid) end
-          history_add(now, jid, 'timed-out', nil, f[3])
+          history_add(now, jid, 'timed-out', nil, f[3], cap)
           redis.call('hset', key, 'grace', 1)
           local lost = cjson.encode({ jid = jid, event = 'lock_lost', worker = worker })
           publish('w:' .. worker, lost)
@@ -1287,7 +1284,7 @@ local function queue_command(name)
         if hand_on then
           redis.call('hdel', key, 'grace')
           if tonumber(redis.call('hincrbyfloat', key, 'remaining', -1)) < 0 then
-            exhaust(queue, now, jid, worker)
+            exhaust(queue, now, jid, worker, cap)
           else
             handed[#handed + 1] = jid
           end
@@ -1301,55 +1298,84 @@ local function queue_command(name)
       if not worker then error('Pop(): Arg "worker" missing') end
       local count = tonumber(count_arg)
       if not count then error('Pop(): Arg "count" missing or not a number: ' .. tostring(count_arg)) end
-      config_preload(queue .. '-heartbeat', 'heartbeat', queue .. '-max-concurrency', 'grace-period', 'max-job-history')
-      local expires = now + heartbeat_for(queue)
+      local queue_heartbeat, heartbeat, max_concurrency, history_cap = config_values(
+        queue .. '-heartbeat', 'heartbeat', queue .. '-max-concurrency', 'max-job-history')
+      local expires = now + tonumber(queue_heartbeat or heartbeat)
       if redis.call('sismember', 'ql:paused_queues', queue) == 1 then return '{}' end
-      redis.call('zadd', 'ql:workers', now, worker)
+      redis.call('zadd', 'ql:workers', score_of_now(now), worker)
 
       local locks = 'ql:q:' .. queue .. '-locks'
-      local limit = tonumber(config_get(queue .. '-max-concurrency', 0))
+      local limit = tonumber(max_concurrency or 0)
       if limit > 0 then
         -- Courtesy locks count as running.
-        count = math.min(math.max(0, limit - redis.call('zcount', locks, now, '+inf')), count)
+        count = math.min(math.max(0, limit - redis.call('zcount', locks, score_of_now(now), '+inf')), count)
         if count == 0 then return '{}' end
       end
 
-      local jids = fill_from_work(queue, now, count, invalidate_locks(queue, now, count))
-      if #jids == 0 then return '{}' end
-      -- The jobs share their wait-stats read and write and one ZADD each for the locks and the
-      -- worker's set, sent after the loop (in chunks: unpack has a limit) or, should a job's
-      -- `time` not be a number, before the error that stops the loop where it always stopped.
-      local waits, lock_args, read, popped_entry = {}, {}, {}, {}
-      local function write_shared()
-        if #waits > 0 then stats_add(now, queue, 'wait', waits) end
-        for first = 1, #lock_args, 400 do
-          local last = math.min(first + 399, #lock_args)
-          redis.call('zadd', 'ql:w:' .. worker .. ':jobs', unpack(lock_args, first, last))
-          redis.call('zadd', locks, unpack(lock_args, first, last))
-        end
-        waits, lock_args = {}, {}
+      local cap = tonumber(history_cap or 100)
+      local jids = fill_from_work(queue, now, count, invalidate_locks(queue, now, count, cap))
+      local n = #jids
+      if n == 0 then return '{}' end
+      local tracked = tracked_flags(jids)
+      -- Every job gets the same `popped` entry: encoded once (unless cjson would refuse `now`;
+      -- history_add then fails where it always did).
+      local popped_by = { worker = worker }
+      local popped_entry
+      if now - now == 0 then
+        popped_entry = cjson.encode({ math.floor(now), 'popped', popped_by })
       end
-      tracked_preload(jids)
-      for _, jid in ipairs(jids) do
+      -- Each job's fields read before its writes (the job object takes them from here), and its
+      -- wait; the jobs share the stats, lock and worker-set writes after the loop.
+      local fields, waits, wait = {}, (n > 1) and {} or nil, nil
+      local stopped_at
+      for i, jid in ipairs(jids) do
         local key = 'ql:j:' .. jid
-        -- Read before the writes below, which the job object then takes from here.
-        local f = job_fields(key)
-        history_add(now, jid, 'popped', { worker = worker }, f[14], popped_entry)
-        local since = tonumber(f[15] or now)
-        if not since then write_shared() end
-        waits[#waits + 1] = now - since
-        lock_args[#lock_args + 1] = expires
-        lock_args[#lock_args + 1] = jid
+        local f = redis.call('hmget', key, 'jid', 'klass', 'queue', 'priority', 'retries', 'remaining',
+          'data', 'tags', 'failure', 'spawned_from_jid', 'history', 'time')
+        history_add(now, jid, 'popped', popped_by, f[11], cap, popped_entry)
+        local since = tonumber(f[12] or now)
+        if not since then
+          stopped_at = i
+          break
+        end
+        if waits then waits[i] = now - since else wait = now - since end
         redis.call('hmset', key, 'time', time_text(now), 'worker', worker, 'expires', expires, 'state', 'running')
-        if is_tracked(jid) then publish('popped', jid) end
-        f[3], f[5], f[7] = 'running', worker, expires
-        read[jid] = f
+        if tracked[i] then publish('popped', jid) end
+        -- As stored now: the job object below takes them from here (job_objects' layout; a field
+        -- read costs about as much as a short command, so `time` was read in place of the state).
+        f[11], f[12], f[13], f[14] = false, 'running', worker, expires
+        fields[i] = f
       end
-      write_shared()
-      for first = 1, #jids, 400 do
-        redis.call('zrem', 'ql:q:' .. queue .. '-work', unpack(jids, first, math.min(first + 399, #jids)))
+      local done = stopped_at and stopped_at - 1 or n
+      if done > 0 then
+        stats_add(now, queue, 'wait', waits or wait)
+        local expires_score = string.format('%.17g', expires)
+        if done == 1 then
+          redis.call('zadd', 'ql:w:' .. worker .. ':jobs', expires_score, jids[1])
+          redis.call('zadd', locks, expires_score, jids[1])
+        else
+          local members = {}
+          for i = 1, done do
+            members[2 * i - 1] = expires_score
+            members[2 * i] = jids[i]
+          end
+          -- unpack has a limit: 400 members per call.
+          for first = 1, #members, 800 do
+            local last = math.min(first + 799, #members)
+            redis.call('zadd', 'ql:w:' .. worker .. ':jobs', unpack(members, first, last))
+            redis.call('zadd', locks, unpack(members, first, last))
+          end
+        end
       end
-      return cjson.encode((job_objects(jids, read)))
+      if stopped_at then
+        -- A `time` that is not a number stops the pop here, with the error it always raised.
+        local since = nil
+        return now - since
+      end
+      for first = 1, n, 400 do
+        redis.call('zrem', 'ql:q:' .. queue .. '-work', unpack(jids, first, math.min(first + 399, n)))
+      end
+      return cjson.encode((job_objects(jids, fields, tracked)))
     end
 
   elseif name == 'peek' then
@@ -1357,7 +1383,7 @@ local function queue_command(name)
       if not queue then error('Queue(): no queue name provided') end
       local count = tonumber(count_arg)
       if not count then error('Peek(): Arg "count" missing or not a number: ' .. tostring(count_arg)) end
-      return cjson.encode((job_objects(fill_from_work(queue, now, count, expired_locks(queue, now, 0, count)))))
+      return cjson.encode((job_objects(fill_from_work(queue, now, count, expired_locks(queue, now, '0', count)))))
     end
 
   elseif name == 'jobs' then
@@ -1649,9 +1675,6 @@ local function extension_command(name)
     return function(now, pop_queue, count, ...)
       if not pop_queue then error('Queue(): no queue name provided') end
       if not tonumber(count) then error('Pop(): Arg "count" missing or not a number: ' .. tostring(count)) end
-      -- Every option both commands read, in one HMGET.
-      config_preload('max-job-history', 'jobs-history-count', 'jobs-history', pop_queue .. '-heartbeat',
-        'heartbeat', pop_queue .. '-max-concurrency', 'grace-period')
       local state = job_command('complete')(now, ...)
       local _, worker = ...
       return { state, queue_command('pop')(now, pop_queue, worker, count) }
@@ -1666,7 +1689,7 @@ end
 -- (keys, argv) as EVALSHA and FCALL pass them: argv = command, now, args...
 local function dispatch(keys, argv)
   if #keys > 0 then error('No Keys should be provided') end
-  cache = { config = {}, tracked = {}, history_checked = {}, decoded = {} }
+  now_arg, now_text, now_score = argv[2], nil, nil
   local name = argv[1]
   if not name then error('Must provide a command') end
   local command = job_command(name) or queue_command(name) or recurring_command(name)
