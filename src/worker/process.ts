@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import { isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client } from '../client/client.ts';
-import { createLogger, type Logger } from '../log.ts';
+import type { Logger } from '../log.ts';
 import type { LevelWithSilent } from 'pino';
 import { CallBatcher } from './call-batcher.ts';
 import { HeldJobs } from './held-jobs.ts';
@@ -15,6 +15,7 @@ import { isSupervisorMessage, type WorkerConfig, type WorkerMessage } from './ip
 import { exitProcess, installProcessGuard } from './job-scope.ts';
 import { Poller, type LeaveReason } from './poller.ts';
 import { createReserver } from './reserver.ts';
+import { createWorkerLogger } from './log-output.ts';
 import { loadModule } from './module-loader.ts';
 import { JobRunner } from './runner.ts';
 import { emptySandbox } from './sandbox.ts';
@@ -83,7 +84,7 @@ class WorkerProcess {
   private lastRedisError = '';
 
   constructor(private readonly config: WorkerConfig) {
-    this.logger = createLogger({ level: config.logLevel as LevelWithSilent, format: 'json', base: { worker: config.name, slot: config.slot } });
+    this.logger = createWorkerLogger({ level: config.logLevel as LevelWithSilent, base: { worker: config.name, slot: config.slot } });
     this.client = new Client({ url: config.redis, workerName: config.name });
     this.client.redis.on('error', (error: Error) => this.onRedisError(error));
     this.client.redis.on('ready', () => {

@@ -80,6 +80,7 @@ export class JobRunner {
   private readonly handlers = new Map<string, Promise<Handler>>();
   private readonly writes = new Set<Promise<unknown>>();
   private stopping = false;
+  private logFlushQueued = false;
 
   constructor(
     private readonly settings: RunnerSettings,
@@ -149,7 +150,10 @@ export class JobRunner {
         heartbeatRenewed: (expires) => run.renewer?.renewed(expires),
       });
       run.renewer = this.startRenewer(run, job);
-      if (logInfo) run.logger.info('job started');
+      if (logInfo) {
+        run.logger.info('job started');
+        this.flushLogBeforeHandlers();
+      }
       ending = await Promise.race([this.callHandler(run, job), run.ended]);
     } catch (error) {
       ending = { kind: 'threw', error };
@@ -167,6 +171,21 @@ export class JobRunner {
       else run.logger.info(fields, 'job ended');
     }
     return outcome;
+  }
+
+  /**
+   * The worker's log output is written in batches; the start lines of the jobs starting now reach
+   * it before any of their handlers runs (in a microtask, ahead of the handler calls, so the jobs
+   * of one pop share one write): a handler that blocks the event loop or kills the process must
+   * not take its own start line with it.
+   */
+  private flushLogBeforeHandlers(): void {
+    if (this.logFlushQueued) return;
+    this.logFlushQueued = true;
+    queueMicrotask(() => {
+      this.logFlushQueued = false;
+      this.deps.logger.flush();
+    });
   }
 
   private startRenewer(run: RunningJob, job: WorkerJob): LockRenewer {

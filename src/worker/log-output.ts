@@ -1,0 +1,80 @@
+// A worker process's log output: JSON lines (pino) with the fields createLogger in src/log.ts
+// gives them, written in batches by plain synchronous writes. Lines gather in memory and go out
+// in one write when flushed (the runner flushes before handlers run, so a job's start line is out
+// before its handler can block or kill the process), once FLUSH_BYTES are pending, FLUSH_MS after
+// the first pending line, and at exit. pino's usual asynchronous destination hands every write to
+// libuv's thread pool (a thread wake-up and a callback per line or two), and sonic-boom's
+// synchronous flush adds an fsync: at thousands of jobs a second either costs more than the
+// lines themselves. A full pipe makes the writer wait and retry (back-pressure, not memory).
+import { writeSync } from 'node:fs';
+import { pino, type DestinationStream, type LevelWithSilent, type Logger } from 'pino';
+
+const FLUSH_MS = 25;
+const FLUSH_BYTES = 16 * 1024;
+/** How long to wait before writing again to a full (non-blocking) pipe. */
+const FULL_PIPE_WAIT_MS = 5;
+
+export interface WorkerLogOptions {
+  level: LevelWithSilent;
+  /** Fields on every line besides pid (worker name, slot). */
+  base: Record<string, unknown>;
+  /** File descriptor to write to; 1 (stdout) by default. */
+  fd?: number;
+}
+
+const pause = new Int32Array(new SharedArrayBuffer(4));
+
+/** Writes all of `text` to `fd`; a closed reader drops it (nobody is listening any more). */
+function writeAll(fd: number, text: string): void {
+  let data = Buffer.from(text);
+  while (data.length > 0) {
+    try {
+      data = data.subarray(writeSync(fd, data));
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'EAGAIN' && code !== 'EBUSY') return;
+      Atomics.wait(pause, 0, 0, FULL_PIPE_WAIT_MS);
+    }
+  }
+}
+
+export class BatchedLogOutput implements DestinationStream {
+  private pending = '';
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly fd: number) {
+    // Whatever is still pending when the process exits (also through process.exit) is written.
+    process.once('exit', () => this.flushSync());
+  }
+
+  write(line: string): void {
+    this.pending += line;
+    if (this.pending.length >= FLUSH_BYTES) {
+      this.flushSync();
+    } else if (!this.timer) {
+      this.timer = setTimeout(() => this.flushSync(), FLUSH_MS);
+      // Pending lines alone never keep the process alive: the exit hook writes them.
+      this.timer.unref();
+    }
+  }
+
+  /** pino's `logger.flush(callback)` lands here. */
+  flush(callback?: (error?: Error) => void): void {
+    this.flushSync();
+    callback?.();
+  }
+
+  flushSync(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.pending === '') return;
+    const text = this.pending;
+    this.pending = '';
+    writeAll(this.fd, text);
+  }
+}
+
+/** The worker process's pino logger (JSON, `pid` and `base` on every line). */
+export function createWorkerLogger(options: WorkerLogOptions): Logger {
+  return pino({ level: options.level, base: { pid: process.pid, ...options.base } }, new BatchedLogOutput(options.fd ?? 1));
+}

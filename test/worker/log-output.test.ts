@@ -1,0 +1,79 @@
+// The worker's batched log output, in real processes writing to a real file: lines are held
+// until flushed, written by themselves shortly after, and never lost at exit (process.exit
+// included); every line carries pid and the base fields.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const MODULE = fileURLToPath(new URL('../../src/worker/log-output.ts', import.meta.url));
+let dir: string;
+
+before(() => {
+  dir = mkdtempSync(join(tmpdir(), 'qless-log-output-'));
+});
+
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+interface Line {
+  pid: number;
+  worker: string;
+  msg: string;
+  n?: number;
+}
+
+/** Runs `body` in a fresh process whose stdout is a file; returns that file's lines, parsed. */
+function run(name: string, body: string): { lines: Line[]; stderr: string } {
+  const out = join(dir, `${name}.log`);
+  const script = `
+    import { openSync, readFileSync, writeSync } from 'node:fs';
+    import { createWorkerLogger } from ${JSON.stringify(MODULE)};
+    const fd = openSync(${JSON.stringify(out)}, 'a');
+    const logger = createWorkerLogger({ level: 'info', base: { worker: 'w-0' }, fd });
+    const written = () => readFileSync(${JSON.stringify(out)}, 'utf8').split('\\n').filter(Boolean).length;
+    const note = (text) => writeSync(2, text + '\\n');
+    ${body}
+  `;
+  const result = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20_000 });
+  let lines: Line[] = [];
+  try {
+    lines = readFileSync(out, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as Line);
+  } catch {
+    // no output file: the assertions below say so
+  }
+  return { lines, stderr: result.stderr };
+}
+
+test('lines wait for a flush, then are written together with pid and base fields', () => {
+  const { lines, stderr } = run('flush', `
+    logger.info({ n: 1 }, 'one');
+    logger.info({ n: 2 }, 'two');
+    note('before flush: ' + written());
+    logger.flush();
+    note('after flush: ' + written());
+  `);
+  assert.match(stderr, /before flush: 0/);
+  assert.match(stderr, /after flush: 2/);
+  assert.deepEqual(lines.map((line) => [line.msg, line.n, line.worker]), [['one', 1, 'w-0'], ['two', 2, 'w-0']]);
+  assert.equal(typeof lines[0].pid, 'number');
+});
+
+test('pending lines are written by themselves a moment later, while the process keeps running', () => {
+  const { stderr } = run('timer', `
+    logger.info('alone');
+    setTimeout(() => note('later: ' + written()), 300);
+  `);
+  assert.match(stderr, /later: 1/);
+});
+
+test('nothing is lost at exit, process.exit included', () => {
+  const { lines } = run('exit', `
+    for (let n = 0; n < 2000; n++) logger.info({ n }, 'many');
+    process.exit(3);
+  `);
+  assert.equal(lines.length, 2000);
+  assert.deepEqual(lines.map((line) => line.n), Array.from({ length: 2000 }, (_, n) => n));
+});
