@@ -18,7 +18,7 @@ import type { HeldJobs } from './held-jobs.ts';
 import { HandlerResolutionError, loadHandler, type Handler } from './handlers.ts';
 import { LockRenewer } from './lock-renewer.ts';
 import { runInJobScope } from './job-scope.ts';
-import { emptySandbox, prepareJobSandbox } from './sandbox.ts';
+import { JobSandboxes } from './sandbox.ts';
 import { JobAbortError, RunningJob, type Ending } from './running-job.ts';
 import { WorkerJob } from './worker-job.ts';
 import type { LockEvent } from './work-events.ts';
@@ -81,11 +81,14 @@ export class JobRunner {
   private readonly writes = new Set<Promise<unknown>>();
   private stopping = false;
   private logFlushQueued = false;
+  private readonly sandboxes: JobSandboxes;
 
   constructor(
     private readonly settings: RunnerSettings,
     private readonly deps: RunnerDeps,
-  ) {}
+  ) {
+    this.sandboxes = new JobSandboxes(settings.sandbox, settings.concurrency);
+  }
 
   get size(): number {
     return this.running.size;
@@ -295,17 +298,16 @@ export class JobRunner {
 
   /** The job's emptied directory; at concurrency 1 it is also the process cwd. */
   private enterSandbox(lane: number): string {
-    const { sandbox, concurrency } = this.settings;
-    if (concurrency > 1) return prepareJobSandbox(sandbox, concurrency, lane);
+    const { dir, recreated } = this.sandboxes.prepare(lane);
     // process.cwd() is cached by Node, so the chdir costs a syscall only after a handler moved
     // away or the sandbox had to be made anew.
-    if (emptySandbox(sandbox) || process.cwd() !== sandbox) chdir(sandbox);
-    return sandbox;
+    if (this.settings.concurrency <= 1 && (recreated || process.cwd() !== dir)) chdir(dir);
+    return dir;
   }
 
   private leaveSandbox(sandbox: string, run: RunningJob): void {
     try {
-      const recreated = emptySandbox(sandbox);
+      const recreated = this.sandboxes.empty(sandbox);
       // A handler may have moved the process elsewhere; the next job starts where it should.
       const cwd = this.settings.concurrency <= 1 ? sandbox : this.settings.sandbox;
       if (recreated || process.cwd() !== cwd) chdir(cwd);

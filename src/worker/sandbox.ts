@@ -78,6 +78,11 @@ function ensureRealDirectory(dir: string): Stats | undefined {
  */
 export function emptySandbox(dir: string): boolean {
   assertSandboxPath(dir);
+  return emptyCheckedSandbox(dir);
+}
+
+/** emptySandbox for a path already checked by assertSandboxPath. */
+function emptyCheckedSandbox(dir: string): boolean {
   const stats = ensureRealDirectory(dir);
   if (!stats) return true;
   if ((stats.mode & 0o700) !== 0o700) chmodSync(dir, stats.mode | 0o700);
@@ -100,4 +105,45 @@ export function prepareJobSandbox(sandbox: string, concurrency: number, lane: nu
   const dir = join(sandbox, `job-${lane}`);
   emptySandbox(dir);
   return dir;
+}
+
+/**
+ * The sandboxes of one worker process, for the runner's every job: the slot's sandbox and, at
+ * concurrency above 1, one sub-directory per lane. Paths are checked and joined once. Before a
+ * job, the slot's sandbox is checked to be a real directory (so a job cannot redirect a sibling's
+ * path) once per synchronous stretch: the jobs of one pop start together with no handler code in
+ * between. Each job's directory is still examined (lstat, readdir) before and after every job.
+ */
+export class JobSandboxes {
+  private readonly lanes: string[];
+  private slotChecked = false;
+
+  constructor(
+    readonly slot: string,
+    readonly concurrency: number,
+  ) {
+    assertSandboxPath(slot);
+    this.lanes = concurrency > 1 ? Array.from({ length: concurrency }, (_, lane) => join(slot, `job-${lane}`)) : [];
+  }
+
+  /** The job's emptied directory (see prepareJobSandbox); `recreated` when it was made anew. */
+  prepare(lane: number): { dir: string; recreated: boolean } {
+    if (this.concurrency <= 1) return { dir: this.slot, recreated: emptyCheckedSandbox(this.slot) };
+    const dir = this.lanes[lane];
+    if (dir === undefined) throw new SandboxError(`no sandbox lane ${lane} at concurrency ${this.concurrency}`);
+    if (!this.slotChecked) {
+      ensureRealDirectory(this.slot);
+      this.slotChecked = true;
+      queueMicrotask(() => {
+        this.slotChecked = false;
+      });
+    }
+    return { dir, recreated: emptyCheckedSandbox(dir) };
+  }
+
+  /** Empties a directory `prepare` handed out, after its job; true when it was made anew. */
+  empty(dir: string): boolean {
+    if (dir !== this.slot && !this.lanes.includes(dir)) throw new SandboxError(`not a sandbox of this worker: ${dir}`);
+    return emptyCheckedSandbox(dir);
+  }
 }

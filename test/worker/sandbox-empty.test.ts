@@ -17,7 +17,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { emptySandbox, prepareJobSandbox, SandboxError } from '../../src/worker/sandbox.ts';
+import { emptySandbox, JobSandboxes, prepareJobSandbox, SandboxError } from '../../src/worker/sandbox.ts';
 
 let base: string;
 let sandbox: string;
@@ -125,5 +125,58 @@ describe('prepareJobSandbox', () => {
     assert.ok(!lstatSync(lane).isSymbolicLink());
     assertOutsideIntact();
     assert.ok(existsSync(join(outside, 'keep.txt')));
+  });
+});
+
+describe('JobSandboxes (the runner\'s per-job sandboxes)', () => {
+  test('concurrency 1: the slot sandbox, emptied before and after', () => {
+    const sandboxes = new JobSandboxes(sandbox, 1);
+    mkdirSync(sandbox, { recursive: true });
+    writeFileSync(join(sandbox, 'left-over'), 'x');
+    const { dir } = sandboxes.prepare(0);
+    assert.equal(dir, sandbox);
+    assert.deepEqual(readdirSync(sandbox), []);
+    writeFileSync(join(sandbox, 'made-by-the-job'), 'x');
+    assert.equal(sandboxes.empty(dir), false);
+    assert.deepEqual(readdirSync(sandbox), []);
+  });
+
+  test('lanes: each its own directory, emptied before and after its job, the others left alone', () => {
+    const sandboxes = new JobSandboxes(sandbox, 3);
+    const lane0 = sandboxes.prepare(0).dir;
+    const lane2 = sandboxes.prepare(2).dir;
+    assert.equal(lane0, join(sandbox, 'job-0'));
+    assert.equal(lane2, join(sandbox, 'job-2'));
+    writeFileSync(join(lane0, 'zero'), 'x');
+    writeFileSync(join(lane2, 'two'), 'x');
+    sandboxes.empty(lane0);
+    assert.deepEqual(readdirSync(lane0), []);
+    assert.deepEqual(readdirSync(lane2), ['two']);
+    assert.deepEqual(readdirSync(sandboxes.prepare(2).dir), []);
+  });
+
+  test('a slot sandbox replaced by a symlink (by a job, between turns) is caught before the next job', async () => {
+    const sandboxes = new JobSandboxes(sandbox, 2);
+    sandboxes.prepare(0);
+    // A job's code runs in a later turn: it swaps the slot for a link to outside, with a lane there.
+    await Promise.resolve();
+    rmSync(sandbox, { recursive: true });
+    mkdirSync(join(outside, 'job-1'));
+    writeFileSync(join(outside, 'job-1', 'victim.txt'), 'keep');
+    symlinkSync(outside, sandbox);
+    const { dir } = sandboxes.prepare(1);
+    assert.ok(!lstatSync(sandbox).isSymbolicLink());
+    assert.deepEqual(readdirSync(dir), []);
+    assert.equal(readFileSync(join(outside, 'job-1', 'victim.txt'), 'utf8'), 'keep');
+    assertOutsideIntact();
+  });
+
+  test('only its own directories are emptied; bad paths and lanes are refused', () => {
+    const sandboxes = new JobSandboxes(sandbox, 2);
+    assert.throws(() => sandboxes.empty(outside), SandboxError);
+    assert.throws(() => sandboxes.prepare(2), SandboxError);
+    assert.throws(() => new JobSandboxes('relative/dir', 2), SandboxError);
+    assert.throws(() => new JobSandboxes('/', 1), SandboxError);
+    assertOutsideIntact();
   });
 });
