@@ -67,8 +67,13 @@ export class Events {
     return this;
   }
 
+  /**
+   * Removing the last `log` (or `tracked`) listener unsubscribes those channels, so Redis stops
+   * sending what nobody listens to; await `ready()` to know it is done.
+   */
   off<K extends keyof EventMap>(name: K, listener: (...args: EventMap[K]) => void): this {
     this.#emitter.off(name, listener as (...args: unknown[]) => void);
+    if (this.#emitter.listenerCount(name) === 0) this.#unsubscribeFor(name);
     return this;
   }
 
@@ -99,13 +104,29 @@ export class Events {
     if (subscriber) await closeRedis(subscriber);
   }
 
+  #channelsFor(name: keyof EventMap): string[] {
+    if (name === 'log') return [LOG_CHANNEL];
+    if (name === 'tracked') return TRACKED_CHANNELS;
+    return [];
+  }
+
   #subscribeFor(name: keyof EventMap): void {
-    let channels: string[] = [];
-    if (name === 'log') channels = [LOG_CHANNEL];
-    else if (name === 'tracked') channels = TRACKED_CHANNELS;
+    const channels = this.#channelsFor(name);
     if (channels.length === 0) return;
     // A failed subscription surfaces through ready() and as an `error` event.
     this.#subscribe(channels).catch((error: unknown) => this.#fail(error));
+  }
+
+  #unsubscribeFor(name: keyof EventMap): void {
+    const channels = this.#channelsFor(name).filter((channel) => this.#subscribed.delete(channel));
+    if (channels.length === 0 || !this.#subscriber || this.#closed) return;
+    // Through #connection() like a subscribe, so both reach Redis in the order they were asked.
+    const done = this.#connection()
+      .then((subscriber) => subscriber.unsubscribe(...channels))
+      .then(() => undefined)
+      .catch((error: unknown) => this.#fail(error))
+      .finally(() => this.#pending.delete(done));
+    this.#pending.add(done);
   }
 
   #subscribe(channels: string[]): Promise<void> {

@@ -1,6 +1,9 @@
 // The worker's loop: take jobs from its queues in reserver order while it has free lanes
 // (up to --concurrency jobs in flight), sleep --interval when every queue was empty (unless new
 // work, a freed lane, pause/resume or stop wakes it first), and otherwise poll again at once.
+// New work wakes it only while it watches for it (see work-events.ts): it starts watching when a
+// poll finds nothing (and polls once more once the watch is active, so a put in between is
+// seen), and stops after it has been busy without a break for UNWATCH_AFTER_MS.
 // Leaving is two phases: stop taking work, then drain what is in flight (bounded).
 import type { Logger } from '../log.ts';
 import type { QlessCaller } from '../client/script-caller.ts';
@@ -26,6 +29,14 @@ export interface PollerSettings {
   resume: boolean;
 }
 
+/** What wakes an idle worker when new work is put (ql:log, through WorkEvents). */
+export interface WorkWatch {
+  readonly watchingForWork: boolean;
+  /** Resolves once new work wakes the worker. */
+  watchForWork(): Promise<void>;
+  unwatchForWork(): void;
+}
+
 export interface PollerDeps {
   client: QlessCaller;
   /** Pops go through it, so they share a round trip with the completes sent just before. */
@@ -33,12 +44,15 @@ export interface PollerDeps {
   reserver: Reserver;
   runner: JobRunner;
   logger: Logger;
+  workWatch: WorkWatch;
 }
 
 /** Why the poller stopped taking work. */
 export type LeaveReason = { kind: 'stop' } | { kind: 'recycle'; reason: string };
 
 const MAX_ERROR_BACKOFF_MS = 5_000;
+/** A worker that found work at every poll for this long stops watching for new work. */
+const UNWATCH_AFTER_MS = 1_000;
 
 export class Poller {
   readonly wake = new WakeSignal();
@@ -49,6 +63,8 @@ export class Poller {
   private started = 0;
   private errorBackoffMs = 0;
   private resumeJids: string[] = [];
+  /** When a poll last found nothing (performance.now()). */
+  private lastIdleAt = 0;
 
   constructor(
     private readonly settings: PollerSettings,
@@ -108,9 +124,35 @@ export class Poller {
         continue;
       }
       for (const job of popped) this.start(job);
-      if (popped.length === 0 && !this.leaving) await this.wake.sleep(this.settings.interval * 1000, since);
+      if (popped.length > 0) {
+        this.busy();
+        continue;
+      }
+      if (this.leaving) break;
+      this.lastIdleAt = performance.now();
+      // Watching starts before the sleep, and the queues are polled once more once it is active.
+      if (!this.deps.workWatch.watchingForWork && (await this.watchForWork())) continue;
+      await this.wake.sleep(this.settings.interval * 1000, since);
     }
     return this.leaving;
+  }
+
+  /** True once new work wakes the worker; false if that could not be set up (it polls meanwhile). */
+  private async watchForWork(): Promise<boolean> {
+    try {
+      await this.deps.workWatch.watchForWork();
+      return true;
+    } catch (error) {
+      this.deps.workWatch.unwatchForWork();
+      this.deps.logger.warn({ err: error }, 'could not watch for new work; polling every --interval');
+      return false;
+    }
+  }
+
+  /** Jobs keep coming: after a while without an empty poll, new-work events are only overhead. */
+  private busy(): void {
+    const { workWatch } = this.deps;
+    if (workWatch.watchingForWork && performance.now() - this.lastIdleAt >= UNWATCH_AFTER_MS) workWatch.unwatchForWork();
   }
 
   /**

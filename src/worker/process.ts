@@ -101,6 +101,11 @@ class WorkerProcess {
       { name: config.name, path: config.path, sandbox: config.sandbox, concurrency: config.concurrency },
       { client: this.client, batcher: this.batcher, held: this.held, logger: this.logger },
     );
+    this.events = new WorkEvents(this.client, config.name, config.queues, {
+      onLockLost: (jid, event) => this.runner.lockLost(jid, event),
+      onWork: () => this.poller.wake.wake(),
+      onError: (error) => this.onRedisError(error),
+    });
     this.poller = new Poller(
       {
         name: config.name,
@@ -111,13 +116,8 @@ class WorkerProcess {
         paused: config.paused,
         resume: config.resume,
       },
-      { client: this.client, batcher: this.batcher, reserver: createReserver(config.reserver, config.queues), runner: this.runner, logger: this.logger },
+      { client: this.client, batcher: this.batcher, reserver: createReserver(config.reserver, config.queues), runner: this.runner, logger: this.logger, workWatch: this.events },
     );
-    this.events = new WorkEvents(this.client, config.name, config.queues, {
-      onLockLost: (jid, event) => this.runner.lockLost(jid, event),
-      onWork: () => this.poller.wake.wake(),
-      onError: (error) => this.onRedisError(error),
-    });
   }
 
   /** IPC from the supervisor. */

@@ -2,7 +2,10 @@
 // of their own):
 // - `ql:w:<worker>`: lock_lost / canceled for jobs this worker holds → abort them at once;
 // - `ql:log`: `put` (and `advanced`) into one of its queues → an idle worker polls at once
-//   instead of sleeping out --interval.
+//   instead of sleeping out --interval. Only while the worker is idle: ql:log carries every put
+//   and completion of the whole pool, which a busy worker would receive and decode for nothing
+//   (and Redis send to every worker). The poller watches before it sleeps and polls once more
+//   after the subscription is active, so a put in between is not missed.
 import type { Client } from '../client/client.ts';
 import { Events, type LogEvent } from '../client/events.ts';
 
@@ -19,6 +22,11 @@ export interface WorkEventHandlers {
 export class WorkEvents {
   private events: Events | undefined;
   private readonly queues: ReadonlySet<string>;
+  private readonly onLog = (event: LogEvent): void => {
+    const target = targetQueue(event);
+    if (target !== undefined && this.queues.has(target)) this.handlers.onWork(target);
+  };
+  private watching = false;
 
   constructor(
     private readonly client: Client,
@@ -29,7 +37,7 @@ export class WorkEvents {
     this.queues = new Set(queues);
   }
 
-  /** Resolves once both channels are subscribed (so nothing published afterwards is missed). */
+  /** Resolves once the worker's own channel is subscribed (so nothing published afterwards is missed). */
   async start(): Promise<void> {
     const { handlers } = this;
     // Connected before the first SUBSCRIBE: ioredis 5 sends SUBSCRIBE on a connection that is
@@ -48,12 +56,31 @@ export class WorkEvents {
       if (name !== this.worker) return;
       if (event.event === 'lock_lost' || event.event === 'canceled') handlers.onLockLost(event.jid, event.event);
     });
-    events.on('log', (event) => {
-      const target = targetQueue(event);
-      if (target !== undefined && this.queues.has(target)) handlers.onWork(target);
-    });
     await events.watchWorker(this.worker);
     await events.ready();
+  }
+
+  /** Whether new work in ql:log wakes the worker (or is being set up to). */
+  get watchingForWork(): boolean {
+    return this.watching;
+  }
+
+  /** Resolves once `put`s into the worker's queues wake it (rejects if Redis refused). */
+  async watchForWork(): Promise<void> {
+    const { events } = this;
+    if (!events) throw new Error('work events not started');
+    if (!this.watching) {
+      this.watching = true;
+      events.on('log', this.onLog);
+    }
+    await events.ready();
+  }
+
+  /** The worker is busy: stop receiving the pool's ql:log traffic. */
+  unwatchForWork(): void {
+    if (!this.watching) return;
+    this.watching = false;
+    this.events?.off('log', this.onLog);
   }
 
   async close(): Promise<void> {

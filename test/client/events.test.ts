@@ -93,6 +93,30 @@ describe('log events', () => {
     assert.match(errors[0].message, /ql:log/);
     await events.close();
   });
+
+  test('removing the last log listener unsubscribes ql:log; adding one subscribes again', async () => {
+    const first: LogEvent[] = [];
+    const second: LogEvent[] = [];
+    const onFirst = (event: LogEvent): void => void first.push(event);
+    const onSecond = (event: LogEvent): void => void second.push(event);
+    events.on('log', onFirst).on('log', onSecond);
+    await events.ready();
+    events.off('log', onFirst);
+    await events.ready();
+    assert.equal(await subscribers('ql:log'), 1, 'one listener left');
+    events.off('log', onSecond);
+    await events.ready();
+    assert.equal(await subscribers('ql:log'), 0);
+
+    events.on('log', onFirst);
+    await events.ready();
+    assert.equal(await subscribers('ql:log'), 1);
+    await client.queue('q').put('K', {}, { jid: 'again' });
+    await collected(first, 1);
+    assert.deepEqual(first, [{ event: 'put', jid: 'again', queue: 'q' }]);
+    assert.deepEqual(second, []);
+    await events.close();
+  });
 });
 
 describe('worker events', () => {
