@@ -8,20 +8,37 @@
 // they do not depend on the machine's load.
 // With --baseline <file.lua> another build of the script (e.g. `git show HEAD~5:src/lua/qless.lua`)
 // is measured in the same rounds, interleaved, so both see the same load.
-// Run: node --import tsx bench/core.ts [calls-per-round] [rounds] [--baseline <file.lua>]
-import { readFileSync } from 'node:fs';
+// --only <names> measures only the cases whose name starts with one of the comma-separated names.
+// --instructions runs redis-server under valgrind's callgrind and reports the instructions it
+// executes per call instead of times: the same on a busy machine as on an idle one, so small
+// changes show (default 200 calls, 1 round; needs valgrind).
+// Run: node --import tsx bench/core.ts [calls-per-round] [rounds] [--baseline <file.lua>] [--only <names>] [--instructions]
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { functionLibraryFrom, scriptSource } from '../src/client/script.ts';
-import { startRedis } from '../test/helpers/redis.ts';
+import { freePort, startRedis } from '../test/helpers/redis.ts';
 
-const usage = 'usage: node --import tsx bench/core.ts [calls-per-round] [rounds] [--baseline <file.lua>]';
-const argv = process.argv.slice(2);
-const baselineAt = argv.indexOf('--baseline');
-const baselinePath = baselineAt >= 0 ? argv[baselineAt + 1] : undefined;
-if (baselineAt >= 0 && !baselinePath) throw new Error(usage);
-const positional = baselineAt >= 0 ? [...argv.slice(0, baselineAt), ...argv.slice(baselineAt + 2)] : argv;
-const CALLS = Number(positional[0] ?? 1000);
-const ROUNDS = Number(positional[1] ?? 7);
+const usage = 'usage: node --import tsx bench/core.ts [calls-per-round] [rounds] [--baseline <file.lua>] [--only <names>] [--instructions]';
+const positional = process.argv.slice(2);
+const instructionsAt = positional.indexOf('--instructions');
+const INSTRUCTIONS = instructionsAt >= 0;
+if (INSTRUCTIONS) positional.splice(instructionsAt, 1);
+/** Removes `--name value` from the arguments and returns the value. */
+function option(name: string): string | undefined {
+  const at = positional.indexOf(name);
+  if (at < 0) return undefined;
+  const value = positional[at + 1];
+  if (value === undefined) throw new Error(usage);
+  positional.splice(at, 2);
+  return value;
+}
+const baselinePath = option('--baseline');
+const only = option('--only')?.split(',');
+const CALLS = Number(positional[0] ?? (INSTRUCTIONS ? 200 : 1000));
+const ROUNDS = Number(positional[1] ?? (INSTRUCTIONS ? 1 : 7));
 if (!Number.isInteger(CALLS) || CALLS < 1 || !Number.isInteger(ROUNDS) || ROUNDS < 1) throw new Error(usage);
 const NOW = 1700000000;
 const BATCH = 200;
@@ -117,7 +134,7 @@ const cases: Case[] = [
       const ids = jids('c', CALLS);
       await runningJobs(core, ids);
       await putJobs(core, jids('n', CALLS));
-      return ids.map((jid) => ['complete.pop', NOW + 1, jid, 'w', 'q', '{}', 'q', 1]);
+      return ids.map((jid) => ['complete.pop', NOW + 1, 'q', 1, jid, 'w', 'q', '{}']);
     },
   },
 ];
@@ -161,6 +178,52 @@ async function roundStats(redis: Redis, command: Mode, cpuSeconds: number): Prom
   return { usecPerCall, cpuUsecPerCall: (cpuSeconds * 1e6) / scriptCalls, redisCallsPerCall: inner / scriptCalls };
 }
 
+interface CountedRedis {
+  url: string;
+  /** Instructions redis-server executed since the previous call (or since it started). */
+  instructions(): number;
+  stop(): Promise<void>;
+}
+
+/** A private redis-server (free loopback port, no persistence) under callgrind. */
+async function startCountedRedis(): Promise<CountedRedis> {
+  if (spawnSync('valgrind', ['--version'], { stdio: 'ignore' }).status !== 0) {
+    throw new Error('--instructions needs valgrind (callgrind) on PATH, e.g. `sudo apt-get install valgrind`');
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'qless-callgrind-'));
+  const port = await freePort();
+  const child = spawn('valgrind', ['--tool=callgrind', `--callgrind-out-file=${dir}/cg`, 'redis-server', '--port', String(port),
+    '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const kill = () => child.kill('SIGKILL');
+  process.once('exit', kill);
+  const url = `redis://127.0.0.1:${port}`;
+  // Under valgrind the server takes a few seconds to listen.
+  const probe = new Redis(url, { retryStrategy: () => 200, maxRetriesPerRequest: null });
+  probe.on('error', () => undefined);
+  await probe.ping();
+  probe.disconnect();
+  const dumpNumber = (name: string) => Number(name.slice(name.lastIndexOf('.') + 1));
+  return {
+    url,
+    instructions() {
+      // Each dump holds the counts since the previous one.
+      execFileSync('callgrind_control', ['-d', String(child.pid)], { stdio: 'ignore' });
+      const dumps = readdirSync(dir).filter((name) => /^cg\.\d+$/.test(name));
+      const newest = dumps.sort((a, b) => dumpNumber(a) - dumpNumber(b)).at(-1);
+      const summary = newest && /^summary: (\d+)/m.exec(readFileSync(join(dir, newest), 'utf8'));
+      if (!summary) throw new Error(`no callgrind dump in ${dir}`);
+      return Number(summary[1]);
+    },
+    async stop() {
+      child.kill('SIGTERM');
+      await exited;
+      process.off('exit', kill);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
 const median = (values: number[]): number => {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)];
@@ -171,12 +234,15 @@ interface Row {
   variant: Variant;
   usec: Record<Mode, number[]>;
   cpu: Record<Mode, number[]>;
+  /** Instructions per call (--instructions). */
+  instructions: Record<Mode, number[]>;
   /** The same in every round and mode (the script is deterministic); the last is kept. */
   redisCalls: number;
 }
 
 async function main(): Promise<void> {
-  const server = await startRedis();
+  const counted = INSTRUCTIONS ? await startCountedRedis() : undefined;
+  const server = counted ?? (await startRedis());
   const redis = new Redis(server.url);
   try {
     const variants: Variant[] = [];
@@ -204,10 +270,17 @@ async function main(): Promise<void> {
     };
 
     const rows: Row[] = [];
-    for (const benchCase of cases) {
+    for (const benchCase of cases.filter((each) => !only || only.some((name) => each.name.startsWith(name)))) {
       const caseRows = variants
         .filter((variant) => !benchCase.needs || variant.source.includes(`'${benchCase.needs}'`))
-        .map((variant): Row => ({ benchCase, variant, usec: { evalsha: [], fcall: [] }, cpu: { evalsha: [], fcall: [] }, redisCalls: 0 }));
+        .map((variant): Row => ({
+          benchCase,
+          variant,
+          usec: { evalsha: [], fcall: [] },
+          cpu: { evalsha: [], fcall: [] },
+          instructions: { evalsha: [], fcall: [] },
+          redisCalls: 0,
+        }));
       // Rounds interleave the variants and modes, so a burst of load hits them alike.
       for (let round = 0; round < ROUNDS; round++) {
         for (const row of caseRows) {
@@ -217,6 +290,13 @@ async function main(): Promise<void> {
             // Set-up always goes through EVALSHA of the same variant; only the measured calls differ by mode.
             const calls = await benchCase.prepare((args) => redis.evalsha(row.variant.sha, 0, ...args.map(String)));
             await redis.config('RESETSTAT');
+            if (counted) {
+              counted.instructions();
+              await send(mode, row.variant.sha, calls);
+              row.instructions[mode].push(counted.instructions() / calls.length);
+              row.redisCalls = (await roundStats(redis, mode, 0)).redisCallsPerCall;
+              continue;
+            }
             const cpuBefore = await mainThreadCpu(redis);
             await send(mode, row.variant.sha, calls);
             const cpuAfter = await mainThreadCpu(redis);
@@ -232,19 +312,41 @@ async function main(): Promise<void> {
 
     const cell = (values: number[]) => `${Math.min(...values).toFixed(1)} / ${median(values).toFixed(1)}`.padStart(15);
     const perJob = (value: number, jobs: number, digits: number) => (jobs > 0 ? (value / jobs).toFixed(digits) : '-');
+    const showScript = variants.length > 1;
+    const label = (benchCase: Case, variant: Variant) => {
+      const first = variant === variants[0] || !rows.some((row) => row.benchCase === benchCase && row.variant === variants[0]);
+      return `${(first ? benchCase.name : '').padEnd(27)}${showScript ? variant.label.padEnd(10) : ''}`;
+    };
+    if (counted) {
+      const thousands = (value: number) => `${(value / 1000).toFixed(1)}k`;
+      console.log(`Instructions redis-server executed per call (callgrind, minimum of ${ROUNDS} round(s) × ${CALLS} calls):`);
+      console.log('  instr/job = EVALSHA per job; redis.calls = Redis commands the script ran, per call and per job');
+      if (baselinePath) console.log(`  baseline: ${baselinePath}`);
+      console.log(
+        `${'command'.padEnd(27)}${showScript ? 'script'.padEnd(10) : ''}${'EVALSHA'.padStart(12)}${'FCALL'.padStart(12)}` +
+          `${'instr/job'.padStart(11)}${'redis.calls'.padStart(12)}${'/job'.padStart(7)}`,
+      );
+      for (const { benchCase, variant, instructions, redisCalls } of rows) {
+        const evalsha = Math.min(...instructions.evalsha);
+        console.log(
+          `${label(benchCase, variant)}${thousands(evalsha).padStart(12)}${thousands(Math.min(...instructions.fcall)).padStart(12)}` +
+            `${(benchCase.jobs > 0 ? thousands(evalsha / benchCase.jobs) : '-').padStart(11)}` +
+            `${redisCalls.toFixed(1).padStart(12)}${perJob(redisCalls, benchCase.jobs, 1).padStart(7)}`,
+        );
+      }
+      return;
+    }
     console.log(`Redis-side µs per call, min / median of ${ROUNDS} rounds × ${CALLS} calls:`);
     console.log('  in-cmd = usec_per_call of INFO commandstats; cpu = Redis main-thread CPU per call (INFO cpu)');
     console.log('  cpu/job = EVALSHA cpu minimum per job; redis.calls = Redis commands the script ran, per call and per job');
     if (baselinePath) console.log(`  baseline: ${baselinePath}`);
-    const showScript = variants.length > 1;
     console.log(
       `${'command'.padEnd(27)}${showScript ? 'script'.padEnd(10) : ''}${'EVALSHA in-cmd'.padStart(15)}${'EVALSHA cpu'.padStart(15)}` +
         `${'FCALL in-cmd'.padStart(15)}${'FCALL cpu'.padStart(15)}${'cpu/job'.padStart(9)}${'redis.calls'.padStart(12)}${'/job'.padStart(7)}`,
     );
     for (const { benchCase, variant, usec, cpu, redisCalls } of rows) {
-      const first = variant === variants[0] || !rows.some((row) => row.benchCase === benchCase && row.variant === variants[0]);
       console.log(
-        `${(first ? benchCase.name : '').padEnd(27)}${showScript ? variant.label.padEnd(10) : ''}` +
+        `${label(benchCase, variant)}` +
           `${cell(usec.evalsha)}${cell(cpu.evalsha)}${cell(usec.fcall)}${cell(cpu.fcall)}` +
           `${perJob(Math.min(...cpu.evalsha), benchCase.jobs, 1).padStart(9)}` +
           `${redisCalls.toFixed(1).padStart(12)}${perJob(redisCalls, benchCase.jobs, 1).padStart(7)}`,

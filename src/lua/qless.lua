@@ -118,7 +118,7 @@ local function config_get(key, fallback)
   return redis.call('hget', 'ql:config', key) or CONFIG_DEFAULTS[key] or fallback
 end
 
--- Several options in one HMGET, each as config_get(key) gives it.
+-- Several options in one HMGET, each as config_get(key) gives it (for two, HGETs are cheaper).
 local function config_values(...)
   local values = redis.call('hmget', 'ql:config', ...)
   local n = select('#', ...)
@@ -425,8 +425,7 @@ local function job_command(name)
       local key = 'ql:j:' .. jid
       local f = redis.call('hmget', key, 'worker', 'state', 'queue')
       local owner, state = f[1], f[2]
-      local queue_heartbeat, heartbeat = config_values((f[3] or '') .. '-heartbeat', 'heartbeat')
-      local expires = now + tonumber(queue_heartbeat or heartbeat)
+      local expires = now + tonumber(config_get((f[3] or '') .. '-heartbeat') or config_get('heartbeat', 60))
       -- The data is checked before the job: bad JSON fails even for a missing job.
       if data then data = cjson.decode(data) end
       if owner == false then
