@@ -111,6 +111,35 @@ describe('pop of several jobs', () => {
   });
 });
 
+describe('scores and counts handed to Redis as text', () => {
+  test('a now or a count written differently but equal as a number leaves the same data and replies', async () => {
+    const runs: { replies: unknown[]; messages: [string, string][]; state: Awaited<ReturnType<typeof everything>> }[] = [];
+    for (const [now, count] of [['1700000000.5', '1'], [' 1700000000.5 ', ' 1 '], ['1.7000000005e9', '1.0'], ['17000000005e-1', '1e0']]) {
+      await core.flush();
+      const messages = await core.listen('ql:*');
+      const replies: unknown[] = [];
+      const at = async (command: string, ...args: (string | number)[]) => {
+        replies.push(await core.call(now, command, ...args).catch((error: unknown) => String(error)));
+      };
+      for (const [i, jid] of ['a', 'b', 'c'].entries()) await core.call(T - 13 + i, 'put', 'w', 'q', jid, 'K', '{}', 0);
+      await core.call(T - 10, 'recur', 'q', 'r', 'K', '{}', 'interval', 60, 0);
+      await core.call(T - 10, 'put', 'w', 'q', 'later', 'K', '{}', 5);
+      await at('pop', 'q', 'w1', count);
+      await at('heartbeat', 'a', 'w1');
+      await at('pop', 'q', 'w1', count);
+      await at('complete.pop', 'q', count, 'a', 'w1', 'q', '{}');
+      await at('complete', 'b', 'w1', 'q', '{}', 'next', 'q2', 'delay', 3);
+      await at('peek', 'q', count);
+      await at('jobs', 'stalled', 'q');
+      runs.push({ replies, messages: await messages.take(), state: await everything() });
+      await messages.close();
+    }
+    for (const run of runs.slice(1)) assert.deepEqual(run, runs[0]);
+    assert.ok(runs[0].replies.every((reply) => !String(reply).startsWith('ReplyError')), JSON.stringify(runs[0].replies));
+    assert.equal((runs[0].state.keys['ql:workers'] as string[])[1], '1700000000.5');
+  });
+});
+
 describe('history cap applied after the push', () => {
   const history = (jid: string) => core.redis.lrange(`ql:j:${jid}-history`, 0, -1);
 
