@@ -31,7 +31,10 @@ export class ScriptCaller {
   ) {}
 
   async call(command: string, args: readonly ScriptArg[]): Promise<ScriptReply> {
-    const argv = this.argv(command, args);
+    return this.callArgv(command, this.argv(command, args));
+  }
+
+  private async callArgv(command: string, argv: string[]): Promise<ScriptReply> {
     try {
       return await this.evalsha(argv);
     } catch (error) {
@@ -49,6 +52,16 @@ export class ScriptCaller {
 
   /** Sends every call in one pipeline; results come back in the same order. */
   async exec(calls: readonly ScriptCall[]): Promise<BatchResult[]> {
+    // One call needs no pipeline (a worker at concurrency 1 sends one complete.pop per job).
+    if (calls.length === 1) {
+      const [{ command, args }] = calls;
+      const argv = this.argv(command, args);
+      try {
+        return [{ ok: true, value: await this.callArgv(command, argv) }];
+      } catch (error) {
+        return [{ ok: false, error: error instanceof Error ? error : new Error(String(error)) }];
+      }
+    }
     const argvs = calls.map((call) => this.argv(call.command, call.args));
     const results: BatchResult[] = new Array(calls.length);
     let pending = calls.map((_, index) => index);

@@ -11,10 +11,12 @@ import type { ScriptReply } from '../client/types.ts';
 /** Sends calls in one round trip; results in the same order. */
 export type BatchSender = (calls: readonly ScriptCall[]) => Promise<BatchResult[]>;
 
+/** Told the reply of one call: `error` set when it failed. */
+export type CallDone = (error: Error | undefined, reply?: ScriptReply) => void;
+
 interface Pending {
   call: ScriptCall;
-  resolve: (value: ScriptReply) => void;
-  reject: (error: Error) => void;
+  done: CallDone;
 }
 
 /** A complete and the pop after it, sent as one `complete.pop`. */
@@ -44,18 +46,26 @@ export class CallBatcher {
   private scheduled = false;
   private readonly inFlight = new Set<Promise<void>>();
 
-  constructor(private readonly send: BatchSender) {}
+  constructor(private readonly sendBatch: BatchSender) {}
 
   /** Queues a call for the next flush; resolves with its reply, rejects with its (typed) error. */
   call(call: ScriptCall): Promise<ScriptReply> {
     return new Promise<ScriptReply>((resolve, reject) => {
-      this.queue.push({ call, resolve, reject });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        // After the promise callbacks of this turn, so the pop a finished job leads to joins its complete.
-        process.nextTick(() => this.flush());
-      }
+      this.send(call, (error, reply) => (error ? reject(error) : resolve(reply ?? null)));
     });
+  }
+
+  /**
+   * Queues a call for the next flush; `done` is told its reply or (typed) error. Every `done`
+   * of a flush has run before `settled()` counts that flush as answered.
+   */
+  send(call: ScriptCall, done: CallDone): void {
+    this.queue.push({ call, done });
+    if (!this.scheduled) {
+      this.scheduled = true;
+      // After the promise callbacks of this turn, so the pop a finished job leads to joins its complete.
+      process.nextTick(() => this.flush());
+    }
   }
 
   /** Resolves once every call queued so far has its reply. */
@@ -95,15 +105,15 @@ export class CallBatcher {
     const calls = entries.map((entry) => (isFused(entry) ? fusedCall(entry.complete.call, entry.pop.call)! : entry.call));
     let results: BatchResult[];
     try {
-      results = await this.send(calls);
+      results = await this.sendBatch(calls);
     } catch (error) {
       const failure = error instanceof Error ? error : new Error(String(error));
       for (const entry of entries) {
         if (isFused(entry)) {
-          entry.complete.reject(failure);
-          entry.pop.reject(failure);
+          tell(entry.complete, failure);
+          tell(entry.pop, failure);
         } else {
-          entry.reject(failure);
+          tell(entry, failure);
         }
       }
       return;
@@ -116,14 +126,17 @@ export class CallBatcher {
         return;
       }
       if (result?.ok) {
+        let state: string | undefined;
         try {
-          const reply = parseCompletePopReply(result.value);
-          entry.complete.resolve(reply.state);
-          // The pop's own reply, as `pop` gives it.
-          entry.pop.resolve((result.value as ScriptReply[])[1]);
-          return;
+          state = parseCompletePopReply(result.value).state;
         } catch {
-          // An answer of another shape: fall through and ask again, call by call.
+          // An answer of another shape: asked again below, call by call.
+        }
+        if (state !== undefined) {
+          tell(entry.complete, undefined, state);
+          // The pop's own reply, as `pop` gives it.
+          tell(entry.pop, undefined, (result.value as ScriptReply[])[1]);
+          return;
         }
       }
       // A refused complete.pop wrote nothing (its pop arguments and the complete's checks come
@@ -140,7 +153,17 @@ export class CallBatcher {
 }
 
 function settle(item: Pending, result: BatchResult | undefined): void {
-  if (!result) item.reject(new Error(`no reply for ${item.call.command}`));
-  else if (result.ok) item.resolve(result.value);
-  else item.reject(result.error);
+  if (!result) tell(item, new Error(`no reply for ${item.call.command}`));
+  else if (result.ok) tell(item, undefined, result.value);
+  else tell(item, result.error);
+}
+
+/** A caller's `done` that throws must not keep the others of the flush from theirs. */
+function tell(item: Pending, error: Error | undefined, reply?: ScriptReply): void {
+  try {
+    item.done(error, reply);
+  } catch (thrown) {
+    // Reported like any rejection nobody handled (the worker logs those and carries on).
+    void Promise.reject(thrown);
+  }
 }

@@ -8,7 +8,7 @@ export interface RenewableJob {
   /** Lock expiry, seconds since the epoch. */
   readonly expires: number;
   /** Renews the lock, returning the new expiry. */
-  heartbeat(): Promise<number>;
+  renewLock(): Promise<number>;
 }
 
 export interface LockRenewerHooks {
@@ -70,7 +70,7 @@ export class LockRenewer {
     if (this.stopped) return;
     this.inFlight = true;
     try {
-      const expires = await this.job.heartbeat();
+      const expires = await this.job.renewLock();
       if (this.stopped) return;
       this.hooks.onRenewed(expires);
       this.schedule(this.delayFor(expires));

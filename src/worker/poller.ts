@@ -57,7 +57,10 @@ const UNWATCH_AFTER_MS = 1_000;
 export class Poller {
   readonly wake = new WakeSignal();
   private readonly freeLanes: number[];
-  private readonly inFlight = new Set<Promise<void>>();
+  /** Jobs started and not yet ended. */
+  private inFlight = 0;
+  /** Told when the last job in flight ends (drain). */
+  private allEnded: (() => void)[] = [];
   private leaving: LeaveReason | undefined;
   private paused: boolean;
   private started = 0;
@@ -161,18 +164,18 @@ export class Poller {
    */
   async drain(deadlineMs: number): Promise<void> {
     const { runner, logger } = this.deps;
-    if (this.inFlight.size > 0) {
+    if (this.inFlight > 0) {
       logger.info({ jobs: runner.size, deadlineMs }, 'draining: waiting for jobs in flight');
       let timer: NodeJS.Timeout | undefined;
       const deadline = new Promise<'deadline'>((resolve) => {
         timer = setTimeout(() => resolve('deadline'), deadlineMs);
       });
-      const result = await Promise.race([Promise.allSettled([...this.inFlight]).then(() => 'done' as const), deadline]);
+      const result = await Promise.race([this.jobsEnded().then(() => 'done' as const), deadline]);
       clearTimeout(timer);
       if (result === 'deadline') {
         logger.warn({ jobs: runner.size }, 'drain deadline passed: handing back the jobs still running');
         runner.abandonAll();
-        await Promise.allSettled([...this.inFlight]);
+        await this.jobsEnded();
       }
     }
     await runner.writesSettled();
@@ -206,18 +209,24 @@ export class Poller {
     const lane = this.freeLanes.pop();
     if (lane === undefined) throw new Error('internal: a job was started without a free lane');
     this.started++;
-    const running = this.deps.runner
-      .run(json, lane)
-      .catch((error: unknown) => {
-        this.deps.logger.error({ err: error, jid: json.jid, queue: json.queue, klass: json.klass, worker: this.settings.name }, 'job runner failed');
-      })
-      .then(() => {
-        this.freeLanes.push(lane);
-        this.afterJob();
-        this.wake.wake();
-      });
-    const tracked = running.finally(() => this.inFlight.delete(tracked));
-    this.inFlight.add(tracked);
+    this.inFlight++;
+    const ended = (): void => {
+      this.freeLanes.push(lane);
+      this.inFlight--;
+      this.afterJob();
+      this.wake.wake();
+      if (this.inFlight === 0) for (const resolve of this.allEnded.splice(0)) resolve();
+    };
+    this.deps.runner.run(json, lane).then(ended, (error: unknown) => {
+      this.deps.logger.error({ err: error, jid: json.jid, queue: json.queue, klass: json.klass, worker: this.settings.name }, 'job runner failed');
+      ended();
+    });
+  }
+
+  /** Resolves once no job is in flight. */
+  private jobsEnded(): Promise<void> {
+    if (this.inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.allEnded.push(resolve));
   }
 
   private afterJob(): void {

@@ -78,7 +78,6 @@ export function errorMessage(error: unknown): string {
 export class JobRunner {
   private readonly running = new Map<string, RunningJob>();
   private readonly handlers = new Map<string, Promise<Handler>>();
-  private readonly writes = new Set<Promise<unknown>>();
   private stopping = false;
   private logFlushQueued = false;
   private readonly sandboxes: JobSandboxes;
@@ -119,7 +118,6 @@ export class JobRunner {
 
   /** Resolves when every complete/fail/retry sent so far has its reply. */
   async writesSettled(): Promise<void> {
-    await Promise.allSettled([...this.writes]);
     await this.deps.batcher.settled();
   }
 
@@ -127,7 +125,7 @@ export class JobRunner {
   async run(json: JobJson, lane: number): Promise<JobOutcome> {
     const { logger, held, client } = this.deps;
     const started = performance.now();
-    const run = new RunningJob(json, logger);
+    const run = new RunningJob(json, logger, this.settings.sandbox);
     // Popped again while an earlier run of it is still here: that run lost the lock (its
     // lock_lost event may simply not have arrived yet on the other connection).
     this.lockLost(json.jid, 'lock_lost');
@@ -137,36 +135,25 @@ export class JobRunner {
     const logInfo = logger.isLevelEnabled('info');
 
     let job: WorkerJob | undefined;
-    let sandbox = this.settings.sandbox;
-    let ending: Ending;
     try {
-      sandbox = this.enterSandbox(lane);
-      job = new WorkerJob(client, json, {
-        sandbox,
-        get signal() {
-          return run.signal;
-        },
-        get logger() {
-          return run.logger;
-        },
-        settle: (call) => run.settle(call),
-        heartbeatRenewed: (expires) => run.renewer?.renewed(expires),
-      });
+      run.sandbox = this.enterSandbox(lane);
+      job = new WorkerJob(client, json, run);
       run.renewer = this.startRenewer(run, job);
       if (logInfo) {
         run.logger.info('job started');
         this.flushLogBeforeHandlers();
       }
-      ending = await Promise.race([this.callHandler(run, job), run.ended]);
+      // The first ending wins: the handler's, or one from outside (lock lost, abandoned, escape).
+      void this.callHandler(run, job).then((ending) => run.end(ending));
     } catch (error) {
-      ending = { kind: 'threw', error };
+      run.end({ kind: 'threw', error });
     }
-    run.end(ending);
+    const ending = await run.ended;
     run.renewer?.stop();
     if (this.running.get(json.jid) === run) this.running.delete(json.jid);
 
     const outcome = this.conclude(run, job, ending);
-    this.leaveSandbox(sandbox, run);
+    this.leaveSandbox(run.sandbox, run);
     if (outcome === 'failed' || logInfo) {
       const duration = Math.round((performance.now() - started) * 1000) / 1000;
       const fields = { outcome, duration, ...(run.settledBy ? { settledBy: run.settledBy } : {}) };
@@ -193,23 +180,14 @@ export class JobRunner {
 
   private startRenewer(run: RunningJob, job: WorkerJob): LockRenewer {
     const { held } = this.deps;
-    const renewer = new LockRenewer(
-      {
-        jid: job.jid,
-        get expires() {
-          return job.expires;
-        },
-        heartbeat: () => job.renewLock(),
+    const renewer = new LockRenewer(job, {
+      onRenewed: (expires) => held.updateExpiry(job.jid, expires),
+      onLost: (error) => {
+        run.abort(new JobAbortError('lock-lost', `heartbeat refused: ${error.message}`));
+        run.end({ kind: 'lost', event: 'heartbeat-refused', error });
       },
-      {
-        onRenewed: (expires) => held.updateExpiry(job.jid, expires),
-        onLost: (error) => {
-          run.abort(new JobAbortError('lock-lost', `heartbeat refused: ${error.message}`));
-          run.end({ kind: 'lost', event: 'heartbeat-refused', error });
-        },
-        onError: (error) => run.logger.warn({ err: error }, 'heartbeat failed; retrying'),
-      },
-    );
+      onError: (error) => run.logger.warn({ err: error }, 'heartbeat failed; retrying'),
+    });
     renewer.start();
     return renewer;
   }
@@ -282,18 +260,13 @@ export class JobRunner {
 
   /** Sends a call that ends the job; the job stays in the held set until Redis answered. */
   private write(call: ScriptCall, run: RunningJob, what: string): void {
-    const { batcher, held } = this.deps;
-    const jid = run.jid;
-    const sent = batcher.call(call).then(
-      () => held.remove(jid),
-      (error: unknown) => {
-        held.remove(jid);
-        if (error instanceof LostLockError) run.logger.warn({ err: error }, `${what} refused: the job is no longer ours`);
-        else run.logger.error({ err: error }, `${what} failed`);
-      },
-    );
-    const tracked = sent.finally(() => this.writes.delete(tracked));
-    this.writes.add(tracked);
+    const { held } = this.deps;
+    this.deps.batcher.send(call, (error) => {
+      held.remove(run.jid);
+      if (!error) return;
+      if (error instanceof LostLockError) run.logger.warn({ err: error }, `${what} refused: the job is no longer ours`);
+      else run.logger.error({ err: error }, `${what} failed`);
+    });
   }
 
   /** The job's emptied directory; at concurrency 1 it is also the process cwd. */

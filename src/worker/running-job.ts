@@ -5,7 +5,7 @@ import type { JobJson } from '../client/types.ts';
 import type { Logger } from '../log.ts';
 import type { LockRenewer } from './lock-renewer.ts';
 import type { LockEvent } from './work-events.ts';
-import type { SettlingCall } from './worker-job.ts';
+import type { SettlingCall, WorkerJobContext } from './worker-job.ts';
 
 /** Why a job's signal fired: `signal.reason` is one of these. */
 export class JobAbortError extends Error {
@@ -24,7 +24,9 @@ export type Ending =
   | { kind: 'lost'; event: LockEvent | 'heartbeat-refused'; error?: Error }
   | { kind: 'abandoned' };
 
-export class RunningJob {
+export class RunningJob implements WorkerJobContext {
+  /** The job's own directory (set once it is prepared). */
+  sandbox: string;
   /** Set by the first settling call the handler makes (complete, fail, retry, move, cancel, timeout). */
   settledBy: SettlingCall | undefined;
   abortReason: JobAbortError | undefined;
@@ -39,7 +41,9 @@ export class RunningJob {
   constructor(
     readonly json: JobJson,
     private readonly baseLogger: Logger,
+    sandbox: string,
   ) {
+    this.sandbox = sandbox;
     this.ended = new Promise<Ending>((resolve) => {
       this.#resolveEnded = resolve;
     });
@@ -83,5 +87,10 @@ export class RunningJob {
   settle(call: SettlingCall): void {
     this.settledBy ??= call;
     this.renewer?.stop();
+  }
+
+  /** The handler renewed the lock itself: the automatic heartbeats follow. */
+  heartbeatRenewed(expires: number): void {
+    this.renewer?.renewed(expires);
   }
 }
