@@ -60,9 +60,9 @@ export class Batch {
    * the calls were added; a failed call has a typed error (e.g. LostLockError) and does not stop
    * the others.
    */
-  async exec(): Promise<BatchResult[]> {
+  exec(): Promise<BatchResult[]> {
     const calls = this.#calls.splice(0, this.#calls.length);
-    if (calls.length === 0) return [];
+    if (calls.length === 0) return Promise.resolve([]);
     return this.#caller.exec(calls);
   }
 }

@@ -88,8 +88,8 @@ export class ScriptCaller {
     return [command, String(now), ...args.map(String)];
   }
 
-  private async evalsha(argv: string[]): Promise<ScriptReply> {
-    return (await this.redis.evalsha(scriptSha(), 0, ...argv)) as ScriptReply;
+  private evalsha(argv: string[]): Promise<ScriptReply> {
+    return this.redis.evalsha(scriptSha(), 0, ...argv) as Promise<ScriptReply>;
   }
 
   private load(): Promise<void> {

@@ -26,13 +26,23 @@ const pause = new Int32Array(new SharedArrayBuffer(4));
 
 /** Writes all of `text` to `fd`; a closed reader drops it (nobody is listening any more). */
 function writeAll(fd: number, text: string): void {
-  let data = Buffer.from(text);
-  while (data.length > 0) {
+  let data: Buffer | undefined;
+  let offset = 0;
+  for (;;) {
     try {
-      data = data.subarray(writeSync(fd, data));
+      // The whole string in one go is the usual case (a file, a pipe with room).
+      if (!data) {
+        offset = writeSync(fd, text);
+        if (offset === Buffer.byteLength(text)) return;
+        data = Buffer.from(text);
+      } else {
+        offset += writeSync(fd, data, offset);
+      }
+      if (offset >= data.length) return;
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code !== 'EAGAIN' && code !== 'EBUSY') return;
+      data ??= Buffer.from(text);
       Atomics.wait(pause, 0, 0, FULL_PIPE_WAIT_MS);
     }
   }
@@ -52,7 +62,12 @@ export class BatchedLogOutput implements DestinationStream {
     if (this.pending.length >= FLUSH_BYTES) {
       this.flushSync();
     } else if (!this.timer) {
-      this.timer = setTimeout(() => this.flushSync(), FLUSH_MS);
+      // Left running by flushes in between (it then finds less or nothing to write): one timer
+      // per FLUSH_MS at most, not one per line.
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        this.flushSync();
+      }, FLUSH_MS);
       // Pending lines alone never keep the process alive: the exit hook writes them.
       this.timer.unref();
     }
@@ -65,8 +80,6 @@ export class BatchedLogOutput implements DestinationStream {
   }
 
   flushSync(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
     if (this.pending === '') return;
     const text = this.pending;
     this.pending = '';

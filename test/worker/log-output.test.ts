@@ -3,7 +3,7 @@
 // included); every line carries pid and the base fields.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -76,4 +76,26 @@ test('nothing is lost at exit, process.exit included', () => {
   `);
   assert.equal(lines.length, 2000);
   assert.deepEqual(lines.map((line) => line.n), Array.from({ length: 2000 }, (_, n) => n));
+});
+
+test('a pipe whose reader is slow gets every line, whole and in order', async () => {
+  const script = `
+    import { createWorkerLogger } from ${JSON.stringify(MODULE)};
+    const logger = createWorkerLogger({ level: 'info', base: { worker: 'w-0' } });
+    const filler = 'x'.repeat(200);
+    for (let n = 0; n < 20000; n++) logger.info({ n, filler }, 'line');
+    logger.flush();
+  `;
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // Nobody reads for a while: the pipe fills up and the writer has to wait.
+  child.stdout.pause();
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
+  const chunks: Buffer[] = [];
+  child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
+  child.stdout.resume();
+  const code = await new Promise((resolve) => child.once('close', resolve));
+  assert.equal(code, 0);
+  const lines = Buffer.concat(chunks).toString('utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as Line);
+  assert.equal(lines.length, 20000);
+  assert.ok(lines.every((line, n) => line.n === n && line.msg === 'line'));
 });
