@@ -4,7 +4,8 @@
 // A complete followed by a pop in the same flush becomes one `complete.pop` call (the script's
 // extension, leaving exactly what the two leave), so a job costs Redis one script run instead of
 // two. That keeps Redis, not the network or the syscalls, the limit.
-import { COMPLETE_POP, parseCompletePopReply } from '../client/complete-pop.ts';
+import { COMPLETE_POP } from '../client/complete-pop.ts';
+import { QlessError } from '../client/errors.ts';
 import type { BatchResult, ScriptCall } from '../client/script-caller.ts';
 import type { ScriptReply } from '../client/types.ts';
 
@@ -126,18 +127,18 @@ export class CallBatcher {
         return;
       }
       if (result?.ok) {
-        let state: string | undefined;
-        try {
-          state = parseCompletePopReply(result.value).state;
-        } catch {
-          // An answer of another shape: asked again below, call by call.
+        // [complete's reply, pop's reply]; the pop's JSON is left for its caller to decode.
+        const reply = result.value;
+        if (Array.isArray(reply) && reply.length === 2) {
+          tell(entry.complete, undefined, reply[0]);
+          tell(entry.pop, undefined, reply[1]);
+        } else {
+          // It ran (nothing may be sent again), but its answer cannot be read.
+          const error = new QlessError(`unexpected reply to ${COMPLETE_POP}: ${JSON.stringify(reply)}`, COMPLETE_POP);
+          tell(entry.complete, error);
+          tell(entry.pop, error);
         }
-        if (state !== undefined) {
-          tell(entry.complete, undefined, state);
-          // The pop's own reply, as `pop` gives it.
-          tell(entry.pop, undefined, (result.value as ScriptReply[])[1]);
-          return;
-        }
+        return;
       }
       // A refused complete.pop wrote nothing (its pop arguments and the complete's checks come
       // before any write): sent on their own, the two get their own replies or errors.

@@ -2,6 +2,7 @@
 // lock (from the expiry pop or the last heartbeat returned), so a handler never has to.
 // A refused heartbeat means the lock is gone: the renewer reports it and stops.
 import { LostLockError } from '../client/errors.ts';
+import type { DueTask, SharedTimer } from './shared-timer.ts';
 
 export interface RenewableJob {
   readonly jid: string;
@@ -25,14 +26,15 @@ const MIN_DELAY_MS = 50;
 /** After a failed (not refused) heartbeat, try again this soon at most. */
 const RETRY_DELAY_MS = 1_000;
 
-export class LockRenewer {
-  private timer: NodeJS.Timeout | undefined;
+export class LockRenewer implements DueTask {
   private stopped = false;
   private inFlight = false;
 
   constructor(
     private readonly job: RenewableJob,
     private readonly hooks: LockRenewerHooks,
+    /** The timer every renewer of the process shares. */
+    private readonly timer: SharedTimer,
     private readonly now: () => number = () => Date.now() / 1000,
   ) {}
 
@@ -49,8 +51,12 @@ export class LockRenewer {
 
   stop(): void {
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
+    this.timer.cancel(this);
+  }
+
+  /** The shared timer says the next heartbeat is due. */
+  due(): void {
+    void this.beat();
   }
 
   private delayFor(expires: number): number {
@@ -59,14 +65,11 @@ export class LockRenewer {
 
   private schedule(delayMs: number): void {
     if (this.stopped) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.beat(), delayMs);
-    // The renewer alone must not keep a draining process alive.
-    this.timer.unref();
+    // The shared timer is unref'd: the renewer alone must not keep a draining process alive.
+    this.timer.schedule(this, delayMs);
   }
 
   private async beat(): Promise<void> {
-    this.timer = undefined;
     if (this.stopped) return;
     this.inFlight = true;
     try {

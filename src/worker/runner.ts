@@ -17,6 +17,7 @@ import type { CallBatcher } from './call-batcher.ts';
 import type { HeldJobs } from './held-jobs.ts';
 import { HandlerResolutionError, loadHandler, type Handler } from './handlers.ts';
 import { LockRenewer } from './lock-renewer.ts';
+import { SharedTimer } from './shared-timer.ts';
 import { runInJobScope } from './job-scope.ts';
 import { JobSandboxes } from './sandbox.ts';
 import { JobAbortError, RunningJob, type Ending } from './running-job.ts';
@@ -81,12 +82,15 @@ export class JobRunner {
   private stopping = false;
   private logFlushQueued = false;
   private readonly sandboxes: JobSandboxes;
+  /** One timer for the lock renewals of every job in flight. */
+  private readonly renewals: SharedTimer;
 
   constructor(
     private readonly settings: RunnerSettings,
     private readonly deps: RunnerDeps,
   ) {
     this.sandboxes = new JobSandboxes(settings.sandbox, settings.concurrency);
+    this.renewals = new SharedTimer((error) => deps.logger.error({ err: error }, 'lock renewal failed'));
   }
 
   get size(): number {
@@ -180,14 +184,18 @@ export class JobRunner {
 
   private startRenewer(run: RunningJob, job: WorkerJob): LockRenewer {
     const { held } = this.deps;
-    const renewer = new LockRenewer(job, {
-      onRenewed: (expires) => held.updateExpiry(job.jid, expires),
-      onLost: (error) => {
-        run.abort(new JobAbortError('lock-lost', `heartbeat refused: ${error.message}`));
-        run.end({ kind: 'lost', event: 'heartbeat-refused', error });
+    const renewer = new LockRenewer(
+      job,
+      {
+        onRenewed: (expires) => held.updateExpiry(job.jid, expires),
+        onLost: (error) => {
+          run.abort(new JobAbortError('lock-lost', `heartbeat refused: ${error.message}`));
+          run.end({ kind: 'lost', event: 'heartbeat-refused', error });
+        },
+        onError: (error) => run.logger.warn({ err: error }, 'heartbeat failed; retrying'),
       },
-      onError: (error) => run.logger.warn({ err: error }, 'heartbeat failed; retrying'),
-    });
+      this.renewals,
+    );
     renewer.start();
     return renewer;
   }
