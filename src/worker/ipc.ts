@@ -49,7 +49,11 @@ export type SupervisorMessage =
 export type WorkerMessage =
   /** Connected, imports loaded, about to poll. */
   | { type: 'ready' }
-  /** The full set of jobs held right now, sent whenever it or a lock expiry changes. */
+  /**
+   * The full set of jobs held right now, sent when it or a lock expiry changes: at once after a
+   * quiet spell, else at most once a second (held-jobs.ts); the watchdog asks Redis about a
+   * silent worker's jobs, so a report may lag.
+   */
   | { type: 'jobs'; jobs: HeldJob[] }
   | { type: 'pong'; id: number }
   /** The worker is leaving by itself (max-jobs, max-memory) after draining; restart the slot at once. */
