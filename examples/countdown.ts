@@ -3,7 +3,7 @@
 // The wait is tied to job.signal, so a cancelled job, a lost lock or a stopping worker ends the
 // countdown at once instead of holding the worker until it would have finished.
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { WorkerJob } from '../src/worker/worker-job.ts';
+import type { WorkerJob } from 'qless-worker';
 
 export interface CountdownData {
   /** Whole seconds to count down; default 3. */

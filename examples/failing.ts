@@ -1,7 +1,7 @@
 // klass `failing.ChargeCard`: always throws. The worker fails the job into the group
 // `<queue>-CardDeclinedError` (the error's name) with the stack as the failure message; after
 // a fix, `qless retry <group>` puts the whole group back to work.
-import type { WorkerJob } from '../src/worker/worker-job.ts';
+import type { WorkerJob } from 'qless-worker';
 
 export interface ChargeData {
   card?: string;

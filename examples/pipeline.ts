@@ -5,7 +5,7 @@
 // data, so the next step, perhaps on another worker, sees it).
 import { statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { WorkerJob } from '../src/worker/worker-job.ts';
+import type { WorkerJob } from 'qless-worker';
 
 export interface PipelineData {
   image?: string;

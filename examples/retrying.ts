@@ -3,7 +3,7 @@
 // job waits data.delay seconds in its queue and then runs again, maybe on another worker. Each
 // retry uses up one of the job's retries (5 unless put with another number); when none are left,
 // qless fails the job into `failed-retries-<queue>`.
-import type { WorkerJob } from '../src/worker/worker-job.ts';
+import type { WorkerJob } from 'qless-worker';
 
 export interface UploadData {
   /** How many attempts fail before one succeeds; default 2. */

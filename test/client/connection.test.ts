@@ -3,7 +3,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -215,16 +215,18 @@ describe("README's example", () => {
     assert.ok(section, 'README.md has a "Use the client" section');
     const code = /```ts\n([\s\S]*?)```/.exec(section)?.[1];
     assert.ok(code, 'the section has a ts code block');
-    const runnable = code
-      .replace("'./src/client/index.ts'", JSON.stringify(join(REPO, 'src/client/index.ts')))
-      .replaceAll('redis://127.0.0.1:6379', server.url);
+    assert.match(code, /from 'qless-worker'/, 'the example imports the package by its name');
+    const runnable = code.replaceAll('redis://127.0.0.1:6379', server.url);
     // Never let the example reach a real Redis on 6379.
     assert.ok(runnable.includes(server.url) && !runnable.includes(':6379'), 'the example names redis://127.0.0.1:6379 and nothing else');
     const dir = mkdtempSync(join(tmpdir(), 'qless-readme-'));
     try {
+      // As in a project that installed the package: node_modules/qless-worker is this repository.
+      mkdirSync(join(dir, 'node_modules'));
+      symlinkSync(REPO, join(dir, 'node_modules', 'qless-worker'), 'dir');
       const file = join(dir, 'example.mts');
       writeFileSync(file, runnable);
-      const run = spawnSync(process.execPath, ['--import', 'tsx', file], { cwd: REPO, encoding: 'utf8', env: { ...process.env, QLESS_REDIS_URL: server.url } });
+      const run = spawnSync(process.execPath, ['--import', import.meta.resolve('tsx'), file], { cwd: dir, encoding: 'utf8', env: { ...process.env, QLESS_REDIS_URL: server.url } });
       assert.equal(run.status, 0, run.stderr);
       assert.match(run.stdout, /^true /);
     } finally {
