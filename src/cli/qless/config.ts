@@ -9,9 +9,15 @@ const ACTIONS = ['get', 'set', 'unset'] as const;
 /** Keys qless reads as numbers: a value that is not one would break every pop or completion. */
 const NUMERIC_KEYS = new Set(['heartbeat', 'grace-period', 'jobs-history', 'jobs-history-count', 'max-job-history', 'max-worker-age', 'stats-history', 'histogram-history']);
 const NUMERIC_SUFFIXES = ['-heartbeat', '-max-concurrency'];
+/** Counts Redis takes as ranks or limits: a fraction (e.g. 1.5) makes those commands fail. */
+const INTEGER_KEYS = new Set(['jobs-history-count', 'max-job-history']);
+const INTEGER_SUFFIXES = ['-max-concurrency'];
 
 function checkValue(key: string, value: string): void {
-  if (NUMERIC_KEYS.has(key) || NUMERIC_SUFFIXES.some((suffix) => key.endsWith(suffix))) parseNumber(value, `the value of ${key}`);
+  if (NUMERIC_KEYS.has(key) || NUMERIC_SUFFIXES.some((suffix) => key.endsWith(suffix))) {
+    const integer = INTEGER_KEYS.has(key) || INTEGER_SUFFIXES.some((suffix) => key.endsWith(suffix));
+    parseNumber(value, `the value of ${key}`, { integer });
+  }
 }
 
 export const config: CommandSpec = {
