@@ -1,7 +1,7 @@
 // The command line of `npm run bench` (bench/run.ts): which parts run and how big they are.
 import { parseArgs } from 'node:util';
 
-export const PARTS = ['throughput', 'latency', 'replacement', 'memory'] as const;
+export const PARTS = ['throughput', 'latency', 'replacement', 'memory', 'reload'] as const;
 export type Part = (typeof PARTS)[number];
 
 export interface BenchOptions {
@@ -12,6 +12,8 @@ export interface BenchOptions {
   latencyJobs: number;
   /** Workers killed (one after the other) in the replacement part. */
   kills: number;
+  /** Handler changes in the reload part. */
+  reloads: number;
   /** --interval of the idle pools (seconds). */
   interval: number;
   /** --log-level of every qless-worker run. */
@@ -26,6 +28,7 @@ export const USAGE = `Usage: npm run bench -- [options]
   --jobs <n>            no-op jobs per throughput run (default 20000)
   --latency-jobs <n>    jobs put one at a time per idle pool (default 200)
   --kills <n>           workers killed in the replacement part (default 5)
+  --reloads <n>         handler changes in the reload part (default 200)
   --interval <s>        --interval of the idle pools (default 5)
   --log-level <level>   qless-worker --log-level (default info, the worker's default)
   --json                print one JSON document instead of tables
@@ -55,6 +58,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions | undefined {
         jobs: { type: 'string', default: '20000' },
         'latency-jobs': { type: 'string', default: '200' },
         kills: { type: 'string', default: '5' },
+        reloads: { type: 'string', default: '200' },
         interval: { type: 'string', default: '5' },
         'log-level': { type: 'string', default: 'info' },
         json: { type: 'boolean', default: false },
@@ -84,6 +88,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions | undefined {
     jobs: positiveInteger('jobs', values.jobs),
     latencyJobs: positiveInteger('latency-jobs', values['latency-jobs']),
     kills: positiveInteger('kills', values.kills),
+    reloads: positiveInteger('reloads', values.reloads),
     interval,
     logLevel: values['log-level'],
     json: values.json,

@@ -1,5 +1,5 @@
 // One run of the real bin/qless-worker as a child process, the way a user starts it: JSON logs
-// to a file in a private work directory, --no-watch. The bench learns which pid serves which
+// to a file in a private work directory, --no-watch (unless a part asks for the watcher). The bench learns which pid serves which
 // slot from /proc (the supervisor's children and their working directories), and stops the
 // pool with SIGTERM (the whole process group is killed if that does not end it, and whenever
 // the bench itself exits).
@@ -26,6 +26,10 @@ export interface PoolSettings {
   dir: string;
   /** Worker name prefix: slot k is `<name>-<k>`. */
   name: string;
+  /** The handler project (--path); default bench/handlers. */
+  path?: string;
+  /** Hot reload on (default off: --no-watch). */
+  watch?: boolean;
 }
 
 const live = new Set<BenchPool>();
@@ -59,8 +63,8 @@ export class BenchPool {
     const args = [
       WORKER_BIN,
       ...['--queue', settings.queue, '--workers', String(settings.workers), '--concurrency', String(settings.concurrency)],
-      ...['--interval', String(settings.interval), '--path', HANDLERS, '--workdir', settings.dir, '--redis', settings.redisUrl],
-      ...['--name', settings.name, '--no-watch', '--log-format', 'json', '--log-level', settings.logLevel],
+      ...['--interval', String(settings.interval), '--path', settings.path ?? HANDLERS, '--workdir', settings.dir, '--redis', settings.redisUrl],
+      ...['--name', settings.name, ...(settings.watch ? [] : ['--no-watch']), '--log-format', 'json', '--log-level', settings.logLevel],
     ];
     this.spawnedAt = performance.timeOrigin + performance.now();
     // detached: the supervisor leads its own process group, so a cleanup can reach every worker.

@@ -3,6 +3,7 @@
 import type { LatencyResult } from './latency.ts';
 import type { Machine } from './machine.ts';
 import type { MemoryResult } from './memory.ts';
+import type { ReloadResult } from './reload.ts';
 import type { ReplacementResult } from './replacement.ts';
 import type { Revision } from './revision.ts';
 import type { ThroughputResult } from './throughput.ts';
@@ -23,11 +24,12 @@ export interface BenchReport {
   revision: Revision;
   /** 1-minute load average when the last part ended. */
   loadAverageAtEnd: number;
-  settings: { jobs: number; latencyJobs: number; kills: number; interval: number; logLevel: string };
+  settings: { jobs: number; latencyJobs: number; kills: number; reloads: number; interval: number; logLevel: string };
   throughput?: ThroughputResult[];
   latency?: LatencyResult[];
   replacement?: ReplacementResult;
   memory?: MemoryResult;
+  reload?: ReloadResult;
   targets: typeof TARGETS;
   /** Per measured part: whether its target was met. */
   met: { throughput?: boolean; latency?: boolean; replacement?: boolean; memory?: boolean };
@@ -64,7 +66,7 @@ export function formatReport(report: BenchReport): string {
   out.push(`qless-worker bench: ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, Redis ${machine.redis}`);
   out.push(`1-min load average ${machine.loadAverage.toFixed(2)} at start, ${report.loadAverageAtEnd.toFixed(2)} at end (above 0 = others were using the CPUs too)`);
   const code = `commit ${report.revision.commit}${report.revision.dirty ? ' with uncommitted changes under src/ or bin/' : ''}`;
-  out.push(`${code}; qless-worker --log-level ${settings.logLevel}, JSON logs to a file, --no-watch`);
+  out.push(`${code}; qless-worker --log-level ${settings.logLevel}, JSON logs to a file, --no-watch (but in the reload part)`);
 
   if (report.throughput) {
     out.push('', `1. Throughput: ${settings.jobs} no-op jobs, first pop → last completion (Redis times)`);
@@ -129,6 +131,25 @@ export function formatReport(report: BenchReport): string {
     }
     out.push(table(['when', 'supervisor', 'workers'], rows));
     if (report.memory) out.push(`target: each idle worker < ${TARGETS.idleWorkerRssMb} MB: ${verdict(met.memory)}`);
+  }
+
+  if (report.reload) {
+    const { reload } = report;
+    out.push('', `5. Hot reload: ${reload.reloads} changes of the handler file under an idle pool of ${reload.workers} workers (watching)`);
+    out.push(
+      `handler written → first job on the new code completed: median ${fixed(reload.medianMs, 0)} ms, p99 ${fixed(reload.p99Ms, 0)} ms, max ${fixed(reload.maxMs, 0)} ms`,
+      `jobs put after a write that still ran older code: ${reload.staleJobs} (the latest started ${fixed(reload.staleWindowMaxMs, 0)} ms after its write); worker processes that ran jobs: ${reload.workerProcesses}`,
+    );
+    const fds = (value: number | undefined): string => (value === undefined ? '-' : String(value));
+    out.push(
+      table(
+        ['when', 'supervisor MB', 'supervisor fds', 'workers MB'],
+        [
+          ['before the first change', mb(reload.before.supervisorMb), fds(reload.before.supervisorFds), reload.before.workersMb.map(mb).join(', ')],
+          [`after change ${reload.reloads}`, mb(reload.after.supervisorMb), fds(reload.after.supervisorFds), reload.after.workersMb.map(mb).join(', ')],
+        ],
+      ),
+    );
   }
   return out.join('\n');
 }

@@ -9,6 +9,7 @@ import { measureLatency } from './latency.ts';
 import { currentLoad, describeMachine } from './machine.ts';
 import { measureIdleMemory } from './memory.ts';
 import { BenchUsageError, parseBenchOptions, USAGE, type BenchOptions } from './options.ts';
+import { measureReloads } from './reload.ts';
 import { measureReplacement } from './replacement.ts';
 import { measuredRevision } from './revision.ts';
 import { formatReport, judge, type BenchReport } from './report.ts';
@@ -28,7 +29,7 @@ async function bench(options: BenchOptions): Promise<BenchReport> {
       machine,
       revision: measuredRevision(),
       loadAverageAtEnd: Number.NaN,
-      settings: { jobs: options.jobs, latencyJobs: options.latencyJobs, kills: options.kills, interval: options.interval, logLevel: options.logLevel },
+      settings: { jobs: options.jobs, latencyJobs: options.latencyJobs, kills: options.kills, reloads: options.reloads, interval: options.interval, logLevel: options.logLevel },
     };
     for (const part of options.parts) {
       switch (part) {
@@ -43,6 +44,9 @@ async function bench(options: BenchOptions): Promise<BenchReport> {
           break;
         case 'memory':
           report.memory = await measureIdleMemory(redis, common);
+          break;
+        case 'reload':
+          report.reload = await measureReloads(redis, { ...common, reloads: options.reloads });
           break;
       }
     }

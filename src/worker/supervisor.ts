@@ -67,6 +67,8 @@ export class Supervisor {
   private phase: Phase = 'running';
   private shutdownDeadline = Infinity;
   private reloadRequested: string | undefined;
+  /** Files under --path are being written: no worker is started until they settle. */
+  private codeInFlux = false;
   private redisReady = false;
   private watcher: CodeWatcher | undefined;
   private wakeUp: (() => void) | undefined;
@@ -160,10 +162,18 @@ export class Supervisor {
       this.options.path,
       [this.sandboxRoot()],
       (files) => {
-        this.reloadRequested = `change under --path: ${files.slice(0, 5).join(', ')}${files.length > 5 ? ', …' : ''}`;
+        // Every worker was stopped at the burst's first event; the new ones start now, on the settled code.
+        this.codeInFlux = false;
+        this.logger.debug({ files }, `code under --path settled: ${files.slice(0, 5).join(', ')}${files.length > 5 ? ', …' : ''}`);
         this.wake();
       },
       (error) => this.logger.error({ err: error }, 'file watcher error'),
+      (file) => {
+        // At the first event, so no worker pops another job with the old code meanwhile.
+        this.codeInFlux = true;
+        this.reloadRequested = `change under --path: ${file}`;
+        this.wake();
+      },
     );
     try {
       await this.watcher.start();
@@ -313,7 +323,7 @@ export class Supervisor {
     const now = Date.now();
     for (let index = 0; index < this.target; index++) {
       const slot = this.slot(index);
-      if (slot.worker || slot.handback || now < slot.notBefore) continue;
+      if (slot.worker || slot.handback || now < slot.notBefore || this.codeInFlux) continue;
       this.spawn(slot);
     }
     for (const slot of [...this.slots.values()]) {

@@ -1,26 +1,33 @@
 // Watches the handler project (--path) for changes that need fresh worker processes. Ignores
-// node_modules, dot-folders (and dot-files: editor swap files) and the sandboxes; a burst of
-// events (a save that writes several files) becomes one notification.
+// node_modules, dot-folders (and dot-files: editor swap files) and the sandboxes. A burst of
+// events (a save that writes several files) is told twice: at its first event (so the pool stops
+// taking jobs with the old code at once) and once it has settled (DEBOUNCE_MS without an event,
+// or MAX_BURST_MS after it began, so a file written without pause cannot hold it open forever).
 import { isAbsolute, relative, sep } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 
-const DEBOUNCE_MS = 100;
+export const DEBOUNCE_MS = 100;
+export const MAX_BURST_MS = 1_000;
 
 export class CodeWatcher {
   private watcher: FSWatcher | undefined;
   private timer: NodeJS.Timeout | undefined;
   private changed = new Set<string>();
+  /** When the burst in progress began (performance.now()); undefined between bursts. */
+  private burstStartedAt: number | undefined;
 
   /**
    * @param root the directory to watch
    * @param excluded absolute directories never to look into (the sandboxes)
-   * @param onChange called with the changed files (relative to root) after a short quiet spell
+   * @param onChange called with the changed files (relative to root) once a burst has settled
+   * @param onBurst called at the first event of a burst, with its file (relative to root)
    */
   constructor(
     private readonly root: string,
     private readonly excluded: readonly string[],
     private readonly onChange: (files: string[]) => void,
     private readonly onError: (error: unknown) => void,
+    private readonly onBurst: (file: string) => void = () => {},
   ) {}
 
   private isIgnored(path: string): boolean {
@@ -41,9 +48,16 @@ export class CodeWatcher {
     });
     this.watcher.on('all', (event, path) => {
       if (event === 'addDir') return;
-      this.changed.add(relative(this.root, path));
+      const file = relative(this.root, path);
+      this.changed.add(file);
       clearTimeout(this.timer);
-      this.timer = setTimeout(() => this.flush(), DEBOUNCE_MS);
+      const now = performance.now();
+      if (this.burstStartedAt === undefined) {
+        this.burstStartedAt = now;
+        this.onBurst(file);
+      }
+      const settleIn = Math.min(DEBOUNCE_MS, this.burstStartedAt + MAX_BURST_MS - now);
+      this.timer = setTimeout(() => this.flush(), Math.max(0, settleIn));
     });
     this.watcher.on('error', (error) => this.onError(error));
     const watcher = this.watcher;
@@ -51,6 +65,7 @@ export class CodeWatcher {
   }
 
   private flush(): void {
+    this.burstStartedAt = undefined;
     const files = [...this.changed].sort();
     this.changed.clear();
     if (files.length > 0) this.onChange(files);
@@ -58,6 +73,7 @@ export class CodeWatcher {
 
   async close(): Promise<void> {
     clearTimeout(this.timer);
+    this.burstStartedAt = undefined;
     await this.watcher?.close();
     this.watcher = undefined;
   }

@@ -54,9 +54,9 @@ function writeVersion(dir: string, version: number): void {
   writeFileSync(join(dir, 'lib', 'version.ts'), `export const VERSION: number = ${version};\n`);
 }
 
-function pool(name: string, queue: string, path: string): WorkerRun {
+function pool(name: string, queue: string, path: string, extra: string[] = []): WorkerRun {
   // The workdir (and so the sandboxes) sits inside --path, as with the defaults: it must not trigger reloads.
-  const run = startWorker(['-q', queue, '-r', redis.url, '-p', path, '-d', path, '-n', name, '-w', '1', '-i', '1'], { cwd: path });
+  const run = startWorker(['-q', queue, '-r', redis.url, '-p', path, '-d', path, '-n', name, '-w', '1', '-i', '1', ...extra], { cwd: path });
   runs.push(run);
   return run;
 }
@@ -105,6 +105,36 @@ describe('hot reload', () => {
     assert.equal(data(after).version, 2, 'the job popped after the change ran the new code');
     assert.notEqual(data(after).pid, data(inFlight).pid, 'in a fresh process');
     assert.equal(run.find(reloadLine).length, 1, 'one reload for one save; sandbox activity does not count');
+
+    run.signal('SIGTERM');
+    assert.equal((await run.waitForExit()).code, 0);
+  });
+
+  test('a save of several files: the old worker stops at the first write, the new one starts once every file is written', async () => {
+    const dir = project(1);
+    const run = pool('burst', 'burst', dir, ['--log-level', 'debug']);
+    await run.waitForLine('watching');
+    await run.waitForLine('worker ready');
+    const first = await finished(await client.queue('burst').put('versioned', {}), run);
+    assert.equal(data(first).version, 1);
+
+    const mark = run.lines.length;
+    writeVersion(dir, 2);
+    writeFileSync(join(dir, 'lib', 'extra.ts'), 'export const EXTRA = true;\n');
+    // The old worker is told to stop at the save's first event, before the save has settled.
+    const reload = await run.waitForLine(reloadLine, { after: mark });
+    assert.match(reload.msg, /lib\/(version|extra)\.ts/);
+    const next = await client.queue('burst').put('versioned', {});
+    const settled = await run.waitForLine((line) => line.msg.startsWith('code under --path settled'), { after: mark });
+    assert.deepEqual(settled.files, ['lib/extra.ts', 'lib/version.ts'], 'both files of the save, in one burst');
+    const restarted = await run.waitForLine((line) => line.msg.startsWith('restarted worker'), { after: mark });
+    assert.ok(run.lines.indexOf(restarted) > run.lines.indexOf(settled), 'no worker starts while the files are being written');
+    assert.ok(run.lines.indexOf(reload) < run.lines.indexOf(settled), 'the pool stopped taking work at the first write');
+
+    const after = await finished(next, run);
+    assert.equal(data(after).version, 2, 'the job put after the first write ran the new code');
+    assert.notEqual(data(after).pid, data(first).pid, 'in a fresh process');
+    assert.equal(run.find(reloadLine).length, 1, 'one reload for one save');
 
     run.signal('SIGTERM');
     assert.equal((await run.waitForExit()).code, 0);
