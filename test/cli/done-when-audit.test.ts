@@ -202,6 +202,11 @@ describe('qless: done-when audit', () => {
     assert.deepEqual(workerPage.workers.map((worker) => worker.name), workers.workers.slice(2, 4).map((worker) => worker.name));
     assert.deepEqual(firstColumn(tableRows((await qless(['workers', '--offset', '2', '--limit', '2'], { redis })).stdout, /^WORKER\s/)), workerPage.workers.map((worker) => worker.name));
 
+    // An --offset past the end says so, instead of an empty table.
+    assert.equal((await qless(['queues', '--offset', '9'], { redis })).stdout.trim(), 'no queues at offset 9 (3 in all)');
+    assert.equal((await qless(['failed', '--offset', '9'], { redis })).stdout.trim(), 'no failed jobs at offset 9 (3 in all)');
+    assert.equal((await qless(['workers', '--offset', '9'], { redis })).stdout.trim(), 'no workers at offset 9 (4 in all)');
+
     assert.deepEqual(await core.snapshot(), before, 'paging read commands changed Redis');
   });
 

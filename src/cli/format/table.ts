@@ -50,3 +50,13 @@ export function shorten(text: string, max: number): string {
   const chars = [...line];
   return chars.length <= max ? line : `${chars.slice(0, max - 1).join('')}…`;
 }
+
+/**
+ * A page of a listing: `none` (e.g. "no workers") when there is nothing at all, a line saying so
+ * when --offset went past the end, else the table.
+ */
+export function renderPage(none: string, total: number, offset: number, rows: readonly unknown[], table: () => string): string {
+  if (total === 0) return none;
+  if (rows.length === 0) return `${none} at offset ${offset} (${total} in all)`;
+  return table();
+}

@@ -1,6 +1,6 @@
 // Failures: `failed` (groups, or one group's jobs) and `retry` (unfail a group).
 import { renderJobTable } from '../format/job.ts';
-import { renderTable } from '../format/table.ts';
+import { renderPage, renderTable } from '../format/table.ts';
 import { type CommandSpec, pagingOptions } from './command.ts';
 import { NotFoundError, RefusedError } from './errors.ts';
 import { failedJids } from './lookup.ts';
@@ -23,7 +23,9 @@ export const failed: CommandSpec = {
         .sort((a, b) => b.count - a.count || a.group.localeCompare(b.group));
       const page = counts.slice(offset, limit === undefined ? undefined : offset + limit);
       await context.out.result({ total: counts.length, offset, limit: limit ?? null, groups: page }, () =>
-        counts.length === 0 ? 'no failed jobs' : renderTable([{ header: 'GROUP' }, { header: 'JOBS', align: 'right' }], page.map((entry) => [entry.group, String(entry.count)])),
+        renderPage('no failed jobs', counts.length, offset, page, () =>
+          renderTable([{ header: 'GROUP' }, { header: 'JOBS', align: 'right' }], page.map((entry) => [entry.group, String(entry.count)])),
+        ),
       );
       return;
     }

@@ -1,7 +1,7 @@
 // Looking at queues and holding them: `queues`, `queue`, `peek`, `jobs`, `pause`, `unpause`.
 import type { QueueCounts, TimeStats } from '../../client/index.ts';
 import { renderJobTable } from '../format/job.ts';
-import { renderFields, renderTable } from '../format/table.ts';
+import { renderFields, renderPage, renderTable } from '../format/table.ts';
 import { formatDuration } from '../format/time.ts';
 import { type CommandSpec, pagingOptions } from './command.ts';
 import { UsageError } from './errors.ts';
@@ -42,7 +42,7 @@ export const queues: CommandSpec = {
     const all = await client.queues();
     const page = all.slice(offset, limit === undefined ? undefined : offset + limit);
     await context.out.result({ total: all.length, offset, limit: limit ?? null, queues: page }, () =>
-      all.length === 0 ? 'no queues' : renderTable(COUNT_COLUMNS, page.map(countsRow)),
+      renderPage('no queues', all.length, offset, page, () => renderTable(COUNT_COLUMNS, page.map(countsRow))),
     );
   },
 };

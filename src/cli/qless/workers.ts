@@ -1,6 +1,6 @@
 // Workers: `workers` (all known) and `worker <name>` (the jobs one holds).
 import { renderJobTable } from '../format/job.ts';
-import { renderTable } from '../format/table.ts';
+import { renderPage, renderTable } from '../format/table.ts';
 import { type CommandSpec, pagingOptions } from './command.ts';
 import { loadJobs } from './lookup.ts';
 
@@ -15,12 +15,12 @@ export const workers: CommandSpec = {
     const all = await client.workers.list();
     const page = all.slice(offset, limit === undefined ? undefined : offset + limit);
     await context.out.result({ total: all.length, offset, limit: limit ?? null, workers: page }, () =>
-      all.length === 0
-        ? 'no workers'
-        : renderTable(
-            [{ header: 'WORKER' }, { header: 'JOBS', align: 'right' }, { header: 'STALLED', align: 'right' }],
-            page.map((worker) => [worker.name, String(worker.jobs), String(worker.stalled)]),
-          ),
+      renderPage('no workers', all.length, offset, page, () =>
+        renderTable(
+          [{ header: 'WORKER' }, { header: 'JOBS', align: 'right' }, { header: 'STALLED', align: 'right' }],
+          page.map((worker) => [worker.name, String(worker.jobs), String(worker.stalled)]),
+        ),
+      ),
     );
   },
 };
