@@ -95,7 +95,7 @@ export class Supervisor {
     this.entry = internals.entry ?? DEFAULT_ENTRY;
     // A TypeScript entry (test fakes) needs tsx's loader, resolved from this package so it works
     // wherever the package is installed; the default entry registers tsx by itself.
-    this.execArgv = this.entry.endsWith('.cjs') ? [] : ['--import', import.meta.resolve('tsx')];
+    this.execArgv = [...workerV8Flags(process.env.NODE_OPTIONS), ...(this.entry.endsWith('.cjs') ? [] : ['--import', import.meta.resolve('tsx')])];
     this.target = options.workers;
   }
 
@@ -449,6 +449,17 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
     timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
   });
   return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * V8 flags of every worker process: a young generation of at most 1 MB a semi-space (V8's default
+ * grows to 16 MB). Start-up garbage no longer leaves an idle worker with a large, mostly empty
+ * young generation (about 4 MB less RSS idle, about 25 MB less after a run of jobs), at no
+ * measured cost in throughput (`npm run bench`). A --max-semi-space-size in NODE_OPTIONS (which
+ * the workers inherit) is left to rule instead.
+ */
+export function workerV8Flags(nodeOptions: string | undefined): string[] {
+  return nodeOptions?.includes('semi-space-size') ? [] : ['--max-semi-space-size=1'];
 }
 
 /** Starts the supervisor with resolved options; resolves to the process exit code. */
