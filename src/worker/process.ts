@@ -85,7 +85,11 @@ class WorkerProcess {
 
   constructor(private readonly config: WorkerConfig) {
     this.logger = createWorkerLogger({ level: config.logLevel as LevelWithSilent, base: { worker: config.name, slot: config.slot } });
-    this.client = new Client({ url: config.redis, workerName: config.name });
+    // Calls wait for Redis however long it is away (ioredis would fail them after about 10 s of
+    // reconnecting): a job that ends during an outage is completed once Redis is back, instead of
+    // waiting out its lock and running again. Calls in flight when the connection broke are sent
+    // again after the reconnect (a complete that had run is then refused, and only logged).
+    this.client = new Client({ url: config.redis, workerName: config.name, redisOptions: { maxRetriesPerRequest: null } });
     this.client.redis.on('error', (error: Error) => this.onRedisError(error));
     this.client.redis.on('ready', () => {
       if (this.lastRedisError) this.logger.info('connected to Redis again');
