@@ -27,7 +27,7 @@ export class CodeWatcher {
     private readonly excluded: readonly string[],
     private readonly onChange: (files: string[]) => void,
     private readonly onError: (error: unknown) => void,
-    private readonly onBurst: (file: string) => void = () => {},
+    private readonly onBurst: (file: string) => void,
   ) {}
 
   private isIgnored(path: string): boolean {
