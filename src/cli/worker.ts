@@ -10,6 +10,7 @@ import type { LevelWithSilent } from 'pino';
 import { redactPassword, resolveRedisUrl } from '../client/index.ts';
 import { defaultLogFormat, type LogFormat } from '../log.ts';
 import type { ReserverName, WorkerOptions } from '../worker/options.ts';
+import { runSupervisor } from '../worker/supervisor.ts';
 
 const RESERVERS: readonly ReserverName[] = ['ordered', 'round-robin', 'shuffled'];
 const LOG_LEVELS: readonly LevelWithSilent[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -250,6 +251,5 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   if (!options) return 0;
-  const { runSupervisor } = await import('../worker/supervisor.ts');
   return runSupervisor(options);
 }
