@@ -1,53 +1,40 @@
 // qless watch: a live, readable (or JSON) stream of events until Ctrl-C.
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Client, type Job } from '../../src/client/index.ts';
+import type { Job } from '../../src/client/index.ts';
 import { startQless } from '../helpers/cli.ts';
-import { startCore, type Core } from '../helpers/qless.ts';
+import { useCore } from '../helpers/client-suite.ts';
 import { startRedis } from '../helpers/redis.ts';
 
 const READY = 'watching qless events on ';
 
 describe('qless watch', () => {
-  let core: Core;
-  let redis: string;
-  let client: Client;
-
-  before(async () => {
-    core = await startCore();
-    redis = core.server.url;
-    client = new Client({ url: redis, workerName: 'w1' });
-  });
-  beforeEach(() => core.flush());
-  after(async () => {
-    await client.close();
-    await core.close();
-  });
+  const fx = useCore({ workers: ['w1'] });
 
   test('shows put, popped, failed, lock lost, completed, canceled and config events, and exits 0 on Ctrl-C', async () => {
-    const watch = startQless(['watch'], { redis });
+    const watch = startQless(['watch'], { redis: fx.url });
     await watch.waitFor(READY, 'stderr');
-    const q = client.queue('q');
+    const q = fx.clients.w1.queue('q');
     await q.put('K', {}, { jid: 'j1' });
-    await ((await client.jobs.get('j1')) as Job).track();
+    await ((await fx.clients.w1.jobs.get('j1')) as Job).track();
     const [first] = await q.pop();
     await first.fail('q-Boom', 'Error: boom');
     await q.put('K', {}, { jid: 'j2' });
     const [second] = await q.pop();
     await second.timeout();
     await q.put('K', {}, { jid: 'j3' });
-    await client.jobs.cancel('j3');
-    await client.config.set('heartbeat', 30);
+    await fx.clients.w1.jobs.cancel('j3');
+    await fx.clients.w1.config.set('heartbeat', 30);
     // Another queue: q would hand out the timed-out j2 first.
-    await client.queue('q2').put('K', {}, { jid: 'j4' });
-    const [fourth] = await client.queue('q2').pop();
+    await fx.clients.w1.queue('q2').put('K', {}, { jid: 'j4' });
+    const [fourth] = await fx.clients.w1.queue('q2').pop();
     await fourth.complete();
     await watch.waitFor('completed');
-    const snapshot = await core.snapshot();
+    const snapshot = await fx.core.snapshot();
     watch.signal('SIGINT');
     const result = await watch.done;
     assert.equal(result.code, 0, result.stderr);
-    assert.deepEqual(await core.snapshot(), snapshot, 'watch wrote nothing');
+    assert.deepEqual(await fx.core.snapshot(), snapshot, 'watch wrote nothing');
 
     const expected = [
       /put +j1 +into q$/,
@@ -69,23 +56,23 @@ describe('qless watch', () => {
       assert.match(line, expected[index]);
     });
     // What the events said is what happened.
-    assert.deepEqual(await core.redis.lrange('ql:f:q-Boom', 0, -1), ['j1']);
-    assert.equal(await core.redis.hget('ql:j:j2', 'state'), 'stalled');
-    assert.equal(await core.redis.exists('ql:j:j3'), 0);
-    assert.equal(await core.redis.hget('ql:j:j4', 'state'), 'complete');
+    assert.deepEqual(await fx.core.redis.lrange('ql:f:q-Boom', 0, -1), ['j1']);
+    assert.equal(await fx.core.redis.hget('ql:j:j2', 'state'), 'stalled');
+    assert.equal(await fx.core.redis.exists('ql:j:j3'), 0);
+    assert.equal(await fx.core.redis.hget('ql:j:j4', 'state'), 'complete');
   });
 
   test('--json --queue: one JSON object per line, only events of that queue', async () => {
-    const watch = startQless(['watch', '--json', '--queue', 'mine'], { redis });
+    const watch = startQless(['watch', '--json', '--queue', 'mine'], { redis: fx.url });
     await watch.waitFor(READY, 'stderr');
-    await client.queue('other').put('K', {}, { jid: 'o1' });
-    await client.queue('mine').put('K', {}, { jid: 'm1' });
-    const [other] = await client.queue('other').pop();
+    await fx.clients.w1.queue('other').put('K', {}, { jid: 'o1' });
+    await fx.clients.w1.queue('mine').put('K', {}, { jid: 'm1' });
+    const [other] = await fx.clients.w1.queue('other').pop();
     await other.fail('other-Boom', 'nope');
-    const [mine] = await client.queue('mine').pop();
+    const [mine] = await fx.clients.w1.queue('mine').pop();
     await mine.fail('mine-Boom', 'broke');
     // Events are shown in order: once the last one is out, every earlier one was decided.
-    await client.queue('mine').put('K', {}, { jid: 'last' });
+    await fx.clients.w1.queue('mine').put('K', {}, { jid: 'last' });
     await watch.waitFor('"last"');
     watch.signal('SIGTERM');
     const result = await watch.done;

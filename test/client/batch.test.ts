@@ -1,29 +1,14 @@
 // Batches: several script calls in one round trip, each with its own result or typed error.
-import { after, before, beforeEach, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Client, InvalidInputError, Job, LostLockError, QlessError } from '../../src/client/index.ts';
-import { startCore, type Core } from '../helpers/qless.ts';
+import { InvalidInputError, Job, LostLockError, QlessError } from '../../src/client/index.ts';
+import { useCore } from '../helpers/client-suite.ts';
 
 const T0 = 1_700_000_000;
-let core: Core;
-let client: Client;
-let now = T0;
-
-before(async () => {
-  core = await startCore();
-  client = new Client({ url: core.server.url, workerName: 'w1', now: () => now });
-});
-after(async () => {
-  await client.close();
-  await core.close();
-});
-beforeEach(async () => {
-  await core.flush();
-  now = T0;
-});
+const fx = useCore({ workers: ['w1'], clock: T0 });
 
 async function popAll(count: number): Promise<Job[]> {
-  const q = client.queue('q');
+  const q = fx.clients.w1.queue('q');
   for (let index = 0; index < count; index++) await q.put('K', { index }, { jid: `j${index}` });
   return q.pop(count);
 }
@@ -33,8 +18,8 @@ test('completes, fails and retries in one round trip, results in order', async (
   const [a, b, c, d, e] = jobs;
   // e is handed to worker w2 before the batch runs: its complete fails alone.
   await e.timeout();
-  await client.call('pop', 'q', 'w2', 1);
-  const batch = client.batch().complete(a).complete(b, 'q2').fail(c, 'grp', 'broken').retry(d).complete(e);
+  await fx.clients.w1.call('pop', 'q', 'w2', 1);
+  const batch = fx.clients.w1.batch().complete(a).complete(b, 'q2').fail(c, 'grp', 'broken').retry(d).complete(e);
   assert.equal(batch.length, 5);
   const results = await batch.exec();
   assert.equal(batch.length, 0);
@@ -47,16 +32,16 @@ test('completes, fails and retries in one round trip, results in order', async (
   const last = results[4];
   assert.equal(last.ok, false);
   assert.ok(!last.ok && last.error instanceof LostLockError);
-  assert.equal(await core.redis.hget(`ql:j:${a.jid}`, 'state'), 'complete');
-  assert.equal(await core.redis.hget(`ql:j:${b.jid}`, 'queue'), 'q2');
-  assert.equal(await core.redis.hget(`ql:j:${c.jid}`, 'state'), 'failed');
-  assert.equal(await core.redis.hget(`ql:j:${d.jid}`, 'state'), 'waiting');
-  assert.equal(await core.redis.hget(`ql:j:${e.jid}`, 'state'), 'running');
+  assert.equal(await fx.core.redis.hget(`ql:j:${a.jid}`, 'state'), 'complete');
+  assert.equal(await fx.core.redis.hget(`ql:j:${b.jid}`, 'queue'), 'q2');
+  assert.equal(await fx.core.redis.hget(`ql:j:${c.jid}`, 'state'), 'failed');
+  assert.equal(await fx.core.redis.hget(`ql:j:${d.jid}`, 'state'), 'waiting');
+  assert.equal(await fx.core.redis.hget(`ql:j:${e.jid}`, 'state'), 'running');
 });
 
 test('raw calls mix with job calls; a script refusal is a QlessError result', async () => {
   const [job] = await popAll(1);
-  const results = await client.batch().call('put', 'w1', 'q', 'new', 'K', '{}', 0).call('nonsense').complete(job).call('length', 'q').exec();
+  const results = await fx.clients.w1.batch().call('put', 'w1', 'q', 'new', 'K', '{}', 0).call('nonsense').complete(job).call('length', 'q').exec();
   assert.deepEqual(results[0], { ok: true, value: 'new' });
   assert.ok(!results[1].ok && results[1].error instanceof QlessError && results[1].error.message === 'Unknown command nonsense');
   assert.deepEqual(results[2], { ok: true, value: 'complete' });
@@ -64,12 +49,12 @@ test('raw calls mix with job calls; a script refusal is a QlessError result', as
 });
 
 test('an empty batch sends nothing', async () => {
-  assert.deepEqual(await client.batch().exec(), []);
+  assert.deepEqual(await fx.clients.w1.batch().exec(), []);
 });
 
 test('bad input is refused when the call is added', async () => {
   const [job] = await popAll(1);
-  const batch = client.batch();
+  const batch = fx.clients.w1.batch();
   assert.throws(() => batch.fail(job, '', 'message'), InvalidInputError);
   assert.throws(() => batch.complete(job, undefined, { depends: ['x'] }), InvalidInputError);
   assert.equal(batch.length, 0);
@@ -77,10 +62,10 @@ test('bad input is refused when the call is added', async () => {
 
 test('a batch reloads the script after SCRIPT FLUSH', async () => {
   const jobs = await popAll(3);
-  await core.redis.script('FLUSH');
-  const batch = client.batch();
+  await fx.core.redis.script('FLUSH');
+  const batch = fx.clients.w1.batch();
   for (const job of jobs) batch.complete(job);
   const results = await batch.exec();
   assert.deepEqual(results, jobs.map(() => ({ ok: true, value: 'complete' })));
-  assert.equal(await core.redis.zcard('ql:completed'), 3);
+  assert.equal(await fx.core.redis.zcard('ql:completed'), 3);
 });

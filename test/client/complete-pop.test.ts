@@ -1,9 +1,8 @@
 // The client side of the script's complete.pop extension: Job.completeAndPop, Batch.completeAndPop,
 // and the call builder / reply parser a worker uses with its own batching.
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  Client,
   completePopCall,
   InvalidInputError,
   type Job,
@@ -11,34 +10,19 @@ import {
   parseCompletePopReply,
   QlessError,
 } from '../../src/client/index.ts';
-import { startCore, type Core } from '../helpers/qless.ts';
+import { useCore } from '../helpers/client-suite.ts';
 
 const T0 = 1_700_000_000;
-let core: Core;
-let client: Client;
-let now = T0;
-
-before(async () => {
-  core = await startCore();
-  client = new Client({ url: core.server.url, workerName: 'w1', now: () => now });
-});
-after(async () => {
-  await client.close();
-  await core.close();
-});
-beforeEach(async () => {
-  await core.flush();
-  now = T0;
-});
+const fx = useCore({ workers: ['w1'], clock: T0 });
 
 /** Puts `count` jobs (j0 oldest, so popped first) and pops the first of them. */
 async function holdFirstOf(count: number, queue = 'q'): Promise<Job> {
   for (let index = 0; index < count; index++) {
-    now = T0 + index;
-    await client.queue(queue).put('K', { index }, { jid: `j${index}` });
+    fx.now = T0 + index;
+    await fx.clients.w1.queue(queue).put('K', { index }, { jid: `j${index}` });
   }
-  now = T0 + count;
-  const [job] = await client.queue(queue).pop();
+  fx.now = T0 + count;
+  const [job] = await fx.clients.w1.queue(queue).pop();
   return job;
 }
 
@@ -46,7 +30,7 @@ describe('Job.completeAndPop', () => {
   test('completes the job and hands out the next ones, as Job objects for this worker', async () => {
     const job = await holdFirstOf(4);
     (job.data as { done?: boolean }).done = true; // complete stores the data as it is now
-    now = T0 + 10;
+    fx.now = T0 + 10;
     const { state, jobs } = await job.completeAndPop('q', 2);
     assert.equal(state, 'complete');
     assert.deepEqual(jobs.map((next) => [next.jid, next.state, next.worker, next.data]), [
@@ -54,16 +38,16 @@ describe('Job.completeAndPop', () => {
       ['j2', 'running', 'w1', { index: 2 }],
     ]);
     assert.equal(jobs[0].expires, T0 + 70);
-    assert.deepEqual(await core.redis.hmget('ql:j:j0', 'state', 'data'), ['complete', '{"index":0,"done":true}']);
-    assert.deepEqual(await core.redis.zrange('ql:q:q-locks', 0, -1), ['j1', 'j2']);
-    assert.deepEqual(await core.redis.zrange('ql:q:q-work', 0, -1), ['j3']);
+    assert.deepEqual(await fx.core.redis.hmget('ql:j:j0', 'state', 'data'), ['complete', '{"index":0,"done":true}']);
+    assert.deepEqual(await fx.core.redis.zrange('ql:q:q-locks', 0, -1), ['j1', 'j2']);
+    assert.deepEqual(await fx.core.redis.zrange('ql:q:q-work', 0, -1), ['j3']);
     // The popped jobs act like any others.
     assert.equal(await jobs[0].complete(), 'complete');
   });
 
   test('with next: the advanced job can come straight back from the queue it moved to', async () => {
     const job = await holdFirstOf(1);
-    now = T0 + 5;
+    fx.now = T0 + 5;
     const { state, jobs } = await job.completeAndPop('q2', 1, 'q2');
     assert.equal(state, 'waiting');
     assert.deepEqual(jobs.map((next) => [next.jid, next.queue, next.state]), [['j0', 'q2', 'running']]);
@@ -74,7 +58,7 @@ describe('Job.completeAndPop', () => {
     const { state, jobs } = await job.completeAndPop('elsewhere');
     assert.equal(state, 'complete');
     assert.deepEqual(jobs, []);
-    assert.equal(await core.redis.hget('ql:j:j0', 'state'), 'complete');
+    assert.equal(await fx.core.redis.hget('ql:j:j0', 'state'), 'complete');
   });
 
   test('a job this worker no longer holds: LostLockError, and nothing is popped', async () => {
@@ -86,24 +70,24 @@ describe('Job.completeAndPop', () => {
       assert.equal(error.command, 'complete.pop');
       return true;
     });
-    assert.equal(await core.redis.hget('ql:j:j1', 'state'), 'waiting');
+    assert.equal(await fx.core.redis.hget('ql:j:j1', 'state'), 'waiting');
   });
 
   test('bad input is refused before anything is sent', async () => {
     const job = await holdFirstOf(2);
-    const before = await core.snapshot();
+    const before = await fx.core.snapshot();
     await assert.rejects(job.completeAndPop('q', 0), InvalidInputError);
     await assert.rejects(job.completeAndPop('', 1), InvalidInputError);
     await assert.rejects(job.completeAndPop('q', 1, undefined, { delay: 5 }), InvalidInputError);
-    assert.deepEqual(await core.snapshot(), before);
+    assert.deepEqual(await fx.core.snapshot(), before);
   });
 });
 
 describe('Batch.completeAndPop', () => {
   test('rides in a pipeline with other calls; its result is the raw reply to parse', async () => {
     const job = await holdFirstOf(3);
-    const [other] = await client.queue('q').pop();
-    const results = await client.batch().complete(other).completeAndPop(job, 'q', 1).exec();
+    const [other] = await fx.clients.w1.queue('q').pop();
+    const results = await fx.clients.w1.batch().complete(other).completeAndPop(job, 'q', 1).exec();
     assert.deepEqual(results[0], { ok: true, value: 'complete' });
     const second = results[1];
     assert.ok(second.ok);

@@ -1,30 +1,12 @@
 // Typed errors with the script's own message, and bad input refused with Redis left as it was.
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Client, InvalidInputError, Job, JobNotFoundError, LostLockError, QlessError } from '../../src/client/index.ts';
 import { scriptErrorText } from '../../src/client/errors.ts';
-import { startCore, type Core } from '../helpers/qless.ts';
+import { useCore } from '../helpers/client-suite.ts';
 
 const T0 = 1_700_000_000;
-let core: Core;
-let client: Client;
-let other: Client;
-let now = T0;
-
-before(async () => {
-  core = await startCore();
-  client = new Client({ url: core.server.url, workerName: 'w1', now: () => now });
-  other = new Client({ url: core.server.url, workerName: 'w2', now: () => now });
-});
-after(async () => {
-  await client.close();
-  await other.close();
-  await core.close();
-});
-beforeEach(async () => {
-  await core.flush();
-  now = T0;
-});
+const fx = useCore({ workers: ['w1', 'w2'], clock: T0 });
 
 /** Runs `action`, expecting it to throw `type`; returns the error. */
 async function expectError<E extends Error>(action: () => Promise<unknown>, type: new (...args: never[]) => E): Promise<E> {
@@ -38,8 +20,8 @@ async function expectError<E extends Error>(action: () => Promise<unknown>, type
 }
 
 async function running(jid: string): Promise<Job> {
-  await client.queue('q').put('K', {}, { jid });
-  const [job] = await client.queue('q').pop();
+  await fx.clients.w1.queue('q').put('K', {}, { jid });
+  const [job] = await fx.clients.w1.queue('q').pop();
   return job;
 }
 
@@ -51,14 +33,14 @@ async function asSeenBy(owner: Client, jid: string): Promise<Job> {
 
 describe('error messages', () => {
   test('are the script text, without the Redis wrapping', async () => {
-    const error = await expectError(() => client.call('nonsense'), QlessError);
+    const error = await expectError(() => fx.clients.w1.call('nonsense'), QlessError);
     assert.equal(error.message, 'Unknown command nonsense');
     assert.equal(error.command, 'nonsense');
     assert.equal(error.name, 'QlessError');
   });
 
   test('errors raised by a Redis command inside the script are unwrapped too', async () => {
-    const error = await expectError(() => client.call('pause'), QlessError);
+    const error = await expectError(() => fx.clients.w1.call('pause'), QlessError);
     assert.equal(error.message, 'Wrong number of args calling Redis command from script');
   });
 
@@ -72,17 +54,17 @@ describe('error messages', () => {
   });
 
   test('a raw call with bad arguments gets the script refusal', async () => {
-    const error = await expectError(() => client.call('put', 'w1', 'q', 'jid', 'K', '{}', 'soon'), QlessError);
+    const error = await expectError(() => fx.clients.w1.call('put', 'w1', 'q', 'jid', 'K', '{}', 'soon'), QlessError);
     assert.equal(error.message, 'Put(): Arg "delay" not a number: soon');
-    assert.deepEqual(await core.snapshot(), {});
+    assert.deepEqual(await fx.core.snapshot(), {});
   });
 });
 
 describe('LostLockError', () => {
   test('heartbeat, complete, fail and retry by a worker that does not hold the job', async () => {
     await running('a');
-    const stolen = await asSeenBy(other, 'a');
-    const before = await core.snapshot();
+    const stolen = await asSeenBy(fx.clients.w2, 'a');
+    const before = await fx.core.snapshot();
     const heartbeat = await expectError(() => stolen.heartbeat(), LostLockError);
     assert.equal(heartbeat.message, 'Heartbeat(): Job a given out to another worker: w1');
     assert.equal(heartbeat.command, 'heartbeat');
@@ -92,7 +74,7 @@ describe('LostLockError', () => {
     assert.equal(fail.message, 'Fail(): Job a running with another worker: w1');
     const retry = await expectError(() => stolen.retry(), LostLockError);
     assert.equal(retry.message, 'Retry(): Job a has been given to another worker: w1');
-    assert.deepEqual(await core.snapshot(), before);
+    assert.deepEqual(await fx.core.snapshot(), before);
   });
 
   test('on a job that is no longer running, or gone', async () => {
@@ -105,7 +87,7 @@ describe('LostLockError', () => {
     assert.equal(beat.message, 'Heartbeat(): Job a not currently running: complete');
 
     const gone = await running('b');
-    await client.jobs.cancel('b');
+    await fx.clients.w1.jobs.cancel('b');
     const missing = await expectError(() => gone.heartbeat(), LostLockError);
     assert.equal(missing.message, 'Heartbeat(): Job b does not exist');
     const failMissing = await expectError(() => gone.fail('g', 'm'), LostLockError);
@@ -115,9 +97,9 @@ describe('LostLockError', () => {
 
 describe('JobNotFoundError', () => {
   test('for calls on a job that does not exist', async () => {
-    await client.queue('q').put('K', {}, { jid: 'a' });
-    const job = await asSeenBy(client, 'a');
-    await client.jobs.cancel('a');
+    await fx.clients.w1.queue('q').put('K', {}, { jid: 'a' });
+    const job = await asSeenBy(fx.clients.w1, 'a');
+    await fx.clients.w1.jobs.cancel('a');
     const priority = await expectError(() => job.setPriority(3), JobNotFoundError);
     assert.equal(priority.message, 'Priority(): Job a does not exist');
     const log = await expectError(() => job.log('hello'), JobNotFoundError);
@@ -129,8 +111,8 @@ describe('JobNotFoundError', () => {
   });
 
   test('for a recurring job that was cancelled', async () => {
-    await client.queue('q').recur('K', {}, { jid: 'r', interval: 60 });
-    const recurring = await client.jobs.get('r');
+    await fx.clients.w1.queue('q').recur('K', {}, { jid: 'r', interval: 60 });
+    const recurring = await fx.clients.w1.jobs.get('r');
     assert.ok(recurring !== null && !(recurring instanceof Job));
     await recurring.cancel();
     const error = await expectError(() => recurring.update({ priority: 1 }), JobNotFoundError);
@@ -140,28 +122,28 @@ describe('JobNotFoundError', () => {
 
 describe('script refusals change nothing', () => {
   test('cancel of a job another job depends on', async () => {
-    await client.queue('q').put('K', {}, { jid: 'a' });
-    await client.queue('q').put('K', {}, { jid: 'b', depends: ['a'] });
-    const before = await core.snapshot();
-    const error = await expectError(() => client.jobs.cancel('a'), QlessError);
+    await fx.clients.w1.queue('q').put('K', {}, { jid: 'a' });
+    await fx.clients.w1.queue('q').put('K', {}, { jid: 'b', depends: ['a'] });
+    const before = await fx.core.snapshot();
+    const error = await expectError(() => fx.clients.w1.jobs.cancel('a'), QlessError);
     assert.equal(error.message, 'Cancel(): a is a dependency of b but is not mentioned to be canceled');
-    assert.deepEqual(await core.snapshot(), before);
+    assert.deepEqual(await fx.core.snapshot(), before);
   });
 
   test('complete by the wrong worker', async () => {
     await running('a');
-    const before = await core.snapshot();
-    await expectError(async () => (await asSeenBy(other, 'a')).complete(), LostLockError);
-    assert.deepEqual(await core.snapshot(), before);
+    const before = await fx.core.snapshot();
+    await expectError(async () => (await asSeenBy(fx.clients.w2, 'a')).complete(), LostLockError);
+    assert.deepEqual(await fx.core.snapshot(), before);
   });
 
   test('depend on a job that is not in the depends state', async () => {
-    await client.queue('q').put('K', {}, { jid: 'a' });
-    await client.queue('q').put('K', {}, { jid: 'b' });
-    const before = await core.snapshot();
-    const error = await expectError(async () => (await asSeenBy(client, 'a')).depend('b'), QlessError);
+    await fx.clients.w1.queue('q').put('K', {}, { jid: 'a' });
+    await fx.clients.w1.queue('q').put('K', {}, { jid: 'b' });
+    const before = await fx.core.snapshot();
+    const error = await expectError(async () => (await asSeenBy(fx.clients.w1, 'a')).depend('b'), QlessError);
     assert.equal(error.message, 'Depends(): Job a not in the depends state: waiting');
-    assert.deepEqual(await core.snapshot(), before);
+    assert.deepEqual(await fx.core.snapshot(), before);
   });
 });
 
@@ -169,64 +151,64 @@ describe('InvalidInputError: refused before anything is sent', () => {
   const cyclic: Record<string, unknown> = {};
   cyclic.self = cyclic;
   const refusals: [string, () => Promise<unknown>][] = [
-    ['data undefined', () => client.queue('q').put('K', undefined)],
-    ['data function', () => client.queue('q').put('K', () => 1)],
-    ['data BigInt', () => client.queue('q').put('K', { n: 10n })],
-    ['data cycle', () => client.queue('q').put('K', cyclic)],
-    ['data NaN inside', () => client.queue('q').put('K', { a: [1, Number.NaN] })],
-    ['data Infinity inside', () => client.queue('q').put('K', { a: { b: Infinity } })],
-    ['data Map', () => client.queue('q').put('K', { m: new Map([[1, 2]]) })],
-    ['data undefined in an array', () => client.queue('q').put('K', [1, undefined])],
-    ['data symbol', () => client.queue('q').put('K', { s: Symbol('x') })],
-    ['empty klass', () => client.queue('q').put('', {})],
-    ['non-string klass', () => client.queue('q').put(42 as unknown as string, {})],
-    ['empty jid', () => client.queue('q').put('K', {}, { jid: '' })],
-    ['NaN priority', () => client.queue('q').put('K', {}, { priority: Number.NaN })],
-    ['Infinity priority', () => client.queue('q').put('K', {}, { priority: Infinity })],
-    ['string priority', () => client.queue('q').put('K', {}, { priority: '5' as unknown as number })],
-    ['negative delay', () => client.queue('q').put('K', {}, { delay: -1 })],
-    ['Infinity delay', () => client.queue('q').put('K', {}, { delay: Infinity })],
-    ['NaN retries', () => client.queue('q').put('K', {}, { retries: Number.NaN })],
-    ['fractional retries', () => client.queue('q').put('K', {}, { retries: 1.5 })],
-    ['negative retries', () => client.queue('q').put('K', {}, { retries: -1 })],
-    ['tags not strings', () => client.queue('q').put('K', {}, { tags: [1 as unknown as string] })],
-    ['depends with an empty jid', () => client.queue('q').put('K', {}, { depends: [''] })],
-    ['zero interval', () => client.queue('q').recur('K', {}, { interval: 0 })],
-    ['negative offset', () => client.queue('q').recur('K', {}, { interval: 5, offset: -5 })],
-    ['recur data NaN', () => client.queue('q').recur('K', Number.NaN, { interval: 5 })],
-    ['pop count 0', () => client.queue('q').pop(0)],
-    ['pop fractional count', () => client.queue('q').pop(1.5)],
-    ['peek count -1', () => client.queue('q').peek(-1)],
-    ['unknown job list state', () => client.queue('q').jobs('waiting' as 'running')],
-    ['fractional page offset', () => client.queue('q').jobs('running', 0.5)],
-    ['bad stats date', () => client.queue('q').stats(new Date('nonsense'))],
-    ['empty tag search', () => client.jobs.tagged('')],
-    ['cancel of nothing', () => client.jobs.cancel()],
-    ['config value NaN', () => client.config.set('heartbeat', Number.NaN)],
-    ['empty config key', () => client.config.set('', 1)],
-    ['deregister of nothing', () => client.workers.deregister()],
-    ['empty raw command', () => client.call('')],
-    ['unfail count 0', () => client.queue('q').unfail('g', 0)],
+    ['data undefined', () => fx.clients.w1.queue('q').put('K', undefined)],
+    ['data function', () => fx.clients.w1.queue('q').put('K', () => 1)],
+    ['data BigInt', () => fx.clients.w1.queue('q').put('K', { n: 10n })],
+    ['data cycle', () => fx.clients.w1.queue('q').put('K', cyclic)],
+    ['data NaN inside', () => fx.clients.w1.queue('q').put('K', { a: [1, Number.NaN] })],
+    ['data Infinity inside', () => fx.clients.w1.queue('q').put('K', { a: { b: Infinity } })],
+    ['data Map', () => fx.clients.w1.queue('q').put('K', { m: new Map([[1, 2]]) })],
+    ['data undefined in an array', () => fx.clients.w1.queue('q').put('K', [1, undefined])],
+    ['data symbol', () => fx.clients.w1.queue('q').put('K', { s: Symbol('x') })],
+    ['empty klass', () => fx.clients.w1.queue('q').put('', {})],
+    ['non-string klass', () => fx.clients.w1.queue('q').put(42 as unknown as string, {})],
+    ['empty jid', () => fx.clients.w1.queue('q').put('K', {}, { jid: '' })],
+    ['NaN priority', () => fx.clients.w1.queue('q').put('K', {}, { priority: Number.NaN })],
+    ['Infinity priority', () => fx.clients.w1.queue('q').put('K', {}, { priority: Infinity })],
+    ['string priority', () => fx.clients.w1.queue('q').put('K', {}, { priority: '5' as unknown as number })],
+    ['negative delay', () => fx.clients.w1.queue('q').put('K', {}, { delay: -1 })],
+    ['Infinity delay', () => fx.clients.w1.queue('q').put('K', {}, { delay: Infinity })],
+    ['NaN retries', () => fx.clients.w1.queue('q').put('K', {}, { retries: Number.NaN })],
+    ['fractional retries', () => fx.clients.w1.queue('q').put('K', {}, { retries: 1.5 })],
+    ['negative retries', () => fx.clients.w1.queue('q').put('K', {}, { retries: -1 })],
+    ['tags not strings', () => fx.clients.w1.queue('q').put('K', {}, { tags: [1 as unknown as string] })],
+    ['depends with an empty jid', () => fx.clients.w1.queue('q').put('K', {}, { depends: [''] })],
+    ['zero interval', () => fx.clients.w1.queue('q').recur('K', {}, { interval: 0 })],
+    ['negative offset', () => fx.clients.w1.queue('q').recur('K', {}, { interval: 5, offset: -5 })],
+    ['recur data NaN', () => fx.clients.w1.queue('q').recur('K', Number.NaN, { interval: 5 })],
+    ['pop count 0', () => fx.clients.w1.queue('q').pop(0)],
+    ['pop fractional count', () => fx.clients.w1.queue('q').pop(1.5)],
+    ['peek count -1', () => fx.clients.w1.queue('q').peek(-1)],
+    ['unknown job list state', () => fx.clients.w1.queue('q').jobs('waiting' as 'running')],
+    ['fractional page offset', () => fx.clients.w1.queue('q').jobs('running', 0.5)],
+    ['bad stats date', () => fx.clients.w1.queue('q').stats(new Date('nonsense'))],
+    ['empty tag search', () => fx.clients.w1.jobs.tagged('')],
+    ['cancel of nothing', () => fx.clients.w1.jobs.cancel()],
+    ['config value NaN', () => fx.clients.w1.config.set('heartbeat', Number.NaN)],
+    ['empty config key', () => fx.clients.w1.config.set('', 1)],
+    ['deregister of nothing', () => fx.clients.w1.workers.deregister()],
+    ['empty raw command', () => fx.clients.w1.call('')],
+    ['unfail count 0', () => fx.clients.w1.queue('q').unfail('g', 0)],
   ];
 
   for (const [name, action] of refusals) {
     test(name, async () => {
-      await client.queue('q').put('K', { keep: 1 }, { jid: 'existing', tags: ['t'] });
-      const before = await core.snapshot();
+      await fx.clients.w1.queue('q').put('K', { keep: 1 }, { jid: 'existing', tags: ['t'] });
+      const before = await fx.core.snapshot();
       const error = await expectError(action, InvalidInputError);
       assert.ok(error instanceof QlessError);
       assert.ok(error.message.length > 0);
-      assert.deepEqual(await core.snapshot(), before);
+      assert.deepEqual(await fx.core.snapshot(), before);
     });
   }
 
   test('an empty queue name is refused when the queue is made', () => {
-    assert.throws(() => client.queue(''), InvalidInputError);
+    assert.throws(() => fx.clients.w1.queue(''), InvalidInputError);
   });
 
   test('job methods refuse bad input too', async () => {
     const job = await running('a');
-    const before = await core.snapshot();
+    const before = await fx.core.snapshot();
     await expectError(() => job.complete(undefined, { delay: 5 }), InvalidInputError);
     await expectError(() => job.complete('next', { delay: -5 }), InvalidInputError);
     await expectError(() => job.complete('', {}), InvalidInputError);
@@ -243,14 +225,14 @@ describe('InvalidInputError: refused before anything is sent', () => {
     await expectError(() => job.undepend('all'), InvalidInputError);
     await expectError(() => job.log(''), InvalidInputError);
     await expectError(() => job.log('m', [1] as unknown as Record<string, unknown>), InvalidInputError);
-    assert.deepEqual(await core.snapshot(), before);
+    assert.deepEqual(await fx.core.snapshot(), before);
   });
 
   test('a broken clock is refused', async () => {
-    const broken = new Client({ url: core.server.url, now: () => Number.NaN });
+    const broken = new Client({ url: fx.url, now: () => Number.NaN });
     try {
       await expectError(() => broken.queue('q').put('K', {}), InvalidInputError);
-      assert.deepEqual(await core.snapshot(), {});
+      assert.deepEqual(await fx.core.snapshot(), {});
     } finally {
       await broken.close();
     }

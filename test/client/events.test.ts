@@ -1,30 +1,15 @@
 // Events: ql:log, a watched worker's channel and the tracked-job channels, typed; subscriptions in Redis.
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Client, Job, type Events, type LogEvent, type TrackedEvent } from '../../src/client/index.ts';
-import { startCore, type Core } from '../helpers/qless.ts';
+import { useCore } from '../helpers/client-suite.ts';
 
 const T0 = 1_700_000_000;
-let core: Core;
-let client: Client;
-let other: Client;
-let now = T0;
+const fx = useCore({ workers: ['w1', 'w2'], clock: T0 });
 let events: Events;
 
-before(async () => {
-  core = await startCore();
-  client = new Client({ url: core.server.url, workerName: 'w1', now: () => now });
-  other = new Client({ url: core.server.url, workerName: 'w2', now: () => now });
-});
-after(async () => {
-  await client.close();
-  await other.close();
-  await core.close();
-});
-beforeEach(async () => {
-  await core.flush();
-  now = T0;
-  events = client.events();
+beforeEach(() => {
+  events = fx.clients.w1.events();
 });
 
 /** Resolves once `list` holds `count` items; fails (instead of hanging) if they never come. */
@@ -38,7 +23,7 @@ async function collected<T>(list: T[], count: number): Promise<T[]> {
 }
 
 async function subscribers(channel: string): Promise<number> {
-  const reply = (await core.redis.pubsub('NUMSUB', channel)) as [string, number];
+  const reply = (await fx.core.redis.pubsub('NUMSUB', channel)) as [string, number];
   return Number(reply[1]);
 }
 
@@ -49,7 +34,7 @@ describe('log events', () => {
     await events.ready();
     assert.equal(await subscribers('ql:log'), 1);
 
-    const q = client.queue('q');
+    const q = fx.clients.w1.queue('q');
     await q.put('K', {}, { jid: 'a' });
     await q.put('K', {}, { jid: 'b' });
     await q.put('K', {}, { jid: 'c' });
@@ -58,9 +43,9 @@ describe('log events', () => {
     await byJid.get('a')?.complete();
     await byJid.get('b')?.complete('q2');
     await byJid.get('c')?.fail('grp', 'broken');
-    await client.jobs.cancel('b');
-    await client.config.set('heartbeat', 30);
-    await client.config.unset('heartbeat');
+    await fx.clients.w1.jobs.cancel('b');
+    await fx.clients.w1.config.set('heartbeat', 30);
+    await fx.clients.w1.config.unset('heartbeat');
 
     assert.deepEqual(await collected(received, 9), [
       { jid: 'a', event: 'put', queue: 'q' },
@@ -86,8 +71,8 @@ describe('log events', () => {
     events.on('error', (error) => errors.push(error));
     events.on('log', (event) => received.push(event));
     await events.ready();
-    await core.redis.publish('ql:log', 'not json');
-    await client.queue('q').put('K', {}, { jid: 'after' });
+    await fx.core.redis.publish('ql:log', 'not json');
+    await fx.clients.w1.queue('q').put('K', {}, { jid: 'after' });
     await collected(received, 1);
     assert.equal(errors.length, 1);
     assert.match(errors[0].message, /ql:log/);
@@ -111,7 +96,7 @@ describe('log events', () => {
     events.on('log', onFirst);
     await events.ready();
     assert.equal(await subscribers('ql:log'), 1);
-    await client.queue('q').put('K', {}, { jid: 'again' });
+    await fx.clients.w1.queue('q').put('K', {}, { jid: 'again' });
     await collected(first, 1);
     assert.deepEqual(first, [{ event: 'put', jid: 'again', queue: 'q' }]);
     assert.deepEqual(second, []);
@@ -129,16 +114,16 @@ describe('worker events', () => {
     await events.ready();
     assert.equal(await subscribers('ql:w:w1'), 1);
 
-    const q = client.queue('q');
+    const q = fx.clients.w1.queue('q');
     for (const jid of ['a', 'b', 'c', 'x']) await q.put('K', {}, { jid });
     // Equal put times pop in reverse jid order: x, c, b for w1, then a for w2.
     const mine = await q.pop(3);
-    const [theirs] = await other.queue('q').pop();
+    const [theirs] = await fx.clients.w2.queue('q').pop();
     assert.equal(theirs.jid, 'a');
     const byJid = new Map(mine.map((job) => [job.jid, job]));
     await byJid.get('x')?.timeout();
-    await client.jobs.cancel('c');
-    await other.queue('elsewhere').put('K', {}, { jid: 'b' });
+    await fx.clients.w1.jobs.cancel('c');
+    await fx.clients.w2.queue('elsewhere').put('K', {}, { jid: 'b' });
     await theirs.timeout();
 
     // 4 puts, x lock_lost, c canceled, b put + lock_lost, a lock_lost (published last).
@@ -160,8 +145,8 @@ describe('worker events', () => {
     await events.unwatchWorker('w1');
     await events.ready();
     assert.equal(await subscribers('ql:w:w1'), 0);
-    await client.queue('q').put('K', {}, { jid: 'a' });
-    const [job] = await client.queue('q').pop();
+    await fx.clients.w1.queue('q').put('K', {}, { jid: 'a' });
+    const [job] = await fx.clients.w1.queue('q').pop();
     await job.timeout();
     // ql:w:w1 is published before ql:log for a timeout; the log event arriving means it would have too.
     await collected(log, 2);
@@ -178,13 +163,13 @@ describe('tracked events', () => {
     assert.equal(await subscribers('ql:popped'), 1);
     assert.equal(await subscribers('ql:untrack'), 1);
 
-    const q = client.queue('q');
+    const q = fx.clients.w1.queue('q');
     await q.put('K', {}, { jid: 'a' });
-    const job = await client.jobs.get('a');
+    const job = await fx.clients.w1.jobs.get('a');
     assert.ok(job instanceof Job);
     await job.track();
     await q.put('K', {}, { jid: 'a' });
-    now += 1;
+    fx.now += 1;
     await q.put('K', {}, { jid: 'untracked' });
     const [popped] = await q.pop();
     assert.equal(popped.jid, 'a');
@@ -204,7 +189,7 @@ describe('tracked events', () => {
 
 describe('closing', () => {
   test('client.close() closes the events objects it made', async () => {
-    const extra = new Client({ url: core.server.url, workerName: 'w9' });
+    const extra = new Client({ url: fx.url, workerName: 'w9' });
     const own = extra.events();
     own.on('log', () => {});
     await own.watchWorker('w9');
