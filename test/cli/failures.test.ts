@@ -5,16 +5,21 @@ import { qless, qlessJson } from '../helpers/cli.ts';
 import { useCore } from '../helpers/client-suite.ts';
 
 describe('qless and failures', () => {
-  const fx = useCore({ workers: ['w1'] });
+  const fx = useCore();
 
-  /** Puts, pops and fails one job per jid, in that order (so the last is the newest failure). */
+  /**
+   * Puts, pops and fails one job per jid, in that order (so the last is the newest failure), a
+   * minute in the past: the tables show the failure times as "… ago" however fast the test runs.
+   */
   async function fail(queue: string, group: string, ...jids: string[]): Promise<void> {
-    for (const jid of jids) {
-      await fx.clients.w1.queue(queue).put('K', { jid }, { jid });
-      const [job] = await fx.clients.w1.queue(queue).pop();
-      assert.equal(job.jid, jid);
-      await job.fail(group, `${jid} broke\nsecond line`);
-    }
+    await fx.withClient('w1', -60, async (client) => {
+      for (const jid of jids) {
+        await client.queue(queue).put('K', { jid }, { jid });
+        const [job] = await client.queue(queue).pop();
+        assert.equal(job.jid, jid);
+        await job.fail(group, `${jid} broke\nsecond line`);
+      }
+    });
   }
 
   test('failed: groups with counts, biggest first', async () => {
