@@ -9,6 +9,7 @@ import { newJid, type BenchRedis } from './bench-redis.ts';
 import { epochMs } from './clock.ts';
 import { BenchPool } from './pool.ts';
 import { mean, median, percentile } from './statistics.ts';
+import type { IdlePartSettings } from './options.ts';
 
 export const LATENCY_POOLS: readonly number[] = [1, 2];
 
@@ -30,12 +31,8 @@ export interface LatencyResult {
   jobsPerWorker: number[];
 }
 
-export interface LatencySettings {
+export interface LatencySettings extends IdlePartSettings {
   jobs: number;
-  interval: number;
-  logLevel: string;
-  dir: string;
-  progress: (line: string) => void;
 }
 
 interface Stamp {

@@ -5,17 +5,13 @@ import { join } from 'node:path';
 import type { BenchRedis } from './bench-redis.ts';
 import { BenchPool } from './pool.ts';
 import type { PoolRss } from './proc-stats.ts';
+import type { IdlePartSettings } from './options.ts';
 
 const QUEUE = 'bench-memory';
 const WORKERS = 2;
 const SETTLE_MS = 2_000;
 
-export interface MemorySettings {
-  interval: number;
-  logLevel: string;
-  dir: string;
-  progress: (line: string) => void;
-}
+export type MemorySettings = IdlePartSettings;
 
 export interface MemoryResult {
   workers: number;

@@ -23,6 +23,21 @@ export interface BenchOptions {
   keep: boolean;
 }
 
+/** What every part of the bench is given: where to work, and how to run and report. */
+export interface PartSettings {
+  /** --log-level of the pool. */
+  logLevel: string;
+  /** The run's temporary directory. */
+  dir: string;
+  progress: (line: string) => void;
+}
+
+/** A part that measures idle pools. */
+export interface IdlePartSettings extends PartSettings {
+  /** --interval of the pool (seconds). */
+  interval: number;
+}
+
 export const USAGE = `Usage: npm run bench -- [options]
   --only <parts>        comma list of ${PARTS.join(', ')} (default: all)
   --jobs <n>            no-op jobs per throughput run (default 20000)

@@ -13,6 +13,7 @@ import { epochMs } from './clock.ts';
 import { BenchPool } from './pool.ts';
 import type { PoolRss } from './proc-stats.ts';
 import { median, percentile } from './statistics.ts';
+import type { IdlePartSettings } from './options.ts';
 
 const QUEUE = 'bench-reload';
 const WORKERS = 2;
@@ -24,12 +25,8 @@ const SETTLE_MS = 2_000;
 /** A change that has not reached a job in this long counts as a failed run. */
 const RELOAD_TIMEOUT_MS = 60_000;
 
-export interface ReloadSettings {
+export interface ReloadSettings extends IdlePartSettings {
   reloads: number;
-  interval: number;
-  logLevel: string;
-  dir: string;
-  progress: (line: string) => void;
 }
 
 export interface ReloadResult {

@@ -8,6 +8,7 @@ import type { BenchRedis } from './bench-redis.ts';
 import { epochMs } from './clock.ts';
 import { BenchPool } from './pool.ts';
 import { median } from './statistics.ts';
+import type { IdlePartSettings } from './options.ts';
 
 const QUEUE = 'bench-replacement';
 const WORKERS = 2;
@@ -30,12 +31,8 @@ export interface ReplacementResult {
   maxMs: number;
 }
 
-export interface ReplacementSettings {
+export interface ReplacementSettings extends IdlePartSettings {
   kills: number;
-  interval: number;
-  logLevel: string;
-  dir: string;
-  progress: (line: string) => void;
 }
 
 async function firstPopAfter(bench: BenchRedis, name: string, since: number): Promise<number> {

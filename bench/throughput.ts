@@ -9,6 +9,7 @@ import { ChannelWaiter } from './channel-waiter.ts';
 import { newJid, type BenchRedis, type PutSpec } from './bench-redis.ts';
 import { BenchPool } from './pool.ts';
 import type { PoolCpu, PoolRss } from './proc-stats.ts';
+import type { PartSettings } from './options.ts';
 
 export const THROUGHPUT_RUNS: readonly { workers: number; concurrency: number }[] = [
   { workers: 1, concurrency: 1 },
@@ -46,11 +47,8 @@ export interface ThroughputResult {
   rssAfter: PoolRss;
 }
 
-export interface ThroughputSettings {
+export interface ThroughputSettings extends PartSettings {
   jobs: number;
-  logLevel: string;
-  dir: string;
-  progress: (line: string) => void;
 }
 
 /** CPU seconds of every worker together (NaN if one is unknown: a worker died meanwhile). */
