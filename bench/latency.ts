@@ -62,16 +62,7 @@ async function warmUp(bench: BenchRedis, waiter: ChannelWaiter, pool: BenchPool)
 async function measurePool(bench: BenchRedis, workers: number, settings: LatencySettings): Promise<LatencyResult> {
   await bench.reset(settings.jobs);
   const waiter = await ChannelWaiter.open(bench.subscriber(), ['ql:log']);
-  const pool = BenchPool.start({
-    redisUrl: bench.url,
-    queue: QUEUE,
-    workers,
-    concurrency: 1,
-    interval: settings.interval,
-    logLevel: settings.logLevel,
-    dir: join(settings.dir, `latency-w${workers}`),
-    name: 'bench',
-  });
+  const pool = BenchPool.startIdle(bench.url, settings, { queue: QUEUE, workers, dir: join(settings.dir, `latency-w${workers}`) });
   try {
     await pool.waitUntilPolling(bench.redis);
     await warmUp(bench, waiter, pool);

@@ -8,6 +8,7 @@ import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Redis } from 'ioredis';
+import type { IdlePartSettings } from './options.ts';
 import { cpuSeconds, rssMb, type PoolCpu, type PoolRss } from './proc-stats.ts';
 
 const WORKER_BIN = fileURLToPath(new URL('../bin/qless-worker', import.meta.url));
@@ -83,6 +84,11 @@ export class BenchPool {
 
   static start(settings: PoolSettings): BenchPool {
     return new BenchPool(settings);
+  }
+
+  /** A pool of one of the idle parts: --concurrency 1, the part's --interval and --log-level, names bench-<k>. */
+  static startIdle(redisUrl: string, settings: IdlePartSettings, pool: Pick<PoolSettings, 'queue' | 'workers' | 'dir' | 'path' | 'watch'>): BenchPool {
+    return new BenchPool({ redisUrl, concurrency: 1, interval: settings.interval, logLevel: settings.logLevel, name: 'bench', ...pool });
   }
 
   /** Whether the supervisor has exited. */

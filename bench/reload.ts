@@ -92,18 +92,7 @@ export async function measureReloads(bench: BenchRedis, settings: ReloadSettings
   const handlerFile = join(handlers, 'reload.ts');
   writeFileSync(handlerFile, handlerSource(0));
   const waiter = await ChannelWaiter.open(bench.subscriber(), ['ql:log']);
-  const pool = BenchPool.start({
-    redisUrl: bench.url,
-    queue: QUEUE,
-    workers: WORKERS,
-    concurrency: 1,
-    interval: settings.interval,
-    logLevel: settings.logLevel,
-    dir,
-    name: 'bench',
-    path: handlers,
-    watch: true,
-  });
+  const pool = BenchPool.startIdle(bench.url, settings, { queue: QUEUE, workers: WORKERS, dir, path: handlers, watch: true });
   try {
     await pool.waitUntilPolling(bench.redis);
     const pids = new Set<number>();

@@ -58,16 +58,7 @@ async function newPidOf(pool: BenchPool, slot: number, old: number): Promise<num
 export async function measureReplacement(bench: BenchRedis, settings: ReplacementSettings): Promise<ReplacementResult> {
   settings.progress(`replacement: kill -9 a worker of an idle pool of ${WORKERS}, ${settings.kills} times`);
   await bench.reset(0);
-  const pool = BenchPool.start({
-    redisUrl: bench.url,
-    queue: QUEUE,
-    workers: WORKERS,
-    concurrency: 1,
-    interval: settings.interval,
-    logLevel: settings.logLevel,
-    dir: join(settings.dir, 'replacement'),
-    name: 'bench',
-  });
+  const pool = BenchPool.startIdle(bench.url, settings, { queue: QUEUE, workers: WORKERS, dir: join(settings.dir, 'replacement') });
   const samples: ReplacementSample[] = [];
   try {
     await pool.waitUntilPolling(bench.redis);
