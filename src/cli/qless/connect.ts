@@ -1,10 +1,14 @@
 // Opening the client for one command: the URL chain, and a connection that fails fast with one
 // clear line instead of ioredis's endless reconnecting.
+import { createRequire } from 'node:module';
 import type { Client } from '../../client/index.ts';
-// The light client modules only: --help and refused usage never load ioredis.
+// The light client modules only: --help and refused usage never load ioredis (the client with
+// ioredis is required when a command connects).
 import { redactPassword, resolveRedisUrl } from '../../client/connection.ts';
 import { InvalidInputError } from '../../client/errors.ts';
 import { RedisUnavailableError, UsageError } from './errors.ts';
+
+const require = createRequire(import.meta.url);
 
 /** How long to wait for Redis to answer before giving up (a host that drops packets, a port that never replies). */
 const CONNECT_TIMEOUT_MS = 5_000;
@@ -21,7 +25,7 @@ export function chooseRedisUrl(given: string | undefined): string {
 
 /** A connected client; throws RedisUnavailableError when Redis cannot be reached in time. */
 export async function connectClient(url: string): Promise<Client> {
-  const { Client } = await import('../../client/index.ts');
+  const { Client } = require('../../client/index.ts') as typeof import('../../client/index.ts');
   const client = new Client({
     url,
     redisOptions: {
