@@ -531,6 +531,15 @@ describe('hot reload of the handler file itself', () => {
     `export default function versioned(job: { data: Record<string, unknown> }): void {\n  job.data.version = ${version};\n  job.data.pid = process.pid;\n}\n`;
   const reloadLine = (line: LogLine): boolean => line.msg.startsWith('rolling restart (change under --path');
 
+  /**
+   * The change after `mark` restarted the pool: the old worker was told to stop and has exited, so
+   * no pop it had in flight when it was told can take the next job put.
+   */
+  async function reloaded(run: WorkerRun, mark: number): Promise<void> {
+    await run.waitForLine(reloadLine, { after: mark });
+    await run.waitForLine((line) => /exited \(code 0, stopped \(reload\)\)/.test(line.msg), { after: mark });
+  }
+
   function watched(name: string, dir: string): WorkerRun {
     // Watching is on (no --no-watch); the sandboxes live inside --path, as with the defaults.
     return pool(['-q', name, '-r', redis.url, '-p', dir, '-d', dir, '-n', name, '-w', '1', '-i', '0.2'], { cwd: dir });
@@ -545,7 +554,7 @@ describe('hot reload of the handler file itself', () => {
     assert.equal(dataOf(first).version, 1);
     const mark = run.lines.length;
     writeFileSync(join(dir, 'versioned.ts'), versioned(2));
-    await run.waitForLine(reloadLine, { after: mark });
+    await reloaded(run, mark);
     const second = await settled(await client.queue('edit-handler').put('versioned', {}), run);
     assert.equal(second.state, 'complete');
     assert.equal(dataOf(second).version, 2);
@@ -559,14 +568,14 @@ describe('hot reload of the handler file itself', () => {
     await run.waitForLine('worker ready');
     let mark = run.lines.length;
     writeFileSync(join(dir, 'versioned.ts'), 'export default function versioned( {\n');
-    await run.waitForLine(reloadLine, { after: mark });
+    await reloaded(run, mark);
     const broken = await settled(await client.queue('syntax-handler').put('versioned', {}), run);
     assert.equal(broken.state, 'failed');
     assert.match(broken.failure?.group ?? '', /^syntax-handler-[A-Z]\w*Error$/);
     assert.match(broken.failure?.message ?? '', /versioned\.ts/, 'the message names the file');
     mark = run.lines.length;
     writeFileSync(join(dir, 'versioned.ts'), versioned(3));
-    await run.waitForLine(reloadLine, { after: mark });
+    await reloaded(run, mark);
     const healed = await settled(await client.queue('syntax-handler').put('versioned', {}), run);
     assert.equal(healed.state, 'complete', JSON.stringify(healed.failure));
     assert.equal(dataOf(healed).version, 3);
@@ -584,7 +593,7 @@ describe('hot reload of the handler file itself', () => {
     assert.equal(missing.failure?.group, 'late-handler-ModuleNotFound');
     const mark = run.lines.length;
     writeFileSync(join(dir, 'latecomer.ts'), versioned(7));
-    await run.waitForLine(reloadLine, { after: mark });
+    await reloaded(run, mark);
     const found = await settled(await client.queue('late-handler').put('latecomer', {}), run);
     assert.equal(found.state, 'complete', JSON.stringify(found.failure));
     assert.equal(dataOf(found).version, 7);

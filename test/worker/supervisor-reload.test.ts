@@ -77,6 +77,16 @@ function data(found: Job): Record<string, unknown> {
 }
 
 const reloadLine = (line: LogLine): boolean => line.msg.startsWith('rolling restart (change under --path');
+const reloadExit = (line: LogLine): boolean => /exited \(code 0, stopped \(reload\)\)/.test(line.msg);
+
+/**
+ * The change after `mark` restarted the pool: the old worker was told to stop and has exited, so
+ * no pop it had in flight when it was told can take the next job put.
+ */
+async function reloaded(run: WorkerRun, mark: number): Promise<void> {
+  await run.waitForLine(reloadLine, { after: mark });
+  await run.waitForLine(reloadExit, { after: mark });
+}
 
 describe('hot reload', () => {
   test('a change to a module a handler imports takes effect on the next job; the job in flight finishes on the old code', async () => {
@@ -124,6 +134,9 @@ describe('hot reload', () => {
     // The old worker is told to stop at the save's first event, before the save has settled.
     const reload = await run.waitForLine(reloadLine, { after: mark });
     assert.match(reload.msg, /lib\/(version|extra)\.ts/);
+    // Once it has exited (a pop it had in flight when told could still have taken a job put now),
+    // a job put meanwhile waits for the new worker.
+    await run.waitForLine(reloadExit, { after: mark });
     const next = await client.queue('burst').put('versioned', {});
     const settled = await run.waitForLine((line) => line.msg.startsWith('code under --path settled'), { after: mark });
     assert.deepEqual(settled.files, ['lib/extra.ts', 'lib/version.ts'], 'both files of the save, in one burst');
@@ -132,7 +145,7 @@ describe('hot reload', () => {
     assert.ok(run.lines.indexOf(reload) < run.lines.indexOf(settled), 'the pool stopped taking work at the first write');
 
     const after = await finished(next, run);
-    assert.equal(data(after).version, 2, 'the job put after the first write ran the new code');
+    assert.equal(data(after).version, 2, 'the job put after the old worker stopped ran the new code');
     assert.notEqual(data(after).pid, data(first).pid, 'in a fresh process');
     assert.equal(run.find(reloadLine).length, 1, 'one reload for one save');
 
@@ -148,7 +161,7 @@ describe('hot reload', () => {
 
     let mark = run.lines.length;
     writeFileSync(join(dir, 'lib', 'version.ts'), 'export const VERSION: number = (;\n');
-    await run.waitForLine(reloadLine, { after: mark });
+    await reloaded(run, mark);
     const broken = await finished(await client.queue('syntax').put('versioned', {}), run);
     assert.equal(broken.state, 'failed');
     assert.match(broken.failure?.group ?? '', /^syntax-\w+$/, 'group <queue>-<ErrorName>');
@@ -156,7 +169,7 @@ describe('hot reload', () => {
 
     mark = run.lines.length;
     writeVersion(dir, 3);
-    await run.waitForLine(reloadLine, { after: mark });
+    await reloaded(run, mark);
     const healed = await finished(await client.queue('syntax').put('versioned', {}), run);
     assert.equal(healed.state, 'complete');
     assert.equal(data(healed).version, 3);
