@@ -2,22 +2,13 @@
 // must leave Redis (keys, values, scores, hash field order, history, stats, events and their order)
 // exactly as `complete` followed by `pop` at the same now, reply with both replies, and do nothing
 // of the pop when the complete fails.
-import { test, describe, before, after, beforeEach } from 'node:test';
+import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { startCore, scriptMessage, type Core, type Reply } from '../helpers/qless.ts';
+import { scriptMessage, type Reply } from '../helpers/qless.ts';
+import { useCore } from '../helpers/client-suite.ts';
 
 const T = 1700000000;
-let core: Core;
-
-before(async () => {
-  core = await startCore();
-});
-after(async () => {
-  await core.close();
-});
-beforeEach(async () => {
-  await core.flush();
-});
+const fx = useCore();
 
 type Args = (string | number)[];
 /** A script call, a Redis command (setting up what only old clients write), or a completion with the pop that follows it. */
@@ -25,10 +16,10 @@ type Step = { now: number; call: Args } | { raw: Args } | { now: number; popQueu
 
 /** Every key with its contents, hashes as field/value lists in Redis's own order. */
 async function snapshot(): Promise<Record<string, unknown>> {
-  const keys = await core.snapshot();
+  const keys = await fx.core.snapshot();
   for (const key of Object.keys(keys)) {
-    if ((await core.redis.type(key)) === 'hash') {
-      keys[key] = await core.redis.eval("return redis.call('hgetall', KEYS[1])", 1, key);
+    if ((await fx.core.redis.type(key)) === 'hash') {
+      keys[key] = await fx.core.redis.eval("return redis.call('hgetall', KEYS[1])", 1, key);
     }
   }
   return keys;
@@ -38,7 +29,7 @@ type Outcome = Reply | { error: string } | Outcome[];
 
 async function attempt(now: number, args: Args): Promise<Outcome> {
   try {
-    return await core.call(now, String(args[0]), ...args.slice(1));
+    return await fx.core.call(now, String(args[0]), ...args.slice(1));
   } catch (error) {
     return { error: scriptMessage(error) };
   }
@@ -48,12 +39,12 @@ const failed = (outcome: Outcome): outcome is { error: string } => typeof outcom
 
 /** Runs the steps on a fresh database: completions as two commands, or as one `complete.pop`. */
 async function run(steps: Step[], combined: boolean): Promise<{ replies: Outcome[]; messages: [string, string][]; keys: Record<string, unknown> }> {
-  await core.flush();
-  const messages = await core.listen('ql:*');
+  await fx.core.flush();
+  const messages = await fx.core.listen('ql:*');
   const replies: Outcome[] = [];
   for (const step of steps) {
     if ('raw' in step) {
-      await core.redis.call(String(step.raw[0]), ...step.raw.slice(1).map(String));
+      await fx.core.redis.call(String(step.raw[0]), ...step.raw.slice(1).map(String));
     } else if ('call' in step) {
       replies.push(await attempt(step.now, step.call));
     } else if (combined) {
@@ -173,37 +164,37 @@ describe('complete.pop leaves what complete then pop leave', () => {
 
 describe('complete.pop refusals', () => {
   test("a complete that fails raises the complete's own error, and nothing of the pop happens", async () => {
-    await core.call(T - 1, 'put', 'w', 'q', 'a', 'K', '{}', 0);
-    await core.call(T, 'put', 'w', 'q', 'b', 'K', '{}', 0);
-    await core.call(T, 'pop', 'q', 'w1', 1);
+    await fx.core.call(T - 1, 'put', 'w', 'q', 'a', 'K', '{}', 0);
+    await fx.core.call(T, 'put', 'w', 'q', 'b', 'K', '{}', 0);
+    await fx.core.call(T, 'pop', 'q', 'w1', 1);
     const before = await snapshot();
     assert.equal(
-      await core.error(T + 1, 'complete.pop', 'q', 1, 'a', 'w9', 'q', '{}'),
+      await fx.core.error(T + 1, 'complete.pop', 'q', 1, 'a', 'w9', 'q', '{}'),
       'Complete(): Job a has been handed out to another worker: w1',
     );
-    assert.equal(await core.error(T + 1, 'complete.pop', 'q', 1, 'a', 'w1', 'q', 'not json'), 'Expected value but found invalid token at character 1');
-    assert.equal(await core.error(T + 1, 'complete.pop', 'q', 1, 'gone', 'w1', 'q', '{}'), 'Complete(): Job gone does not exist');
-    assert.equal(await core.error(T + 1, 'complete.pop', 'q', 1), 'Job(): no jid provided');
+    assert.equal(await fx.core.error(T + 1, 'complete.pop', 'q', 1, 'a', 'w1', 'q', 'not json'), 'Expected value but found invalid token at character 1');
+    assert.equal(await fx.core.error(T + 1, 'complete.pop', 'q', 1, 'gone', 'w1', 'q', '{}'), 'Complete(): Job gone does not exist');
+    assert.equal(await fx.core.error(T + 1, 'complete.pop', 'q', 1), 'Job(): no jid provided');
     assert.deepEqual(await snapshot(), before);
-    assert.equal(await core.redis.zscore('ql:workers', 'w9'), null, 'the pop would have registered w9');
+    assert.equal(await fx.core.redis.zscore('ql:workers', 'w9'), null, 'the pop would have registered w9');
   });
 
   test("the pop's queue and count are checked before anything is done", async () => {
-    await core.call(T, 'put', 'w', 'q', 'a', 'K', '{}', 0);
-    await core.call(T, 'pop', 'q', 'w1', 1);
+    await fx.core.call(T, 'put', 'w', 'q', 'a', 'K', '{}', 0);
+    await fx.core.call(T, 'pop', 'q', 'w1', 1);
     const before = await snapshot();
-    assert.equal(await core.error(T + 1, 'complete.pop', 'q', 'x', 'a', 'w1', 'q', '{}'), 'Pop(): Arg "count" missing or not a number: x');
-    assert.equal(await core.error(T + 1, 'complete.pop', 'q'), 'Pop(): Arg "count" missing or not a number: nil');
-    assert.equal(await core.error(T + 1, 'complete.pop'), 'Queue(): no queue name provided');
+    assert.equal(await fx.core.error(T + 1, 'complete.pop', 'q', 'x', 'a', 'w1', 'q', '{}'), 'Pop(): Arg "count" missing or not a number: x');
+    assert.equal(await fx.core.error(T + 1, 'complete.pop', 'q'), 'Pop(): Arg "count" missing or not a number: nil');
+    assert.equal(await fx.core.error(T + 1, 'complete.pop'), 'Queue(): no queue name provided');
     assert.deepEqual(await snapshot(), before);
-    assert.equal(await core.redis.hget('ql:j:a', 'state'), 'running');
+    assert.equal(await fx.core.redis.hget('ql:j:a', 'state'), 'running');
   });
 
   test('the reply is an array: the state complete returns, then the JSON pop returns', async () => {
-    await core.call(T, 'put', 'w', 'q', 'a', 'K', '{}', 0);
-    await core.call(T, 'put', 'w', 'q', 'b', 'K', '{"n":2}', 0);
-    await core.call(T, 'pop', 'q', 'w1', 1);
-    const reply = await core.call(T + 1, 'complete.pop', 'q', 1, 'b', 'w1', 'q', '{}');
+    await fx.core.call(T, 'put', 'w', 'q', 'a', 'K', '{}', 0);
+    await fx.core.call(T, 'put', 'w', 'q', 'b', 'K', '{"n":2}', 0);
+    await fx.core.call(T, 'pop', 'q', 'w1', 1);
+    const reply = await fx.core.call(T + 1, 'complete.pop', 'q', 1, 'b', 'w1', 'q', '{}');
     assert.ok(Array.isArray(reply));
     assert.equal(reply[0], 'complete');
     const [job] = JSON.parse(String(reply[1])) as { jid: string; state: string; worker: string; data: string }[];

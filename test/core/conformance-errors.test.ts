@@ -1,41 +1,33 @@
 // Conformance: the exact error texts of the protocol document §1 and §1.2, without Redis's
 // wrapper. Where a row needs a job, the job is set up so that only the row's condition is wrong.
-import { test, describe, before, after, beforeEach } from 'node:test';
+import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { startCore, scriptMessage, type Core } from '../helpers/qless.ts';
+import { scriptMessage } from '../helpers/qless.ts';
+import { useCore } from '../helpers/client-suite.ts';
 import { scriptSha } from '../../src/client/script.ts';
 
 const T = 1700000000;
 
-let core: Core;
-before(async () => {
-  core = await startCore();
-});
-after(async () => {
-  await core.close();
-});
-beforeEach(async () => {
-  await core.flush();
-});
+const fx = useCore();
 
 /** EVALSHA with raw arguments (numkeys and all), returning the script's message. */
 async function rawError(numkeys: number, ...args: string[]): Promise<string> {
   try {
-    await core.redis.evalsha(scriptSha(), numkeys, ...args);
+    await fx.core.redis.evalsha(scriptSha(), numkeys, ...args);
   } catch (error) {
     return scriptMessage(error);
   }
   throw new Error('expected the call to fail, but it succeeded');
 }
 
-const err = (now: number, command: string, ...args: (string | number)[]): Promise<string> => core.error(now, command, ...args);
+const err = (now: number, command: string, ...args: (string | number)[]): Promise<string> => fx.core.error(now, command, ...args);
 
 async function waiting(jid: string, queue = 'q', ...options: (string | number)[]): Promise<void> {
-  await core.call(T, 'put', 'w0', queue, jid, 'K', '{}', 0, ...options);
+  await fx.core.call(T, 'put', 'w0', queue, jid, 'K', '{}', 0, ...options);
 }
 async function running(jid: string, worker = 'w1', queue = 'q'): Promise<void> {
   await waiting(jid, queue);
-  const popped = JSON.parse(String(await core.call(T, 'pop', queue, worker, 1))) as { jid: string }[];
+  const popped = JSON.parse(String(await fx.core.call(T, 'pop', queue, worker, 1))) as { jid: string }[];
   assert.deepEqual(popped.map((job) => job.jid), [jid]);
 }
 
@@ -47,7 +39,7 @@ describe('§1 calling convention', () => {
   });
 
   test('now not numeric always says nil; now absent is tonumber’s own error', async () => {
-    assert.equal(await core.error('abc', 'get', 'j'), 'Arg "now" missing or not a number: nil');
+    assert.equal(await fx.core.error('abc', 'get', 'j'), 'Arg "now" missing or not a number: nil');
     assert.equal(await rawError(0, 'get'), "bad argument #1 to 'tonumber' (value expected)");
   });
 });
@@ -86,13 +78,13 @@ describe('§1.2 put / requeue', () => {
     assert.equal(await err(T, 'put', 'w0', 'q', 'j', 'K'), "bad argument #1 to 'decode' (string expected, got nil)");
     assert.equal(await err(T, 'put', 'w0', 'q', 'j', 'K', 'x', 0), 'Expected value but found invalid token at character 1');
     assert.equal(await err(T, 'put', 'w0', 'q', 'j', 'K', '{x', 0), 'Expected object key string but found invalid token at character 2');
-    assert.equal(await core.call(T, 'put', 'w0', 'q', 'n', 'K', 'null', 0), 'n');
-    assert.equal(await core.call(T, 'put', 'w0', 'q', 's', 'K', '"text"', 0), 's');
-    assert.equal(await core.call(T, 'put', 'w0', 'q', 'a', 'K', '[1,2]', 0), 'a');
+    assert.equal(await fx.core.call(T, 'put', 'w0', 'q', 'n', 'K', 'null', 0), 'n');
+    assert.equal(await fx.core.call(T, 'put', 'w0', 'q', 's', 'K', '"text"', 0), 's');
+    assert.equal(await fx.core.call(T, 'put', 'w0', 'q', 'a', 'K', '[1,2]', 0), 'a');
     // §2 data is stored as received.
-    assert.equal(await core.redis.hget('ql:j:n', 'data'), 'null');
-    assert.equal(await core.redis.hget('ql:j:s', 'data'), '"text"');
-    assert.equal(await core.redis.hget('ql:j:a', 'data'), '[1,2]');
+    assert.equal(await fx.core.redis.hget('ql:j:n', 'data'), 'null');
+    assert.equal(await fx.core.redis.hget('ql:j:s', 'data'), '"text"');
+    assert.equal(await fx.core.redis.hget('ql:j:a', 'data'), '[1,2]');
   });
 
   test('delay absent / bad', async () => {
@@ -136,7 +128,7 @@ describe('§1.2 heartbeat', () => {
     assert.equal(await err(T, 'heartbeat', 'w', 'w1'), 'Heartbeat(): Job w not currently running: waiting');
     await running('j', 'w1', 'q2');
     assert.equal(await err(T, 'heartbeat', 'j', 'w2'), 'Heartbeat(): Job j given out to another worker: w1');
-    await core.call(T, 'timeout', 'j');
+    await fx.core.call(T, 'timeout', 'j');
     assert.equal(await err(T, 'heartbeat', 'j', 'w1'), 'Heartbeat(): Job j not currently running: stalled');
   });
 
@@ -208,7 +200,7 @@ describe('§1.2 retry', () => {
 describe('§1.2 cancel, timeout, priority, depends', () => {
   test('cancel of a job whose dependent is not listed', async () => {
     await waiting('a');
-    await core.call(T, 'put', 'w0', 'q', 'b', 'K', '{}', 0, 'depends', '["a"]');
+    await fx.core.call(T, 'put', 'w0', 'q', 'b', 'K', '{}', 0, 'depends', '["a"]');
     assert.equal(await err(T, 'cancel', 'a'), 'Cancel(): a is a dependency of b but is not mentioned to be canceled');
   });
 
@@ -227,7 +219,7 @@ describe('§1.2 cancel, timeout, priority, depends', () => {
 
   test('depends: no sub-command / wrong state (checked before the sub-command) / bad sub-command', async () => {
     await waiting('a');
-    await core.call(T, 'put', 'w0', 'q', 'd', 'K', '{}', 0, 'depends', '["a"]');
+    await fx.core.call(T, 'put', 'w0', 'q', 'd', 'K', '{}', 0, 'depends', '["a"]');
     assert.equal(await err(T, 'depends', 'd'), 'Depends(): Arg "command" missing');
     assert.equal(await err(T, 'depends', 'a', 'on', 'd'), 'Depends(): Job a not in the depends state: waiting');
     assert.equal(await err(T, 'depends', 'a', 'sideways', 'd'), 'Depends(): Job a not in the depends state: waiting');
@@ -322,7 +314,7 @@ describe('§1.2 recurring jobs', () => {
 
   test('recur.update', async () => {
     assert.equal(await err(T, 'recur.update', 'nope', 'priority', 1), 'Recur(): No recurring job nope');
-    await core.call(T, 'recur', 'q', 'r', 'K', '{}', 'interval', 60, 0);
+    await fx.core.call(T, 'recur', 'q', 'r', 'K', '{}', 'interval', 60, 0);
     assert.equal(await err(T, 'recur.update', 'r', 'priority'), 'No value provided for priority');
     for (const key of ['priority', 'interval', 'retries']) {
       assert.equal(await err(T, 'recur.update', 'r', key, 'x'), `Recur(): Arg "${key}" must be a number: x`, key);
@@ -354,7 +346,7 @@ describe('§1.2 config and Redis-level errors', () => {
   test('count 0 in unfail, fractional offsets and counts: value is not an integer or out of range', async () => {
     const message = 'value is not an integer or out of range';
     await running('j');
-    await core.call(T, 'fail', 'j', 'w1', 'grp', 'msg');
+    await fx.core.call(T, 'fail', 'j', 'w1', 'grp', 'msg');
     assert.equal(await err(T, 'unfail', 'q', 'grp', 0), message, 'unfail count 0');
     assert.equal(await err(T, 'failed', 'grp', 0.5, 10), message, 'failed start 0.5');
     assert.equal(await err(T, 'failed', 'grp', 0, 2.5), message, 'failed limit 2.5');
