@@ -9,8 +9,8 @@ import yargs from 'yargs';
 import type { LevelWithSilent } from 'pino';
 import { redactPassword, resolveRedisUrl } from '../client/index.ts';
 import { defaultLogFormat, type LogFormat } from '../log.ts';
-import type { ReserverName, WorkerOptions } from '../worker/options.ts';
-import { runSupervisor } from '../worker/supervisor.ts';
+import type { ReserverName, WorkerOptions } from '../protocol/options.ts';
+import { runSupervisor } from '../supervisor/supervisor.ts';
 
 const RESERVERS: readonly ReserverName[] = ['ordered', 'round-robin', 'shuffled'];
 const LOG_LEVELS: readonly LevelWithSilent[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];

@@ -6,7 +6,7 @@
 // What a report can miss is covered elsewhere: the watchdog asks Redis which jobs a silent
 // worker holds, and a dead worker's jobs are read from Redis before the hand-back; a stale extra
 // entry only costs the supervisor one refused `retry`.
-import type { HeldJob } from './ipc.ts';
+import type { HeldJob } from '../protocol/ipc.ts';
 
 export const REPORT_EVERY_MS = 1_000;
 

@@ -12,7 +12,7 @@ import { LostLockError } from '../client/errors.ts';
 import { asList, parseReply } from '../client/reply.ts';
 import type { Reserver } from './reserver.ts';
 import type { CallBatcher } from './call-batcher.ts';
-import type { JobRunner } from './runner.ts';
+import type { JobRunner } from './job/runner.ts';
 import { WakeSignal } from './wake-signal.ts';
 
 export interface PollerSettings {

@@ -11,14 +11,14 @@ import type { Logger } from '../log.ts';
 import type { LevelWithSilent } from 'pino';
 import { CallBatcher } from './call-batcher.ts';
 import { HeldJobs } from './held-jobs.ts';
-import { isSupervisorMessage, type WorkerConfig, type WorkerMessage } from './ipc.ts';
-import { exitProcess, installProcessGuard } from './job-scope.ts';
+import { isSupervisorMessage, type WorkerConfig, type WorkerMessage } from '../protocol/ipc.ts';
+import { exitProcess, installProcessGuard } from './job/job-scope.ts';
 import { Poller, type LeaveReason } from './poller.ts';
 import { createReserver } from './reserver.ts';
 import { createWorkerLogger } from './log-output.ts';
-import { loadModule } from './module-loader.ts';
-import { JobRunner } from './runner.ts';
-import { emptySandbox } from './sandbox.ts';
+import { loadModule } from './handler/module-loader.ts';
+import { JobRunner } from './job/runner.ts';
+import { emptySandbox } from './job/sandbox.ts';
 import { WorkEvents } from './work-events.ts';
 
 /** How long a drain waits for in-flight jobs when the config does not say (--shutdown-timeout's default). */

@@ -2,7 +2,7 @@
 // ordered: always the order given (first queue first, later queues only when earlier ones are empty).
 // round-robin: each poll starts one queue further along, so every queue gets to go first in turn.
 // shuffled: a fresh random order on every poll.
-import type { ReserverName } from './options.ts';
+import type { ReserverName } from '../protocol/options.ts';
 
 export interface Reserver {
   readonly name: ReserverName;

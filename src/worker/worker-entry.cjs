@@ -1,6 +1,6 @@
 // Worker process entry for the supervisor's fork (no --import flag needed): registers tsx's
 // in-thread CommonJS hooks rather than its ESM loader, whose extra thread costs ~25 MB in every
 // worker, then runs the worker (src/worker/process.ts). Handlers that need real ESM still work:
-// src/worker/module-loader.ts registers the ESM loader on demand.
+// src/worker/handler/module-loader.ts registers the ESM loader on demand.
 require('tsx/cjs/api').register();
 require('./process.ts');

@@ -6,7 +6,7 @@ import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } fr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { HandlerResolutionError, loadHandler, parseKlass } from '../../src/worker/handlers.ts';
+import { HandlerResolutionError, loadHandler, parseKlass } from '../../src/worker/handler/resolve.ts';
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/handlers/resolve', import.meta.url));
 

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { HeldJobs } from '../../src/worker/held-jobs.ts';
-import type { HeldJob } from '../../src/worker/ipc.ts';
+import type { HeldJob } from '../../src/protocol/ipc.ts';
 
 const job = (jid: string, expires = 100): HeldJob => ({ jid, queue: 'q', klass: 'k', expires });
 const microtasks = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));

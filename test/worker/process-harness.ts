@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { SupervisorMessage, WorkerConfig, WorkerMessage } from '../../src/worker/ipc.ts';
+import type { SupervisorMessage, WorkerConfig, WorkerMessage } from '../../src/protocol/ipc.ts';
 
 /** The two ways a worker process can be started: tsx's in-thread CommonJS hooks, or its ESM loader. */
 export type EntryMode = 'cjs' | 'esm';

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '../../src/client/client.ts';
 import type { Job } from '../../src/client/job.ts';
-import type { WorkerConfig } from '../../src/worker/ipc.ts';
+import type { WorkerConfig } from '../../src/protocol/ipc.ts';
 import { startRedis, type RedisServer } from '../helpers/redis.ts';
 import { eventually, isAlive } from '../helpers/worker.ts';
 import { makeWorkdir, startWorkerProcess, workerConfig, type WorkerHarness, type Workdir } from './process-harness.ts';

@@ -17,7 +17,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { emptySandbox, JobSandboxes, prepareJobSandbox, SandboxError } from '../../src/worker/sandbox.ts';
+import { emptySandbox, JobSandboxes, prepareJobSandbox, SandboxError } from '../../src/worker/job/sandbox.ts';
 
 let base: string;
 let sandbox: string;

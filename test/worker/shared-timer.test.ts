@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { SharedTimer, type DueTask } from '../../src/worker/shared-timer.ts';
+import { SharedTimer, type DueTask } from '../../src/worker/job/shared-timer.ts';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const fail = (error: unknown): never => assert.fail(`a task threw: ${String(error)}`);

@@ -3,7 +3,7 @@
 // job that kills its worker every time ends in failed-retries-<queue> instead of looping.
 import type { Logger } from 'pino';
 import { LostLockError, type Client } from '../client/index.ts';
-import type { HeldJob } from './ipc.ts';
+import type { HeldJob } from '../protocol/ipc.ts';
 
 export interface HandbackOutcome {
   jid: string;

@@ -4,8 +4,8 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Client } from '../../src/client/client.ts';
-import type { ForkedWorker } from '../../src/worker/forked-worker.ts';
-import { Watchdog, type HeldInRedis, type WatchdogPolicy } from '../../src/worker/watchdog.ts';
+import type { ForkedWorker } from '../../src/supervisor/forked-worker.ts';
+import { Watchdog, type HeldInRedis, type WatchdogPolicy } from '../../src/supervisor/watchdog.ts';
 import { startRedis, type RedisServer } from '../helpers/redis.ts';
 
 let server: RedisServer;

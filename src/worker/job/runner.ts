@@ -7,22 +7,22 @@
 //   abandoned  → the worker must go (drain deadline): hand it back with `retry`
 // A job aborted because the worker is stopping that then throws is handed back, not failed.
 import { chdir } from 'node:process';
-import type { Logger } from '../log.ts';
-import type { QlessCaller, ScriptCall } from '../client/script-caller.ts';
-import type { JobJson } from '../client/types.ts';
-import { completeCall, failCall, retryCall } from '../client/job-calls.ts';
-import { LostLockError } from '../client/errors.ts';
-import { decodeData } from '../client/reply.ts';
-import type { CallBatcher } from './call-batcher.ts';
-import type { HeldJobs } from './held-jobs.ts';
-import { HandlerResolutionError, loadHandler, type Handler } from './handlers.ts';
+import type { Logger } from '../../log.ts';
+import type { QlessCaller, ScriptCall } from '../../client/script-caller.ts';
+import type { JobJson } from '../../client/types.ts';
+import { completeCall, failCall, retryCall } from '../../client/job-calls.ts';
+import { LostLockError } from '../../client/errors.ts';
+import { decodeData } from '../../client/reply.ts';
+import type { CallBatcher } from '../call-batcher.ts';
+import type { HeldJobs } from '../held-jobs.ts';
+import { HandlerResolutionError, loadHandler, type Handler } from '../handler/resolve.ts';
 import { LockRenewer } from './lock-renewer.ts';
 import { SharedTimer } from './shared-timer.ts';
 import { runInJobScope } from './job-scope.ts';
 import { JobSandboxes } from './sandbox.ts';
 import { JobAbortError, RunningJob, type Ending } from './running-job.ts';
 import { WorkerJob } from './worker-job.ts';
-import type { LockEvent } from './work-events.ts';
+import type { LockEvent } from '../work-events.ts';
 
 export { JobAbortError };
 

@@ -1,8 +1,8 @@
 // One worker process as the supervisor sees it: the fork, its IPC messages, what it holds,
 // when it was last heard from, and how it ended.
 import { fork, type ChildProcess } from 'node:child_process';
-import type { HeldJob, SupervisorMessage, WorkerConfig } from './ipc.ts';
-import { isWorkerMessage } from './ipc.ts';
+import type { HeldJob, SupervisorMessage, WorkerConfig } from '../protocol/ipc.ts';
+import { isWorkerMessage } from '../protocol/ipc.ts';
 
 export interface WorkerExit {
   code: number | null;

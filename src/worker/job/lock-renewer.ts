@@ -1,7 +1,7 @@
 // Keeps one job's lock alive while its handler runs: heartbeats at half of the time left on the
 // lock (from the expiry pop or the last heartbeat returned), so a handler never has to.
 // A refused heartbeat means the lock is gone: the renewer reports it and stops.
-import { LostLockError } from '../client/errors.ts';
+import { LostLockError } from '../../client/errors.ts';
 import type { DueTask, SharedTimer } from './shared-timer.ts';
 
 export interface RenewableJob {

@@ -1,7 +1,7 @@
 // The restart delay policy of a slot on its own.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RestartBackoff } from '../../src/worker/backoff.ts';
+import { RestartBackoff } from '../../src/supervisor/backoff.ts';
 
 const policy = { youngerThanMs: 1_000, firstDelayMs: 250, maxDelayMs: 2_000 };
 

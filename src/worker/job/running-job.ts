@@ -1,10 +1,10 @@
 // The state of one job while this worker runs it: how it ended (first ending wins), whether the
 // handler settled it itself, and its AbortSignal and logger, both made only when first needed
 // (most handlers never look at either, and a worker may run thousands of jobs a second).
-import type { JobJson } from '../client/types.ts';
-import type { Logger } from '../log.ts';
+import type { JobJson } from '../../client/types.ts';
+import type { Logger } from '../../log.ts';
 import type { LockRenewer } from './lock-renewer.ts';
-import type { LockEvent } from './work-events.ts';
+import type { LockEvent } from '../work-events.ts';
 import type { SettlingCall, WorkerJobContext } from './worker-job.ts';
 
 /** Why a job's signal fired: `signal.reason` is one of these. */

@@ -11,16 +11,16 @@ import { RestartBackoff } from './backoff.ts';
 import { ForkedWorker } from './forked-worker.ts';
 import { redactPassword, type Client } from '../client/index.ts';
 import { handBack, unreportedJobs } from './handback.ts';
-import type { HeldJob, WorkerConfig } from './ipc.ts';
+import type { HeldJob, WorkerConfig } from '../protocol/ipc.ts';
 import { createLogDisplay, type LogDisplay } from './log-display.ts';
-import type { WorkerOptions } from './options.ts';
+import type { WorkerOptions } from '../protocol/options.ts';
 import { SignalQueue, type PoolSignal } from './signals.ts';
-import { SupervisorRedis } from './supervisor-redis.ts';
-import { CodeWatcher } from './watcher.ts';
+import { SupervisorRedis } from './redis-connection.ts';
+import { CodeWatcher } from './code-watcher.ts';
 import { Watchdog, type WatchdogPolicy } from './watchdog.ts';
 
 // The CommonJS entry registers tsx's in-thread hooks itself: no loader thread (~25 MB) per worker.
-const DEFAULT_ENTRY = fileURLToPath(new URL('./worker-entry.cjs', import.meta.url));
+const DEFAULT_ENTRY = fileURLToPath(new URL('../worker/worker-entry.cjs', import.meta.url));
 /** How long a slot waits for the hand-back of its dead worker's jobs before it is refilled anyway. */
 const HANDBACK_WAIT_MS = 3_000;
 /** How long shutdown waits for hand-backs when Redis is slow or gone. */
