@@ -80,7 +80,9 @@ export class BenchRedis {
   async scriptTotals(): Promise<ScriptTotals> {
     const info = await this.redis.info('commandstats');
     const totals: ScriptTotals = { calls: 0, usec: 0 };
-    for (const match of info.matchAll(/cmdstat_(evalsha|eval|fcall|evalsha_ro|eval_ro|fcall_ro):calls=(\d+),usec=(\d+)/g)) {
+    for (const match of info.matchAll(
+      /cmdstat_(evalsha|eval|fcall|evalsha_ro|eval_ro|fcall_ro):calls=(\d+),usec=(\d+)/g,
+    )) {
       totals.calls += Number(match[2]);
       totals.usec += Number(match[3]);
     }

@@ -21,7 +21,8 @@ import { Redis } from 'ioredis';
 import { functionLibraryFrom, scriptSource } from '../src/client/script.ts';
 import { freePort, startRedis } from '../test/helpers/redis.ts';
 
-const usage = 'usage: node --import tsx bench/core.ts [calls-per-round] [rounds] [--baseline <file.lua>] [--only <names>] [--instructions]';
+const usage =
+  'usage: node --import tsx bench/core.ts [calls-per-round] [rounds] [--baseline <file.lua>] [--only <names>] [--instructions]';
 const positional = process.argv.slice(2);
 const instructionsAt = positional.indexOf('--instructions');
 const INSTRUCTIONS = instructionsAt >= 0;
@@ -77,7 +78,11 @@ async function runningJobs(core: Core, ids: string[]): Promise<void> {
 
 const cases: Case[] = [
   { name: 'return 1 (trivial script)', jobs: 0, prepare: async () => Array.from({ length: CALLS }, () => ['noop']) },
-  { name: 'config.get heartbeat', jobs: 0, prepare: async () => Array.from({ length: CALLS }, () => ['config.get', NOW, 'heartbeat']) },
+  {
+    name: 'config.get heartbeat',
+    jobs: 0,
+    prepare: async () => Array.from({ length: CALLS }, () => ['config.get', NOW, 'heartbeat']),
+  },
   {
     name: 'put (new job)',
     jobs: 1,
@@ -192,8 +197,23 @@ async function startCountedRedis(): Promise<CountedRedis> {
   }
   const dir = mkdtempSync(join(tmpdir(), 'qless-callgrind-'));
   const port = await freePort();
-  const child = spawn('valgrind', ['--tool=callgrind', `--callgrind-out-file=${dir}/cg`, 'redis-server', '--port', String(port),
-    '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  const child = spawn(
+    'valgrind',
+    [
+      '--tool=callgrind',
+      `--callgrind-out-file=${dir}/cg`,
+      'redis-server',
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+    ],
+    { stdio: 'ignore' },
+  );
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const kill = () => child.kill('SIGKILL');
   process.once('exit', kill);
@@ -253,7 +273,11 @@ async function main(): Promise<void> {
       variants.push({ label, source, sha, library: functionLibraryFrom(source, label) });
     }
     const noopSha = (await redis.script('LOAD', 'return 1')) as string;
-    await redis.function('LOAD', 'REPLACE', "#!lua name=bench\nredis.register_function('noop', function() return 1 end)");
+    await redis.function(
+      'LOAD',
+      'REPLACE',
+      "#!lua name=bench\nredis.register_function('noop', function() return 1 end)",
+    );
 
     const send = async (mode: Mode, sha: string, calls: Args[]): Promise<void> => {
       for (let i = 0; i < calls.length; i += BATCH) {
@@ -273,14 +297,16 @@ async function main(): Promise<void> {
     for (const benchCase of cases.filter((each) => !only || only.some((name) => each.name.startsWith(name)))) {
       const caseRows = variants
         .filter((variant) => !benchCase.needs || variant.source.includes(`'${benchCase.needs}'`))
-        .map((variant): Row => ({
-          benchCase,
-          variant,
-          usec: { evalsha: [], fcall: [] },
-          cpu: { evalsha: [], fcall: [] },
-          instructions: { evalsha: [], fcall: [] },
-          redisCalls: 0,
-        }));
+        .map(
+          (variant): Row => ({
+            benchCase,
+            variant,
+            usec: { evalsha: [], fcall: [] },
+            cpu: { evalsha: [], fcall: [] },
+            instructions: { evalsha: [], fcall: [] },
+            redisCalls: 0,
+          }),
+        );
       // Rounds interleave the variants and modes, so a burst of load hits them alike.
       for (let round = 0; round < ROUNDS; round++) {
         for (const row of caseRows) {
@@ -314,12 +340,15 @@ async function main(): Promise<void> {
     const perJob = (value: number, jobs: number, digits: number) => (jobs > 0 ? (value / jobs).toFixed(digits) : '-');
     const showScript = variants.length > 1;
     const label = (benchCase: Case, variant: Variant) => {
-      const first = variant === variants[0] || !rows.some((row) => row.benchCase === benchCase && row.variant === variants[0]);
+      const first =
+        variant === variants[0] || !rows.some((row) => row.benchCase === benchCase && row.variant === variants[0]);
       return `${(first ? benchCase.name : '').padEnd(27)}${showScript ? variant.label.padEnd(10) : ''}`;
     };
     if (counted) {
       const thousands = (value: number) => `${(value / 1000).toFixed(1)}k`;
-      console.log(`Instructions redis-server executed per call (callgrind, minimum of ${ROUNDS} round(s) × ${CALLS} calls):`);
+      console.log(
+        `Instructions redis-server executed per call (callgrind, minimum of ${ROUNDS} round(s) × ${CALLS} calls):`,
+      );
       console.log('  instr/job = EVALSHA per job; redis.calls = Redis commands the script ran, per call and per job');
       if (baselinePath) console.log(`  baseline: ${baselinePath}`);
       console.log(
@@ -338,7 +367,9 @@ async function main(): Promise<void> {
     }
     console.log(`Redis-side µs per call, min / median of ${ROUNDS} rounds × ${CALLS} calls:`);
     console.log('  in-cmd = usec_per_call of INFO commandstats; cpu = Redis main-thread CPU per call (INFO cpu)');
-    console.log('  cpu/job = EVALSHA cpu minimum per job; redis.calls = Redis commands the script ran, per call and per job');
+    console.log(
+      '  cpu/job = EVALSHA cpu minimum per job; redis.calls = Redis commands the script ran, per call and per job',
+    );
     if (baselinePath) console.log(`  baseline: ${baselinePath}`);
     console.log(
       `${'command'.padEnd(27)}${showScript ? 'script'.padEnd(10) : ''}${'EVALSHA in-cmd'.padStart(15)}${'EVALSHA cpu'.padStart(15)}` +

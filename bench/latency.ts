@@ -43,7 +43,8 @@ interface Stamp {
 async function readStamp(bench: BenchRedis, jid: string): Promise<Stamp> {
   const data = await bench.redis.hget(`ql:j:${jid}`, 'data');
   const parsed = JSON.parse(data ?? 'null') as Partial<Stamp> | null;
-  if (typeof parsed?.startedAt !== 'number' || typeof parsed.pid !== 'number') throw new Error(`job ${jid} has no start stamp in its data: ${data}`);
+  if (typeof parsed?.startedAt !== 'number' || typeof parsed.pid !== 'number')
+    throw new Error(`job ${jid} has no start stamp in its data: ${data}`);
   return { startedAt: parsed.startedAt, pid: parsed.pid };
 }
 
@@ -52,8 +53,13 @@ async function warmUp(bench: BenchRedis, waiter: ChannelWaiter, pool: BenchPool)
   const pending = new Set(pool.slotPids());
   for (let round = 0; round < WARM_UP_ROUNDS && pending.size > 0; round++) {
     const jids = Array.from({ length: pool.settings.workers }, () => newJid());
-    const done = jids.map((jid) => waiter.next(completedEvent(jid), JOB_TIMEOUT_MS, `completion of warm-up job ${jid}`));
-    await bench.put(QUEUE, jids.map((jid) => ({ jid, klass: 'stamp' })));
+    const done = jids.map((jid) =>
+      waiter.next(completedEvent(jid), JOB_TIMEOUT_MS, `completion of warm-up job ${jid}`),
+    );
+    await bench.put(
+      QUEUE,
+      jids.map((jid) => ({ jid, klass: 'stamp' })),
+    );
     await Promise.all(done);
     for (const jid of jids) pending.delete((await readStamp(bench, jid)).pid);
   }
@@ -62,7 +68,11 @@ async function warmUp(bench: BenchRedis, waiter: ChannelWaiter, pool: BenchPool)
 async function measurePool(bench: BenchRedis, workers: number, settings: LatencySettings): Promise<LatencyResult> {
   await bench.reset(settings.jobs);
   const waiter = await ChannelWaiter.open(bench.subscriber(), ['ql:log']);
-  const pool = BenchPool.startIdle(bench.url, settings, { queue: QUEUE, workers, dir: join(settings.dir, `latency-w${workers}`) });
+  const pool = BenchPool.startIdle(bench.url, settings, {
+    queue: QUEUE,
+    workers,
+    dir: join(settings.dir, `latency-w${workers}`),
+  });
   try {
     await pool.waitUntilPolling(bench.redis);
     await warmUp(bench, waiter, pool);
@@ -103,7 +113,9 @@ async function measurePool(bench: BenchRedis, workers: number, settings: Latency
 export async function measureLatency(bench: BenchRedis, settings: LatencySettings): Promise<LatencyResult[]> {
   const results: LatencyResult[] = [];
   for (const workers of LATENCY_POOLS) {
-    settings.progress(`latency: ${settings.jobs} jobs put one at a time into an idle pool of ${workers} worker(s), --interval ${settings.interval}`);
+    settings.progress(
+      `latency: ${settings.jobs} jobs put one at a time into an idle pool of ${workers} worker(s), --interval ${settings.interval}`,
+    );
     const result = await measurePool(bench, workers, settings);
     settings.progress(`  median ${result.medianMs.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms`);
     results.push(result);

@@ -31,5 +31,11 @@ function cpuModel(): string {
 export async function describeMachine(redis: Redis): Promise<Machine> {
   const server = await redis.info('server');
   const version = /redis_version:([^\r\n]+)/.exec(server)?.[1] ?? 'unknown';
-  return { cpu: cpuModel(), cores: availableParallelism(), node: process.version, redis: version, loadAverage: loadavg()[0] };
+  return {
+    cpu: cpuModel(),
+    cores: availableParallelism(),
+    node: process.version,
+    redis: version,
+    loadAverage: loadavg()[0],
+  };
 }

@@ -21,7 +21,11 @@ export interface MemoryResult {
 export async function measureIdleMemory(bench: BenchRedis, settings: MemorySettings): Promise<MemoryResult> {
   settings.progress(`memory: RSS of an idle pool of ${WORKERS} workers`);
   await bench.reset(0);
-  const pool = BenchPool.startIdle(bench.url, settings, { queue: QUEUE, workers: WORKERS, dir: join(settings.dir, 'memory') });
+  const pool = BenchPool.startIdle(bench.url, settings, {
+    queue: QUEUE,
+    workers: WORKERS,
+    dir: join(settings.dir, 'memory'),
+  });
   try {
     await pool.waitUntilPolling(bench.redis);
     await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));

@@ -58,7 +58,8 @@ export class BenchUsageError extends Error {
 
 function positiveInteger(name: string, text: string): number {
   const n = Number(text);
-  if (!Number.isInteger(n) || n < 1) throw new BenchUsageError(`--${name} must be a whole number of at least 1, got ${text}`);
+  if (!Number.isInteger(n) || n < 1)
+    throw new BenchUsageError(`--${name} must be a whole number of at least 1, got ${text}`);
   return n;
 }
 
@@ -89,14 +90,20 @@ export function parseBenchOptions(argv: string[]): BenchOptions | undefined {
   const { values } = parsed;
   if (values.help) return undefined;
   const parts: Part[] = [];
-  for (const name of (values.only ?? PARTS.join(',')).split(',').map((part) => part.trim()).filter(Boolean)) {
-    if (!(PARTS as readonly string[]).includes(name)) throw new BenchUsageError(`--only: unknown part "${name}" (parts: ${PARTS.join(', ')})`);
+  for (const name of (values.only ?? PARTS.join(','))
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean)) {
+    if (!(PARTS as readonly string[]).includes(name))
+      throw new BenchUsageError(`--only: unknown part "${name}" (parts: ${PARTS.join(', ')})`);
     if (!parts.includes(name as Part)) parts.push(name as Part);
   }
   if (parts.length === 0) throw new BenchUsageError('--only names no part');
   const interval = Number(values.interval);
-  if (!Number.isFinite(interval) || interval <= 0) throw new BenchUsageError(`--interval must be a number of seconds above 0, got ${values.interval}`);
-  if (!LOG_LEVELS.includes(values['log-level'])) throw new BenchUsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got ${values['log-level']}`);
+  if (!Number.isFinite(interval) || interval <= 0)
+    throw new BenchUsageError(`--interval must be a number of seconds above 0, got ${values.interval}`);
+  if (!LOG_LEVELS.includes(values['log-level']))
+    throw new BenchUsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got ${values['log-level']}`);
   return {
     // Always in the documented order, whatever order --only gave.
     parts: PARTS.filter((part) => parts.includes(part)),

@@ -63,13 +63,42 @@ export class BenchPool {
     const out = openSync(this.logFile, 'a');
     const args = [
       WORKER_BIN,
-      ...['--queue', settings.queue, '--workers', String(settings.workers), '--concurrency', String(settings.concurrency)],
-      ...['--interval', String(settings.interval), '--path', settings.path ?? HANDLERS, '--workdir', settings.dir, '--redis', settings.redisUrl],
-      ...['--name', settings.name, ...(settings.watch ? [] : ['--no-watch']), '--log-format', 'json', '--log-level', settings.logLevel],
+      ...[
+        '--queue',
+        settings.queue,
+        '--workers',
+        String(settings.workers),
+        '--concurrency',
+        String(settings.concurrency),
+      ],
+      ...[
+        '--interval',
+        String(settings.interval),
+        '--path',
+        settings.path ?? HANDLERS,
+        '--workdir',
+        settings.dir,
+        '--redis',
+        settings.redisUrl,
+      ],
+      ...[
+        '--name',
+        settings.name,
+        ...(settings.watch ? [] : ['--no-watch']),
+        '--log-format',
+        'json',
+        '--log-level',
+        settings.logLevel,
+      ],
     ];
     this.spawnedAt = performance.timeOrigin + performance.now();
     // detached: the supervisor leads its own process group, so a cleanup can reach every worker.
-    this.child = spawn(process.execPath, args, { cwd: settings.dir, env: childEnv(), stdio: ['ignore', out, out], detached: true });
+    this.child = spawn(process.execPath, args, {
+      cwd: settings.dir,
+      env: childEnv(),
+      stdio: ['ignore', out, out],
+      detached: true,
+    });
     closeSync(out);
     if (this.child.pid === undefined) throw new Error('could not start bin/qless-worker');
     this.pid = this.child.pid;
@@ -87,8 +116,19 @@ export class BenchPool {
   }
 
   /** A pool of one of the idle parts: --concurrency 1, the part's --interval and --log-level, names bench-<k>. */
-  static startIdle(redisUrl: string, settings: IdlePartSettings, pool: Pick<PoolSettings, 'queue' | 'workers' | 'dir' | 'path' | 'watch'>): BenchPool {
-    return new BenchPool({ redisUrl, concurrency: 1, interval: settings.interval, logLevel: settings.logLevel, name: 'bench', ...pool });
+  static startIdle(
+    redisUrl: string,
+    settings: IdlePartSettings,
+    pool: Pick<PoolSettings, 'queue' | 'workers' | 'dir' | 'path' | 'watch'>,
+  ): BenchPool {
+    return new BenchPool({
+      redisUrl,
+      concurrency: 1,
+      interval: settings.interval,
+      logLevel: settings.logLevel,
+      name: 'bench',
+      ...pool,
+    });
   }
 
   /** Whether the supervisor has exited. */
@@ -142,19 +182,26 @@ export class BenchPool {
       for (const name of this.names) pipeline.zscore('ql:workers', name);
       const scores = ((await pipeline.exec()) ?? []).map(([, score]) => score);
       if (scores.every((score) => score !== null)) return;
-      if (Date.now() > deadline) throw new Error(`the workers were not polling after ${timeoutMs} ms; see ${this.logFile}`);
+      if (Date.now() > deadline)
+        throw new Error(`the workers were not polling after ${timeoutMs} ms; see ${this.logFile}`);
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
   }
 
   /** RSS of the supervisor and of each slot's current worker. */
   rss(): PoolRss {
-    return { supervisorMb: rssMb(this.pid), workersMb: this.slotPids().map((pid) => (pid === undefined ? undefined : rssMb(pid))) };
+    return {
+      supervisorMb: rssMb(this.pid),
+      workersMb: this.slotPids().map((pid) => (pid === undefined ? undefined : rssMb(pid))),
+    };
   }
 
   /** CPU time used so far by the supervisor and by each slot's current worker. */
   cpu(): PoolCpu {
-    return { supervisorSeconds: cpuSeconds(this.pid), workersSeconds: this.slotPids().map((pid) => (pid === undefined ? undefined : cpuSeconds(pid))) };
+    return {
+      supervisorSeconds: cpuSeconds(this.pid),
+      workersSeconds: this.slotPids().map((pid) => (pid === undefined ? undefined : cpuSeconds(pid))),
+    };
   }
 
   /** Graceful stop (SIGTERM, as an operator would); kills the group if it takes too long. */
@@ -168,7 +215,9 @@ export class BenchPool {
       const how = await Promise.race([this.exitPromise.then(() => 'exited' as const), late]);
       clearTimeout(timer);
       if (how === 'late') {
-        process.stderr.write(`bench: qless-worker (pid ${this.pid}) did not stop within ${STOP_TIMEOUT_MS} ms after SIGTERM; killing it\n`);
+        process.stderr.write(
+          `bench: qless-worker (pid ${this.pid}) did not stop within ${STOP_TIMEOUT_MS} ms after SIGTERM; killing it\n`,
+        );
         this.killGroup();
       }
     }

@@ -76,7 +76,9 @@ async function runOne(bench: BenchRedis, waiter: ChannelWaiter, pool: BenchPool)
   const done = waiter.next(completedEvent(jid), JOB_TIMEOUT_MS, `completion of job ${jid}`);
   await bench.put(QUEUE, [{ jid, klass: 'reload' }]);
   await pool.guard(done);
-  const data = JSON.parse((await bench.redis.hget(`ql:j:${jid}`, 'data')) ?? 'null') as Partial<Record<keyof Ran, unknown>> | null;
+  const data = JSON.parse((await bench.redis.hget(`ql:j:${jid}`, 'data')) ?? 'null') as Partial<
+    Record<keyof Ran, unknown>
+  > | null;
   if (typeof data?.version !== 'number' || typeof data.pid !== 'number' || typeof data.startedAt !== 'number') {
     throw new Error(`job ${jid} completed without the handler's version, pid and start time in its data`);
   }
@@ -92,7 +94,13 @@ export async function measureReloads(bench: BenchRedis, settings: ReloadSettings
   const handlerFile = join(handlers, 'reload.ts');
   writeFileSync(handlerFile, handlerSource(0));
   const waiter = await ChannelWaiter.open(bench.subscriber(), ['ql:log']);
-  const pool = BenchPool.startIdle(bench.url, settings, { queue: QUEUE, workers: WORKERS, dir, path: handlers, watch: true });
+  const pool = BenchPool.startIdle(bench.url, settings, {
+    queue: QUEUE,
+    workers: WORKERS,
+    dir,
+    path: handlers,
+    watch: true,
+  });
   try {
     await pool.waitUntilPolling(bench.redis);
     const pids = new Set<number>();
@@ -110,10 +118,14 @@ export async function measureReloads(bench: BenchRedis, settings: ReloadSettings
         const ran = await runOne(bench, waiter, pool);
         pids.add(ran.pid);
         if (ran.version === version) break;
-        if (ran.version > version) throw new Error(`a job ran version ${ran.version}, newer than the ${version} just written`);
+        if (ran.version > version)
+          throw new Error(`a job ran version ${ran.version}, newer than the ${version} just written`);
         staleJobs++;
         staleWindowMaxMs = Math.max(staleWindowMaxMs, ran.startedAt - writtenAt);
-        if (epochMs() - writtenAt > RELOAD_TIMEOUT_MS) throw new Error(`version ${version} of the handler did not reach a job within ${RELOAD_TIMEOUT_MS} ms; see ${pool.logFile}`);
+        if (epochMs() - writtenAt > RELOAD_TIMEOUT_MS)
+          throw new Error(
+            `version ${version} of the handler did not reach a job within ${RELOAD_TIMEOUT_MS} ms; see ${pool.logFile}`,
+          );
         await new Promise((resolve) => setTimeout(resolve, GAP_MS));
       }
       samples.push(epochMs() - writtenAt);

@@ -40,7 +40,8 @@ async function firstPopAfter(bench: BenchRedis, name: string, since: number): Pr
   for (;;) {
     const score = await bench.redis.zscore('ql:workers', name);
     if (score !== null && Number(score) * 1000 > since) return Number(score) * 1000;
-    if (Date.now() > deadline) throw new Error(`${name} was not popping again ${REPLACEMENT_TIMEOUT_MS} ms after its worker was killed`);
+    if (Date.now() > deadline)
+      throw new Error(`${name} was not popping again ${REPLACEMENT_TIMEOUT_MS} ms after its worker was killed`);
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }
 }
@@ -58,7 +59,11 @@ async function newPidOf(pool: BenchPool, slot: number, old: number): Promise<num
 export async function measureReplacement(bench: BenchRedis, settings: ReplacementSettings): Promise<ReplacementResult> {
   settings.progress(`replacement: kill -9 a worker of an idle pool of ${WORKERS}, ${settings.kills} times`);
   await bench.reset(0);
-  const pool = BenchPool.startIdle(bench.url, settings, { queue: QUEUE, workers: WORKERS, dir: join(settings.dir, 'replacement') });
+  const pool = BenchPool.startIdle(bench.url, settings, {
+    queue: QUEUE,
+    workers: WORKERS,
+    dir: join(settings.dir, 'replacement'),
+  });
   const samples: ReplacementSample[] = [];
   try {
     await pool.waitUntilPolling(bench.redis);
@@ -72,7 +77,9 @@ export async function measureReplacement(bench: BenchRedis, settings: Replacemen
       const poppingAt = await firstPopAfter(bench, pool.names[slot], killedAt);
       const newPid = await newPidOf(pool, slot, killedPid);
       samples.push({ slot, killedPid, newPid, ms: poppingAt - killedAt });
-      settings.progress(`  slot ${slot}: pid ${killedPid} killed, pid ${newPid ?? '?'} popping after ${(poppingAt - killedAt).toFixed(0)} ms`);
+      settings.progress(
+        `  slot ${slot}: pid ${killedPid} killed, pid ${newPid ?? '?'} popping after ${(poppingAt - killedAt).toFixed(0)} ms`,
+      );
     }
   } finally {
     await pool.stop();

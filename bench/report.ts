@@ -39,15 +39,20 @@ export interface BenchReport {
 export function judge(report: Omit<BenchReport, 'met' | 'targets'>): BenchReport {
   const met: BenchReport['met'] = {};
   const withTwo = report.throughput?.filter((result) => result.workers === 2) ?? [];
-  if (withTwo.length > 0) met.throughput = Math.max(...withTwo.map((result) => result.jobsPerSecond)) >= TARGETS.throughputJobsPerSecondWith2Workers;
+  if (withTwo.length > 0)
+    met.throughput =
+      Math.max(...withTwo.map((result) => result.jobsPerSecond)) >= TARGETS.throughputJobsPerSecondWith2Workers;
   if (report.latency) met.latency = report.latency.every((result) => result.medianMs <= TARGETS.idleLatencyMedianMs);
   if (report.replacement) met.replacement = report.replacement.medianMs < TARGETS.replacementMs;
-  if (report.memory) met.memory = report.memory.idle.workersMb.every((mb) => mb !== undefined && mb < TARGETS.idleWorkerRssMb);
+  if (report.memory)
+    met.memory = report.memory.idle.workersMb.every((mb) => mb !== undefined && mb < TARGETS.idleWorkerRssMb);
   return { ...report, targets: TARGETS, met };
 }
 
 function table(headers: string[], rows: string[][]): string {
-  const widths = headers.map((header, column) => Math.max(header.length, ...rows.map((row) => (row[column] ?? '').length)));
+  const widths = headers.map((header, column) =>
+    Math.max(header.length, ...rows.map((row) => (row[column] ?? '').length)),
+  );
   const line = (cells: string[]): string =>
     cells
       .map((cell, column) => (column === 0 ? cell.padEnd(widths[column]) : cell.padStart(widths[column])))
@@ -64,15 +69,31 @@ export function formatReport(report: BenchReport): string {
   const { machine, settings, met } = report;
   const out: string[] = [];
   out.push(`qless-worker bench: ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, Redis ${machine.redis}`);
-  out.push(`1-min load average ${machine.loadAverage.toFixed(2)} at start, ${report.loadAverageAtEnd.toFixed(2)} at end (above 0 = others were using the CPUs too)`);
+  out.push(
+    `1-min load average ${machine.loadAverage.toFixed(2)} at start, ${report.loadAverageAtEnd.toFixed(2)} at end (above 0 = others were using the CPUs too)`,
+  );
   const code = `commit ${report.revision.commit}${report.revision.dirty ? ' with uncommitted changes under src/ or bin/' : ''}`;
-  out.push(`${code}; qless-worker --log-level ${settings.logLevel}, JSON logs to a file, --no-watch (but in the reload part)`);
+  out.push(
+    `${code}; qless-worker --log-level ${settings.logLevel}, JSON logs to a file, --no-watch (but in the reload part)`,
+  );
 
   if (report.throughput) {
     out.push('', `1. Throughput: ${settings.jobs} no-op jobs, first pop → last completion (Redis times)`);
     out.push(
       table(
-        ['workers', 'conc.', 'jobs/s', 'seconds', 'start-up ms', 'Redis CPU µs/job', '→ Redis cap jobs/s', 'script µs/job', 'script calls/job', 'workers CPU µs/job', 'supervisor CPU µs/job'],
+        [
+          'workers',
+          'conc.',
+          'jobs/s',
+          'seconds',
+          'start-up ms',
+          'Redis CPU µs/job',
+          '→ Redis cap jobs/s',
+          'script µs/job',
+          'script calls/job',
+          'workers CPU µs/job',
+          'supervisor CPU µs/job',
+        ],
         report.throughput.map((result) => [
           String(result.workers),
           String(result.concurrency),
@@ -88,11 +109,16 @@ export function formatReport(report: BenchReport): string {
         ]),
       ),
     );
-    out.push(`target: ≥ ${TARGETS.throughputJobsPerSecondWith2Workers} jobs/s with 2 workers: ${verdict(met.throughput)}`);
+    out.push(
+      `target: ≥ ${TARGETS.throughputJobsPerSecondWith2Workers} jobs/s with 2 workers: ${verdict(met.throughput)}`,
+    );
   }
 
   if (report.latency) {
-    out.push('', `2. Idle pick-up latency: put → handler start, jobs put one at a time into an idle pool (--interval ${settings.interval})`);
+    out.push(
+      '',
+      `2. Idle pick-up latency: put → handler start, jobs put one at a time into an idle pool (--interval ${settings.interval})`,
+    );
     out.push(
       table(
         ['workers', 'jobs', 'median ms', 'p99 ms', 'mean ms', 'max ms', 'jobs per worker'],
@@ -112,22 +138,42 @@ export function formatReport(report: BenchReport): string {
 
   if (report.replacement) {
     const { replacement } = report;
-    out.push('', `3. Replacement: kill -9 of a worker of an idle pool of ${replacement.workers} → the slot's new worker pops (ql:workers score)`);
+    out.push(
+      '',
+      `3. Replacement: kill -9 of a worker of an idle pool of ${replacement.workers} → the slot's new worker pops (ql:workers score)`,
+    );
     out.push(
       table(
         ['kill', 'slot', 'killed pid', 'new pid', 'ms'],
-        replacement.samples.map((sample, index) => [String(index + 1), String(sample.slot), String(sample.killedPid), String(sample.newPid ?? '?'), fixed(sample.ms, 0)]),
+        replacement.samples.map((sample, index) => [
+          String(index + 1),
+          String(sample.slot),
+          String(sample.killedPid),
+          String(sample.newPid ?? '?'),
+          fixed(sample.ms, 0),
+        ]),
       ),
     );
-    out.push(`median ${fixed(replacement.medianMs, 0)} ms, max ${fixed(replacement.maxMs, 0)} ms; target: median < ${TARGETS.replacementMs} ms: ${verdict(met.replacement)}`);
+    out.push(
+      `median ${fixed(replacement.medianMs, 0)} ms, max ${fixed(replacement.maxMs, 0)} ms; target: median < ${TARGETS.replacementMs} ms: ${verdict(met.replacement)}`,
+    );
   }
 
   if (report.memory || report.throughput) {
     out.push('', '4. Memory: RSS in MB (VmRSS)');
     const rows: string[][] = [];
-    if (report.memory) rows.push([`idle pool of ${report.memory.workers}`, mb(report.memory.idle.supervisorMb), report.memory.idle.workersMb.map(mb).join(', ')]);
+    if (report.memory)
+      rows.push([
+        `idle pool of ${report.memory.workers}`,
+        mb(report.memory.idle.supervisorMb),
+        report.memory.idle.workersMb.map(mb).join(', '),
+      ]);
     for (const result of report.throughput ?? []) {
-      rows.push([`after ${result.jobs} jobs, ${result.workers} worker(s) × conc. ${result.concurrency}`, mb(result.rssAfter.supervisorMb), result.rssAfter.workersMb.map(mb).join(', ')]);
+      rows.push([
+        `after ${result.jobs} jobs, ${result.workers} worker(s) × conc. ${result.concurrency}`,
+        mb(result.rssAfter.supervisorMb),
+        result.rssAfter.workersMb.map(mb).join(', '),
+      ]);
     }
     out.push(table(['when', 'supervisor', 'workers'], rows));
     if (report.memory) out.push(`target: each idle worker < ${TARGETS.idleWorkerRssMb} MB: ${verdict(met.memory)}`);
@@ -135,7 +181,10 @@ export function formatReport(report: BenchReport): string {
 
   if (report.reload) {
     const { reload } = report;
-    out.push('', `5. Hot reload: ${reload.reloads} changes of the handler file under an idle pool of ${reload.workers} workers (watching)`);
+    out.push(
+      '',
+      `5. Hot reload: ${reload.reloads} changes of the handler file under an idle pool of ${reload.workers} workers (watching)`,
+    );
     out.push(
       `handler written → first job on the new code completed: median ${fixed(reload.medianMs, 0)} ms, p99 ${fixed(reload.p99Ms, 0)} ms, max ${fixed(reload.maxMs, 0)} ms`,
       `jobs put after a write that still ran older code: ${reload.staleJobs} (the latest started ${fixed(reload.staleWindowMaxMs, 0)} ms after its write); worker processes that ran jobs: ${reload.workerProcesses}`,
@@ -145,8 +194,18 @@ export function formatReport(report: BenchReport): string {
       table(
         ['when', 'supervisor MB', 'supervisor fds', 'workers MB'],
         [
-          ['before the first change', mb(reload.before.supervisorMb), fds(reload.before.supervisorFds), reload.before.workersMb.map(mb).join(', ')],
-          [`after change ${reload.reloads}`, mb(reload.after.supervisorMb), fds(reload.after.supervisorFds), reload.after.workersMb.map(mb).join(', ')],
+          [
+            'before the first change',
+            mb(reload.before.supervisorMb),
+            fds(reload.before.supervisorFds),
+            reload.before.workersMb.map(mb).join(', '),
+          ],
+          [
+            `after change ${reload.reloads}`,
+            mb(reload.after.supervisorMb),
+            fds(reload.after.supervisorFds),
+            reload.after.workersMb.map(mb).join(', '),
+          ],
         ],
       ),
     );

@@ -29,12 +29,24 @@ async function bench(options: BenchOptions): Promise<BenchReport> {
       machine,
       revision: measuredRevision(),
       loadAverageAtEnd: Number.NaN,
-      settings: { jobs: options.jobs, latencyJobs: options.latencyJobs, kills: options.kills, reloads: options.reloads, interval: options.interval, logLevel: options.logLevel },
+      settings: {
+        jobs: options.jobs,
+        latencyJobs: options.latencyJobs,
+        kills: options.kills,
+        reloads: options.reloads,
+        interval: options.interval,
+        logLevel: options.logLevel,
+      },
     };
     for (const part of options.parts) {
       switch (part) {
         case 'throughput':
-          report.throughput = await measureThroughput(redis, { jobs: options.jobs, logLevel: options.logLevel, dir, progress });
+          report.throughput = await measureThroughput(redis, {
+            jobs: options.jobs,
+            logLevel: options.logLevel,
+            dir,
+            progress,
+          });
           break;
         case 'latency':
           report.latency = await measureLatency(redis, { ...common, jobs: options.latencyJobs });

@@ -60,16 +60,18 @@ async function waitForAll(bench: BenchRedis, jobs: number, pool: BenchPool): Pro
   let last = -1;
   let lastChange = Date.now();
   for (;;) {
-    const [[, completed], [, failures]] = ((await bench.redis.pipeline().zcard('ql:completed').scard('ql:failures').exec()) ?? []) as [
-      [Error | null, number],
-      [Error | null, number],
-    ];
+    const [[, completed], [, failures]] = ((await bench.redis
+      .pipeline()
+      .zcard('ql:completed')
+      .scard('ql:failures')
+      .exec()) ?? []) as [[Error | null, number], [Error | null, number]];
     if (failures > 0) {
       const groups = await bench.redis.smembers('ql:failures');
       throw new Error(`jobs failed (groups ${groups.join(', ')}); see ${pool.logFile}`);
     }
     if (completed >= jobs) return;
-    if (pool.exited) throw new Error(`qless-worker exited with ${completed} of ${jobs} jobs completed; see ${pool.logFile}`);
+    if (pool.exited)
+      throw new Error(`qless-worker exited with ${completed} of ${jobs} jobs completed; see ${pool.logFile}`);
     if (completed !== last) {
       last = completed;
       lastChange = Date.now();
@@ -80,7 +82,12 @@ async function waitForAll(bench: BenchRedis, jobs: number, pool: BenchPool): Pro
   }
 }
 
-async function runOnce(bench: BenchRedis, workers: number, concurrency: number, settings: ThroughputSettings): Promise<ThroughputResult> {
+async function runOnce(
+  bench: BenchRedis,
+  workers: number,
+  concurrency: number,
+  settings: ThroughputSettings,
+): Promise<ThroughputResult> {
   const { jobs } = settings;
   await bench.reset(jobs);
   const first = newJid();
@@ -126,8 +133,9 @@ async function runOnce(bench: BenchRedis, workers: number, concurrency: number, 
         redisCapJobsPerSecond: 1e6 / redisCpuUsPerJob,
         scriptUsPerJob: script.usec / jobs,
         scriptCallsPerJob: script.calls / jobs,
-        workerCpuUsPerJob: (sumWorkers(cpuAtEnd) - sumWorkers(cpuAtFirstPop)) * 1e6 / jobs,
-        supervisorCpuUsPerJob: ((cpuAtEnd.supervisorSeconds ?? Number.NaN) - (cpuAtFirstPop.supervisorSeconds ?? Number.NaN)) * 1e6 / jobs,
+        workerCpuUsPerJob: ((sumWorkers(cpuAtEnd) - sumWorkers(cpuAtFirstPop)) * 1e6) / jobs,
+        supervisorCpuUsPerJob:
+          (((cpuAtEnd.supervisorSeconds ?? Number.NaN) - (cpuAtFirstPop.supervisorSeconds ?? Number.NaN)) * 1e6) / jobs,
         startupMs: firstPopAt - run.spawnedAt,
         rssAfter,
       };

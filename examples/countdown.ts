@@ -16,7 +16,9 @@ export default async function countdown(job: WorkerJob<CountdownData>): Promise<
   const seconds = job.data.seconds ?? 3;
   if (!Number.isInteger(seconds) || seconds < 0) {
     // Thrown errors fail the job into `<queue>-RangeError`, with this message in the stack.
-    throw new RangeError(`data.seconds must be a whole number of seconds (0 or more), got ${JSON.stringify(job.data.seconds)}`);
+    throw new RangeError(
+      `data.seconds must be a whole number of seconds (0 or more), got ${JSON.stringify(job.data.seconds)}`,
+    );
   }
   for (let left = seconds; left > 0; left--) {
     job.logger.info({ left }, `countdown: ${left}`);

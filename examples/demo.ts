@@ -44,7 +44,10 @@ function plan(): PlannedJob[] {
       data: { seconds },
       label: 'countdown',
       expect: { state: 'complete' },
-      check: (job) => (dataOf(job).counted === seconds ? undefined : `counted ${JSON.stringify(dataOf(job).counted)}, expected ${seconds}`),
+      check: (job) =>
+        dataOf(job).counted === seconds
+          ? undefined
+          : `counted ${JSON.stringify(dataOf(job).counted)}, expected ${seconds}`,
     });
   }
   for (let i = 0; i < 12; i++) {
@@ -67,7 +70,8 @@ function plan(): PlannedJob[] {
       data: { failures: 2, delay: 1 },
       label: 'retrying.FlakyUpload (2 retries each)',
       expect: { state: 'complete' },
-      check: (job) => (dataOf(job).attempts === 3 ? undefined : `attempts ${JSON.stringify(dataOf(job).attempts)}, expected 3`),
+      check: (job) =>
+        dataOf(job).attempts === 3 ? undefined : `attempts ${JSON.stringify(dataOf(job).attempts)}, expected 3`,
     });
   }
   for (let i = 0; i < 4; i++) {
@@ -80,7 +84,13 @@ function plan(): PlannedJob[] {
     });
   }
   // A typo in a klass: no module by that name, so the job fails into <queue>-ModuleNotFound.
-  jobs.push({ queue: 'demo', klass: 'countdwon', data: { seconds: 1 }, label: 'countdwon (a typo)', expect: { state: 'failed', group: 'demo-ModuleNotFound' } });
+  jobs.push({
+    queue: 'demo',
+    klass: 'countdwon',
+    data: { seconds: 1 },
+    label: 'countdwon (a typo)',
+    expect: { state: 'failed', group: 'demo-ModuleNotFound' },
+  });
   return jobs;
 }
 
@@ -150,16 +160,26 @@ function workerEnv(): NodeJS.ProcessEnv {
 
 function startWorker(resources: Resources, url: string, workdir: string): ChildProcess {
   const args = [
-    '--queue', 'demo,fetch,resize,publish',
-    '--workers', String(WORKERS),
-    '--concurrency', String(CONCURRENCY),
-    '--interval', '0.5',
-    '--path', EXAMPLES,
-    '--workdir', workdir,
-    '--redis', url,
-    '--name', 'demo',
-    '--log-format', 'pretty',
-    '--shutdown-timeout', '10',
+    '--queue',
+    'demo,fetch,resize,publish',
+    '--workers',
+    String(WORKERS),
+    '--concurrency',
+    String(CONCURRENCY),
+    '--interval',
+    '0.5',
+    '--path',
+    EXAMPLES,
+    '--workdir',
+    workdir,
+    '--redis',
+    url,
+    '--name',
+    'demo',
+    '--log-format',
+    'pretty',
+    '--shutdown-timeout',
+    '10',
   ];
   // Its own process group, so the cleanup can kill the supervisor and every worker it forked.
   const worker = spawn(WORKER_BIN, args, { env: workerEnv(), stdio: ['ignore', 'inherit', 'inherit'], detached: true });
@@ -173,14 +193,21 @@ function startWorker(resources: Resources, url: string, workdir: string): ChildP
 
 const ENDED = new Set(['complete', 'failed']);
 
-async function waitUntilEnded(client: Client, jids: string[], resources: Resources, worker: ChildProcess): Promise<Job[]> {
+async function waitUntilEnded(
+  client: Client,
+  jids: string[],
+  resources: Resources,
+  worker: ChildProcess,
+): Promise<Job[]> {
   const deadline = Date.now() + JOBS_DEADLINE_MS;
   for (;;) {
     const jobs = await client.jobs.multiget(...jids);
     if (jobs.length === jids.length && jobs.every((job) => ENDED.has(job.state))) return jobs;
     if (resources.workerError) throw new DemoFailure(`could not start ${WORKER_BIN}: ${resources.workerError.message}`);
     if (worker.exitCode !== null || worker.signalCode !== null) {
-      throw new DemoFailure(`qless-worker exited early (code ${worker.exitCode}, signal ${worker.signalCode}) with jobs still to do`);
+      throw new DemoFailure(
+        `qless-worker exited early (code ${worker.exitCode}, signal ${worker.signalCode}) with jobs still to do`,
+      );
     }
     if (Date.now() > deadline) {
       const found = new Map(jobs.map((job) => [job.jid, job]));
@@ -190,7 +217,9 @@ async function waitUntilEnded(client: Client, jids: string[], resources: Resourc
           const job = found.get(jid);
           return job ? `${jid} (${job.klass} in ${job.queue}: ${job.state})` : `${jid} (gone from Redis)`;
         });
-      throw new DemoFailure(`${stuck.length} job(s) had not ended after ${JOBS_DEADLINE_MS / 1000} s: ${stuck.join(', ')}`);
+      throw new DemoFailure(
+        `${stuck.length} job(s) had not ended after ${JOBS_DEADLINE_MS / 1000} s: ${stuck.join(', ')}`,
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
@@ -269,10 +298,14 @@ async function run(resources: Resources): Promise<void> {
   ]);
   clearTimeout(timer);
   if (!exit) throw new DemoFailure(`qless-worker had not exited ${STOP_DEADLINE_MS / 1000} s after SIGTERM`);
-  if (exit.code !== 0) throw new DemoFailure(`qless-worker exited with ${exit.signal ? `signal ${exit.signal}` : `code ${exit.code}`} after SIGTERM, expected code 0`);
+  if (exit.code !== 0)
+    throw new DemoFailure(
+      `qless-worker exited with ${exit.signal ? `signal ${exit.signal}` : `code ${exit.code}`} after SIGTERM, expected code 0`,
+    );
 
   const wrong = surprises(planned, jobs);
-  if (wrong.length > 0) throw new DemoFailure(`${wrong.length} job(s) did not end as expected:\n  ${wrong.join('\n  ')}`);
+  if (wrong.length > 0)
+    throw new DemoFailure(`${wrong.length} job(s) did not end as expected:\n  ${wrong.join('\n  ')}`);
   printSummary(planned, jobs, seconds, exit.code);
 }
 
@@ -298,7 +331,8 @@ async function main(): Promise<number> {
     if (interrupted) return new Promise<number>(() => undefined); // interrupt() exits
     // Expected trouble (a job stuck, redis-server not installed) in one line; a bug with its stack.
     const expected = error instanceof DemoFailure || (error instanceof Error && /redis-server/.test(error.message));
-    const message = error instanceof Error ? (expected ? error.message : (error.stack ?? error.message)) : String(error);
+    const message =
+      error instanceof Error ? (expected ? error.message : (error.stack ?? error.message)) : String(error);
     process.stderr.write(`demo failed: ${message}\n`);
     await resources.release();
     return 1;

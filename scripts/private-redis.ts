@@ -80,7 +80,23 @@ async function startOnce(port: number, extraArgs: string[], detached: boolean): 
   const dir = mkdtempSync(join(tmpdir(), 'qless-redis-'));
   const child = spawn(
     'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no', '--loglevel', 'warning', ...extraArgs],
+    [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--dir',
+      dir,
+      '--daemonize',
+      'no',
+      '--loglevel',
+      'warning',
+      ...extraArgs,
+    ],
     { stdio: ['ignore', 'ignore', 'pipe'], detached },
   );
   running.add(child);

@@ -26,7 +26,10 @@ export function createLogger(options: LogOptions = {}): Logger {
   if (format === 'pretty') {
     return pino(
       { level, base },
-      pino.transport({ target: 'pino-pretty', options: { destination: fd, colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'hostname' } }),
+      pino.transport({
+        target: 'pino-pretty',
+        options: { destination: fd, colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'hostname' },
+      }),
     );
   }
   return pino({ level, base }, pino.destination({ fd, sync: false }));

@@ -20,13 +20,32 @@ import { watch } from './qless/watch.ts';
 import { worker, workers } from './qless/workers.ts';
 
 const COMMANDS: readonly CommandSpec[] = [
-  put, recur, unrecur,
-  queues, queue, peek, jobs,
-  get, tagged,
-  workers, worker,
-  failed, retry, cancel,
-  pause, unpause, priority, move, track, untrack, tag, untag,
-  config, stats, watch, script,
+  put,
+  recur,
+  unrecur,
+  queues,
+  queue,
+  peek,
+  jobs,
+  get,
+  tagged,
+  workers,
+  worker,
+  failed,
+  retry,
+  cancel,
+  pause,
+  unpause,
+  priority,
+  move,
+  track,
+  untrack,
+  tag,
+  untag,
+  config,
+  stats,
+  watch,
+  script,
 ];
 
 const EPILOGUE = [
@@ -57,11 +76,25 @@ interface Chosen {
 function buildParser(argv: string[], choose: (chosen: Chosen) => void): Argv {
   let parser = yargs(argv)
     .scriptName('qless')
-    .usage('$0 <command> [options]\n\nLook at and operate a qless job system: put jobs, inspect queues, workers and failures, retry, cancel, pause, watch events.')
+    .usage(
+      '$0 <command> [options]\n\nLook at and operate a qless job system: put jobs, inspect queues, workers and failures, retry, cancel, pause, watch events.',
+    )
     // Jids, queue names and numbers are taken as typed (yargs would turn `1e5` into 100000).
     .parserConfiguration({ 'parse-numbers': false, 'parse-positional-numbers': false })
-    .option('redis', { alias: 'r', type: 'string', requiresArg: true, global: true, description: 'Redis URL', defaultDescription: '$QLESS_REDIS_URL, $REDIS_URL, redis://127.0.0.1:6379' })
-    .option('json', { type: 'boolean', default: false, global: true, description: 'Print one JSON document (watch: one JSON object per line)' });
+    .option('redis', {
+      alias: 'r',
+      type: 'string',
+      requiresArg: true,
+      global: true,
+      description: 'Redis URL',
+      defaultDescription: '$QLESS_REDIS_URL, $REDIS_URL, redis://127.0.0.1:6379',
+    })
+    .option('json', {
+      type: 'boolean',
+      default: false,
+      global: true,
+      description: 'Print one JSON document (watch: one JSON object per line)',
+    });
   for (const spec of COMMANDS) {
     parser = parser.command(
       spec.command,

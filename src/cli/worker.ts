@@ -32,7 +32,9 @@ function oneLine(text: string): string {
 
 /** yargs turns a non-numeric value of a number option into NaN (or null); say so plainly. */
 function given(value: unknown): string {
-  return typeof value === 'number' && Number.isFinite(value) ? `, got ${value}` : ', got something that is not a number';
+  return typeof value === 'number' && Number.isFinite(value)
+    ? `, got ${value}`
+    : ', got something that is not a number';
 }
 
 function integerAtLeast(name: string, value: unknown, minimum: number): number {
@@ -73,7 +75,8 @@ function queueNames(values: readonly unknown[] | undefined): string[] {
       if (name !== '' && !names.includes(name)) names.push(name);
     }
   }
-  if (names.length === 0) throw new UsageError('at least one queue is required: -q, --queue <name> (repeatable, or a comma list)');
+  if (names.length === 0)
+    throw new UsageError('at least one queue is required: -q, --queue <name> (repeatable, or a comma list)');
   return names;
 }
 
@@ -83,7 +86,9 @@ function redisUrl(given: string | undefined, host: string | undefined, port: unk
   try {
     text = resolveRedisUrl(given, env);
   } catch (error) {
-    throw new UsageError(`--redis: ${(error as Error).message} (expected redis://[user:password@]host[:port][/db] or rediss://…)`);
+    throw new UsageError(
+      `--redis: ${(error as Error).message} (expected redis://[user:password@]host[:port][/db] or rediss://…)`,
+    );
   }
   if (host === undefined && port === undefined) return text;
   const url = new URL(text);
@@ -123,8 +128,25 @@ function choice<T extends string>(name: string, value: unknown, allowed: readonl
 }
 
 const OPTION_NAMES = [
-  'queue', 'workers', 'interval', 'path', 'workdir', 'redis', 'host', 'port', 'name', 'concurrency', 'reserver', 'resume',
-  'import', 'max-jobs', 'max-memory', 'shutdown-timeout', 'watch', 'log-level', 'log-format',
+  'queue',
+  'workers',
+  'interval',
+  'path',
+  'workdir',
+  'redis',
+  'host',
+  'port',
+  'name',
+  'concurrency',
+  'reserver',
+  'resume',
+  'import',
+  'max-jobs',
+  'max-memory',
+  'shutdown-timeout',
+  'watch',
+  'log-level',
+  'log-format',
 ] as const;
 const OPTION_VARIABLES = new Set(OPTION_NAMES.map((name) => `QLESS_${name.toUpperCase().replace(/-/g, '_')}`));
 
@@ -159,30 +181,132 @@ function buildParser(argv: string[]) {
         "and runs the handler module named by the job's klass, found inside --path.",
     )
     .env('QLESS')
-    .option('queue', { alias: 'q', type: 'string', array: true, requiresArg: true, description: 'Queue to work on; repeatable, comma lists work (-q a,b -q c). Required.' })
-    .option('workers', { alias: 'w', type: 'number', requiresArg: true, default: 0, defaultDescription: 'available CPUs', description: 'Worker processes; 0 = os.availableParallelism()' })
-    .option('interval', { alias: 'i', type: 'number', requiresArg: true, default: 5, description: 'Seconds an idle worker waits between polls when every queue was empty (fractions allowed)' })
-    .option('path', { alias: 'p', type: 'string', requiresArg: true, defaultDescription: 'current directory', description: 'The handler project: klass a.b.Name loads <path>/a/b and takes its export Name' })
-    .option('workdir', { alias: 'd', type: 'string', requiresArg: true, defaultDescription: 'current directory', description: 'Worker k gets the sandbox <workdir>/sandbox/worker-<k>' })
-    .option('redis', { alias: 'r', type: 'string', requiresArg: true, defaultDescription: '$QLESS_REDIS_URL, $REDIS_URL, redis://127.0.0.1:6379', description: 'Redis URL' })
+    .option('queue', {
+      alias: 'q',
+      type: 'string',
+      array: true,
+      requiresArg: true,
+      description: 'Queue to work on; repeatable, comma lists work (-q a,b -q c). Required.',
+    })
+    .option('workers', {
+      alias: 'w',
+      type: 'number',
+      requiresArg: true,
+      default: 0,
+      defaultDescription: 'available CPUs',
+      description: 'Worker processes; 0 = os.availableParallelism()',
+    })
+    .option('interval', {
+      alias: 'i',
+      type: 'number',
+      requiresArg: true,
+      default: 5,
+      description: 'Seconds an idle worker waits between polls when every queue was empty (fractions allowed)',
+    })
+    .option('path', {
+      alias: 'p',
+      type: 'string',
+      requiresArg: true,
+      defaultDescription: 'current directory',
+      description: 'The handler project: klass a.b.Name loads <path>/a/b and takes its export Name',
+    })
+    .option('workdir', {
+      alias: 'd',
+      type: 'string',
+      requiresArg: true,
+      defaultDescription: 'current directory',
+      description: 'Worker k gets the sandbox <workdir>/sandbox/worker-<k>',
+    })
+    .option('redis', {
+      alias: 'r',
+      type: 'string',
+      requiresArg: true,
+      defaultDescription: '$QLESS_REDIS_URL, $REDIS_URL, redis://127.0.0.1:6379',
+      description: 'Redis URL',
+    })
     .option('host', { type: 'string', requiresArg: true, description: 'Redis host (replaces the host of the URL)' })
     .option('port', { type: 'number', requiresArg: true, description: 'Redis port (replaces the port of the URL)' })
-    .option('name', { alias: 'n', type: 'string', requiresArg: true, defaultDescription: '<hostname>-<pid>', description: 'Worker name prefix; worker k is named <name>-<k>' })
-    .option('concurrency', { alias: 'c', type: 'number', requiresArg: true, default: 1, description: 'Jobs in flight per worker process (for I/O-bound handlers)' })
-    .option('reserver', { type: 'string', requiresArg: true, default: 'ordered', description: `Order in which queues are polled: ${RESERVERS.join(', ')}` })
-    .option('resume', { type: 'boolean', default: false, description: 'On start each worker first runs the jobs its name still holds' })
-    .option('import', { alias: 'm', type: 'string', array: true, requiresArg: true, description: 'Module loaded in every worker before it polls; repeatable' })
-    .option('max-jobs', { type: 'number', requiresArg: true, default: 0, description: 'Recycle a worker after this many jobs (0 = never)' })
-    .option('max-memory', { type: 'number', requiresArg: true, default: 0, description: 'Recycle a worker after the job during which its RSS passed this many MB (0 = never)' })
-    .option('shutdown-timeout', { type: 'number', requiresArg: true, default: 30, description: 'Seconds to wait for in-flight jobs on shutdown before killing the workers' })
-    .option('watch', { type: 'boolean', default: true, description: 'Restart the workers when a file under --path changes (--no-watch to disable)' })
-    .option('log-level', { type: 'string', requiresArg: true, default: 'info', description: `Lowest level logged: ${LOG_LEVELS.join(', ')}` })
-    .option('log-format', { type: 'string', requiresArg: true, defaultDescription: 'pretty on a TTY, json otherwise', description: `Log output format: ${LOG_FORMATS.join(', ')}` })
+    .option('name', {
+      alias: 'n',
+      type: 'string',
+      requiresArg: true,
+      defaultDescription: '<hostname>-<pid>',
+      description: 'Worker name prefix; worker k is named <name>-<k>',
+    })
+    .option('concurrency', {
+      alias: 'c',
+      type: 'number',
+      requiresArg: true,
+      default: 1,
+      description: 'Jobs in flight per worker process (for I/O-bound handlers)',
+    })
+    .option('reserver', {
+      type: 'string',
+      requiresArg: true,
+      default: 'ordered',
+      description: `Order in which queues are polled: ${RESERVERS.join(', ')}`,
+    })
+    .option('resume', {
+      type: 'boolean',
+      default: false,
+      description: 'On start each worker first runs the jobs its name still holds',
+    })
+    .option('import', {
+      alias: 'm',
+      type: 'string',
+      array: true,
+      requiresArg: true,
+      description: 'Module loaded in every worker before it polls; repeatable',
+    })
+    .option('max-jobs', {
+      type: 'number',
+      requiresArg: true,
+      default: 0,
+      description: 'Recycle a worker after this many jobs (0 = never)',
+    })
+    .option('max-memory', {
+      type: 'number',
+      requiresArg: true,
+      default: 0,
+      description: 'Recycle a worker after the job during which its RSS passed this many MB (0 = never)',
+    })
+    .option('shutdown-timeout', {
+      type: 'number',
+      requiresArg: true,
+      default: 30,
+      description: 'Seconds to wait for in-flight jobs on shutdown before killing the workers',
+    })
+    .option('watch', {
+      type: 'boolean',
+      default: true,
+      description: 'Restart the workers when a file under --path changes (--no-watch to disable)',
+    })
+    .option('log-level', {
+      type: 'string',
+      requiresArg: true,
+      default: 'info',
+      description: `Lowest level logged: ${LOG_LEVELS.join(', ')}`,
+    })
+    .option('log-format', {
+      type: 'string',
+      requiresArg: true,
+      defaultDescription: 'pretty on a TTY, json otherwise',
+      description: `Log output format: ${LOG_FORMATS.join(', ')}`,
+    })
     .example([
       ['$0 -q images -w 4 -p ./jobs', 'Four workers run handlers from ./jobs for the queue "images"'],
-      ['$0 -q urgent,normal -q bulk -c 8 -r redis://redis.internal:6379/2', 'Three queues, first one first; 8 jobs in flight per worker'],
-      ['QLESS_QUEUE=mail QLESS_MAX_JOBS=500 $0 --no-watch', 'Options from the environment; recycle each worker after 500 jobs'],
-      ['kill -HUP <pid>', 'Rolling restart (TTIN/TTOU: one worker more/less, USR2/CONT: pause/resume, TERM: graceful stop)'],
+      [
+        '$0 -q urgent,normal -q bulk -c 8 -r redis://redis.internal:6379/2',
+        'Three queues, first one first; 8 jobs in flight per worker',
+      ],
+      [
+        'QLESS_QUEUE=mail QLESS_MAX_JOBS=500 $0 --no-watch',
+        'Options from the environment; recycle each worker after 500 jobs',
+      ],
+      [
+        'kill -HUP <pid>',
+        'Rolling restart (TTIN/TTOU: one worker more/less, USR2/CONT: pause/resume, TERM: graceful stop)',
+      ],
     ])
     .epilogue('Every option can also be set as QLESS_<OPTION> (e.g. QLESS_SHUTDOWN_TIMEOUT=60).')
     .strict()
@@ -231,7 +355,8 @@ export function parseWorkerOptions(argv: string[], env: NodeJS.ProcessEnv = proc
     shutdownTimeout: quantity('shutdown-timeout', args['shutdown-timeout'], { unit: 'seconds', allowZero: true }),
     watch: args.watch,
     logLevel: choice('log-level', args['log-level'], LOG_LEVELS),
-    logFormat: args['log-format'] === undefined ? defaultLogFormat() : choice('log-format', args['log-format'], LOG_FORMATS),
+    logFormat:
+      args['log-format'] === undefined ? defaultLogFormat() : choice('log-format', args['log-format'], LOG_FORMATS),
   };
 }
 

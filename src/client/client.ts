@@ -39,7 +39,8 @@ export class Client implements QlessCaller {
   readonly #events = new Set<Events>();
 
   constructor(options: ClientOptions = {}) {
-    this.workerName = options.workerName === undefined ? `${hostname()}-${process.pid}` : requireName(options.workerName, 'workerName');
+    this.workerName =
+      options.workerName === undefined ? `${hostname()}-${process.pid}` : requireName(options.workerName, 'workerName');
     this.#clock = options.now ?? (() => Date.now() / 1000);
     if (options.redis) {
       this.redis = options.redis;

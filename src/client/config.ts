@@ -25,8 +25,10 @@ export class Config {
   }
 
   async set(key: string, value: ConfigValue): Promise<void> {
-    if (typeof value === 'number' && !Number.isFinite(value)) throw new InvalidInputError(`config ${key}: value must be a finite number or a string`);
-    if (typeof value !== 'number' && typeof value !== 'string') throw new InvalidInputError(`config ${key}: value must be a number or a string`);
+    if (typeof value === 'number' && !Number.isFinite(value))
+      throw new InvalidInputError(`config ${key}: value must be a finite number or a string`);
+    if (typeof value !== 'number' && typeof value !== 'string')
+      throw new InvalidInputError(`config ${key}: value must be a number or a string`);
     await this.#client.call('config.set', requireName(key, 'key'), String(value));
   }
 

@@ -11,7 +11,9 @@ export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
  * default. Empty strings count as unset. Only redis:// and rediss:// URLs are accepted.
  */
 export function resolveRedisUrl(url?: string, env: NodeJS.ProcessEnv = process.env): string {
-  const chosen = [url, env.QLESS_REDIS_URL, env.REDIS_URL].find((candidate) => candidate !== undefined && candidate !== '') ?? DEFAULT_REDIS_URL;
+  const chosen =
+    [url, env.QLESS_REDIS_URL, env.REDIS_URL].find((candidate) => candidate !== undefined && candidate !== '') ??
+    DEFAULT_REDIS_URL;
   let parsed: URL;
   try {
     parsed = new URL(chosen);

@@ -35,7 +35,8 @@ const REDIS7_SCRIPT = /^(?:ERR )?user_script:\d+: (.*?) script: [0-9a-f]+, on @u
 // Redis 7, an error from a Redis command called by the script: `ERR <message> script: <sha>, on @user_script:12.`
 const REDIS7_COMMAND = /^(?:ERR )?(.*?) script: [0-9a-f]+, on @user_script:\d+\.?$/s;
 // Redis 6: `ERR Error running script (call to f_<sha>): @user_script:12: user_script:12: <message>`
-const REDIS6_SCRIPT = /^(?:ERR )?Error running script \(call to f_[0-9a-f]+\): @user_script:\d+: (?:user_script:\d+: )?(.*)$/s;
+const REDIS6_SCRIPT =
+  /^(?:ERR )?Error running script \(call to f_[0-9a-f]+\): @user_script:\d+: (?:user_script:\d+: )?(.*)$/s;
 
 /** The message as the script raised it, without Redis's wrapping; undefined if `raw` is not a script error. */
 export function scriptErrorText(raw: string): string | undefined {

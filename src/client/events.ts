@@ -17,7 +17,16 @@ export type LogEvent =
   | { event: 'config_set'; option: string; value: string }
   | { event: 'config_unset'; option: string };
 
-export const TRACKED_EVENTS = ['put', 'popped', 'completed', 'failed', 'stalled', 'canceled', 'track', 'untrack'] as const;
+export const TRACKED_EVENTS = [
+  'put',
+  'popped',
+  'completed',
+  'failed',
+  'stalled',
+  'canceled',
+  'track',
+  'untrack',
+] as const;
 export type TrackedEventName = (typeof TRACKED_EVENTS)[number];
 
 /** Something happened to a tracked job (or tracking itself changed), published as the bare jid. */
@@ -188,11 +197,13 @@ export class Events {
       return;
     }
     const name = channel.slice('ql:'.length) as TrackedEventName;
-    if (TRACKED_EVENTS.includes(name)) this.#emitter.emit('tracked', { event: name, jid: message } satisfies TrackedEvent);
+    if (TRACKED_EVENTS.includes(name))
+      this.#emitter.emit('tracked', { event: name, jid: message } satisfies TrackedEvent);
   }
 
   #fail(error: unknown): void {
     // Without an `error` listener the failure is only seen through ready(); never crash the process.
-    if (this.#emitter.listenerCount('error') > 0) this.#emitter.emit('error', error instanceof Error ? error : new Error(String(error)));
+    if (this.#emitter.listenerCount('error') > 0)
+      this.#emitter.emit('error', error instanceof Error ? error : new Error(String(error)));
   }
 }

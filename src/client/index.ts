@@ -5,7 +5,14 @@ export { COMPLETE_POP, completePopCall, type CompletePopReply, parseCompletePopR
 export { Config, type ConfigValue } from './config.ts';
 export { DEFAULT_REDIS_URL, redactPassword, resolveRedisUrl } from './connection.ts';
 export { InvalidInputError, JobNotFoundError, LostLockError, QlessError } from './errors.ts';
-export { Events, TRACKED_EVENTS, type EventMap, type LogEvent, type TrackedEvent, type TrackedEventName } from './events.ts';
+export {
+  Events,
+  TRACKED_EVENTS,
+  type EventMap,
+  type LogEvent,
+  type TrackedEvent,
+  type TrackedEventName,
+} from './events.ts';
 export { encodeJson } from './input.ts';
 export { Job, type CompletedState, type MoveOptions } from './job.ts';
 export type { CompleteOptions, HeldJobRef, RetryOptions } from './job-calls.ts';

@@ -14,7 +14,8 @@ export function requireName(value: unknown, what: string): string {
 
 /** A list of non-empty strings. */
 export function requireNames(values: unknown, what: string): string[] {
-  if (!Array.isArray(values)) throw new InvalidInputError(`${what} must be an array of strings, got ${describe(values)}`);
+  if (!Array.isArray(values))
+    throw new InvalidInputError(`${what} must be an array of strings, got ${describe(values)}`);
   return values.map((value, index) => requireName(value, `${what}[${index}]`));
 }
 
@@ -72,7 +73,8 @@ function checkJson(value: unknown, path: string, ancestors: Set<object>): void {
   }
   if (value === null) return;
   const object = value as object;
-  if (ancestors.has(object)) throw new InvalidInputError(`${path} refers back to itself (a cycle), which JSON cannot represent`);
+  if (ancestors.has(object))
+    throw new InvalidInputError(`${path} refers back to itself (a cycle), which JSON cannot represent`);
   const toJSON = (object as { toJSON?: unknown }).toJSON;
   if (typeof toJSON === 'function') {
     // Dates and similar objects choose their own JSON form; check that form instead.
@@ -81,7 +83,14 @@ function checkJson(value: unknown, path: string, ancestors: Set<object>): void {
     ancestors.delete(object);
     return;
   }
-  if (object instanceof Map || object instanceof Set || object instanceof WeakMap || object instanceof WeakSet || ArrayBuffer.isView(object) || object instanceof ArrayBuffer) {
+  if (
+    object instanceof Map ||
+    object instanceof Set ||
+    object instanceof WeakMap ||
+    object instanceof WeakSet ||
+    ArrayBuffer.isView(object) ||
+    object instanceof ArrayBuffer
+  ) {
     throw new InvalidInputError(`${path} is a ${object.constructor.name}, which JSON would turn into {}`);
   }
   ancestors.add(object);
@@ -98,7 +107,8 @@ function checkJson(value: unknown, path: string, ancestors: Set<object>): void {
 
 function describe(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined) return String(value);
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined)
+    return String(value);
   if (typeof value === 'bigint') return `${value}n`;
   return typeof value === 'object' ? (Array.isArray(value) ? 'an array' : 'an object') : `a ${typeof value}`;
 }

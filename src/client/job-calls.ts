@@ -26,16 +26,23 @@ export interface RetryOptions {
   message?: string;
 }
 
-export function completeCall(job: HeldJobRef, worker: string, next?: string, options: CompleteOptions = {}): ScriptCall {
+export function completeCall(
+  job: HeldJobRef,
+  worker: string,
+  next?: string,
+  options: CompleteOptions = {},
+): ScriptCall {
   const args = [job.jid, worker, job.queue, encodeJson(job.data, 'data')];
   if (next === undefined) {
     if (options.delay !== undefined) throw new InvalidInputError('complete: delay cannot be used without a next queue');
-    if (options.depends !== undefined) throw new InvalidInputError('complete: depends cannot be used without a next queue');
+    if (options.depends !== undefined)
+      throw new InvalidInputError('complete: depends cannot be used without a next queue');
     return { command: 'complete', args };
   }
   args.push('next', requireName(next, 'next queue'));
   if (options.delay !== undefined) args.push('delay', String(requireNonNegative(options.delay, 'delay')));
-  if (options.depends !== undefined) args.push('depends', encodeJson(requireNames(options.depends, 'depends'), 'depends'));
+  if (options.depends !== undefined)
+    args.push('depends', encodeJson(requireNames(options.depends, 'depends'), 'depends'));
   return { command: 'complete', args };
 }
 
@@ -66,4 +73,3 @@ export function heartbeatCall(job: HeldJobRef, worker: string, data?: unknown): 
   if (data !== undefined) args.push(encodeJson(data, 'data'));
   return { command: 'heartbeat', args };
 }
-

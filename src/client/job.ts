@@ -1,6 +1,13 @@
 // A qless job as read from Redis, with the calls that act on it.
 import { completePopCall, parseCompletePopReply } from './complete-pop.ts';
-import { type CompleteOptions, completeCall, failCall, heartbeatCall, type RetryOptions, retryCall } from './job-calls.ts';
+import {
+  type CompleteOptions,
+  completeCall,
+  failCall,
+  heartbeatCall,
+  type RetryOptions,
+  retryCall,
+} from './job-calls.ts';
 import { encodeJson, requireFinite, requireName, requireNames, requireNonNegative, requireCount } from './input.ts';
 import { asList, asNumber, asString, decodeData, parseReply } from './reply.ts';
 import type { QlessCaller } from './script-caller.ts';
@@ -104,7 +111,12 @@ export class Job<D = JsonValue> {
    * the same worker, in one script call (the `complete.pop` extension): Redis ends up exactly as
    * after `complete` then `queue.pop(count)`. If the complete is refused, nothing is popped.
    */
-  async completeAndPop(popQueue: string, count = 1, next?: string, options: CompleteOptions = {}): Promise<{ state: CompletedState; jobs: Job[] }> {
+  async completeAndPop(
+    popQueue: string,
+    count = 1,
+    next?: string,
+    options: CompleteOptions = {},
+  ): Promise<{ state: CompletedState; jobs: Job[] }> {
     const call = completePopCall(this, this.#client.workerName, popQueue, count, next, options);
     const reply = parseCompletePopReply(await this.#client.call(call.command, ...call.args));
     return { state: reply.state, jobs: reply.jobs.map((json) => new Job(this.#client, json)) };
@@ -146,12 +158,19 @@ export class Job<D = JsonValue> {
    * lock_lost, while an operator moving a running job tells its worker at once that it lost it.
    */
   async move(queue: string, options: MoveOptions = {}): Promise<string> {
-    const args = [this.#client.workerName, requireName(queue, 'queue'), this.jid, this.klass, encodeJson(this.data, 'data')];
+    const args = [
+      this.#client.workerName,
+      requireName(queue, 'queue'),
+      this.jid,
+      this.klass,
+      encodeJson(this.data, 'data'),
+    ];
     args.push(String(options.delay === undefined ? 0 : requireNonNegative(options.delay, 'delay')));
     if (options.priority !== undefined) args.push('priority', String(requireFinite(options.priority, 'priority')));
     if (options.tags !== undefined) args.push('tags', encodeJson(requireNames(options.tags, 'tags'), 'tags'));
     if (options.retries !== undefined) args.push('retries', String(requireCount(options.retries, 'retries')));
-    if (options.depends !== undefined) args.push('depends', encodeJson(requireNames(options.depends, 'depends'), 'depends'));
+    if (options.depends !== undefined)
+      args.push('depends', encodeJson(requireNames(options.depends, 'depends'), 'depends'));
     return asString(await this.#client.call('put', ...args), 'put');
   }
 
@@ -214,7 +233,8 @@ export class Job<D = JsonValue> {
     const args = [requireName(message, 'message')];
     if (data !== undefined) {
       // The script stores the extra as the history entry's fields: only an object makes sense.
-      if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new InvalidInputError('log: data must be an object');
+      if (typeof data !== 'object' || data === null || Array.isArray(data))
+        throw new InvalidInputError('log: data must be an object');
       args.push(encodeJson(data, 'data'));
     }
     await this.#client.call('log', this.jid, ...args);

@@ -42,13 +42,22 @@ export class Jobs {
 
   /** Jids carrying a tag, oldest tagging first. */
   async tagged(tag: string, offset = 0, count = 25): Promise<Page<string>> {
-    const reply = await this.#client.call('tag', 'get', requireName(tag, 'tag'), String(requireCount(offset, 'offset')), String(requireCount(count, 'count')));
+    const reply = await this.#client.call(
+      'tag',
+      'get',
+      requireName(tag, 'tag'),
+      String(requireCount(offset, 'offset')),
+      String(requireCount(count, 'count')),
+    );
     const page = parseReply<PageJson>(reply, 'tag');
     return { total: page?.total ?? 0, jobs: asList(page?.jobs) };
   }
 
   async tracked(): Promise<TrackedJobs> {
-    const reply = parseReply<{ jobs: JobJson[] | Record<string, never>; expired: string[] | Record<string, never> }>(await this.#client.call('track'), 'track');
+    const reply = parseReply<{ jobs: JobJson[] | Record<string, never>; expired: string[] | Record<string, never> }>(
+      await this.#client.call('track'),
+      'track',
+    );
     return {
       jobs: asList(reply?.jobs).map((json) => new Job(this.#client, json)),
       expired: asList(reply?.expired),
@@ -57,7 +66,15 @@ export class Jobs {
 
   /** Jids of completed jobs, newest first. */
   async complete(offset = 0, count = 25): Promise<string[]> {
-    return asStrings(await this.#client.call('jobs', 'complete', String(requireCount(offset, 'offset')), String(requireCount(count, 'count'))), 'jobs');
+    return asStrings(
+      await this.#client.call(
+        'jobs',
+        'complete',
+        String(requireCount(offset, 'offset')),
+        String(requireCount(count, 'count')),
+      ),
+      'jobs',
+    );
   }
 
   /** Failure groups with their number of jobs. */
@@ -68,14 +85,24 @@ export class Jobs {
 
   /** One page of a failure group's jobs, newest first, with the group's size. */
   async failedGroup(group: string, start = 0, limit = 25): Promise<Page<Job>> {
-    const reply = await this.#client.call('failed', requireName(group, 'group'), String(requireCount(start, 'start')), String(requireCount(limit, 'limit')));
+    const reply = await this.#client.call(
+      'failed',
+      requireName(group, 'group'),
+      String(requireCount(start, 'start')),
+      String(requireCount(limit, 'limit')),
+    );
     const page = parseReply<PageJson>(reply, 'failed');
     return { total: page?.total ?? 0, jobs: await this.multiget(...asList(page?.jobs)) };
   }
 
   /** Tags used at least twice, most used first. */
   async topTags(offset = 0, count = 25): Promise<string[]> {
-    const reply = await this.#client.call('tag', 'top', String(requireCount(offset, 'offset')), String(requireCount(count, 'count')));
+    const reply = await this.#client.call(
+      'tag',
+      'top',
+      String(requireCount(offset, 'offset')),
+      String(requireCount(count, 'count')),
+    );
     return asList(parseReply<string[]>(reply, 'tag'));
   }
 

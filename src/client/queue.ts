@@ -1,7 +1,15 @@
 // One qless queue: putting jobs into it, taking them out, and looking at it.
 import { randomUUID } from 'node:crypto';
 import { InvalidInputError, QlessError } from './errors.ts';
-import { encodeJson, requireCount, requireFinite, requireName, requireNames, requireNonNegative, requirePositive } from './input.ts';
+import {
+  encodeJson,
+  requireCount,
+  requireFinite,
+  requireName,
+  requireNames,
+  requireNonNegative,
+  requirePositive,
+} from './input.ts';
 import { type Job, jobsFromReply } from './job.ts';
 import { asList, asNumber, asString, asStrings, parseReply } from './reply.ts';
 import type { QlessCaller } from './script-caller.ts';
@@ -78,13 +86,15 @@ export class Queue {
     if (options.priority !== undefined) args.push('priority', String(requireFinite(options.priority, 'priority')));
     if (options.tags !== undefined) args.push('tags', encodeJson(requireNames(options.tags, 'tags'), 'tags'));
     if (options.retries !== undefined) args.push('retries', String(requireCount(options.retries, 'retries')));
-    if (options.depends !== undefined) args.push('depends', encodeJson(requireNames(options.depends, 'depends'), 'depends'));
+    if (options.depends !== undefined)
+      args.push('depends', encodeJson(requireNames(options.depends, 'depends'), 'depends'));
     return asString(await this.#client.call('put', ...args), 'put');
   }
 
   /** Makes a recurring job that spawns a child every `interval` seconds; returns its jid. */
   async recur(klass: string, data: unknown, options: RecurOptions): Promise<string> {
-    if (typeof options !== 'object' || options === null) throw new InvalidInputError('recur: options with an interval are required');
+    if (typeof options !== 'object' || options === null)
+      throw new InvalidInputError('recur: options with an interval are required');
     const jid = options.jid === undefined ? newJid() : requireName(options.jid, 'jid');
     const args = [this.name, jid, requireName(klass, 'klass'), encodeJson(data, 'data'), 'interval'];
     args.push(String(requirePositive(options.interval, 'interval')));
@@ -98,7 +108,12 @@ export class Queue {
 
   /** Takes up to `count` jobs for this client's worker name, locking them. */
   async pop(count = 1): Promise<Job[]> {
-    const reply = await this.#client.call('pop', this.name, this.#client.workerName, String(requireCount(count, 'count', { min: 1 })));
+    const reply = await this.#client.call(
+      'pop',
+      this.name,
+      this.#client.workerName,
+      String(requireCount(count, 'count', { min: 1 })),
+    );
     return jobsFromReply(this.#client, reply, 'pop');
   }
 
@@ -138,19 +153,37 @@ export class Queue {
     if (!Number.isFinite(seconds)) throw new InvalidInputError('stats: the date is invalid');
     const json = parseReply<StatsJson>(await this.#client.call('stats', this.name, String(seconds)), 'stats');
     if (json === null) throw new QlessError(`stats ${this.name} returned nothing`, 'stats');
-    return { wait: timeStats(json.wait), run: timeStats(json.run), retries: json.retries, failures: json.failures, failed: json.failed };
+    return {
+      wait: timeStats(json.wait),
+      run: timeStats(json.run),
+      retries: json.retries,
+      failures: json.failures,
+      failed: json.failed,
+    };
   }
 
   /** Jids of this queue's jobs in one state, paged. */
   async jobs(state: JobListState, offset = 0, count = 25): Promise<string[]> {
-    if (!JOB_LIST_STATES.includes(state)) throw new InvalidInputError(`jobs: state must be one of ${JOB_LIST_STATES.join(', ')}, got ${String(state)}`);
-    const reply = await this.#client.call('jobs', state, this.name, String(requireCount(offset, 'offset')), String(requireCount(count, 'count')));
+    if (!JOB_LIST_STATES.includes(state))
+      throw new InvalidInputError(`jobs: state must be one of ${JOB_LIST_STATES.join(', ')}, got ${String(state)}`);
+    const reply = await this.#client.call(
+      'jobs',
+      state,
+      this.name,
+      String(requireCount(offset, 'offset')),
+      String(requireCount(count, 'count')),
+    );
     return asStrings(reply, 'jobs');
   }
 
   /** Puts the `count` oldest jobs of a failure group back into this queue; returns how many. */
   async unfail(group: string, count = 25): Promise<number> {
-    const reply = await this.#client.call('unfail', this.name, requireName(group, 'group'), String(requireCount(count, 'count', { min: 1 })));
+    const reply = await this.#client.call(
+      'unfail',
+      this.name,
+      requireName(group, 'group'),
+      String(requireCount(count, 'count', { min: 1 })),
+    );
     return asNumber(reply, 'unfail');
   }
 

@@ -5,7 +5,8 @@ import type { JsonValue, ScriptReply } from './types.ts';
 /** The reply parsed as JSON, or null for a nil reply. */
 export function parseReply<T>(reply: ScriptReply, command: string): T | null {
   if (reply === null) return null;
-  if (typeof reply !== 'string') throw new QlessError(`unexpected reply to ${command}: ${JSON.stringify(reply)}`, command);
+  if (typeof reply !== 'string')
+    throw new QlessError(`unexpected reply to ${command}: ${JSON.stringify(reply)}`, command);
   try {
     return JSON.parse(reply) as T;
   } catch {

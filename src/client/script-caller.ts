@@ -84,7 +84,8 @@ export class ScriptCaller {
 
   private argv(command: string, args: readonly ScriptArg[]): string[] {
     const now = this.now();
-    if (typeof now !== 'number' || !Number.isFinite(now)) throw new InvalidInputError(`now() must return a finite number of seconds, got ${String(now)}`, command);
+    if (typeof now !== 'number' || !Number.isFinite(now))
+      throw new InvalidInputError(`now() must return a finite number of seconds, got ${String(now)}`, command);
     return [command, String(now), ...args.map(String)];
   }
 

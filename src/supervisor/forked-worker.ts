@@ -126,6 +126,11 @@ export class ForkedWorker {
 
   /** Whether the exit was asked for (stop, recycle) and clean; anything else is a death. */
   get leftCleanly(): boolean {
-    return this.exit !== undefined && this.exit.code === 0 && this.killedFor === undefined && (this.stopReason !== undefined || this.recycleReason !== undefined);
+    return (
+      this.exit !== undefined &&
+      this.exit.code === 0 &&
+      this.killedFor === undefined &&
+      (this.stopReason !== undefined || this.recycleReason !== undefined)
+    );
   }
 }

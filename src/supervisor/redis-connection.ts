@@ -30,7 +30,10 @@ export class SupervisorRedis {
       retryStrategy: (attempt) => {
         const delay = Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** Math.min(attempt - 1, 10));
         // Logged once per step of the backoff (at most every MAX_RETRY_MS once it is reached).
-        this.logger.error({ redis: shown, attempt, retryInMs: delay, error: this.lastError }, `Redis at ${shown} is unreachable (${this.lastError}); retrying in ${delay} ms`);
+        this.logger.error(
+          { redis: shown, attempt, retryInMs: delay, error: this.lastError },
+          `Redis at ${shown} is unreachable (${this.lastError}); retrying in ${delay} ms`,
+        );
         this.wasDown = true;
         return delay;
       },

@@ -1,7 +1,16 @@
 // Signal handlers of the supervisor only queue the signal and wake the reconcile loop;
 // the loop decides what each one means (gunicorn's arbiter does the same).
 
-export const POOL_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGHUP', 'SIGTTIN', 'SIGTTOU', 'SIGUSR2', 'SIGCONT'] as const;
+export const POOL_SIGNALS = [
+  'SIGTERM',
+  'SIGINT',
+  'SIGQUIT',
+  'SIGHUP',
+  'SIGTTIN',
+  'SIGTTOU',
+  'SIGUSR2',
+  'SIGCONT',
+] as const;
 export type PoolSignal = (typeof POOL_SIGNALS)[number];
 
 export class SignalQueue {

@@ -95,7 +95,10 @@ export class Supervisor {
     this.entry = internals.entry ?? DEFAULT_ENTRY;
     // A TypeScript entry (test fakes) needs tsx's loader, resolved from this package so it works
     // wherever the package is installed; the default entry registers tsx by itself.
-    this.execArgv = [...workerV8Flags(process.env.NODE_OPTIONS), ...(this.entry.endsWith('.cjs') ? [] : ['--import', import.meta.resolve('tsx')])];
+    this.execArgv = [
+      ...workerV8Flags(process.env.NODE_OPTIONS),
+      ...(this.entry.endsWith('.cjs') ? [] : ['--import', import.meta.resolve('tsx')]),
+    ];
     this.target = options.workers;
   }
 
@@ -164,7 +167,10 @@ export class Supervisor {
       (files) => {
         // Every worker was stopped at the burst's first event; the new ones start now, on the settled code.
         this.codeInFlux = false;
-        this.logger.debug({ files }, `code under --path settled: ${files.slice(0, 5).join(', ')}${files.length > 5 ? ', …' : ''}`);
+        this.logger.debug(
+          { files },
+          `code under --path settled: ${files.slice(0, 5).join(', ')}${files.length > 5 ? ', …' : ''}`,
+        );
         this.wake();
       },
       (error) => this.logger.error({ err: error }, 'file watcher error'),
@@ -204,7 +210,8 @@ export class Supervisor {
       case 'SIGQUIT':
       case 'SIGINT':
         if (this.phase === 'running') this.beginShutdown(signal);
-        else if (signal === 'SIGINT' && this.phase === 'stopping') this.killEveryone(`second ${signal}: immediate shutdown`);
+        else if (signal === 'SIGINT' && this.phase === 'stopping')
+          this.killEveryone(`second ${signal}: immediate shutdown`);
         return;
       case 'SIGHUP':
         if (this.phase === 'running') this.rollingRestart('SIGHUP');
@@ -250,7 +257,10 @@ export class Supervisor {
 
   private murder(): void {
     for (const { worker, why, held } of this.watchdog.inspect(this.liveWorkers(), Date.now())) {
-      this.logger.warn({ slot: worker.slot, workerPid: worker.pid, worker: worker.name, held }, `watchdog: killing worker ${worker.name} (pid ${worker.pid}): ${why}`);
+      this.logger.warn(
+        { slot: worker.slot, workerPid: worker.pid, worker: worker.name, held },
+        `watchdog: killing worker ${worker.name} (pid ${worker.pid}): ${why}`,
+      );
       worker.kill(`watchdog: ${why}`);
     }
   }
@@ -263,15 +273,36 @@ export class Supervisor {
       const exit = worker.exit!;
       const clean = worker.leftCleanly;
       const how = exit.signal ? `signal ${exit.signal}` : `code ${exit.code}`;
-      const reason = worker.killedFor ?? (worker.recycleReason !== undefined ? `recycled: ${worker.recycleReason}` : worker.stopReason !== undefined ? `stopped (${worker.stopReason})` : 'died');
-      const fields = { slot: slot.index, workerPid: worker.pid, worker: worker.name, code: exit.code, signal: exit.signal, lifetimeMs: worker.lifetimeMs, reason };
+      const reason =
+        worker.killedFor ??
+        (worker.recycleReason !== undefined
+          ? `recycled: ${worker.recycleReason}`
+          : worker.stopReason !== undefined
+            ? `stopped (${worker.stopReason})`
+            : 'died');
+      const fields = {
+        slot: slot.index,
+        workerPid: worker.pid,
+        worker: worker.name,
+        code: exit.code,
+        signal: exit.signal,
+        lifetimeMs: worker.lifetimeMs,
+        reason,
+      };
       if (clean) this.logger.info(fields, `worker ${worker.name} (pid ${worker.pid}) exited (${how}, ${reason})`);
-      else this.logger.warn(fields, `worker ${worker.name} (pid ${worker.pid}) exited unexpectedly (${how}, ${reason})`);
+      else
+        this.logger.warn(fields, `worker ${worker.name} (pid ${worker.pid}) exited unexpectedly (${how}, ${reason})`);
 
-      const delay = slot.backoff.afterExit(worker.readyForMs, !clean && worker.stopReason === undefined && worker.recycleReason === undefined);
+      const delay = slot.backoff.afterExit(
+        worker.readyForMs,
+        !clean && worker.stopReason === undefined && worker.recycleReason === undefined,
+      );
       slot.notBefore = Date.now() + delay;
       if (delay > 0 && this.phase === 'running' && slot.index < this.target) {
-        this.logger.warn({ slot: slot.index, worker: slot.name, step: slot.backoff.step, delayMs: delay }, `slot ${slot.index} keeps dying young; next start in ${delay} ms (backoff step ${slot.backoff.step})`);
+        this.logger.warn(
+          { slot: slot.index, worker: slot.name, step: slot.backoff.step, delayMs: delay },
+          `slot ${slot.index} keeps dying young; next start in ${delay} ms (backoff step ${slot.backoff.step})`,
+        );
       }
       if (!clean || worker.held.length > 0) slot.handback = this.handBackJobsOf(slot, worker.held);
     }
@@ -286,10 +317,12 @@ export class Supervisor {
       let jobs = reported;
       // What Redis says the name holds beyond the last report (a worker can die between a pop and
       // its next report). Only safe before the replacement exists, hence the time limit.
-      const extra = await withTimeout(unreportedJobs(this.client, slot.name, reported), HANDBACK_WAIT_MS).catch((error: unknown) => {
-        this.logger.error({ worker: slot.name, err: error }, 'could not list the jobs of a dead worker');
-        return undefined;
-      });
+      const extra = await withTimeout(unreportedJobs(this.client, slot.name, reported), HANDBACK_WAIT_MS).catch(
+        (error: unknown) => {
+          this.logger.error({ worker: slot.name, err: error }, 'could not list the jobs of a dead worker');
+          return undefined;
+        },
+      );
       if (extra) jobs = [...reported, ...extra];
       if (jobs.length > 0) await handBack(this.client, slot.name, jobs, this.logger);
     })().catch((error: unknown) => {
@@ -312,7 +345,15 @@ export class Supervisor {
   private slot(index: number): Slot {
     let slot = this.slots.get(index);
     if (!slot) {
-      slot = { index, name: `${this.options.name}-${index}`, worker: undefined, backoff: new RestartBackoff(), notBefore: 0, handback: undefined, used: false };
+      slot = {
+        index,
+        name: `${this.options.name}-${index}`,
+        worker: undefined,
+        backoff: new RestartBackoff(),
+        notBefore: 0,
+        handback: undefined,
+        used: false,
+      };
       this.slots.set(index, slot);
     }
     return slot;
@@ -368,26 +409,41 @@ export class Supervisor {
     };
     let worker: ForkedWorker;
     try {
-      worker = new ForkedWorker({ entry: this.entry, config, execArgv: this.execArgv, stdout: this.display.workerStdout, wake: () => this.wake() });
+      worker = new ForkedWorker({
+        entry: this.entry,
+        config,
+        execArgv: this.execArgv,
+        stdout: this.display.workerStdout,
+        wake: () => this.wake(),
+      });
     } catch (error) {
       // fork itself failed (e.g. no more processes allowed): back off like a worker dying young.
       const delay = Math.max(1_000, slot.backoff.afterExit(undefined, true));
       slot.notBefore = Date.now() + delay;
-      this.logger.error({ slot: slot.index, worker: slot.name, err: error, delayMs: delay }, `could not fork worker ${slot.name}; next try in ${delay} ms`);
+      this.logger.error(
+        { slot: slot.index, worker: slot.name, err: error, delayMs: delay },
+        `could not fork worker ${slot.name}; next try in ${delay} ms`,
+      );
       return;
     }
     this.display.attach(worker.child);
     const restart = slot.used;
     slot.used = true;
     slot.worker = worker;
-    this.logger.info({ slot: slot.index, workerPid: worker.pid, worker: slot.name }, `${restart ? 'restarted' : 'forked'} worker ${slot.name} (pid ${worker.pid})`);
+    this.logger.info(
+      { slot: slot.index, workerPid: worker.pid, worker: slot.name },
+      `${restart ? 'restarted' : 'forked'} worker ${slot.name} (pid ${worker.pid})`,
+    );
   }
 
   private beginShutdown(signal: PoolSignal): void {
     this.phase = 'stopping';
     this.shutdownDeadline = Date.now() + this.options.shutdownTimeout * 1000;
     const workers = this.liveWorkers();
-    this.logger.info({ workers: workers.length, timeoutSeconds: this.options.shutdownTimeout }, `${signal}: graceful shutdown, waiting up to ${this.options.shutdownTimeout} s for in-flight jobs`);
+    this.logger.info(
+      { workers: workers.length, timeoutSeconds: this.options.shutdownTimeout },
+      `${signal}: graceful shutdown, waiting up to ${this.options.shutdownTimeout} s for in-flight jobs`,
+    );
     for (const worker of workers) worker.stop('shutdown');
     void this.watcher?.close();
     this.watcher = undefined;
@@ -415,7 +471,8 @@ export class Supervisor {
     const now = Date.now();
     let next = Math.min(now + MAX_SLEEP_MS, this.watchdog.nextPingAt());
     if (this.phase === 'stopping') next = Math.min(next, this.shutdownDeadline);
-    for (const slot of this.slots.values()) if (!slot.worker && slot.notBefore > now) next = Math.min(next, slot.notBefore);
+    for (const slot of this.slots.values())
+      if (!slot.worker && slot.notBefore > now) next = Math.min(next, slot.notBefore);
     return next - now;
   }
 
@@ -433,7 +490,9 @@ export class Supervisor {
     await this.watcher?.close();
     if (this.pendingHandbacks.size > 0) {
       await withTimeout(Promise.all(this.pendingHandbacks), SHUTDOWN_HANDBACK_WAIT_MS).catch(() => {
-        this.logger.error('Redis did not answer: some jobs of killed workers were not handed back; they return to their queues when their locks expire');
+        this.logger.error(
+          'Redis did not answer: some jobs of killed workers were not handed back; they return to their queues when their locks expire',
+        );
       });
     }
     // Names of workers that were killed or died never deregistered themselves.

@@ -13,7 +13,11 @@ export interface WatchdogPolicy {
   idleSilenceLimitMs: number;
 }
 
-export const DEFAULT_WATCHDOG: WatchdogPolicy = { pingEveryMs: 1_000, silentAfterMs: 3_000, idleSilenceLimitMs: 120_000 };
+export const DEFAULT_WATCHDOG: WatchdogPolicy = {
+  pingEveryMs: 1_000,
+  silentAfterMs: 3_000,
+  idleSilenceLimitMs: 120_000,
+};
 
 /** The jobs Redis says a worker name holds: `held` with a live lock, `expired` past its lock expiry. */
 export interface HeldInRedis {
@@ -67,7 +71,11 @@ export class Watchdog {
       for (const jid of redis?.expired ?? []) expired.add(jid);
       const held = new Set([...worker.held.map((job) => job.jid), ...(redis?.held ?? []), ...expired]);
       if (expired.size > 0) {
-        doomed.push({ worker, held: [...held], why: `unresponsive for ${Math.round(silentMs / 1000)} s, past the lock expiry of ${[...expired].join(', ')}` });
+        doomed.push({
+          worker,
+          held: [...held],
+          why: `unresponsive for ${Math.round(silentMs / 1000)} s, past the lock expiry of ${[...expired].join(', ')}`,
+        });
       } else if (held.size === 0 && silentMs >= this.policy.idleSilenceLimitMs) {
         doomed.push({ worker, held: [], why: `unresponsive for ${Math.round(silentMs / 1000)} s` });
       }

@@ -103,7 +103,9 @@ export class CallBatcher {
   }
 
   private async sendEntries(entries: Entry[]): Promise<void> {
-    const calls = entries.map((entry) => (isFused(entry) ? fusedCall(entry.complete.call, entry.pop.call)! : entry.call));
+    const calls = entries.map((entry) =>
+      isFused(entry) ? fusedCall(entry.complete.call, entry.pop.call)! : entry.call,
+    );
     let results: BatchResult[];
     try {
       results = await this.sendBatch(calls);

@@ -89,5 +89,8 @@ export class BatchedLogOutput implements DestinationStream {
 
 /** The worker process's pino logger (JSON, `pid` and `base` on every line). */
 export function createWorkerLogger(options: WorkerLogOptions): Logger {
-  return pino({ level: options.level, base: { pid: process.pid, ...options.base } }, new BatchedLogOutput(options.fd ?? 1));
+  return pino(
+    { level: options.level, base: { pid: process.pid, ...options.base } },
+    new BatchedLogOutput(options.fd ?? 1),
+  );
 }

@@ -155,7 +155,8 @@ export class Poller {
   /** Jobs keep coming: after a while without an empty poll, new-work events are only overhead. */
   private busy(): void {
     const { workWatch } = this.deps;
-    if (workWatch.watchingForWork && performance.now() - this.lastIdleAt >= UNWATCH_AFTER_MS) workWatch.unwatchForWork();
+    if (workWatch.watchingForWork && performance.now() - this.lastIdleAt >= UNWATCH_AFTER_MS)
+      workWatch.unwatchForWork();
   }
 
   /**
@@ -218,7 +219,10 @@ export class Poller {
       if (this.inFlight === 0) for (const resolve of this.allEnded.splice(0)) resolve();
     };
     this.deps.runner.run(json, lane).then(ended, (error: unknown) => {
-      this.deps.logger.error({ err: error, jid: json.jid, queue: json.queue, klass: json.klass, worker: this.settings.name }, 'job runner failed');
+      this.deps.logger.error(
+        { err: error, jid: json.jid, queue: json.queue, klass: json.klass, worker: this.settings.name },
+        'job runner failed',
+      );
       ended();
     });
   }
@@ -237,7 +241,8 @@ export class Poller {
     }
     if (maxMemory > 0) {
       const rssMb = process.memoryUsage.rss() / (1024 * 1024);
-      if (rssMb > maxMemory) this.leave({ kind: 'recycle', reason: `max-memory: RSS ${Math.round(rssMb)} MB is above ${maxMemory} MB` });
+      if (rssMb > maxMemory)
+        this.leave({ kind: 'recycle', reason: `max-memory: RSS ${Math.round(rssMb)} MB is above ${maxMemory} MB` });
     }
   }
 
@@ -246,9 +251,15 @@ export class Poller {
     const { client, logger } = this.deps;
     try {
       const reply = await client.call('workers', this.settings.name);
-      const held = parseReply<{ jobs: string[] | Record<string, never>; stalled: string[] | Record<string, never> }>(reply, 'workers');
+      const held = parseReply<{ jobs: string[] | Record<string, never>; stalled: string[] | Record<string, never> }>(
+        reply,
+        'workers',
+      );
       this.resumeJids = [...asList(held?.jobs), ...asList(held?.stalled)];
-      logger.info({ jids: this.resumeJids }, this.resumeJids.length > 0 ? 'resuming the jobs this worker still holds' : 'no jobs to resume');
+      logger.info(
+        { jids: this.resumeJids },
+        this.resumeJids.length > 0 ? 'resuming the jobs this worker still holds' : 'no jobs to resume',
+      );
     } catch (error) {
       logger.error({ err: error }, 'could not list the jobs to resume');
     }

@@ -84,12 +84,19 @@ class WorkerProcess {
   private lastRedisError = '';
 
   constructor(private readonly config: WorkerConfig) {
-    this.logger = createWorkerLogger({ level: config.logLevel as LevelWithSilent, base: { worker: config.name, slot: config.slot } });
+    this.logger = createWorkerLogger({
+      level: config.logLevel as LevelWithSilent,
+      base: { worker: config.name, slot: config.slot },
+    });
     // Calls wait for Redis however long it is away (ioredis would fail them after about 10 s of
     // reconnecting): a job that ends during an outage is completed once Redis is back, instead of
     // waiting out its lock and running again. Calls in flight when the connection broke are sent
     // again after the reconnect (a complete that had run is then refused, and only logged).
-    this.client = new Client({ url: config.redis, workerName: config.name, redisOptions: { maxRetriesPerRequest: null } });
+    this.client = new Client({
+      url: config.redis,
+      workerName: config.name,
+      redisOptions: { maxRetriesPerRequest: null },
+    });
     this.client.redis.on('error', (error: Error) => this.onRedisError(error));
     this.client.redis.on('ready', () => {
       if (this.lastRedisError) this.logger.info('connected to Redis again');
@@ -120,7 +127,14 @@ class WorkerProcess {
         paused: config.paused,
         resume: config.resume,
       },
-      { client: this.client, batcher: this.batcher, reserver: createReserver(config.reserver, config.queues), runner: this.runner, logger: this.logger, workWatch: this.events },
+      {
+        client: this.client,
+        batcher: this.batcher,
+        reserver: createReserver(config.reserver, config.queues),
+        runner: this.runner,
+        logger: this.logger,
+        workWatch: this.events,
+      },
     );
   }
 
@@ -151,7 +165,12 @@ class WorkerProcess {
   requestStop(why: 'stop' | 'disconnect'): void {
     if (this.stopRequested) return;
     this.stopRequested = why;
-    this.logger.info({ why }, why === 'disconnect' ? 'supervisor gone: finishing jobs in flight, then exiting' : 'stopping: finishing jobs in flight');
+    this.logger.info(
+      { why },
+      why === 'disconnect'
+        ? 'supervisor gone: finishing jobs in flight, then exiting'
+        : 'stopping: finishing jobs in flight',
+    );
     this.poller.stop();
   }
 
@@ -174,7 +193,13 @@ class WorkerProcess {
     }
     await this.events.start();
     logger.info(
-      { queues: config.queues, concurrency: config.concurrency, reserver: config.reserver, interval: config.interval, paused: this.poller.isPaused },
+      {
+        queues: config.queues,
+        concurrency: config.concurrency,
+        reserver: config.reserver,
+        interval: config.interval,
+        paused: this.poller.isPaused,
+      },
       'worker ready',
     );
     await send({ type: 'ready' });
@@ -211,7 +236,10 @@ class WorkerProcess {
     // ioredis reports every failed reconnect; one line per kind of trouble is enough.
     if (error.message === this.lastRedisError) return;
     this.lastRedisError = error.message;
-    this.logger.error({ err: error, redis: this.config.redis.replace(/\/\/[^@]*@/, '//***@') }, 'Redis connection error; retrying');
+    this.logger.error(
+      { err: error, redis: this.config.redis.replace(/\/\/[^@]*@/, '//***@') },
+      'Redis connection error; retrying',
+    );
   }
 }
 
@@ -233,7 +261,9 @@ function main(): void {
     worker = new WorkerProcess(message.config);
     for (const queued of early.splice(0)) worker.onMessage(queued);
     worker.run().catch((error: unknown) => {
-      process.stderr.write(`qless worker ${message.config.name} could not start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      process.stderr.write(
+        `qless worker ${message.config.name} could not start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+      );
       exitProcess(1);
     });
   });

@@ -45,7 +45,11 @@ class ShuffledReserver implements Reserver {
   }
 }
 
-export function createReserver(name: ReserverName, queues: readonly string[], random: () => number = Math.random): Reserver {
+export function createReserver(
+  name: ReserverName,
+  queues: readonly string[],
+  random: () => number = Math.random,
+): Reserver {
   if (queues.length === 0) throw new Error('a reserver needs at least one queue');
   switch (name) {
     case 'ordered':

@@ -57,32 +57,86 @@ describe('qless: done-when audit', () => {
     const listKeys = ['limit', 'offset', 'total'];
     const reads: [string[], string[] | null][] = [
       [['queues'], [...listKeys, 'queues']],
-      [['queue', 'a'], ['depends', 'known', 'name', 'paused', 'recurring', 'running', 'scheduled', 'stalled', 'today', 'waiting']],
-      [['queue', 'nope'], ['depends', 'known', 'name', 'paused', 'recurring', 'running', 'scheduled', 'stalled', 'today', 'waiting']],
-      [['peek', 'a'], ['jobs', 'queue']],
-      [['peek', 's', '1'], ['jobs', 'queue']],
-      [['jobs', 'running', 'a'], ['jobs', 'limit', 'offset', 'queue', 'state']],
-      [['jobs', 'stalled', 's'], ['jobs', 'limit', 'offset', 'queue', 'state']],
-      [['jobs', 'scheduled', 'b'], ['jobs', 'limit', 'offset', 'queue', 'state']],
-      [['jobs', 'depends', 'a'], ['jobs', 'limit', 'offset', 'queue', 'state']],
-      [['jobs', 'recurring', 'b'], ['jobs', 'limit', 'offset', 'queue', 'state']],
-      [['jobs', 'complete'], ['jobs', 'limit', 'offset', 'queue', 'state']],
+      [
+        ['queue', 'a'],
+        ['depends', 'known', 'name', 'paused', 'recurring', 'running', 'scheduled', 'stalled', 'today', 'waiting'],
+      ],
+      [
+        ['queue', 'nope'],
+        ['depends', 'known', 'name', 'paused', 'recurring', 'running', 'scheduled', 'stalled', 'today', 'waiting'],
+      ],
+      [
+        ['peek', 'a'],
+        ['jobs', 'queue'],
+      ],
+      [
+        ['peek', 's', '1'],
+        ['jobs', 'queue'],
+      ],
+      [
+        ['jobs', 'running', 'a'],
+        ['jobs', 'limit', 'offset', 'queue', 'state'],
+      ],
+      [
+        ['jobs', 'stalled', 's'],
+        ['jobs', 'limit', 'offset', 'queue', 'state'],
+      ],
+      [
+        ['jobs', 'scheduled', 'b'],
+        ['jobs', 'limit', 'offset', 'queue', 'state'],
+      ],
+      [
+        ['jobs', 'depends', 'a'],
+        ['jobs', 'limit', 'offset', 'queue', 'state'],
+      ],
+      [
+        ['jobs', 'recurring', 'b'],
+        ['jobs', 'limit', 'offset', 'queue', 'state'],
+      ],
+      [
+        ['jobs', 'complete'],
+        ['jobs', 'limit', 'offset', 'queue', 'state'],
+      ],
       [['get', 'run'], null],
       [['get', 'dep'], null],
       [['get', 'f1'], null],
       [['get', 'done'], null],
       [['get', 'rec'], null],
-      [['tagged', 'red'], [...listKeys, 'jobs', 'tag']],
+      [
+        ['tagged', 'red'],
+        [...listKeys, 'jobs', 'tag'],
+      ],
       [['workers'], [...listKeys, 'workers']],
-      [['worker', 'w1'], ['jobs', 'known', 'name', 'stalled']],
-      [['worker', 'w2'], ['jobs', 'known', 'name', 'stalled']],
+      [
+        ['worker', 'w1'],
+        ['jobs', 'known', 'name', 'stalled'],
+      ],
+      [
+        ['worker', 'w2'],
+        ['jobs', 'known', 'name', 'stalled'],
+      ],
       [['failed'], [...listKeys, 'groups']],
-      [['failed', 'f-Boom'], [...listKeys, 'group', 'jobs']],
+      [
+        ['failed', 'f-Boom'],
+        [...listKeys, 'group', 'jobs'],
+      ],
       [['config'], null],
-      [['config', 'get', 'heartbeat'], ['key', 'value']],
-      [['config', 'get', 'application'], ['key', 'value']],
-      [['stats', 'a'], ['date', 'failed', 'failures', 'queue', 'retries', 'run', 'wait']],
-      [['stats', 'a', '--date', '2001-02-03'], ['date', 'failed', 'failures', 'queue', 'retries', 'run', 'wait']],
+      [
+        ['config', 'get', 'heartbeat'],
+        ['key', 'value'],
+      ],
+      [
+        ['config', 'get', 'application'],
+        ['key', 'value'],
+      ],
+      [
+        ['stats', 'a'],
+        ['date', 'failed', 'failures', 'queue', 'retries', 'run', 'wait'],
+      ],
+      [
+        ['stats', 'a', '--date', '2001-02-03'],
+        ['date', 'failed', 'failures', 'queue', 'retries', 'run', 'wait'],
+      ],
     ];
     const before = await fx.core.snapshot();
     for (const [args, keys] of reads) {
@@ -95,18 +149,29 @@ describe('qless: done-when audit', () => {
       assert.notEqual(json.stdout, human.stdout, `qless ${args.join(' ')} prints the same with and without --json`);
       const document = JSON.parse(json.stdout) as Record<string, unknown>;
       assert.equal(typeof document, 'object');
-      if (keys !== null) assert.deepEqual(Object.keys(document).sort(), [...keys].sort(), `qless ${args.join(' ')} --json`);
+      if (keys !== null)
+        assert.deepEqual(Object.keys(document).sort(), [...keys].sort(), `qless ${args.join(' ')} --json`);
       assert.deepEqual(await fx.core.snapshot(), before, `qless ${args.join(' ')} --json changed Redis`);
     }
 
     // A few documents checked against Redis itself, beyond their field names.
-    const stalled = await qlessJson<{ jobs: { jid: string; worker: string }[] }>(['jobs', 'stalled', 's'], { redis: fx.url });
-    assert.deepEqual(stalled.jobs.map((job) => [job.jid, job.worker]), [['old', 'w2']]);
+    const stalled = await qlessJson<{ jobs: { jid: string; worker: string }[] }>(['jobs', 'stalled', 's'], {
+      redis: fx.url,
+    });
+    assert.deepEqual(
+      stalled.jobs.map((job) => [job.jid, job.worker]),
+      [['old', 'w2']],
+    );
     const dep = await qlessJson<{ state: string; dependencies: string[] }>(['get', 'dep'], { redis: fx.url });
-    assert.deepEqual([dep.state, dep.dependencies], ['depends', [...(await fx.core.redis.smembers('ql:j:dep-dependencies'))]]);
+    assert.deepEqual(
+      [dep.state, dep.dependencies],
+      ['depends', [...(await fx.core.redis.smembers('ql:j:dep-dependencies'))]],
+    );
     assert.match((await qless(['get', 'dep'], { redis: fx.url })).stdout, /^waits for +wait$/m);
     assert.match((await qless(['get', 'wait'], { redis: fx.url })).stdout, /^needed by +dep$/m);
-    const application = await qlessJson<{ key: string; value: unknown }>(['config', 'get', 'application'], { redis: fx.url });
+    const application = await qlessJson<{ key: string; value: unknown }>(['config', 'get', 'application'], {
+      redis: fx.url,
+    });
     assert.deepEqual(application, { key: 'application', value: await fx.core.redis.hget('ql:config', 'application') });
   });
 
@@ -121,7 +186,10 @@ describe('qless: done-when audit', () => {
         await job.complete();
       }
     });
-    for (const [worker, group] of [['w2', 'g-one'], ['w3', 'g-two']]) {
+    for (const [worker, group] of [
+      ['w2', 'g-one'],
+      ['w3', 'g-two'],
+    ]) {
       await fx.withClient(worker, 0, async (client) => {
         await client.queue('f').put('K', {}, { jid: group });
         const [job] = await client.queue('f').pop();
@@ -143,50 +211,117 @@ describe('qless: done-when audit', () => {
     // First-seen order (two puts within one millisecond may tie; Redis then orders by name).
     const known = await fx.core.redis.zrange('ql:queues', 0, -1);
     assert.deepEqual([...known].sort(), ['c', 'f', 'p']);
-    assert.deepEqual(allQueues.queues.map((queue) => queue.name), known);
-    const queuePage = await qlessJson<{ total: number; offset: number; limit: number; queues: { name: string }[] }>(['queues', ...page], { redis: fx.url });
-    assert.deepEqual([queuePage.total, queuePage.offset, queuePage.limit, queuePage.queues.map((queue) => queue.name)], [3, 1, 1, [known[1]]]);
-    assert.deepEqual(firstColumn(tableRows((await qless(['queues', ...page], { redis: fx.url })).stdout, /^QUEUE\s/)), [known[1]]);
+    assert.deepEqual(
+      allQueues.queues.map((queue) => queue.name),
+      known,
+    );
+    const queuePage = await qlessJson<{ total: number; offset: number; limit: number; queues: { name: string }[] }>(
+      ['queues', ...page],
+      { redis: fx.url },
+    );
+    assert.deepEqual(
+      [queuePage.total, queuePage.offset, queuePage.limit, queuePage.queues.map((queue) => queue.name)],
+      [3, 1, 1, [known[1]]],
+    );
+    assert.deepEqual(firstColumn(tableRows((await qless(['queues', ...page], { redis: fx.url })).stdout, /^QUEUE\s/)), [
+      known[1],
+    ]);
 
     // jobs <state> <queue>
     const running = await qlessJson<{ jobs: { jid: string }[] }>(['jobs', 'running', 'p'], { redis: fx.url });
     assert.equal(running.jobs.length, 3);
-    const runningPage = await qlessJson<{ offset: number; limit: number; jobs: { jid: string }[] }>(['jobs', 'running', 'p', ...page], { redis: fx.url });
+    const runningPage = await qlessJson<{ offset: number; limit: number; jobs: { jid: string }[] }>(
+      ['jobs', 'running', 'p', ...page],
+      { redis: fx.url },
+    );
     assert.deepEqual([runningPage.offset, runningPage.limit], [1, 1]);
-    assert.deepEqual(runningPage.jobs.map((job) => job.jid), running.jobs.slice(1, 2).map((job) => job.jid));
+    assert.deepEqual(
+      runningPage.jobs.map((job) => job.jid),
+      running.jobs.slice(1, 2).map((job) => job.jid),
+    );
     const runningRows = tableRows((await qless(['jobs', 'running', 'p', ...page], { redis: fx.url })).stdout, /^JID\s/);
-    assert.deepEqual(firstColumn(runningRows), runningPage.jobs.map((job) => job.jid));
+    assert.deepEqual(
+      firstColumn(runningRows),
+      runningPage.jobs.map((job) => job.jid),
+    );
     assert.match(runningRows[0], /\s+K\s+p\s+running\s+0\s+w1\s/);
 
     // jobs complete: newest first; its human table, which no other test reads.
     const complete = await qlessJson<{ jobs: { jid: string }[] }>(['jobs', 'complete'], { redis: fx.url });
-    assert.deepEqual(complete.jobs.map((job) => job.jid), await fx.core.redis.zrevrange('ql:completed', 0, -1));
-    const completeRows = tableRows((await qless(['jobs', 'complete'], { redis: fx.url })).stdout, /^JID\s+KLASS\s+QUEUE\s+STATE\s+PRI\s+WORKER\s+TAGS\s+LAST$/);
-    assert.deepEqual(firstColumn(completeRows), complete.jobs.map((job) => job.jid));
+    assert.deepEqual(
+      complete.jobs.map((job) => job.jid),
+      await fx.core.redis.zrevrange('ql:completed', 0, -1),
+    );
+    const completeRows = tableRows(
+      (await qless(['jobs', 'complete'], { redis: fx.url })).stdout,
+      /^JID\s+KLASS\s+QUEUE\s+STATE\s+PRI\s+WORKER\s+TAGS\s+LAST$/,
+    );
+    assert.deepEqual(
+      firstColumn(completeRows),
+      complete.jobs.map((job) => job.jid),
+    );
     for (const row of completeRows) assert.match(row, /^c\d\s+K\s+-\s+complete\s+0\s+-\s+-\s+done /);
     const completePage = tableRows((await qless(['jobs', 'complete', ...page], { redis: fx.url })).stdout, /^JID\s/);
     assert.deepEqual(firstColumn(completePage), [complete.jobs[1].jid]);
 
     // failed (groups): biggest first, then by name.
     const groups = await qlessJson<{ groups: { group: string; count: number }[] }>(['failed'], { redis: fx.url });
-    assert.deepEqual(groups.groups, [{ group: 'g-big', count: 2 }, { group: 'g-one', count: 1 }, { group: 'g-two', count: 1 }]);
-    const groupPage = await qlessJson<{ total: number; offset: number; limit: number; groups: { group: string }[] }>(['failed', ...page], { redis: fx.url });
-    assert.deepEqual([groupPage.total, groupPage.offset, groupPage.limit, groupPage.groups.map((entry) => entry.group)], [3, 1, 1, ['g-one']]);
-    assert.deepEqual(tableRows((await qless(['failed', ...page], { redis: fx.url })).stdout, /^GROUP\s/).map((row) => row.split(/\s+/)), [['g-one', '1']]);
+    assert.deepEqual(groups.groups, [
+      { group: 'g-big', count: 2 },
+      { group: 'g-one', count: 1 },
+      { group: 'g-two', count: 1 },
+    ]);
+    const groupPage = await qlessJson<{ total: number; offset: number; limit: number; groups: { group: string }[] }>(
+      ['failed', ...page],
+      { redis: fx.url },
+    );
+    assert.deepEqual(
+      [groupPage.total, groupPage.offset, groupPage.limit, groupPage.groups.map((entry) => entry.group)],
+      [3, 1, 1, ['g-one']],
+    );
+    assert.deepEqual(
+      tableRows((await qless(['failed', ...page], { redis: fx.url })).stdout, /^GROUP\s/).map((row) =>
+        row.split(/\s+/),
+      ),
+      [['g-one', '1']],
+    );
 
     // workers: most recently active first.
     const workers = await qlessJson<{ workers: { name: string }[] }>(['workers'], { redis: fx.url });
-    assert.deepEqual(workers.workers.map((worker) => worker.name), await fx.core.redis.zrevrange('ql:workers', 0, -1));
+    assert.deepEqual(
+      workers.workers.map((worker) => worker.name),
+      await fx.core.redis.zrevrange('ql:workers', 0, -1),
+    );
     assert.equal(workers.workers.length, 4);
-    const workerPage = await qlessJson<{ total: number; offset: number; limit: number; workers: { name: string }[] }>(['workers', '--offset', '2', '--limit', '2'], { redis: fx.url });
+    const workerPage = await qlessJson<{ total: number; offset: number; limit: number; workers: { name: string }[] }>(
+      ['workers', '--offset', '2', '--limit', '2'],
+      { redis: fx.url },
+    );
     assert.deepEqual([workerPage.total, workerPage.offset, workerPage.limit], [4, 2, 2]);
-    assert.deepEqual(workerPage.workers.map((worker) => worker.name), workers.workers.slice(2, 4).map((worker) => worker.name));
-    assert.deepEqual(firstColumn(tableRows((await qless(['workers', '--offset', '2', '--limit', '2'], { redis: fx.url })).stdout, /^WORKER\s/)), workerPage.workers.map((worker) => worker.name));
+    assert.deepEqual(
+      workerPage.workers.map((worker) => worker.name),
+      workers.workers.slice(2, 4).map((worker) => worker.name),
+    );
+    assert.deepEqual(
+      firstColumn(
+        tableRows((await qless(['workers', '--offset', '2', '--limit', '2'], { redis: fx.url })).stdout, /^WORKER\s/),
+      ),
+      workerPage.workers.map((worker) => worker.name),
+    );
 
     // An --offset past the end says so, instead of an empty table.
-    assert.equal((await qless(['queues', '--offset', '9'], { redis: fx.url })).stdout.trim(), 'no queues at offset 9 (3 in all)');
-    assert.equal((await qless(['failed', '--offset', '9'], { redis: fx.url })).stdout.trim(), 'no failed jobs at offset 9 (3 in all)');
-    assert.equal((await qless(['workers', '--offset', '9'], { redis: fx.url })).stdout.trim(), 'no workers at offset 9 (4 in all)');
+    assert.equal(
+      (await qless(['queues', '--offset', '9'], { redis: fx.url })).stdout.trim(),
+      'no queues at offset 9 (3 in all)',
+    );
+    assert.equal(
+      (await qless(['failed', '--offset', '9'], { redis: fx.url })).stdout.trim(),
+      'no failed jobs at offset 9 (3 in all)',
+    );
+    assert.equal(
+      (await qless(['workers', '--offset', '9'], { redis: fx.url })).stdout.trim(),
+      'no workers at offset 9 (4 in all)',
+    );
 
     assert.deepEqual(await fx.core.snapshot(), before, 'paging read commands changed Redis');
   });
@@ -200,7 +335,10 @@ describe('qless: done-when audit', () => {
     assert.deepEqual(await qlessJson(['pause', 'q', 'other'], { redis: fx.url }), { paused: ['q', 'other'] });
     assert.deepEqual((await fx.core.redis.smembers('ql:paused_queues')).sort(), ['other', 'q']);
 
-    assert.deepEqual(await qlessJson(['tag', 'j', 'red', 'blue'], { redis: fx.url }), { jid: 'j', tags: ['keep', 'red', 'blue'] });
+    assert.deepEqual(await qlessJson(['tag', 'j', 'red', 'blue'], { redis: fx.url }), {
+      jid: 'j',
+      tags: ['keep', 'red', 'blue'],
+    });
     assert.deepEqual(JSON.parse((await fx.core.redis.hget('ql:j:j', 'tags'))!), ['keep', 'red', 'blue']);
     assert.notEqual(await fx.core.redis.zscore('ql:t:blue', 'j'), null);
     const untag = await qless(['untag', 'j', 'keep', 'blue'], { redis: fx.url });
@@ -229,14 +367,18 @@ describe('qless: done-when audit', () => {
       assert.deepEqual(await fx.core.snapshot(), before, `qless ${args.join(' ')} changed Redis`);
     }
     // Whole numbers (however written) and fractional lock lengths are fine.
-    for (const [key, value] of [['jobs-history-count', '1e3'], ['q-max-concurrency', '2'], ['q-heartbeat', '7.5']]) {
+    for (const [key, value] of [
+      ['jobs-history-count', '1e3'],
+      ['q-max-concurrency', '2'],
+      ['q-heartbeat', '7.5'],
+    ]) {
       const result = await qless(['config', 'set', key, value], { redis: fx.url });
       assert.equal(result.code, 0, result.stderr);
       assert.equal(await fx.core.redis.hget('ql:config', key), value);
     }
   });
 
-  test('watch shows a tracked job losing its lock at another worker\'s pop (stalled, lock_lost) and a job advanced to another queue', async () => {
+  test("watch shows a tracked job losing its lock at another worker's pop (stalled, lock_lost) and a job advanced to another queue", async () => {
     const watch = startQless(['watch'], { redis: fx.url });
     await watch.waitFor('watching qless events on ', 'stderr');
     // w1's clock is an hour behind: the lock it takes has expired by the time w2 pops.
@@ -276,7 +418,10 @@ describe('qless: done-when audit', () => {
     assert.equal(lines.length, expected.length, result.stdout);
     lines.forEach((line, index) => assert.match(line, expected[index]));
     assert.equal(await fx.core.redis.hget('ql:j:x', 'grace'), '1');
-    assert.deepEqual([await fx.core.redis.hget('ql:j:y', 'queue'), await fx.core.redis.hget('ql:j:y', 'state')], ['q3', 'waiting']);
+    assert.deepEqual(
+      [await fx.core.redis.hget('ql:j:y', 'queue'), await fx.core.redis.hget('ql:j:y', 'state')],
+      ['q3', 'waiting'],
+    );
   });
 
   test('qless script needs no Redis: it prints the script even when the URL points nowhere', async () => {

@@ -29,7 +29,15 @@ describe('qless and failures', () => {
     assert.equal(human.code, 0, human.stderr);
     assert.equal(human.stdout, 'GROUP   JOBS\na-Boom     2\nb-Oops     1\n');
     const document = await qlessJson(['failed'], { redis: fx.url });
-    assert.deepEqual(document, { total: 2, offset: 0, limit: null, groups: [{ group: 'a-Boom', count: 2 }, { group: 'b-Oops', count: 1 }] });
+    assert.deepEqual(document, {
+      total: 2,
+      offset: 0,
+      limit: null,
+      groups: [
+        { group: 'a-Boom', count: 2 },
+        { group: 'b-Oops', count: 1 },
+      ],
+    });
     await fx.core.flush();
     assert.equal((await qless(['failed'], { redis: fx.url })).stdout, 'no failed jobs\n');
   });
@@ -43,12 +51,18 @@ describe('qless and failures', () => {
     assert.match(rows[1], /^f3\s+K\s+a\s+failed\s+0\s+.+ago\s+f3 broke$/);
     assert.match(rows[3], /^f1\s/);
     assert.equal(rows[4], '1–3 of 3 jobs in a-Boom');
-    const page = await qlessJson<{ group: string; total: number; offset: number; limit: number; jobs: { jid: string; failure: { message: string } }[] }>(
-      ['failed', 'a-Boom', '--offset', '1', '--limit', '1'],
-      { redis: fx.url },
-    );
+    const page = await qlessJson<{
+      group: string;
+      total: number;
+      offset: number;
+      limit: number;
+      jobs: { jid: string; failure: { message: string } }[];
+    }>(['failed', 'a-Boom', '--offset', '1', '--limit', '1'], { redis: fx.url });
     assert.deepEqual([page.group, page.total, page.offset, page.limit], ['a-Boom', 3, 1, 1]);
-    assert.deepEqual(page.jobs.map((job) => job.jid), ['f2']);
+    assert.deepEqual(
+      page.jobs.map((job) => job.jid),
+      ['f2'],
+    );
     assert.equal(page.jobs[0].failure.message, 'f2 broke\nsecond line');
     assert.equal((await qless(['failed', 'nothing'], { redis: fx.url })).stdout, 'no jobs in failure group nothing\n');
   });
@@ -63,7 +77,12 @@ describe('qless and failures', () => {
     assert.equal(human.stdout, 'retried 4 jobs of Boom: 3 into a, 1 into b\n');
     assert.equal(await fx.core.redis.exists('ql:f:Boom'), 0);
     assert.equal(await fx.core.redis.sismember('ql:failures', 'Boom'), 0);
-    for (const [jid, queue] of [['r1', 'a'], ['r2', 'a'], ['r3', 'b'], ['r4', 'a']]) {
+    for (const [jid, queue] of [
+      ['r1', 'a'],
+      ['r2', 'a'],
+      ['r3', 'b'],
+      ['r4', 'a'],
+    ]) {
       const job = await fx.core.redis.hgetall(`ql:j:${jid}`);
       assert.deepEqual([job.state, job.queue], ['waiting', queue], jid);
       assert.notEqual(await fx.core.redis.zscore(`ql:q:${queue}-work`, jid), null);
@@ -93,7 +112,11 @@ describe('qless and failures', () => {
     assert.equal(human.stdout, 'canceled c2\ncanceled c1\n');
     assert.equal(await fx.core.redis.exists('ql:j:c1', 'ql:j:c2', 'ql:f:a-Boom'), 0);
     assert.deepEqual(await fx.core.redis.smembers('ql:failures'), ['a-Keep']);
-    assert.deepEqual(await qlessJson(['cancel', '--group', 'a-Keep'], { redis: fx.url }), { group: 'a-Keep', canceled: ['k1'], skipped: [] });
+    assert.deepEqual(await qlessJson(['cancel', '--group', 'a-Keep'], { redis: fx.url }), {
+      group: 'a-Keep',
+      canceled: ['k1'],
+      skipped: [],
+    });
     const empty = await qless(['cancel', '--group', 'a-Keep'], { redis: fx.url });
     assert.equal(empty.code, 1);
     assert.equal(empty.stderr, 'qless: failure group a-Keep has no jobs\n');

@@ -39,13 +39,23 @@ describe('qless and single jobs', () => {
     }
     assert.match(timeline, /^ {2}\d{4}-\d\d-\d\d \d\d:\d\d:\d\d +put into images$/m);
 
-    const document = await qlessJson<{ jid: string; state: string; data: unknown; tags: string[]; failure: { group: string; worker: string }; history: { what: string }[] }>(['get', 'j1'], { redis: fx.url });
+    const document = await qlessJson<{
+      jid: string;
+      state: string;
+      data: unknown;
+      tags: string[];
+      failure: { group: string; worker: string };
+      history: { what: string }[];
+    }>(['get', 'j1'], { redis: fx.url });
     assert.equal(document.state, 'failed');
     assert.deepEqual(document.data, { path: 'cat.png' });
     assert.deepEqual(document.tags, ['cats']);
     assert.equal(document.failure.group, 'images-Boom');
     assert.equal(document.failure.worker, 'w1');
-    assert.deepEqual(document.history.map((entry) => entry.what), ['put', 'popped', 'resized', 'failed']);
+    assert.deepEqual(
+      document.history.map((entry) => entry.what),
+      ['put', 'popped', 'resized', 'failed'],
+    );
     assert.deepEqual(document, JSON.parse(JSON.stringify((await fx.clients.w1.jobs.get('j1'))!.toJSON())));
   });
 
@@ -59,7 +69,10 @@ describe('qless and single jobs', () => {
     assert.equal(recurring.code, 0, recurring.stderr);
     assert.match(recurring.stdout, /^state +recurring$/m);
     assert.match(recurring.stdout, /^every +1d$/m);
-    const document = await qlessJson<{ jid: string; state: string; interval: number; backlog: number }>(['get', 'rec'], { redis: fx.url });
+    const document = await qlessJson<{ jid: string; state: string; interval: number; backlog: number }>(
+      ['get', 'rec'],
+      { redis: fx.url },
+    );
     assert.deepEqual([document.state, document.interval, document.backlog], ['recur', 86400, 1]);
     const missing = await qless(['get', 'nope'], { redis: fx.url });
     assert.equal(missing.code, 1);
@@ -108,7 +121,11 @@ describe('qless and single jobs', () => {
     assert.deepEqual(await qlessJson(['track', 't'], { redis: fx.url }), { jid: 't', tracked: true, changed: false });
     assert.equal((await qless(['untrack', 't'], { redis: fx.url })).stdout, 'stopped tracking t\n');
     assert.equal(await fx.core.redis.zscore('ql:tracked', 't'), null);
-    assert.deepEqual(await qlessJson(['untrack', 't'], { redis: fx.url }), { jid: 't', tracked: false, changed: false });
+    assert.deepEqual(await qlessJson(['untrack', 't'], { redis: fx.url }), {
+      jid: 't',
+      tracked: false,
+      changed: false,
+    });
     await fx.clients.w1.queue('q').recur('K', {}, { jid: 'r', interval: 60 });
     const recurring = await qless(['track', 'r'], { redis: fx.url });
     assert.equal(recurring.code, 1);
@@ -133,9 +150,18 @@ describe('qless and single jobs', () => {
     assert.equal(list.code, 0, list.stderr);
     assert.match(list.stdout, /^t1\s+K\s+q\s+waiting\s+0\s+-\s+red\s/m);
     assert.match(list.stdout, /^1–3 of 3 jobs tagged red$/m);
-    const page = await qlessJson<{ tag: string; total: number; offset: number; limit: number; jobs: { jid: string }[] }>(['tagged', 'red', '--offset', '1', '--limit', '1'], { redis: fx.url });
+    const page = await qlessJson<{
+      tag: string;
+      total: number;
+      offset: number;
+      limit: number;
+      jobs: { jid: string }[];
+    }>(['tagged', 'red', '--offset', '1', '--limit', '1'], { redis: fx.url });
     assert.deepEqual([page.tag, page.total, page.offset, page.limit], ['red', 3, 1, 1]);
-    assert.deepEqual(page.jobs.map((job) => job.jid), (await fx.clients.w1.jobs.tagged('red', 1, 1)).jobs);
+    assert.deepEqual(
+      page.jobs.map((job) => job.jid),
+      (await fx.clients.w1.jobs.tagged('red', 1, 1)).jobs,
+    );
     assert.equal((await qless(['tagged', 'none'], { redis: fx.url })).stdout, 'no jobs tagged none\n');
 
     await fx.clients.w1.queue('q').recur('K', {}, { jid: 'r', interval: 60 });
@@ -151,7 +177,10 @@ describe('qless and single jobs', () => {
     const before = await fx.core.snapshot();
     const refused = await qless(['cancel', 'base'], { redis: fx.url });
     assert.equal(refused.code, 1);
-    assert.equal(refused.stderr, 'qless: Cancel(): base is a dependency of child but is not mentioned to be canceled\n');
+    assert.equal(
+      refused.stderr,
+      'qless: Cancel(): base is a dependency of child but is not mentioned to be canceled\n',
+    );
     assert.deepEqual(await fx.core.snapshot(), before);
     const missing = await qless(['cancel', 'lone', 'ghost'], { redis: fx.url });
     assert.equal(missing.code, 1);
@@ -169,7 +198,9 @@ describe('qless and single jobs', () => {
     assert.equal(job.jid, 'lone');
     await job.complete();
     await fx.clients.w1.queue('q').put('K', {}, { jid: 'other' });
-    const document = await qlessJson<{ canceled: string[]; skipped: string[] }>(['cancel', 'lone', 'other'], { redis: fx.url });
+    const document = await qlessJson<{ canceled: string[]; skipped: string[] }>(['cancel', 'lone', 'other'], {
+      redis: fx.url,
+    });
     assert.deepEqual(document, { group: null, canceled: ['other'], skipped: ['lone'] });
     assert.equal(await fx.core.redis.hget('ql:j:lone', 'state'), 'complete');
     assert.equal(await fx.core.redis.exists('ql:j:other'), 0);

@@ -8,7 +8,24 @@ describe('qless put, recur, unrecur', () => {
   const fx = useCore();
 
   test('put prints the jid and writes the job with its data, priority, tags and retries', async () => {
-    const result = await qless(['put', 'images', 'images.Resize', '--data', '{"path":"cat.png","w":200}', '--priority', '3', '--tag', 'cats', '--tag', 'big', '--retries', '2'], { redis: fx.url });
+    const result = await qless(
+      [
+        'put',
+        'images',
+        'images.Resize',
+        '--data',
+        '{"path":"cat.png","w":200}',
+        '--priority',
+        '3',
+        '--tag',
+        'cats',
+        '--tag',
+        'big',
+        '--retries',
+        '2',
+      ],
+      { redis: fx.url },
+    );
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /^[0-9a-f]{32}\n$/);
     const jid = result.stdout.trim();
@@ -26,7 +43,9 @@ describe('qless put, recur, unrecur', () => {
   });
 
   test('put --json with --jid, data defaulting to {}', async () => {
-    const document = await qlessJson<{ jid: string; queue: string }>(['put', 'mail', 'Send', '--jid', 'mail-1'], { redis: fx.url });
+    const document = await qlessJson<{ jid: string; queue: string }>(['put', 'mail', 'Send', '--jid', 'mail-1'], {
+      redis: fx.url,
+    });
     assert.deepEqual(document, { jid: 'mail-1', queue: 'mail' });
     const job = await fx.core.redis.hgetall('ql:j:mail-1');
     assert.equal(job.data, '{}');
@@ -49,7 +68,25 @@ describe('qless put, recur, unrecur', () => {
 
   test('recur writes the template; unrecur removes it; a second unrecur is refused with exit 1', async () => {
     const result = await qless(
-      ['recur', 'reports', 'Reports.Daily', '--every', '3600', '--offset', '60', '--backlog', '2', '--priority', '4', '--retries', '1', '--tag', 'daily', '--data', '{"r":1}'],
+      [
+        'recur',
+        'reports',
+        'Reports.Daily',
+        '--every',
+        '3600',
+        '--offset',
+        '60',
+        '--backlog',
+        '2',
+        '--priority',
+        '4',
+        '--retries',
+        '1',
+        '--tag',
+        'daily',
+        '--data',
+        '{"r":1}',
+      ],
       { redis: fx.url },
     );
     assert.equal(result.code, 0, result.stderr);
@@ -77,7 +114,10 @@ describe('qless put, recur, unrecur', () => {
   });
 
   test('recur --json; unrecur of a plain job is refused and leaves it alone', async () => {
-    const document = await qlessJson<{ jid: string; queue: string }>(['recur', 'q', 'K', '--every', '60', '--jid', 'rec'], { redis: fx.url });
+    const document = await qlessJson<{ jid: string; queue: string }>(
+      ['recur', 'q', 'K', '--every', '60', '--jid', 'rec'],
+      { redis: fx.url },
+    );
     assert.deepEqual(document, { jid: 'rec', queue: 'q' });
     assert.equal(await fx.core.redis.hget('ql:r:rec', 'state'), 'recur');
     await qless(['put', 'q', 'K', '--jid', 'plain'], { redis: fx.url });

@@ -23,7 +23,13 @@ describe('qless queues and their jobs', () => {
   const fx = useCore({ workers: ['w1'] });
 
   /** a: one running, one waiting, one depending on it; b: one scheduled, one recurring, paused. */
-  async function scene(): Promise<{ running: string; waiting: string; depends: string; scheduled: string; recurring: string }> {
+  async function scene(): Promise<{
+    running: string;
+    waiting: string;
+    depends: string;
+    scheduled: string;
+    recurring: string;
+  }> {
     const running = await fx.clients.w1.queue('a').put('K', {}, { jid: 'run', priority: 5 });
     const waiting = await fx.clients.w1.queue('a').put('K', {}, { jid: 'wait' });
     const [popped] = await fx.clients.w1.queue('a').pop();
@@ -46,11 +52,19 @@ describe('qless queues and their jobs', () => {
     // Columns line up: every row is as wide as the header up to the last column.
     assert.equal(lines[1].indexOf('-'), lines[0].indexOf('PAUSED'));
 
-    const all = await qlessJson<{ total: number; offset: number; limit: number | null; queues: Counts[] }>(['queues'], { redis: fx.url });
+    const all = await qlessJson<{ total: number; offset: number; limit: number | null; queues: Counts[] }>(['queues'], {
+      redis: fx.url,
+    });
     assert.equal(all.total, 2);
-    assert.deepEqual(all.queues.find((queue) => queue.name === 'b'), { name: 'b', paused: true, waiting: 0, running: 0, stalled: 0, scheduled: 1, depends: 0, recurring: 1 });
+    assert.deepEqual(
+      all.queues.find((queue) => queue.name === 'b'),
+      { name: 'b', paused: true, waiting: 0, running: 0, stalled: 0, scheduled: 1, depends: 0, recurring: 1 },
+    );
     assert.deepEqual(await fx.clients.w1.queues(), all.queues);
-    const page = await qlessJson<{ total: number; offset: number; limit: number; queues: Counts[] }>(['queues', '--offset', '1', '--limit', '1'], { redis: fx.url });
+    const page = await qlessJson<{ total: number; offset: number; limit: number; queues: Counts[] }>(
+      ['queues', '--offset', '1', '--limit', '1'],
+      { redis: fx.url },
+    );
     assert.deepEqual([page.total, page.offset, page.limit, page.queues.map((queue) => queue.name)], [2, 1, 1, ['b']]);
   });
 
@@ -63,7 +77,9 @@ describe('qless queues and their jobs', () => {
     assert.match(human.stdout, /^depends +1$/m);
     assert.match(human.stdout, /^wait today +1 job, mean /m);
     assert.match(human.stdout, /^run today +no samples$/m);
-    const document = await qlessJson<Counts & { known: boolean; today: { wait: { count: number }; run: { count: number } } }>(['queue', 'a'], { redis: fx.url });
+    const document = await qlessJson<
+      Counts & { known: boolean; today: { wait: { count: number }; run: { count: number } } }
+    >(['queue', 'a'], { redis: fx.url });
     assert.equal(document.known, true);
     assert.equal(document.waiting, 1);
     assert.equal(document.today.wait.count, 1);
@@ -85,7 +101,10 @@ describe('qless queues and their jobs', () => {
     assert.match(rows[2], /^low /);
     const one = await qlessJson<{ queue: string } & JobList>(['peek', 'a', '1'], { redis: fx.url });
     assert.equal(one.queue, 'a');
-    assert.deepEqual(one.jobs.map((job) => job.jid), ['high']);
+    assert.deepEqual(
+      one.jobs.map((job) => job.jid),
+      ['high'],
+    );
     assert.deepEqual(await fx.core.snapshot(), before);
     const empty = await qless(['peek', 'empty'], { redis: fx.url });
     assert.equal(empty.stdout, 'nothing to pop in empty\n');
@@ -107,7 +126,11 @@ describe('qless queues and their jobs', () => {
       const document = await qlessJson<{ state: string; queue: string } & JobList>(args, { redis: fx.url });
       assert.equal(document.state, args[1]);
       assert.equal(document.queue, args[2]);
-      assert.deepEqual(document.jobs.map((job) => job.jid), expected, args.join(' '));
+      assert.deepEqual(
+        document.jobs.map((job) => job.jid),
+        expected,
+        args.join(' '),
+      );
     }
     const recurring = await qless(['jobs', 'recurring', 'b'], { redis: fx.url });
     assert.match(recurring.stdout, /^rec\s+K\s+b\s+recurring\s+0\s+-\s+-\s+every 1h$/m);
@@ -117,12 +140,20 @@ describe('qless queues and their jobs', () => {
       const [job] = await fx.clients.w1.queue('c').pop();
       await job.complete();
     }
-    const complete = await qlessJson<{ offset: number; limit: number } & JobList>(['jobs', 'complete'], { redis: fx.url });
+    const complete = await qlessJson<{ offset: number; limit: number } & JobList>(['jobs', 'complete'], {
+      redis: fx.url,
+    });
     assert.deepEqual(complete.jobs.map((job) => job.jid).sort(), ['c1', 'c2', 'c3']);
     assert.ok(complete.jobs.every((job) => job.state === 'complete'));
-    const page = await qlessJson<{ offset: number; limit: number } & JobList>(['jobs', 'complete', '--offset', '1', '--limit', '1'], { redis: fx.url });
+    const page = await qlessJson<{ offset: number; limit: number } & JobList>(
+      ['jobs', 'complete', '--offset', '1', '--limit', '1'],
+      { redis: fx.url },
+    );
     assert.deepEqual([page.offset, page.limit, page.jobs.length], [1, 1, 1]);
-    assert.deepEqual(page.jobs.map((job) => job.jid), (await fx.clients.w1.jobs.complete(1, 1)));
+    assert.deepEqual(
+      page.jobs.map((job) => job.jid),
+      await fx.clients.w1.jobs.complete(1, 1),
+    );
     const none = await qless(['jobs', 'stalled', 'a'], { redis: fx.url });
     assert.equal(none.stdout, 'no stalled jobs\n');
   });
@@ -139,7 +170,10 @@ describe('qless queues and their jobs', () => {
     await fx.clients.w1.queue('b').put('K', {}, { jid: 'held' });
     assert.deepEqual(await fx.clients.w1.queue('b').pop(), []);
     assert.equal((await qless(['unpause', 'b'], { redis: fx.url })).stdout, 'unpaused b\n');
-    assert.deepEqual((await fx.clients.w1.queue('b').pop()).map((job) => job.jid), ['held']);
+    assert.deepEqual(
+      (await fx.clients.w1.queue('b').pop()).map((job) => job.jid),
+      ['held'],
+    );
   });
 
   test('stats: wait and run histograms as text bars, and as JSON for a given day', async () => {
@@ -157,19 +191,32 @@ describe('qless queues and their jobs', () => {
     const max = Math.max(...wait.histogram);
     wait.histogram.forEach((count, index) => {
       if (count === 0) return;
-      const label = index < 60 ? `${index}s` : index < 119 ? `${index - 59}m` : index < 142 ? `${index - 118}h` : `${index - 141}d`;
-      assert.match(human.stdout, new RegExp(`^ +${label} │█{${Math.max(1, Math.round((count / max) * 40))}} ${count}$`, 'm'));
+      const label =
+        index < 60 ? `${index}s` : index < 119 ? `${index - 59}m` : index < 142 ? `${index - 118}h` : `${index - 141}d`;
+      assert.match(
+        human.stdout,
+        new RegExp(`^ +${label} │█{${Math.max(1, Math.round((count / max) * 40))}} ${count}$`, 'm'),
+      );
     });
 
     const today = new Date().toISOString().slice(0, 10);
-    const document = await qlessJson<{ queue: string; date: string; wait: { count: number; histogram: number[] }; run: { count: number }; failures: number }>(['stats', 's'], { redis: fx.url });
+    const document = await qlessJson<{
+      queue: string;
+      date: string;
+      wait: { count: number; histogram: number[] };
+      run: { count: number };
+      failures: number;
+    }>(['stats', 's'], { redis: fx.url });
     assert.equal(document.queue, 's');
     assert.equal(document.date, today);
     assert.equal(document.wait.count, 2);
     assert.equal(document.wait.histogram.length, 148);
     assert.deepEqual(document.wait.histogram, wait.histogram);
     assert.deepEqual(document.run, (await fx.clients.w1.queue('s').stats()).run);
-    const old = await qlessJson<{ date: string; wait: { count: number }; run: { count: number } }>(['stats', 's', '--date', '2001-02-03'], { redis: fx.url });
+    const old = await qlessJson<{ date: string; wait: { count: number }; run: { count: number } }>(
+      ['stats', 's', '--date', '2001-02-03'],
+      { redis: fx.url },
+    );
     assert.deepEqual([old.date, old.wait.count, old.run.count], ['2001-02-03', 0, 0]);
     const empty = await qless(['stats', 's', '--date', '2001-02-03'], { redis: fx.url });
     assert.match(empty.stdout, /^wait time \(put to pop\): no samples$/m);

@@ -10,8 +10,32 @@ import { startCore, type Core } from '../helpers/qless.ts';
 import { freePort, startRedis } from '../helpers/redis.ts';
 
 const SUBCOMMANDS = [
-  'put', 'recur', 'unrecur', 'queues', 'queue', 'peek', 'jobs', 'get', 'tagged', 'workers', 'worker', 'failed', 'retry',
-  'cancel', 'pause', 'unpause', 'priority', 'move', 'track', 'untrack', 'tag', 'untag', 'config', 'stats', 'watch', 'script',
+  'put',
+  'recur',
+  'unrecur',
+  'queues',
+  'queue',
+  'peek',
+  'jobs',
+  'get',
+  'tagged',
+  'workers',
+  'worker',
+  'failed',
+  'retry',
+  'cancel',
+  'pause',
+  'unpause',
+  'priority',
+  'move',
+  'track',
+  'untrack',
+  'tag',
+  'untag',
+  'config',
+  'stats',
+  'watch',
+  'script',
 ];
 
 /** One line on stderr, no stack trace. */
@@ -53,7 +77,11 @@ describe('qless usage', () => {
     for (const name of SUBCOMMANDS) {
       const result = await qless([name, '--help']);
       assert.equal(result.code, 0, `${name} --help: ${result.stderr}`);
-      assert.match(result.stdout, new RegExp(`Examples:\\n\\s+qless ${name}\\b`), `${name} --help has no example of itself:\n${result.stdout}`);
+      assert.match(
+        result.stdout,
+        new RegExp(`Examples:\\n\\s+qless ${name}\\b`),
+        `${name} --help has no example of itself:\n${result.stdout}`,
+      );
     }
   });
 
@@ -157,9 +185,15 @@ describe('qless usage', () => {
 
   test('--redis wins over QLESS_REDIS_URL and REDIS_URL', async () => {
     const nowhere = `redis://127.0.0.1:${await freePort()}`;
-    const viaFlag = await qless(['--redis', core.server.url, 'queues', '--json'], { redis: nowhere, env: { REDIS_URL: nowhere } });
+    const viaFlag = await qless(['--redis', core.server.url, 'queues', '--json'], {
+      redis: nowhere,
+      env: { REDIS_URL: nowhere },
+    });
     assert.equal(viaFlag.code, 0, viaFlag.stderr);
-    assert.deepEqual((JSON.parse(viaFlag.stdout) as { queues: { name: string }[] }).queues.map((queue) => queue.name).sort(), ['f', 'q']);
+    assert.deepEqual(
+      (JSON.parse(viaFlag.stdout) as { queues: { name: string }[] }).queues.map((queue) => queue.name).sort(),
+      ['f', 'q'],
+    );
     const viaRedisUrl = await qless(['queues', '--json'], { env: { REDIS_URL: core.server.url } });
     assert.equal(viaRedisUrl.code, 0, viaRedisUrl.stderr);
     const chained = await qless(['queues'], { redis: nowhere, env: { REDIS_URL: core.server.url } });

@@ -80,7 +80,17 @@ describe('qless watch', () => {
     const events = result.stdout
       .trimEnd()
       .split('\n')
-      .map((line) => JSON.parse(line) as { time: number; event: string; jid: string; queue: string; group?: string; message?: string });
+      .map(
+        (line) =>
+          JSON.parse(line) as {
+            time: number;
+            event: string;
+            jid: string;
+            queue: string;
+            group?: string;
+            message?: string;
+          },
+      );
     assert.deepEqual(
       events.map(({ event, jid, queue, group, message }) => ({ event, jid, queue, group, message })),
       [

@@ -38,9 +38,12 @@ describe('qless with qless-worker', () => {
         `  if (existsSync(${JSON.stringify(marker)})) throw new Error('still broken');\n` +
         `}\n`,
     );
-    worker = startWorker(['-q', 'e2e', '-w', '1', '-i', '0.2', '-p', handlers, '-n', 'e2e-worker', '--no-watch', '--log-format', 'json'], {
-      env: { QLESS_REDIS_URL: redis },
-    });
+    worker = startWorker(
+      ['-q', 'e2e', '-w', '1', '-i', '0.2', '-p', handlers, '-n', 'e2e-worker', '--no-watch', '--log-format', 'json'],
+      {
+        env: { QLESS_REDIS_URL: redis },
+      },
+    );
   });
 
   after(async () => {
@@ -54,11 +57,16 @@ describe('qless with qless-worker', () => {
     const put = await qless(['put', 'e2e', 'noop', '--data', '{"n":1}', '--tag', 'e2e'], { redis });
     assert.equal(put.code, 0, put.stderr);
     const jid = put.stdout.trim();
-    await eventually(async () => (await core.redis.hget(`ql:j:${jid}`, 'state')) === 'complete', { what: `job ${jid} complete\n${worker.describe()}` });
+    await eventually(async () => (await core.redis.hget(`ql:j:${jid}`, 'state')) === 'complete', {
+      what: `job ${jid} complete\n${worker.describe()}`,
+    });
 
     const document = await qlessJson<JobDocument>(['get', jid], { redis });
     assert.equal(document.state, 'complete');
-    assert.deepEqual(document.history.map((entry) => entry.what), ['put', 'popped', 'done']);
+    assert.deepEqual(
+      document.history.map((entry) => entry.what),
+      ['put', 'popped', 'done'],
+    );
     assert.equal(document.history[0].q, 'e2e');
     assert.match(document.history[1].worker ?? '', /^e2e-worker-0$/);
 
@@ -66,8 +74,13 @@ describe('qless with qless-worker', () => {
     assert.equal(human.code, 0, human.stderr);
     assert.match(human.stdout, /^state +complete$/m);
     assert.match(human.stdout, /put into e2e\n.*popped by e2e-worker-0\n.*completed$/m);
-    const stored = (await core.redis.lrange(`ql:j:${jid}-history`, 0, -1)).map((entry) => JSON.parse(entry) as [number, string]);
-    assert.deepEqual(stored.map(([, what]) => what), ['put', 'popped', 'done']);
+    const stored = (await core.redis.lrange(`ql:j:${jid}-history`, 0, -1)).map(
+      (entry) => JSON.parse(entry) as [number, string],
+    );
+    assert.deepEqual(
+      stored.map(([, what]) => what),
+      ['put', 'popped', 'done'],
+    );
   });
 
   test('a failure group retried with qless retry after the fix is completed by the worker', async () => {
@@ -78,10 +91,15 @@ describe('qless with qless-worker', () => {
       assert.equal(put.code, 0, put.stderr);
       jids.push(put.stdout.trim());
     }
-    await eventually(async () => (await core.redis.llen('ql:f:e2e-Error')) === 3, { what: `3 failures in e2e-Error\n${worker.describe()}` });
+    await eventually(async () => (await core.redis.llen('ql:f:e2e-Error')) === 3, {
+      what: `3 failures in e2e-Error\n${worker.describe()}`,
+    });
     const failedGroups = await qless(['failed'], { redis });
     assert.match(failedGroups.stdout, /^e2e-Error +3$/m);
-    const failedJobs = await qlessJson<{ jobs: { jid: string; failure: { message: string } }[] }>(['failed', 'e2e-Error'], { redis });
+    const failedJobs = await qlessJson<{ jobs: { jid: string; failure: { message: string } }[] }>(
+      ['failed', 'e2e-Error'],
+      { redis },
+    );
     assert.deepEqual(failedJobs.jobs.map((job) => job.jid).sort(), [...jids].sort());
     assert.match(failedJobs.jobs[0].failure.message, /still broken/);
 
@@ -90,11 +108,16 @@ describe('qless with qless-worker', () => {
     assert.equal(retried.code, 0, retried.stderr);
     assert.equal(retried.stdout, 'retried 3 jobs of e2e-Error: 3 into e2e\n');
     for (const jid of jids) {
-      await eventually(async () => (await core.redis.hget(`ql:j:${jid}`, 'state')) === 'complete', { what: `job ${jid} complete after retry\n${worker.describe()}` });
+      await eventually(async () => (await core.redis.hget(`ql:j:${jid}`, 'state')) === 'complete', {
+        what: `job ${jid} complete after retry\n${worker.describe()}`,
+      });
     }
     assert.equal(await core.redis.exists('ql:f:e2e-Error'), 0);
     const history = await qlessJson<JobDocument>(['get', jids[0]], { redis });
-    assert.deepEqual(history.history.map((entry) => entry.what), ['put', 'popped', 'failed', 'put', 'popped', 'done']);
+    assert.deepEqual(
+      history.history.map((entry) => entry.what),
+      ['put', 'popped', 'failed', 'put', 'popped', 'done'],
+    );
     assert.equal((await qless(['failed'], { redis })).stdout, 'no failed jobs\n');
   });
 });

@@ -27,11 +27,23 @@ describe('qless workers and config', () => {
     assert.equal(human.code, 0, human.stderr);
     const lines = human.stdout.trimEnd().split('\n');
     assert.match(lines[0], /^WORKER\s+JOBS\s+STALLED$/);
-    assert.ok(lines.some((line) => /^w1\s+1\s+1$/.test(line)), human.stdout);
-    assert.ok(lines.some((line) => /^w2\s+1\s+0$/.test(line)), human.stdout);
-    const all = await qlessJson<{ total: number; workers: { name: string; jobs: number; stalled: number }[] }>(['workers'], { redis: fx.url });
+    assert.ok(
+      lines.some((line) => /^w1\s+1\s+1$/.test(line)),
+      human.stdout,
+    );
+    assert.ok(
+      lines.some((line) => /^w2\s+1\s+0$/.test(line)),
+      human.stdout,
+    );
+    const all = await qlessJson<{ total: number; workers: { name: string; jobs: number; stalled: number }[] }>(
+      ['workers'],
+      { redis: fx.url },
+    );
     assert.equal(all.total, 2);
-    assert.deepEqual(all.workers.find((worker) => worker.name === 'w1'), { name: 'w1', jobs: 1, stalled: 1 });
+    assert.deepEqual(
+      all.workers.find((worker) => worker.name === 'w1'),
+      { name: 'w1', jobs: 1, stalled: 1 },
+    );
     const page = await qlessJson<{ total: number; workers: unknown[] }>(['workers', '--limit', '1'], { redis: fx.url });
     assert.deepEqual([page.total, page.workers.length], [2, 1]);
 
@@ -39,8 +51,16 @@ describe('qless workers and config', () => {
     assert.equal(one.code, 0, one.stderr);
     assert.match(one.stdout, /^running:\nJID.*\nlive\s+K\s+q\s+running\s+0\s+w1\s/m);
     assert.match(one.stdout, /^stalled:\nJID.*\nold\s+K\s+q\s+running\s+0\s+w1\s/m);
-    const document = await qlessJson<{ name: string; known: boolean; jobs: { jid: string }[]; stalled: { jid: string }[] }>(['worker', 'w1'], { redis: fx.url });
-    assert.deepEqual([document.name, document.known, document.jobs.map((job) => job.jid), document.stalled.map((job) => job.jid)], ['w1', true, ['live'], ['old']]);
+    const document = await qlessJson<{
+      name: string;
+      known: boolean;
+      jobs: { jid: string }[];
+      stalled: { jid: string }[];
+    }>(['worker', 'w1'], { redis: fx.url });
+    assert.deepEqual(
+      [document.name, document.known, document.jobs.map((job) => job.jid), document.stalled.map((job) => job.jid)],
+      ['w1', true, ['live'], ['old']],
+    );
     const unknown = await qless(['worker', 'ghost'], { redis: fx.url });
     assert.equal(unknown.code, 0);
     assert.equal(unknown.stdout, 'worker ghost (not a known worker)\n\nrunning: none\n\nstalled: none\n');
@@ -57,7 +77,10 @@ describe('qless workers and config', () => {
     assert.equal(set.code, 0, set.stderr);
     assert.equal(set.stdout, 'images-heartbeat = 300\n');
     assert.equal(await fx.core.redis.hget('ql:config', 'images-heartbeat'), '300');
-    assert.deepEqual(await qlessJson(['config', 'set', 'application', 'shop'], { redis: fx.url }), { key: 'application', value: 'shop' });
+    assert.deepEqual(await qlessJson(['config', 'set', 'application', 'shop'], { redis: fx.url }), {
+      key: 'application',
+      value: 'shop',
+    });
     assert.equal(await fx.core.redis.hget('ql:config', 'application'), 'shop');
 
     const all = await qlessJson<Record<string, string | number>>(['config'], { redis: fx.url });
@@ -67,7 +90,10 @@ describe('qless workers and config', () => {
     assert.deepEqual(Object.keys(all), Object.keys(all).sort());
 
     assert.equal((await qless(['config', 'get', 'images-heartbeat'], { redis: fx.url })).stdout, '300\n');
-    assert.deepEqual(await qlessJson(['config', 'get', 'heartbeat'], { redis: fx.url }), { key: 'heartbeat', value: 60 });
+    assert.deepEqual(await qlessJson(['config', 'get', 'heartbeat'], { redis: fx.url }), {
+      key: 'heartbeat',
+      value: 60,
+    });
     const unknown = await qless(['config', 'get', 'no-such-key'], { redis: fx.url });
     assert.equal(unknown.code, 1);
     assert.equal(unknown.stderr, 'qless: config no-such-key is not set and has no default\n');
@@ -75,7 +101,10 @@ describe('qless workers and config', () => {
     const unset = await qless(['config', 'unset', 'application'], { redis: fx.url });
     assert.equal(unset.stdout, 'application unset (default qless)\n');
     assert.equal(await fx.core.redis.hexists('ql:config', 'application'), 0);
-    assert.deepEqual(await qlessJson(['config', 'unset', 'images-heartbeat'], { redis: fx.url }), { key: 'images-heartbeat', value: null });
+    assert.deepEqual(await qlessJson(['config', 'unset', 'images-heartbeat'], { redis: fx.url }), {
+      key: 'images-heartbeat',
+      value: null,
+    });
     assert.equal(await fx.core.redis.exists('ql:config'), 0);
   });
 });

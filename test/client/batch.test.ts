@@ -41,9 +41,17 @@ test('completes, fails and retries in one round trip, results in order', async (
 
 test('raw calls mix with job calls; a script refusal is a QlessError result', async () => {
   const [job] = await popAll(1);
-  const results = await fx.clients.w1.batch().call('put', 'w1', 'q', 'new', 'K', '{}', 0).call('nonsense').complete(job).call('length', 'q').exec();
+  const results = await fx.clients.w1
+    .batch()
+    .call('put', 'w1', 'q', 'new', 'K', '{}', 0)
+    .call('nonsense')
+    .complete(job)
+    .call('length', 'q')
+    .exec();
   assert.deepEqual(results[0], { ok: true, value: 'new' });
-  assert.ok(!results[1].ok && results[1].error instanceof QlessError && results[1].error.message === 'Unknown command nonsense');
+  assert.ok(
+    !results[1].ok && results[1].error instanceof QlessError && results[1].error.message === 'Unknown command nonsense',
+  );
   assert.deepEqual(results[2], { ok: true, value: 'complete' });
   assert.deepEqual(results[3], { ok: true, value: 1 });
 });
@@ -66,6 +74,9 @@ test('a batch reloads the script after SCRIPT FLUSH', async () => {
   const batch = fx.clients.w1.batch();
   for (const job of jobs) batch.complete(job);
   const results = await batch.exec();
-  assert.deepEqual(results, jobs.map(() => ({ ok: true, value: 'complete' })));
+  assert.deepEqual(
+    results,
+    jobs.map(() => ({ ok: true, value: 'complete' })),
+  );
   assert.equal(await fx.core.redis.zcard('ql:completed'), 3);
 });

@@ -24,10 +24,13 @@ describe('client.jobs', () => {
   test('multiget skips missing jids and keeps the order given', async () => {
     for (const jid of ['a', 'b', 'c']) await fx.clients.w1.queue('q').put('K', { jid }, { jid });
     const jobs = await fx.clients.w1.jobs.multiget('c', 'missing', 'a');
-    assert.deepEqual(jobs.map((job) => [job.jid, job.data]), [
-      ['c', { jid: 'c' }],
-      ['a', { jid: 'a' }],
-    ]);
+    assert.deepEqual(
+      jobs.map((job) => [job.jid, job.data]),
+      [
+        ['c', { jid: 'c' }],
+        ['a', { jid: 'a' }],
+      ],
+    );
     assert.deepEqual(await fx.clients.w1.jobs.multiget('missing'), []);
     assert.deepEqual(await fx.clients.w1.jobs.multiget(), []);
   });
@@ -59,7 +62,10 @@ describe('client.jobs', () => {
     }
     await fx.clients.w1.jobs.cancel('b');
     const tracked = await fx.clients.w1.jobs.tracked();
-    assert.deepEqual(tracked.jobs.map((job) => [job.jid, job.tracked]), [['a', true]]);
+    assert.deepEqual(
+      tracked.jobs.map((job) => [job.jid, job.tracked]),
+      [['a', true]],
+    );
     assert.deepEqual(tracked.expired, ['b']);
   });
 
@@ -89,10 +95,16 @@ describe('client.jobs', () => {
     assert.deepEqual(await fx.clients.w1.jobs.failed(), { g1: 2, g2: 1 });
     const page = await fx.clients.w1.jobs.failedGroup('g1');
     assert.equal(page.total, 2);
-    assert.deepEqual(page.jobs.map((job) => job.jid), [jobs[1].jid, jobs[0].jid]);
+    assert.deepEqual(
+      page.jobs.map((job) => job.jid),
+      [jobs[1].jid, jobs[0].jid],
+    );
     assert.ok(page.jobs.every((job) => job.state === 'failed' && job.failure?.group === 'g1'));
     const second = await fx.clients.w1.jobs.failedGroup('g1', 1, 1);
-    assert.deepEqual(second.jobs.map((job) => job.jid), [jobs[0].jid]);
+    assert.deepEqual(
+      second.jobs.map((job) => job.jid),
+      [jobs[0].jid],
+    );
     assert.deepEqual(await fx.clients.w1.jobs.failedGroup('nothing'), { total: 0, jobs: [] });
   });
 

@@ -33,10 +33,13 @@ describe('Job.completeAndPop', () => {
     fx.now = T0 + 10;
     const { state, jobs } = await job.completeAndPop('q', 2);
     assert.equal(state, 'complete');
-    assert.deepEqual(jobs.map((next) => [next.jid, next.state, next.worker, next.data]), [
-      ['j1', 'running', 'w1', { index: 1 }],
-      ['j2', 'running', 'w1', { index: 2 }],
-    ]);
+    assert.deepEqual(
+      jobs.map((next) => [next.jid, next.state, next.worker, next.data]),
+      [
+        ['j1', 'running', 'w1', { index: 1 }],
+        ['j2', 'running', 'w1', { index: 2 }],
+      ],
+    );
     assert.equal(jobs[0].expires, T0 + 70);
     assert.deepEqual(await fx.core.redis.hmget('ql:j:j0', 'state', 'data'), ['complete', '{"index":0,"done":true}']);
     assert.deepEqual(await fx.core.redis.zrange('ql:q:q-locks', 0, -1), ['j1', 'j2']);
@@ -50,7 +53,10 @@ describe('Job.completeAndPop', () => {
     fx.now = T0 + 5;
     const { state, jobs } = await job.completeAndPop('q2', 1, 'q2');
     assert.equal(state, 'waiting');
-    assert.deepEqual(jobs.map((next) => [next.jid, next.queue, next.state]), [['j0', 'q2', 'running']]);
+    assert.deepEqual(
+      jobs.map((next) => [next.jid, next.queue, next.state]),
+      [['j0', 'q2', 'running']],
+    );
   });
 
   test('an empty pop queue gives no jobs; the complete still happens', async () => {
@@ -93,14 +99,20 @@ describe('Batch.completeAndPop', () => {
     assert.ok(second.ok);
     const reply = parseCompletePopReply(second.value);
     assert.equal(reply.state, 'complete');
-    assert.deepEqual(reply.jobs.map((json) => [json.jid, json.worker]), [['j2', 'w1']]);
+    assert.deepEqual(
+      reply.jobs.map((json) => [json.jid, json.worker]),
+      [['j2', 'w1']],
+    );
   });
 });
 
 describe('completePopCall and parseCompletePopReply', () => {
   test("the call is the pop's queue and count, then complete's own arguments", () => {
     const ref = { jid: 'j', queue: 'q', data: { a: 1 } };
-    assert.deepEqual(completePopCall(ref, 'w', 'q', 3), { command: 'complete.pop', args: ['q', '3', 'j', 'w', 'q', '{"a":1}'] });
+    assert.deepEqual(completePopCall(ref, 'w', 'q', 3), {
+      command: 'complete.pop',
+      args: ['q', '3', 'j', 'w', 'q', '{"a":1}'],
+    });
     assert.deepEqual(completePopCall(ref, 'w', 'p', 1, 'next-q', { delay: 2, depends: ['x'] }), {
       command: 'complete.pop',
       args: ['p', '1', 'j', 'w', 'q', '{"a":1}', 'next', 'next-q', 'delay', '2', 'depends', '["x"]'],

@@ -8,7 +8,14 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import { Client, DEFAULT_REDIS_URL, InvalidInputError, QlessError, resolveRedisUrl, scriptSha } from '../../src/client/index.ts';
+import {
+  Client,
+  DEFAULT_REDIS_URL,
+  InvalidInputError,
+  QlessError,
+  resolveRedisUrl,
+  scriptSha,
+} from '../../src/client/index.ts';
 import { freePort, startRedis, type RedisServer } from '../helpers/redis.ts';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
@@ -46,7 +53,10 @@ describe('resolveRedisUrl', () => {
   });
 
   test('messages do not show the password', () => {
-    assert.throws(() => resolveRedisUrl('redis://:hunter2@host:6379/x', {}), (error: Error) => !error.message.includes('hunter2'));
+    assert.throws(
+      () => resolveRedisUrl('redis://:hunter2@host:6379/x', {}),
+      (error: Error) => !error.message.includes('hunter2'),
+    );
   });
 });
 
@@ -114,7 +124,10 @@ describe('a password-protected server', () => {
   });
 
   test('a wrong password is Redis’s error, not a qless one', async () => {
-    const client = new Client({ url: `redis://:wrong@127.0.0.1:${server.port}`, redisOptions: { maxRetriesPerRequest: 0 } });
+    const client = new Client({
+      url: `redis://:wrong@127.0.0.1:${server.port}`,
+      redisOptions: { maxRetriesPerRequest: 0 },
+    });
     client.redis.on('error', () => {});
     await assert.rejects(
       () => client.queue('q').put('K', {}),
@@ -133,8 +146,18 @@ describe('TLS (rediss://)', () => {
   before(async () => {
     tlsPort = await freePort();
     server = await startRedis({
-      args: ['--tls-port', String(tlsPort), '--tls-cert-file', join(certDir, 'cert.pem'), '--tls-key-file', join(certDir, 'key.pem'),
-        '--tls-ca-cert-file', join(certDir, 'cert.pem'), '--tls-auth-clients', 'no'],
+      args: [
+        '--tls-port',
+        String(tlsPort),
+        '--tls-cert-file',
+        join(certDir, 'cert.pem'),
+        '--tls-key-file',
+        join(certDir, 'key.pem'),
+        '--tls-ca-cert-file',
+        join(certDir, 'cert.pem'),
+        '--tls-auth-clients',
+        'no',
+      ],
     });
   });
   after(async () => {
@@ -150,7 +173,11 @@ describe('TLS (rediss://)', () => {
     // Same server, plain port: the job is really there.
     assert.equal(await hasJob(server.url, jid), true);
     // The TLS port does not speak plain Redis, so the client above did use TLS.
-    const plain = new Redis(tlsPort, '127.0.0.1', { maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 2000 });
+    const plain = new Redis(tlsPort, '127.0.0.1', {
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+      connectTimeout: 2000,
+    });
     plain.on('error', () => {});
     await assert.rejects(() => plain.ping());
     plain.disconnect();
@@ -218,7 +245,10 @@ describe("README's example", () => {
     assert.match(code, /from 'qless-worker'/, 'the example imports the package by its name');
     const runnable = code.replaceAll('redis://127.0.0.1:6379', server.url);
     // Never let the example reach a real Redis on 6379.
-    assert.ok(runnable.includes(server.url) && !runnable.includes(':6379'), 'the example names redis://127.0.0.1:6379 and nothing else');
+    assert.ok(
+      runnable.includes(server.url) && !runnable.includes(':6379'),
+      'the example names redis://127.0.0.1:6379 and nothing else',
+    );
     const dir = mkdtempSync(join(tmpdir(), 'qless-readme-'));
     try {
       // As in a project that installed the package: node_modules/qless-worker is this repository.
@@ -226,7 +256,11 @@ describe("README's example", () => {
       symlinkSync(REPO, join(dir, 'node_modules', 'qless-worker'), 'dir');
       const file = join(dir, 'example.mts');
       writeFileSync(file, runnable);
-      const run = spawnSync(process.execPath, ['--import', import.meta.resolve('tsx'), file], { cwd: dir, encoding: 'utf8', env: { ...process.env, QLESS_REDIS_URL: server.url } });
+      const run = spawnSync(process.execPath, ['--import', import.meta.resolve('tsx'), file], {
+        cwd: dir,
+        encoding: 'utf8',
+        env: { ...process.env, QLESS_REDIS_URL: server.url },
+      });
       assert.equal(run.status, 0, run.stderr);
       assert.match(run.stdout, /^true /);
     } finally {

@@ -9,7 +9,10 @@ const T0 = 1_700_000_000;
 const fx = useCore({ workers: ['w1', 'w2'], clock: T0 });
 
 /** Runs `action`, expecting it to throw `type`; returns the error. */
-async function expectError<E extends Error>(action: () => Promise<unknown>, type: new (...args: never[]) => E): Promise<E> {
+async function expectError<E extends Error>(
+  action: () => Promise<unknown>,
+  type: new (...args: never[]) => E,
+): Promise<E> {
   try {
     await action();
   } catch (error) {
@@ -45,12 +48,22 @@ describe('error messages', () => {
   });
 
   test('the Redis 6 and 7 wrappings are both removed', () => {
-    assert.equal(scriptErrorText('ERR user_script:1: Put(): Arg "klass" missing script: 0123abcd, on @user_script:1.'), 'Put(): Arg "klass" missing');
     assert.equal(
-      scriptErrorText('ERR Error running script (call to f_0123abcd): @user_script:9: user_script:9: Put(): Arg "klass" missing'),
+      scriptErrorText('ERR user_script:1: Put(): Arg "klass" missing script: 0123abcd, on @user_script:1.'),
       'Put(): Arg "klass" missing',
     );
-    assert.equal(scriptErrorText('ERR Wrong number of args calling Redis command from script script: 0123abcd, on @user_script:5.'), 'Wrong number of args calling Redis command from script');
+    assert.equal(
+      scriptErrorText(
+        'ERR Error running script (call to f_0123abcd): @user_script:9: user_script:9: Put(): Arg "klass" missing',
+      ),
+      'Put(): Arg "klass" missing',
+    );
+    assert.equal(
+      scriptErrorText(
+        'ERR Wrong number of args calling Redis command from script script: 0123abcd, on @user_script:5.',
+      ),
+      'Wrong number of args calling Redis command from script',
+    );
   });
 
   test('a raw call with bad arguments gets the script refusal', async () => {

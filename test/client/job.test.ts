@@ -128,7 +128,12 @@ describe('worker-side calls', () => {
     const hash = await fx.core.redis.hgetall('ql:j:a');
     assert.equal(hash.state, 'scheduled');
     assert.equal(Number(await fx.core.redis.zscore('ql:q:q-scheduled', 'a')), fx.now + 20);
-    assert.deepEqual(JSON.parse(hash.failure), { group: 'slow', message: 'try later', when: Math.floor(fx.now), worker: 'w1' });
+    assert.deepEqual(JSON.parse(hash.failure), {
+      group: 'slow',
+      message: 'try later',
+      when: Math.floor(fx.now),
+      worker: 'w1',
+    });
   });
 
   test('retry past the last retry fails into failed-retries-<queue>', async () => {
@@ -156,11 +161,13 @@ describe('management calls', () => {
     const hash = await fx.core.redis.hgetall('ql:j:a');
     assert.equal(hash.state, 'stalled');
     assert.equal(await fx.core.redis.zscore('ql:q:q-work', 'a'), 'inf');
-    assert.deepEqual(await messages.take(), [['ql:w:w1', JSON.stringify({ jid: 'a', event: 'lock_lost', worker: 'w1' })]]);
+    assert.deepEqual(await messages.take(), [
+      ['ql:w:w1', JSON.stringify({ jid: 'a', event: 'lock_lost', worker: 'w1' })],
+    ]);
     await messages.close();
   });
 
-  test("move by another client puts the job elsewhere and tells its worker it lost the lock", async () => {
+  test('move by another client puts the job elsewhere and tells its worker it lost the lock', async () => {
     const messages = await fx.core.listen('ql:log', 'ql:w:*');
     const job = await putAndPop('a', { data: { keep: true } });
     await messages.take();
@@ -271,7 +278,9 @@ describe('management calls', () => {
 
 describe('RecurringJob', () => {
   test('get returns the template with decoded fields', async () => {
-    await fx.clients.w1.queue('q').recur('K', { r: 1 }, { jid: 'rec', interval: 60, priority: 3, tags: ['rt'], retries: 2, backlog: 4 });
+    await fx.clients.w1
+      .queue('q')
+      .recur('K', { r: 1 }, { jid: 'rec', interval: 60, priority: 3, tags: ['rt'], retries: 2, backlog: 4 });
     const rec = await fx.clients.w1.jobs.get('rec');
     assert.ok(rec instanceof RecurringJob);
     assert.equal(rec.klass, 'K');

@@ -29,7 +29,9 @@ describe('put', () => {
   });
 
   test('options: jid, delay, priority, tags, retries', async () => {
-    const jid = await fx.clients.w1.queue('q').put('K', null, { jid: 'j1', delay: 30, priority: 7, tags: ['t1', 't2'], retries: 2 });
+    const jid = await fx.clients.w1
+      .queue('q')
+      .put('K', null, { jid: 'j1', delay: 30, priority: 7, tags: ['t1', 't2'], retries: 2 });
     assert.equal(jid, 'j1');
     const hash = await fx.core.redis.hgetall('ql:j:j1');
     assert.equal(hash.state, 'scheduled');
@@ -73,7 +75,10 @@ describe('pop and peek', () => {
     await q.put('K', { n: 2 }, { jid: 'high', priority: 9 });
     fx.now = T0 + 1.5;
     const jobs = await q.pop(2);
-    assert.deepEqual(jobs.map((job) => job.jid), ['high', 'low']);
+    assert.deepEqual(
+      jobs.map((job) => job.jid),
+      ['high', 'low'],
+    );
     assert.equal(jobs[0].state, 'running');
     assert.equal(jobs[0].worker, 'w1');
     assert.deepEqual(jobs[0].data, { n: 2 });
@@ -100,10 +105,16 @@ describe('pop and peek', () => {
     await q.put('K', {}, { jid: 'a', priority: 2 });
     await q.put('K', {}, { jid: 'b' });
     const jobs = await q.peek(5);
-    assert.deepEqual(jobs.map((job) => job.jid), ['a', 'b']);
+    assert.deepEqual(
+      jobs.map((job) => job.jid),
+      ['a', 'b'],
+    );
     assert.equal(jobs[0].state, 'waiting');
     assert.equal(await fx.core.redis.zcard('ql:q:q-locks'), 0);
-    assert.deepEqual((await q.peek()).map((job) => job.jid), ['a']);
+    assert.deepEqual(
+      (await q.peek()).map((job) => job.jid),
+      ['a'],
+    );
   });
 });
 
@@ -118,7 +129,10 @@ describe('pause', () => {
     assert.equal(await fx.core.redis.hget('ql:j:j', 'state'), 'waiting');
     await q.unpause();
     assert.equal(await q.isPaused(), false);
-    assert.deepEqual((await q.pop()).map((job) => job.jid), ['j']);
+    assert.deepEqual(
+      (await q.pop()).map((job) => job.jid),
+      ['j'],
+    );
   });
 });
 
@@ -131,7 +145,16 @@ describe('counts, length, job lists', () => {
     await q.put('K', {}, { jid: 'dep', depends: ['j1'] });
     await q.recur('K', {}, { jid: 'rec', interval: 60, offset: 1000 });
     const [running] = await q.pop();
-    assert.deepEqual(await q.counts(), { name: 'q', paused: false, waiting: 1, running: 1, stalled: 0, scheduled: 1, depends: 1, recurring: 1 });
+    assert.deepEqual(await q.counts(), {
+      name: 'q',
+      paused: false,
+      waiting: 1,
+      running: 1,
+      stalled: 0,
+      scheduled: 1,
+      depends: 1,
+      recurring: 1,
+    });
     assert.equal(await q.length(), 3);
     assert.deepEqual(await q.jobs('running'), [running.jid]);
     assert.deepEqual(await q.jobs('scheduled'), ['sch']);
@@ -156,10 +179,13 @@ describe('counts, length, job lists', () => {
     await fx.clients.w1.queue('b').put('K', {}, { delay: 5 });
     await fx.clients.w1.queue('b').pause();
     const queues = await fx.clients.w1.queues();
-    assert.deepEqual(queues.map((queue) => [queue.name, queue.waiting, queue.scheduled, queue.paused]), [
-      ['a', 1, 0, false],
-      ['b', 0, 1, true],
-    ]);
+    assert.deepEqual(
+      queues.map((queue) => [queue.name, queue.waiting, queue.scheduled, queue.paused]),
+      [
+        ['a', 1, 0, false],
+        ['b', 0, 1, true],
+      ],
+    );
   });
 
   test('client.queues() with no queue is []', async () => {
@@ -199,7 +225,11 @@ describe('stats', () => {
 describe('recur', () => {
   test('writes the template and spawns children on pop', async () => {
     const q = fx.clients.w1.queue('q');
-    const jid = await q.recur('K', { r: 1 }, { interval: 60, priority: 3, tags: ['rt'], retries: 2, backlog: 4, jid: 'rec' });
+    const jid = await q.recur(
+      'K',
+      { r: 1 },
+      { interval: 60, priority: 3, tags: ['rt'], retries: 2, backlog: 4, jid: 'rec' },
+    );
     assert.equal(jid, 'rec');
     const hash = await fx.core.redis.hgetall('ql:r:rec');
     assert.equal(hash.interval, '60');
@@ -222,7 +252,10 @@ describe('recur', () => {
     assert.equal(await fx.core.redis.hget(`ql:r:${jid}`, 'retries'), '5');
     assert.deepEqual(await q.pop(), []);
     fx.now = T0 + 30;
-    assert.deepEqual((await q.pop()).map((job) => job.jid), [`${jid}-1`]);
+    assert.deepEqual(
+      (await q.pop()).map((job) => job.jid),
+      [`${jid}-1`],
+    );
   });
 });
 

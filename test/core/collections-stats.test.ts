@@ -101,7 +101,11 @@ describe('failed and unfail', () => {
     assert.deepEqual(await fx.core.redis.lrange('ql:f:g', 0, -1), ['c']);
     for (const jid of ['a', 'b']) {
       assert.deepEqual(await fx.core.redis.hmget(`ql:j:${jid}`, 'state', 'worker', 'expires', 'queue', 'remaining'), [
-        'waiting', '', '0', 'again', '5',
+        'waiting',
+        '',
+        '0',
+        'again',
+        '5',
       ]);
       assert.equal((await fx.core.redis.lrange(`ql:j:${jid}-history`, -1, -1))[0], '[1700000010,"put",{"q":"again"}]');
       assert.ok((await fx.core.redis.hget(`ql:j:${jid}`, 'failure'))?.includes('"group":"g"'));
@@ -171,7 +175,10 @@ describe('workers and worker.deregister', () => {
     await put('b');
     await pop('q', 'w1', T - 10);
     await pop('q', 'w2', T);
-    assert.equal(await fx.core.call(T + 50, 'workers'), '[{"stalled":0,"name":"w2","jobs":1},{"stalled":1,"name":"w1","jobs":1}]');
+    assert.equal(
+      await fx.core.call(T + 50, 'workers'),
+      '[{"stalled":0,"name":"w2","jobs":1},{"stalled":1,"name":"w1","jobs":1}]',
+    );
     assert.equal(await fx.core.call(T + 50, 'workers', 'w1'), '{"stalled":["b"],"jobs":["b"]}');
     assert.equal(await fx.core.call(T + 55, 'workers', 'w1'), '{"stalled":["b"],"jobs":{}}');
     assert.equal(await fx.core.call(T, 'workers', 'nobody'), '{"stalled":{},"jobs":{}}');
@@ -211,7 +218,10 @@ describe('stats', () => {
         `"wait":{"std":0.86602540378444,"histogram":${zeros({ 1: 1, 3: 2 })},"mean":2.5,"count":3}}`,
     );
     const empty = `{"std":0,"histogram":${zeros({})},"mean":0,"count":0}`;
-    assert.equal(await fx.core.call(T, 'stats', 'q', T + 86400), `{"run":${empty},"failures":0,"retries":0,"failed":0,"wait":${empty}}`);
+    assert.equal(
+      await fx.core.call(T, 'stats', 'q', T + 86400),
+      `{"run":${empty},"failures":0,"retries":0,"failed":0,"wait":${empty}}`,
+    );
   });
 
   test('histogram bins and boundaries; Welford mean and variance', async () => {

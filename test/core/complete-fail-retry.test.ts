@@ -7,7 +7,13 @@ const T = 1700000000;
 const fx = useCore();
 
 /** Puts `jid` into `queue` and pops it for `worker` (at T unless said otherwise). */
-async function running(jid: string, options: (string | number)[] = [], worker = 'w1', queue = 'q', at = T): Promise<void> {
+async function running(
+  jid: string,
+  options: (string | number)[] = [],
+  worker = 'w1',
+  queue = 'q',
+  at = T,
+): Promise<void> {
   await fx.core.call(at, 'put', 'w0', queue, jid, 'K', '{}', 0, ...options);
   const popped = String(await fx.core.call(at, 'pop', queue, worker, 1));
   assert.ok(popped.includes(`"jid":"${jid}"`), `expected to pop ${jid}: ${popped}`);
@@ -28,14 +34,30 @@ describe('complete', () => {
       ['ql:log', '{"jid":"j","event":"completed","queue":"q"}'],
     ]);
     await messages.close();
-    assert.deepEqual(await fx.core.redis.hmget('ql:j:j', 'state', 'worker', 'queue', 'expires', 'failure', 'remaining', 'data', 'time'), [
-      'complete', '', '', '0', '{}', '3', '{"out":1}', '1700000004.50000000000000000000',
-    ]);
+    assert.deepEqual(
+      await fx.core.redis.hmget(
+        'ql:j:j',
+        'state',
+        'worker',
+        'queue',
+        'expires',
+        'failure',
+        'remaining',
+        'data',
+        'time',
+      ),
+      ['complete', '', '', '0', '{}', '3', '{"out":1}', '1700000004.50000000000000000000'],
+    );
     assert.deepEqual(await fx.core.redis.zrange('ql:completed', 0, -1, 'WITHSCORES'), ['j', '1700000004.5']);
     assert.equal(await fx.core.redis.exists('ql:q:q-locks'), 0);
     assert.equal(await fx.core.redis.exists('ql:w:w1:jobs'), 0);
     assert.deepEqual(await lastHistory('j'), ['[1700000004,"done"]']);
-    assert.deepEqual(await fx.core.redis.hgetall('ql:s:run:1699920000:q'), { s2: '1', total: '1', mean: '2.5', vk: '0' });
+    assert.deepEqual(await fx.core.redis.hgetall('ql:s:run:1699920000:q'), {
+      s2: '1',
+      total: '1',
+      mean: '2.5',
+      vk: '0',
+    });
   });
 
   test('with next: advanced to the next queue, waiting', async () => {
@@ -44,11 +66,17 @@ describe('complete', () => {
     assert.equal(await fx.core.call(T + 3, 'complete', 'j', 'w1', 'q', '{}', 'next', 'q2'), 'waiting');
     assert.deepEqual(await messages.take(), [['ql:log', '{"jid":"j","to":"q2","event":"advanced","queue":"q"}']]);
     await messages.close();
-    assert.deepEqual(await fx.core.redis.hmget('ql:j:j', 'state', 'worker', 'queue', 'expires', 'failure', 'remaining'), [
-      'waiting', '', 'q2', '0', '{}', '5',
-    ]);
+    assert.deepEqual(
+      await fx.core.redis.hmget('ql:j:j', 'state', 'worker', 'queue', 'expires', 'failure', 'remaining'),
+      ['waiting', '', 'q2', '0', '{}', '5'],
+    );
     assert.equal(Number(await fx.core.redis.zscore('ql:q:q2-work', 'j')), 2 - (T + 3) / 1e10);
-    assert.deepEqual(await fx.core.redis.zrange('ql:queues', 0, -1, 'WITHSCORES'), ['q', String(T), 'q2', String(T + 3)]);
+    assert.deepEqual(await fx.core.redis.zrange('ql:queues', 0, -1, 'WITHSCORES'), [
+      'q',
+      String(T),
+      'q2',
+      String(T + 3),
+    ]);
     assert.deepEqual(await lastHistory('j', 2), ['[1700000003,"done"]', '[1700000003,"put",{"q":"q2"}]']);
     assert.equal(await fx.core.redis.exists('ql:completed'), 0);
     assert.ok(await fx.core.redis.exists('ql:s:run:1699920000:q'));
@@ -64,13 +92,32 @@ describe('complete', () => {
   test('with next and live depends: -depends, plus `scheduled` when delayed', async () => {
     await fx.core.call(T, 'put', 'w0', 'other', 'dep', 'K', '{}', 0);
     await running('j');
-    assert.equal(await fx.core.call(T + 3, 'complete', 'j', 'w1', 'q', '{}', 'next', 'q2', 'depends', '["dep","ghost"]', 'delay', 5), 'depends');
+    assert.equal(
+      await fx.core.call(
+        T + 3,
+        'complete',
+        'j',
+        'w1',
+        'q',
+        '{}',
+        'next',
+        'q2',
+        'depends',
+        '["dep","ghost"]',
+        'delay',
+        5,
+      ),
+      'depends',
+    );
     assert.deepEqual(await fx.core.redis.hmget('ql:j:j', 'state', 'scheduled'), ['depends', String(T + 8)]);
     assert.deepEqual(await fx.core.redis.zrange('ql:q:q2-depends', 0, -1, 'WITHSCORES'), ['j', String(T + 3)]);
     assert.deepEqual(await fx.core.redis.smembers('ql:j:j-dependencies'), ['dep']);
 
     await running('k');
-    assert.equal(await fx.core.call(T + 3, 'complete', 'k', 'w1', 'q', '{}', 'next', 'q2', 'depends', '["ghost"]', 'delay', 5), 'waiting');
+    assert.equal(
+      await fx.core.call(T + 3, 'complete', 'k', 'w1', 'q', '{}', 'next', 'q2', 'depends', '["ghost"]', 'delay', 5),
+      'waiting',
+    );
   });
 
   test('advancing does not release dependents; a trailing `next` without value completes', async () => {
@@ -119,7 +166,10 @@ describe('dependency release on plain completion', () => {
     const historyBefore = await fx.core.redis.lrange('ql:j:plain-history', 0, -1);
 
     await fx.core.call(T + 100, 'complete', 'a', 'w1', 'q', '{}');
-    assert.deepEqual(await fx.core.redis.hmget('ql:j:plain', 'state', 'time'), ['waiting', '1700000000.00000000000000000000']);
+    assert.deepEqual(await fx.core.redis.hmget('ql:j:plain', 'state', 'time'), [
+      'waiting',
+      '1700000000.00000000000000000000',
+    ]);
     assert.equal(Number(await fx.core.redis.zscore('ql:q:q-work', 'plain')), 3 - (T + 100) / 1e10);
     assert.deepEqual(await fx.core.redis.lrange('ql:j:plain-history', 0, -1), historyBefore);
     assert.deepEqual(await fx.core.redis.hmget('ql:j:later', 'state', 'scheduled'), ['scheduled', null]);
@@ -185,7 +235,12 @@ describe('fail', () => {
     ]);
     await messages.close();
     assert.deepEqual(await fx.core.redis.hmget('ql:j:j', 'state', 'worker', 'expires', 'failure', 'data', 'tags'), [
-      'failed', '', '', '{"group":"grp","message":"mess","when":1700000004,"worker":"w1"}', '{"a":1,"b":2}', '["t"]',
+      'failed',
+      '',
+      '',
+      '{"group":"grp","message":"mess","when":1700000004,"worker":"w1"}',
+      '{"a":1,"b":2}',
+      '["t"]',
     ]);
     assert.deepEqual(await fx.core.redis.lrange('ql:f:grp', 0, -1), ['j', 'k']);
     assert.deepEqual(await fx.core.redis.smembers('ql:failures'), ['grp']);
@@ -204,8 +259,14 @@ describe('fail', () => {
     assert.equal(await fx.core.error(T, 'fail', 'j', 'w1'), 'Fail(): Arg "group" missing');
     assert.equal(await fx.core.error(T, 'fail', 'j', 'w1', 'g'), 'Fail(): Arg "message" missing');
     assert.equal(await fx.core.error(T, 'fail', 'ghost', 'w1', 'g', 'm'), 'Fail(): Job ghostdoes not exist');
-    assert.equal(await fx.core.error(T, 'fail', 'ghost', 'w1', 'g', 'm', '[bad'), 'Expected value but found invalid token at character 2');
-    assert.equal(await fx.core.error(T, 'fail', 'waiting', 'w1', 'g', 'm'), 'Fail(): Job waitingnot currently running: waiting');
+    assert.equal(
+      await fx.core.error(T, 'fail', 'ghost', 'w1', 'g', 'm', '[bad'),
+      'Expected value but found invalid token at character 2',
+    );
+    assert.equal(
+      await fx.core.error(T, 'fail', 'waiting', 'w1', 'g', 'm'),
+      'Fail(): Job waitingnot currently running: waiting',
+    );
     assert.equal(await fx.core.error(T, 'fail', 'j', 'w2', 'g', 'm'), 'Fail(): Job j running with another worker: w1');
     assert.deepEqual(await fx.core.snapshot(), before);
   });
@@ -220,9 +281,10 @@ describe('retry', () => {
     assert.equal(await fx.core.call(T + 2, 'retry', 'j', 'q', 'w1'), 4);
     assert.deepEqual(await messages.take(), []);
     await messages.close();
-    assert.deepEqual(await fx.core.redis.hmget('ql:j:j', 'state', 'remaining', 'grace', 'worker', 'expires', 'time', 'failure'), [
-      'waiting', '4', null, 'w1', String(T + 60), '1700000000.00000000000000000000', null,
-    ]);
+    assert.deepEqual(
+      await fx.core.redis.hmget('ql:j:j', 'state', 'remaining', 'grace', 'worker', 'expires', 'time', 'failure'),
+      ['waiting', '4', null, 'w1', String(T + 60), '1700000000.00000000000000000000', null],
+    );
     assert.equal(Number(await fx.core.redis.zscore('ql:q:q-work', 'j')), 4 - (T + 2) / 1e10);
     assert.equal(await fx.core.redis.exists('ql:q:q-locks', 'ql:w:w1:jobs'), 0);
     assert.deepEqual(await fx.core.redis.lrange('ql:j:j-history', 0, -1), historyBefore);
@@ -233,7 +295,10 @@ describe('retry', () => {
     assert.equal(await fx.core.call(T + 2.5, 'retry', 'j', 'q', 'w1', 10, 'grp', 'why'), 4);
     assert.equal(await fx.core.redis.hget('ql:j:j', 'state'), 'scheduled');
     assert.equal(await fx.core.redis.zscore('ql:q:q-scheduled', 'j'), '1700000012.5');
-    assert.equal(await fx.core.redis.hget('ql:j:j', 'failure'), '{"group":"grp","message":"why","when":1700000002,"worker":"w1"}');
+    assert.equal(
+      await fx.core.redis.hget('ql:j:j', 'failure'),
+      '{"group":"grp","message":"why","when":1700000002,"worker":"w1"}',
+    );
   });
 
   test('the queue argument is where the job goes back to', async () => {
@@ -251,7 +316,10 @@ describe('retry', () => {
     assert.deepEqual(await messages.take(), [['ql:failed', 'j']]);
     await messages.close();
     assert.deepEqual(await fx.core.redis.hmget('ql:j:j', 'state', 'worker', 'expires', 'remaining', 'failure'), [
-      'failed', '', '', '-1',
+      'failed',
+      '',
+      '',
+      '-1',
       '{"group":"failed-retries-q4","message":"Job exhausted retries in queue \\"q4\\"","when":1700000001.5,"worker":""}',
     ]);
     assert.deepEqual(await fx.core.redis.lrange('ql:f:failed-retries-q4', 0, -1), ['j']);
@@ -263,10 +331,16 @@ describe('retry', () => {
   test('retries exhausted with a group (and message) of the caller', async () => {
     await running('a', ['retries', 0], 'w1', 'q');
     await fx.core.call(T + 1.5, 'retry', 'a', 'other', 'w1', 0, 'mine');
-    assert.equal(await fx.core.redis.hget('ql:j:a', 'failure'), '{"group":"mine","message":"Job exhausted retries in queue \\"q\\"","when":1700000001.5,"worker":""}');
+    assert.equal(
+      await fx.core.redis.hget('ql:j:a', 'failure'),
+      '{"group":"mine","message":"Job exhausted retries in queue \\"q\\"","when":1700000001.5,"worker":""}',
+    );
     await running('b', ['retries', 0], 'w1', 'q');
     await fx.core.call(T + 1.5, 'retry', 'b', 'other', 'w1', 0, 'mine', 'gave up');
-    assert.equal(await fx.core.redis.hget('ql:j:b', 'failure'), '{"group":"mine","message":"gave up","when":1700000001,"worker":"w1"}');
+    assert.equal(
+      await fx.core.redis.hget('ql:j:b', 'failure'),
+      '{"group":"mine","message":"gave up","when":1700000001,"worker":"w1"}',
+    );
     assert.deepEqual(await fx.core.redis.lrange('ql:f:mine', 0, -1), ['b', 'a']);
     // Stats go to the queue argument.
     assert.deepEqual(await fx.core.redis.hgetall('ql:s:stats:1699920000:other'), { failures: '2', failed: '2' });
@@ -281,8 +355,14 @@ describe('retry', () => {
     assert.equal(await fx.core.error(T, 'retry', 'j', 'q'), 'Retry(): Arg "worker" missing');
     assert.equal(await fx.core.error(T, 'retry', 'j', 'q', 'w1', 'later'), 'Retry(): Arg "delay" not a number: later');
     assert.equal(await fx.core.error(T, 'retry', 'ghost', 'q', 'w1'), 'Retry(): Job ghost does not exist');
-    assert.equal(await fx.core.error(T, 'retry', 'waiting', 'q', 'w1'), 'Retry(): Job waiting is not currently running: waiting');
-    assert.equal(await fx.core.error(T, 'retry', 'j', 'q', 'w2'), 'Retry(): Job j has been given to another worker: w1');
+    assert.equal(
+      await fx.core.error(T, 'retry', 'waiting', 'q', 'w1'),
+      'Retry(): Job waiting is not currently running: waiting',
+    );
+    assert.equal(
+      await fx.core.error(T, 'retry', 'j', 'q', 'w2'),
+      'Retry(): Job j has been given to another worker: w1',
+    );
     assert.deepEqual(await fx.core.snapshot(), before);
   });
 });

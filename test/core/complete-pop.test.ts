@@ -12,7 +12,10 @@ const fx = useCore();
 
 type Args = (string | number)[];
 /** A script call, a Redis command (setting up what only old clients write), or a completion with the pop that follows it. */
-type Step = { now: number; call: Args } | { raw: Args } | { now: number; popQueue: string; count: number | string; complete: Args };
+type Step =
+  | { now: number; call: Args }
+  | { raw: Args }
+  | { now: number; popQueue: string; count: number | string; complete: Args };
 
 /** Every key with its contents, hashes as field/value lists in Redis's own order. */
 async function snapshot(): Promise<Record<string, unknown>> {
@@ -35,10 +38,14 @@ async function attempt(now: number, args: Args): Promise<Outcome> {
   }
 }
 
-const failed = (outcome: Outcome): outcome is { error: string } => typeof outcome === 'object' && outcome !== null && 'error' in outcome;
+const failed = (outcome: Outcome): outcome is { error: string } =>
+  typeof outcome === 'object' && outcome !== null && 'error' in outcome;
 
 /** Runs the steps on a fresh database: completions as two commands, or as one `complete.pop`. */
-async function run(steps: Step[], combined: boolean): Promise<{ replies: Outcome[]; messages: [string, string][]; keys: Record<string, unknown> }> {
+async function run(
+  steps: Step[],
+  combined: boolean,
+): Promise<{ replies: Outcome[]; messages: [string, string][]; keys: Record<string, unknown> }> {
   await fx.core.flush();
   const messages = await fx.core.listen('ql:*');
   const replies: Outcome[] = [];
@@ -51,7 +58,11 @@ async function run(steps: Step[], combined: boolean): Promise<{ replies: Outcome
       replies.push(await attempt(step.now, ['complete.pop', step.popQueue, step.count, ...step.complete]));
     } else {
       const completed = await attempt(step.now, ['complete', ...step.complete]);
-      replies.push(failed(completed) ? completed : [completed, await attempt(step.now, ['pop', step.popQueue, String(step.complete[1]), step.count])]);
+      replies.push(
+        failed(completed)
+          ? completed
+          : [completed, await attempt(step.now, ['pop', step.popQueue, String(step.complete[1]), step.count])],
+      );
     }
   }
   const received = await messages.take();
@@ -59,7 +70,9 @@ async function run(steps: Step[], combined: boolean): Promise<{ replies: Outcome
   return { replies, messages: received, keys: await snapshot() };
 }
 
-async function assertSameBothWays(steps: Step[]): Promise<{ replies: Outcome[]; messages: [string, string][]; keys: Record<string, unknown> }> {
+async function assertSameBothWays(
+  steps: Step[],
+): Promise<{ replies: Outcome[]; messages: [string, string][]; keys: Record<string, unknown> }> {
   const separate = await run(steps, false);
   const combined = await run(steps, true);
   assert.deepEqual(combined.replies, separate.replies);
@@ -68,10 +81,24 @@ async function assertSameBothWays(steps: Step[]): Promise<{ replies: Outcome[]; 
   return combined;
 }
 
-const put = (now: number, jid: string, queue = 'q', ...options: Args): Step => ({ now, call: ['put', 'w', queue, jid, 'K', '{}', 0, ...options] });
-const putLater = (now: number, jid: string, queue: string, delay: number, ...options: Args): Step => ({ now, call: ['put', 'w', queue, jid, 'K', '{}', delay, ...options] });
-const pop = (now: number, worker: string, count: number, queue = 'q'): Step => ({ now, call: ['pop', queue, worker, count] });
-const completePop = (now: number, popQueue: string, count: number | string, ...complete: Args): Step => ({ now, popQueue, count, complete });
+const put = (now: number, jid: string, queue = 'q', ...options: Args): Step => ({
+  now,
+  call: ['put', 'w', queue, jid, 'K', '{}', 0, ...options],
+});
+const putLater = (now: number, jid: string, queue: string, delay: number, ...options: Args): Step => ({
+  now,
+  call: ['put', 'w', queue, jid, 'K', '{}', delay, ...options],
+});
+const pop = (now: number, worker: string, count: number, queue = 'q'): Step => ({
+  now,
+  call: ['pop', queue, worker, count],
+});
+const completePop = (now: number, popQueue: string, count: number | string, ...complete: Args): Step => ({
+  now,
+  popQueue,
+  count,
+  complete,
+});
 
 describe('complete.pop leaves what complete then pop leave', () => {
   test('tracked jobs, dependents released, expiry sweep, legacy history, spread wait times', async () => {
@@ -88,7 +115,14 @@ describe('complete.pop leaves what complete then pop leave', () => {
       pop(T, 'w1', 1),
       // An old client's history on b, which a complete.pop hands out below.
       { raw: ['del', 'ql:j:b-history'] },
-      { raw: ['hset', 'ql:j:b', 'history', JSON.stringify([{ q: 'q', put: T - 40, popped: T - 35, worker: 'old', failed: T - 34 }])] },
+      {
+        raw: [
+          'hset',
+          'ql:j:b',
+          'history',
+          JSON.stringify([{ q: 'q', put: T - 40, popped: T - 35, worker: 'old', failed: T - 34 }]),
+        ],
+      },
       completePop(T + 1.25, 'q', 1, 'c', 'w1', 'q', '{"r":1}'),
       completePop(T + 2.5, 'q', 2, 'a', 'w1', 'q', '{"r":2}'),
       completePop(T + 4, 'q2', 2, 'b', 'w1', 'q', '{}'),
@@ -96,18 +130,36 @@ describe('complete.pop leaves what complete then pop leave', () => {
     ];
     const result = await assertSameBothWays(steps);
     // It did what the test says.
-    assert.deepEqual(result.replies.slice(-4).map((reply) => (Array.isArray(reply) ? (reply[1] === '{}' ? [reply[0], []] : [reply[0], (JSON.parse(String(reply[1])) as { jid: string }[]).map((job) => job.jid)]) : reply)), [
-      ['complete', ['a']],
-      ['complete', ['b']],
-      ['complete', ['after-a', 'sched-dep']],
-      ['complete', []],
-    ]);
+    assert.deepEqual(
+      result.replies
+        .slice(-4)
+        .map((reply) =>
+          Array.isArray(reply)
+            ? reply[1] === '{}'
+              ? [reply[0], []]
+              : [reply[0], (JSON.parse(String(reply[1])) as { jid: string }[]).map((job) => job.jid)]
+            : reply,
+        ),
+      [
+        ['complete', ['a']],
+        ['complete', ['b']],
+        ['complete', ['after-a', 'sched-dep']],
+        ['complete', []],
+      ],
+    );
     assert.ok(result.messages.some(([channel, jid]) => channel === 'ql:completed' && jid === 'a'));
     assert.ok(result.messages.some(([channel, jid]) => channel === 'ql:popped' && jid === 'b'));
     assert.equal(result.keys['ql:j:c'], undefined, 'c was swept by jobs-history-count 2');
     assert.deepEqual(result.keys['ql:completed'], ['b', String(T + 4), 'after-a', String(T + 3600)]);
-    assert.equal((result.keys['ql:j:b-history'] as string[]).length, 5, 'three legacy entries migrated, then popped and done');
-    assert.ok(result.messages.some(([channel, message]) => channel === 'ql:log' && message.includes('"lock_lost"')), 'sched-dep lost its lock at T + 3600');
+    assert.equal(
+      (result.keys['ql:j:b-history'] as string[]).length,
+      5,
+      'three legacy entries migrated, then popped and done',
+    );
+    assert.ok(
+      result.messages.some(([channel, message]) => channel === 'ql:log' && message.includes('"lock_lost"')),
+      'sched-dep lost its lock at T + 3600',
+    );
   });
 
   test('advancing with next (into the popped queue, with delay, with depends), recurring spawn and expired locks in the pop', async () => {
@@ -130,9 +182,16 @@ describe('complete.pop leaves what complete then pop leave', () => {
       completePop(T + 100, 'q', 3, 'dep', 'w2', 'q', '{}'),
     ];
     const result = await assertSameBothWays(steps);
-    const summary = result.replies.slice(-4).map((reply) =>
-      Array.isArray(reply) ? [reply[0], reply[1] === '{}' ? [] : (JSON.parse(String(reply[1])) as { jid: string }[]).map((job) => job.jid)] : reply,
-    );
+    const summary = result.replies
+      .slice(-4)
+      .map((reply) =>
+        Array.isArray(reply)
+          ? [
+              reply[0],
+              reply[1] === '{}' ? [] : (JSON.parse(String(reply[1])) as { jid: string }[]).map((job) => job.jid),
+            ]
+          : reply,
+      );
     assert.deepEqual(summary, [
       ['waiting', ['r-1', 'x']],
       ['scheduled', []],
@@ -142,7 +201,10 @@ describe('complete.pop leaves what complete then pop leave', () => {
     assert.deepEqual(result.keys['ql:f:failed-retries-q'], ['r-1']);
     assert.ok(result.messages.some(([channel, message]) => channel === 'ql:log' && message.includes('"advanced"')));
     assert.ok(result.messages.some(([channel, message]) => channel === 'ql:w:w1' && message.includes('"lock_lost"')));
-    assert.equal((result.keys['ql:j:z'] as string[])[(result.keys['ql:j:z'] as string[]).indexOf('state') + 1], 'waiting');
+    assert.equal(
+      (result.keys['ql:j:z'] as string[])[(result.keys['ql:j:z'] as string[]).indexOf('state') + 1],
+      'waiting',
+    );
   });
 
   test('a paused pop queue and count 0: the complete happens, the pop hands out nothing', async () => {
@@ -172,8 +234,14 @@ describe('complete.pop refusals', () => {
       await fx.core.error(T + 1, 'complete.pop', 'q', 1, 'a', 'w9', 'q', '{}'),
       'Complete(): Job a has been handed out to another worker: w1',
     );
-    assert.equal(await fx.core.error(T + 1, 'complete.pop', 'q', 1, 'a', 'w1', 'q', 'not json'), 'Expected value but found invalid token at character 1');
-    assert.equal(await fx.core.error(T + 1, 'complete.pop', 'q', 1, 'gone', 'w1', 'q', '{}'), 'Complete(): Job gone does not exist');
+    assert.equal(
+      await fx.core.error(T + 1, 'complete.pop', 'q', 1, 'a', 'w1', 'q', 'not json'),
+      'Expected value but found invalid token at character 1',
+    );
+    assert.equal(
+      await fx.core.error(T + 1, 'complete.pop', 'q', 1, 'gone', 'w1', 'q', '{}'),
+      'Complete(): Job gone does not exist',
+    );
     assert.equal(await fx.core.error(T + 1, 'complete.pop', 'q', 1), 'Job(): no jid provided');
     assert.deepEqual(await snapshot(), before);
     assert.equal(await fx.core.redis.zscore('ql:workers', 'w9'), null, 'the pop would have registered w9');
@@ -183,7 +251,10 @@ describe('complete.pop refusals', () => {
     await fx.core.call(T, 'put', 'w', 'q', 'a', 'K', '{}', 0);
     await fx.core.call(T, 'pop', 'q', 'w1', 1);
     const before = await snapshot();
-    assert.equal(await fx.core.error(T + 1, 'complete.pop', 'q', 'x', 'a', 'w1', 'q', '{}'), 'Pop(): Arg "count" missing or not a number: x');
+    assert.equal(
+      await fx.core.error(T + 1, 'complete.pop', 'q', 'x', 'a', 'w1', 'q', '{}'),
+      'Pop(): Arg "count" missing or not a number: x',
+    );
     assert.equal(await fx.core.error(T + 1, 'complete.pop', 'q'), 'Pop(): Arg "count" missing or not a number: nil');
     assert.equal(await fx.core.error(T + 1, 'complete.pop'), 'Queue(): no queue name provided');
     assert.deepEqual(await snapshot(), before);

@@ -17,7 +17,12 @@ after(async () => {
 });
 
 /** Runs a command that must be refused; asserts its message and that no key changed. */
-async function assertRefusedUnchanged(expected: string | RegExp, now: number | string, command: string, ...args: (string | number)[]): Promise<void> {
+async function assertRefusedUnchanged(
+  expected: string | RegExp,
+  now: number | string,
+  command: string,
+  ...args: (string | number)[]
+): Promise<void> {
   const before = await core.snapshot();
   const message = await core.error(now, command, ...args);
   if (typeof expected === 'string') assert.equal(message, expected);
@@ -37,7 +42,10 @@ describe('refused before any write: the snapshot is unchanged', () => {
     await core.call(T, 'put', 'w0', 'q', 's', 'K', '{}', 30);
     await core.call(T, 'track', 'track', 'run');
     const popped = JSON.parse(String(await core.call(T, 'pop', 'q', 'w1', 1))) as { jid: string }[];
-    assert.deepEqual(popped.map((job) => job.jid), ['run']);
+    assert.deepEqual(
+      popped.map((job) => job.jid),
+      ['run'],
+    );
     await core.call(T, 'put', 'w0', 'q2', 'f', 'K', '{}', 0);
     await core.call(T, 'pop', 'q2', 'w1', 1);
     await core.call(T, 'fail', 'f', 'w1', 'grp', 'msg');
@@ -50,49 +58,252 @@ describe('refused before any write: the snapshot is unchanged', () => {
   });
 
   test('put of an existing running tagged job: malformed JSON data, data false, non-numeric delay, odd options', async () => {
-    await assertRefusedUnchanged('Expected object key string but found invalid token at character 2', T + 1, 'put', 'w2', 'q', 'run', 'K', '{x', 0);
-    await assertRefusedUnchanged('Put(): Arg "data" missing or not JSON: false', T + 1, 'put', 'w2', 'q', 'run', 'K', 'false', 0);
-    await assertRefusedUnchanged('Put(): Arg "delay" not a number: soon', T + 1, 'put', 'w2', 'q', 'run', 'K', '{}', 'soon');
-    await assertRefusedUnchanged(/^Odd number of additional args: table: 0x[0-9a-f]+$/, T + 1, 'put', 'w2', 'q', 'run', 'K', '{}', 0, 'priority');
+    await assertRefusedUnchanged(
+      'Expected object key string but found invalid token at character 2',
+      T + 1,
+      'put',
+      'w2',
+      'q',
+      'run',
+      'K',
+      '{x',
+      0,
+    );
+    await assertRefusedUnchanged(
+      'Put(): Arg "data" missing or not JSON: false',
+      T + 1,
+      'put',
+      'w2',
+      'q',
+      'run',
+      'K',
+      'false',
+      0,
+    );
+    await assertRefusedUnchanged(
+      'Put(): Arg "delay" not a number: soon',
+      T + 1,
+      'put',
+      'w2',
+      'q',
+      'run',
+      'K',
+      '{}',
+      'soon',
+    );
+    await assertRefusedUnchanged(
+      /^Odd number of additional args: table: 0x[0-9a-f]+$/,
+      T + 1,
+      'put',
+      'w2',
+      'q',
+      'run',
+      'K',
+      '{}',
+      0,
+      'priority',
+    );
   });
 
   test('put of a new job: bad priority, retries, tags, depends', async () => {
-    await assertRefusedUnchanged('Put(): Arg "priority" not a numberhigh', T + 1, 'put', 'w0', 'q', 'new', 'K', '{}', 0, 'priority', 'high');
-    await assertRefusedUnchanged('Put(): Arg "retries" not a number: many', T + 1, 'put', 'w0', 'q', 'new', 'K', '{}', 0, 'retries', 'many');
-    await assertRefusedUnchanged('Put(): Arg "tags" not JSONfalse', T + 1, 'put', 'w0', 'q', 'new', 'K', '{}', 0, 'tags', 'false');
-    await assertRefusedUnchanged('Put(): Arg "depends" not JSON: false', T + 1, 'put', 'w0', 'q', 'new', 'K', '{}', 0, 'depends', 'false');
+    await assertRefusedUnchanged(
+      'Put(): Arg "priority" not a numberhigh',
+      T + 1,
+      'put',
+      'w0',
+      'q',
+      'new',
+      'K',
+      '{}',
+      0,
+      'priority',
+      'high',
+    );
+    await assertRefusedUnchanged(
+      'Put(): Arg "retries" not a number: many',
+      T + 1,
+      'put',
+      'w0',
+      'q',
+      'new',
+      'K',
+      '{}',
+      0,
+      'retries',
+      'many',
+    );
+    await assertRefusedUnchanged(
+      'Put(): Arg "tags" not JSONfalse',
+      T + 1,
+      'put',
+      'w0',
+      'q',
+      'new',
+      'K',
+      '{}',
+      0,
+      'tags',
+      'false',
+    );
+    await assertRefusedUnchanged(
+      'Put(): Arg "depends" not JSON: false',
+      T + 1,
+      'put',
+      'w0',
+      'q',
+      'new',
+      'K',
+      '{}',
+      0,
+      'depends',
+      'false',
+    );
     await assertRefusedUnchanged('Requeue(): Job new does not exist', T + 1, 'requeue', 'w0', 'q', 'new', 'K', '{}', 0);
   });
 
   test('complete: wrong worker, wrong queue, not running, bad data, delay without next, bad delay', async () => {
-    await assertRefusedUnchanged('Complete(): Job run has been handed out to another worker: w1', T + 1, 'complete', 'run', 'w2', 'q', '{}');
-    await assertRefusedUnchanged('Complete(): Job run running in another queue: q', T + 1, 'complete', 'run', 'w1', 'q9', '{}');
-    await assertRefusedUnchanged('Complete(): Job a is not currently running: waiting', T + 1, 'complete', 'a', 'w1', 'q', '{}');
-    await assertRefusedUnchanged('Expected value but found invalid token at character 1', T + 1, 'complete', 'run', 'w1', 'q', 'x');
-    await assertRefusedUnchanged('Complete(): "delay" cannot be used without a "next".', T + 1, 'complete', 'run', 'w1', 'q', '{}', 'delay', 5);
-    await assertRefusedUnchanged('assertion failed!', T + 1, 'complete', 'run', 'w1', 'q', '{}', 'next', 'q3', 'delay', 'x');
+    await assertRefusedUnchanged(
+      'Complete(): Job run has been handed out to another worker: w1',
+      T + 1,
+      'complete',
+      'run',
+      'w2',
+      'q',
+      '{}',
+    );
+    await assertRefusedUnchanged(
+      'Complete(): Job run running in another queue: q',
+      T + 1,
+      'complete',
+      'run',
+      'w1',
+      'q9',
+      '{}',
+    );
+    await assertRefusedUnchanged(
+      'Complete(): Job a is not currently running: waiting',
+      T + 1,
+      'complete',
+      'a',
+      'w1',
+      'q',
+      '{}',
+    );
+    await assertRefusedUnchanged(
+      'Expected value but found invalid token at character 1',
+      T + 1,
+      'complete',
+      'run',
+      'w1',
+      'q',
+      'x',
+    );
+    await assertRefusedUnchanged(
+      'Complete(): "delay" cannot be used without a "next".',
+      T + 1,
+      'complete',
+      'run',
+      'w1',
+      'q',
+      '{}',
+      'delay',
+      5,
+    );
+    await assertRefusedUnchanged(
+      'assertion failed!',
+      T + 1,
+      'complete',
+      'run',
+      'w1',
+      'q',
+      '{}',
+      'next',
+      'q3',
+      'delay',
+      'x',
+    );
   });
 
   test('cancel that would break a dependency, alone and together with a cancelable job', async () => {
-    await assertRefusedUnchanged('Cancel(): a is a dependency of b but is not mentioned to be canceled', T + 1, 'cancel', 'a');
-    await assertRefusedUnchanged('Cancel(): a is a dependency of b but is not mentioned to be canceled', T + 1, 'cancel', 'run', 's', 'a');
+    await assertRefusedUnchanged(
+      'Cancel(): a is a dependency of b but is not mentioned to be canceled',
+      T + 1,
+      'cancel',
+      'a',
+    );
+    await assertRefusedUnchanged(
+      'Cancel(): a is a dependency of b but is not mentioned to be canceled',
+      T + 1,
+      'cancel',
+      'run',
+      's',
+      'a',
+    );
   });
 
   test('fail / heartbeat / retry by another worker or with bad input', async () => {
-    await assertRefusedUnchanged('Fail(): Job run running with another worker: w1', T + 1, 'fail', 'run', 'w2', 'grp', 'msg');
+    await assertRefusedUnchanged(
+      'Fail(): Job run running with another worker: w1',
+      T + 1,
+      'fail',
+      'run',
+      'w2',
+      'grp',
+      'msg',
+    );
     await assertRefusedUnchanged('Fail(): Job anot currently running: waiting', T + 1, 'fail', 'a', 'w1', 'grp', 'msg');
-    await assertRefusedUnchanged('Heartbeat(): Job run given out to another worker: w1', T + 1, 'heartbeat', 'run', 'w2');
-    await assertRefusedUnchanged('Expected value but found invalid token at character 1', T + 1, 'heartbeat', 'run', 'w1', 'x');
-    await assertRefusedUnchanged('Retry(): Job run has been given to another worker: w1', T + 1, 'retry', 'run', 'q', 'w2');
+    await assertRefusedUnchanged(
+      'Heartbeat(): Job run given out to another worker: w1',
+      T + 1,
+      'heartbeat',
+      'run',
+      'w2',
+    );
+    await assertRefusedUnchanged(
+      'Expected value but found invalid token at character 1',
+      T + 1,
+      'heartbeat',
+      'run',
+      'w1',
+      'x',
+    );
+    await assertRefusedUnchanged(
+      'Retry(): Job run has been given to another worker: w1',
+      T + 1,
+      'retry',
+      'run',
+      'q',
+      'w2',
+    );
     await assertRefusedUnchanged('Retry(): Arg "delay" not a number: later', T + 1, 'retry', 'run', 'q', 'w1', 'later');
   });
 
   test('timeout whose first jid is not running; priority, depends, log, tag, track refusals', async () => {
     await assertRefusedUnchanged('Timeout(): Job a not running', T + 1, 'timeout', 'a', 'run');
-    await assertRefusedUnchanged('Priority(): Arg "priority" missing or not a number: top', T + 1, 'priority', 'run', 'top');
+    await assertRefusedUnchanged(
+      'Priority(): Arg "priority" missing or not a number: top',
+      T + 1,
+      'priority',
+      'run',
+      'top',
+    );
     await assertRefusedUnchanged('Priority(): Job nope does not exist', T + 1, 'priority', 'nope', 4);
-    await assertRefusedUnchanged('Depends(): Job a not in the depends state: waiting', T + 1, 'depends', 'a', 'on', 's');
-    await assertRefusedUnchanged('Depends(): Argument "command" must be "on" or "off"', T + 1, 'depends', 'b', 'sideways', 'a');
+    await assertRefusedUnchanged(
+      'Depends(): Job a not in the depends state: waiting',
+      T + 1,
+      'depends',
+      'a',
+      'on',
+      's',
+    );
+    await assertRefusedUnchanged(
+      'Depends(): Argument "command" must be "on" or "off"',
+      T + 1,
+      'depends',
+      'b',
+      'sideways',
+      'a',
+    );
     await assertRefusedUnchanged("Log(): Argument 'data' not cjson: false", T + 1, 'log', 'run', 'msg', 'false');
     await assertRefusedUnchanged('Log(): Job nope does not exist', T + 1, 'log', 'nope', 'msg');
     await assertRefusedUnchanged('Tag(): Job nope does not exist', T + 1, 'tag', 'add', 'nope', 't1');
@@ -100,10 +311,41 @@ describe('refused before any write: the snapshot is unchanged', () => {
   });
 
   test('recur / recur.update / config refusals', async () => {
-    await assertRefusedUnchanged('Recur(): Arg "interval" must be greater than 0', T + 1, 'recur', 'q', 'r', 'K', '{}', 'interval', 0, 0);
-    await assertRefusedUnchanged('Recur(): Arg "tags" must be JSON string array: false', T + 1, 'recur', 'q', 'r2', 'K', '{}', 'interval', 60, 0, 'tags', 'false');
+    await assertRefusedUnchanged(
+      'Recur(): Arg "interval" must be greater than 0',
+      T + 1,
+      'recur',
+      'q',
+      'r',
+      'K',
+      '{}',
+      'interval',
+      0,
+      0,
+    );
+    await assertRefusedUnchanged(
+      'Recur(): Arg "tags" must be JSON string array: false',
+      T + 1,
+      'recur',
+      'q',
+      'r2',
+      'K',
+      '{}',
+      'interval',
+      60,
+      0,
+      'tags',
+      'false',
+    );
     await assertRefusedUnchanged('Recur(): No recurring job nope', T + 1, 'recur.update', 'nope', 'priority', 1);
-    await assertRefusedUnchanged('Recur(): Arg "priority" must be a number: x', T + 1, 'recur.update', 'r', 'priority', 'x');
+    await assertRefusedUnchanged(
+      'Recur(): Arg "priority" must be a number: x',
+      T + 1,
+      'recur.update',
+      'r',
+      'priority',
+      'x',
+    );
     await assertRefusedUnchanged('config.set(): Arg "value" missing', T + 1, 'config.set', 'heartbeat');
   });
 });
@@ -121,9 +363,45 @@ describe('issue 2 item 5: a non-numeric priority changes nothing, also for an ex
   });
 
   test('bad priority / retries / tags option on a running tagged job', async () => {
-    await assertRefusedUnchanged('Put(): Arg "priority" not a numberx', T + 1, 'put', 'w2', 'q', 'j', 'K', '{}', 0, 'priority', 'x');
-    await assertRefusedUnchanged('Put(): Arg "retries" not a number: x', T + 1, 'put', 'w2', 'q', 'j', 'K', '{}', 0, 'retries', 'x');
-    await assertRefusedUnchanged('Put(): Arg "tags" not JSONfalse', T + 1, 'put', 'w2', 'q', 'j', 'K', '{}', 0, 'tags', 'false');
+    await assertRefusedUnchanged(
+      'Put(): Arg "priority" not a numberx',
+      T + 1,
+      'put',
+      'w2',
+      'q',
+      'j',
+      'K',
+      '{}',
+      0,
+      'priority',
+      'x',
+    );
+    await assertRefusedUnchanged(
+      'Put(): Arg "retries" not a number: x',
+      T + 1,
+      'put',
+      'w2',
+      'q',
+      'j',
+      'K',
+      '{}',
+      0,
+      'retries',
+      'x',
+    );
+    await assertRefusedUnchanged(
+      'Put(): Arg "tags" not JSONfalse',
+      T + 1,
+      'put',
+      'w2',
+      'q',
+      'j',
+      'K',
+      '{}',
+      0,
+      'tags',
+      'false',
+    );
   });
 });
 
@@ -143,7 +421,10 @@ describe('§1 documented partial writes', () => {
     (expected['ql:j:a-history'] as string[]).push('[1700000001,"timed-out"]');
     delete expected['ql:q:q-locks'];
     expected['ql:q:q-work'] = ['a', 'inf'];
-    assert.deepEqual(await core.snapshot(), Object.fromEntries(Object.entries(expected).sort(([x], [y]) => (x < y ? -1 : 1))));
+    assert.deepEqual(
+      await core.snapshot(),
+      Object.fromEntries(Object.entries(expected).sort(([x], [y]) => (x < y ? -1 : 1))),
+    );
     assert.equal(await core.redis.hget('ql:j:a', 'worker'), 'w1');
   });
 
@@ -151,7 +432,10 @@ describe('§1 documented partial writes', () => {
     await core.flush();
     await core.call(T, 'put', 'w0', 'q', 'other', 'K', '{}', 0);
     const before = await core.snapshot();
-    assert.equal(await core.error(T, 'put', 'w0', 'q', 'n', 'K', '{}', 0, 'priority', 'nan'), 'value is not a valid float');
+    assert.equal(
+      await core.error(T, 'put', 'w0', 'q', 'n', 'K', '{}', 0, 'priority', 'nan'),
+      'value is not a valid float',
+    );
     const after = await core.snapshot();
     // §6 put: step 4 appends the history entry, step 9 writes the hash, step 10's ZADD fails;
     // queue registration (step 11) never happens, so no other key changes.

@@ -87,8 +87,15 @@ describe('§3 grace-period', () => {
     assert.equal(await fx.core.call(T + 60, 'pop', 'q', 'w2', 1), '{}'); // expiry = now counts as stalled
     assert.equal(Number(await fx.core.redis.zscore('ql:q:q-locks', 'j')), T + 70);
     assert.equal(await fx.core.call(T + 69, 'pop', 'q', 'w2', 1), '{}');
-    const handed = JSON.parse(String(await fx.core.call(T + 70, 'pop', 'q', 'w2', 1))) as { jid: string; worker: string; remaining: number }[];
-    assert.deepEqual(handed.map((job) => [job.jid, job.worker, job.remaining]), [['j', 'w2', 4]]);
+    const handed = JSON.parse(String(await fx.core.call(T + 70, 'pop', 'q', 'w2', 1))) as {
+      jid: string;
+      worker: string;
+      remaining: number;
+    }[];
+    assert.deepEqual(
+      handed.map((job) => [job.jid, job.worker, job.remaining]),
+      [['j', 'w2', 4]],
+    );
   });
 
   test('stored value 25 is used', async () => {
@@ -102,8 +109,14 @@ describe('§3 grace-period', () => {
     test(`grace-period ${value} (≤ 0): no courtesy, the job is handed on in the same pop`, async () => {
       await fx.core.call(T, 'config.set', 'grace-period', value);
       await expiredLock();
-      const handed = JSON.parse(String(await fx.core.call(T + 61, 'pop', 'q', 'w2', 1))) as { jid: string; worker: string }[];
-      assert.deepEqual(handed.map((job) => [job.jid, job.worker]), [['j', 'w2']]);
+      const handed = JSON.parse(String(await fx.core.call(T + 61, 'pop', 'q', 'w2', 1))) as {
+        jid: string;
+        worker: string;
+      }[];
+      assert.deepEqual(
+        handed.map((job) => [job.jid, job.worker]),
+        [['j', 'w2']],
+      );
       const job = await fx.core.redis.hgetall('ql:j:j');
       assert.equal(job.remaining, '4');
       assert.equal(job.grace, undefined);
@@ -124,7 +137,8 @@ describe('§2/§3 max-job-history cap', () => {
   }
   const PUT = '[1700000000,"put",{"q":"q"}]';
   const logEntry = (i: number): string => `[${T + i},"a${i}"]`;
-  const logEntries = (from: number, to: number): string[] => Array.from({ length: to - from + 1 }, (_, k) => logEntry(from + k));
+  const logEntries = (from: number, to: number): string[] =>
+    Array.from({ length: to - from + 1 }, (_, k) => logEntry(from + k));
 
   test('n = 3: at most 3 entries, the first plus the newest', async () => {
     await fx.core.call(T, 'config.set', 'max-job-history', 3);
@@ -156,7 +170,11 @@ describe('§2/§3 max-job-history cap', () => {
     await fx.core.call(T, 'config.set', 'max-job-history', 3);
     await historyAfter(3);
     await fx.core.call(T + 10, 'pop', 'q', 'w1', 1);
-    assert.deepEqual(await fx.core.redis.lrange('ql:j:j-history', 0, -1), [PUT, logEntry(3), '[1700000010,"popped",{"worker":"w1"}]']);
+    assert.deepEqual(await fx.core.redis.lrange('ql:j:j-history', 0, -1), [
+      PUT,
+      logEntry(3),
+      '[1700000010,"popped",{"worker":"w1"}]',
+    ]);
   });
 });
 
@@ -165,7 +183,10 @@ describe('§3/§6 completed-job expiry', () => {
   async function completeAt(jid: string, now: number): Promise<void> {
     await fx.core.call(now, 'put', 'w0', 'q', jid, 'K', '{}', 0, 'tags', '["t1"]');
     const popped = JSON.parse(String(await fx.core.call(now, 'pop', 'q', 'w1', 1))) as { jid: string }[];
-    assert.deepEqual(popped.map((job) => job.jid), [jid]);
+    assert.deepEqual(
+      popped.map((job) => job.jid),
+      [jid],
+    );
     assert.equal(await fx.core.call(now, 'complete', jid, 'w1', 'q', '{}'), 'complete');
   }
 
@@ -230,15 +251,26 @@ describe('§3 <queue>-max-concurrency and max-worker-age', () => {
     await fx.core.call(T, 'put', 'w0', 'q', 'a', 'K', '{}', 0, 'priority', 2);
     await fx.core.call(T, 'put', 'w0', 'q', 'b', 'K', '{}', 0, 'priority', 1);
     const first = JSON.parse(String(await fx.core.call(T, 'pop', 'q', 'w1', 2))) as { jid: string }[];
-    assert.deepEqual(first.map((job) => job.jid), ['a']);
+    assert.deepEqual(
+      first.map((job) => job.jid),
+      ['a'],
+    );
     assert.equal(await fx.core.call(T + 1, 'pop', 'q', 'w2', 1), '{}');
     // §6 pop step 3: the worker is registered even though nothing was returned.
     assert.equal(Number(await fx.core.redis.zscore('ql:workers', 'w2')), T + 1);
     // At T+61 a's lock has expired: no running lock, so count stays 1; a gets its courtesy
     // (not returned) and b is handed out, leaving two locks in a queue capped at 1.
     const second = JSON.parse(String(await fx.core.call(T + 61, 'pop', 'q', 'w2', 1))) as { jid: string }[];
-    assert.deepEqual(second.map((job) => job.jid), ['b']);
-    assert.deepEqual(await fx.core.redis.zrange('ql:q:q-locks', 0, -1, 'WITHSCORES'), ['a', String(T + 71), 'b', String(T + 121)]);
+    assert.deepEqual(
+      second.map((job) => job.jid),
+      ['b'],
+    );
+    assert.deepEqual(await fx.core.redis.zrange('ql:q:q-locks', 0, -1, 'WITHSCORES'), [
+      'a',
+      String(T + 71),
+      'b',
+      String(T + 121),
+    ]);
     assert.equal(await fx.core.call(T + 62, 'pop', 'q', 'w3', 1), '{}');
   });
 
@@ -247,7 +279,10 @@ describe('§3 <queue>-max-concurrency and max-worker-age', () => {
     await fx.core.call(T, 'pop', 'q', 'w1', 1);
     await fx.core.call(T + 5, 'pop', 'q', 'w2', 1);
     await fx.core.call(T, 'config.set', 'max-worker-age', 10);
-    assert.equal(await fx.core.call(T + 9, 'workers'), '[{"stalled":0,"name":"w2","jobs":0},{"stalled":0,"name":"w1","jobs":1}]');
+    assert.equal(
+      await fx.core.call(T + 9, 'workers'),
+      '[{"stalled":0,"name":"w2","jobs":0},{"stalled":0,"name":"w1","jobs":1}]',
+    );
     assert.equal(await fx.core.call(T + 10, 'workers'), '[{"stalled":0,"name":"w2","jobs":0}]');
     assert.deepEqual(await fx.core.redis.zrange('ql:workers', 0, -1), ['w2']);
     assert.equal(await fx.core.redis.exists('ql:w:w1:jobs'), 0);

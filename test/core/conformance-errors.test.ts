@@ -20,7 +20,8 @@ async function rawError(numkeys: number, ...args: string[]): Promise<string> {
   throw new Error('expected the call to fail, but it succeeded');
 }
 
-const err = (now: number, command: string, ...args: (string | number)[]): Promise<string> => fx.core.error(now, command, ...args);
+const err = (now: number, command: string, ...args: (string | number)[]): Promise<string> =>
+  fx.core.error(now, command, ...args);
 
 async function waiting(jid: string, queue = 'q', ...options: (string | number)[]): Promise<void> {
   await fx.core.call(T, 'put', 'w0', queue, jid, 'K', '{}', 0, ...options);
@@ -28,7 +29,10 @@ async function waiting(jid: string, queue = 'q', ...options: (string | number)[]
 async function running(jid: string, worker = 'w1', queue = 'q'): Promise<void> {
   await waiting(jid, queue);
   const popped = JSON.parse(String(await fx.core.call(T, 'pop', queue, worker, 1))) as { jid: string }[];
-  assert.deepEqual(popped.map((job) => job.jid), [jid]);
+  assert.deepEqual(
+    popped.map((job) => job.jid),
+    [jid],
+  );
 }
 
 describe('§1 calling convention', () => {
@@ -76,8 +80,14 @@ describe('§1.2 put / requeue', () => {
   test('data: false, absent, and cjson parse errors; null, strings and arrays are accepted', async () => {
     assert.equal(await err(T, 'put', 'w0', 'q', 'j', 'K', 'false', 0), 'Put(): Arg "data" missing or not JSON: false');
     assert.equal(await err(T, 'put', 'w0', 'q', 'j', 'K'), "bad argument #1 to 'decode' (string expected, got nil)");
-    assert.equal(await err(T, 'put', 'w0', 'q', 'j', 'K', 'x', 0), 'Expected value but found invalid token at character 1');
-    assert.equal(await err(T, 'put', 'w0', 'q', 'j', 'K', '{x', 0), 'Expected object key string but found invalid token at character 2');
+    assert.equal(
+      await err(T, 'put', 'w0', 'q', 'j', 'K', 'x', 0),
+      'Expected value but found invalid token at character 1',
+    );
+    assert.equal(
+      await err(T, 'put', 'w0', 'q', 'j', 'K', '{x', 0),
+      'Expected object key string but found invalid token at character 2',
+    );
     assert.equal(await fx.core.call(T, 'put', 'w0', 'q', 'n', 'K', 'null', 0), 'n');
     assert.equal(await fx.core.call(T, 'put', 'w0', 'q', 's', 'K', '"text"', 0), 's');
     assert.equal(await fx.core.call(T, 'put', 'w0', 'q', 'a', 'K', '[1,2]', 0), 'a');
@@ -93,7 +103,10 @@ describe('§1.2 put / requeue', () => {
   });
 
   test('odd number of option words (put and recur): a Lua table address', async () => {
-    assert.match(await err(T, 'put', 'w0', 'q', 'j', 'K', '{}', 0, 'priority'), /^Odd number of additional args: table: 0x[0-9a-f]+$/);
+    assert.match(
+      await err(T, 'put', 'w0', 'q', 'j', 'K', '{}', 0, 'priority'),
+      /^Odd number of additional args: table: 0x[0-9a-f]+$/,
+    );
     assert.match(
       await err(T, 'put', 'w0', 'q', 'j', 'K', '{}', 0, 'priority', 1, 'tags'),
       /^Odd number of additional args: table: 0x[0-9a-f]+$/,
@@ -105,10 +118,19 @@ describe('§1.2 put / requeue', () => {
   });
 
   test('priority / retries / tags / depends bad', async () => {
-    assert.equal(await err(T, 'put', 'w0', 'q', 'j', 'K', '{}', 0, 'priority', 'x'), 'Put(): Arg "priority" not a numberx');
-    assert.equal(await err(T, 'put', 'w0', 'q', 'j', 'K', '{}', 0, 'retries', 'x'), 'Put(): Arg "retries" not a number: x');
+    assert.equal(
+      await err(T, 'put', 'w0', 'q', 'j', 'K', '{}', 0, 'priority', 'x'),
+      'Put(): Arg "priority" not a numberx',
+    );
+    assert.equal(
+      await err(T, 'put', 'w0', 'q', 'j', 'K', '{}', 0, 'retries', 'x'),
+      'Put(): Arg "retries" not a number: x',
+    );
     assert.equal(await err(T, 'put', 'w0', 'q', 'j', 'K', '{}', 0, 'tags', 'false'), 'Put(): Arg "tags" not JSONfalse');
-    assert.equal(await err(T, 'put', 'w0', 'q', 'j', 'K', '{}', 0, 'depends', 'false'), 'Put(): Arg "depends" not JSON: false');
+    assert.equal(
+      await err(T, 'put', 'w0', 'q', 'j', 'K', '{}', 0, 'depends', 'false'),
+      'Put(): Arg "depends" not JSON: false',
+    );
   });
 
   test('requeue of a missing job', async () => {
@@ -143,7 +165,10 @@ describe('§1.2 complete', () => {
     assert.equal(await err(T, 'complete', 'j'), 'Complete(): Arg "worker" missing');
     assert.equal(await err(T, 'complete', 'j', 'w1'), 'Complete(): Arg "queue" missing');
     assert.equal(await err(T, 'complete', 'j', 'w1', 'q'), "bad argument #1 to 'decode' (string expected, got nil)");
-    assert.equal(await err(T, 'complete', 'j', 'w1', 'q', 'false'), 'Complete(): Arg "data" missing or not JSON: false');
+    assert.equal(
+      await err(T, 'complete', 'j', 'w1', 'q', 'false'),
+      'Complete(): Arg "data" missing or not JSON: false',
+    );
   });
 
   test('missing / not running / other owner / other queue', async () => {
@@ -151,14 +176,23 @@ describe('§1.2 complete', () => {
     await waiting('w');
     assert.equal(await err(T, 'complete', 'w', 'w1', 'q', '{}'), 'Complete(): Job w is not currently running: waiting');
     await running('j', 'w1', 'q2');
-    assert.equal(await err(T, 'complete', 'j', 'w2', 'q2', '{}'), 'Complete(): Job j has been handed out to another worker: w1');
+    assert.equal(
+      await err(T, 'complete', 'j', 'w2', 'q2', '{}'),
+      'Complete(): Job j has been handed out to another worker: w1',
+    );
     assert.equal(await err(T, 'complete', 'j', 'w1', 'q', '{}'), 'Complete(): Job j running in another queue: q2');
   });
 
   test('delay / depends without next; delay not a number', async () => {
     await running('j');
-    assert.equal(await err(T, 'complete', 'j', 'w1', 'q', '{}', 'delay', 5), 'Complete(): "delay" cannot be used without a "next".');
-    assert.equal(await err(T, 'complete', 'j', 'w1', 'q', '{}', 'depends', '["x"]'), 'Complete(): "depends" cannot be used without a "next".');
+    assert.equal(
+      await err(T, 'complete', 'j', 'w1', 'q', '{}', 'delay', 5),
+      'Complete(): "delay" cannot be used without a "next".',
+    );
+    assert.equal(
+      await err(T, 'complete', 'j', 'w1', 'q', '{}', 'depends', '["x"]'),
+      'Complete(): "depends" cannot be used without a "next".',
+    );
     assert.equal(await err(T, 'complete', 'j', 'w1', 'q', '{}', 'next', 'q2', 'delay', 'x'), 'assertion failed!');
   });
 });
@@ -297,7 +331,10 @@ describe('§1.2 recurring jobs', () => {
     // "also when data is absent"
     assert.equal(await err(T, 'recur', 'q', 'r', 'K'), 'RecurringJob On(): Arg "spec" missing');
     assert.equal(await err(T, 'recur', 'q', 'r', 'K', '{}'), 'RecurringJob On(): Arg "spec" missing');
-    assert.equal(await err(T, 'recur', 'q', 'r', 'K', 'false', 'interval', 60, 0), 'RecurringJob On(): Arg "data" not JSON: false');
+    assert.equal(
+      await err(T, 'recur', 'q', 'r', 'K', 'false', 'interval', 60, 0),
+      'RecurringJob On(): Arg "data" not JSON: false',
+    );
   });
 
   test('recur: schedule and options', async () => {
@@ -306,10 +343,22 @@ describe('§1.2 recurring jobs', () => {
     assert.equal(await err(T, 'recur', ...base, 'interval', 'x', 0), 'Recur(): Arg "interval" not a number: x');
     assert.equal(await err(T, 'recur', ...base, 'interval', 60, 'x'), 'Recur(): Arg "offset" not a number: x');
     assert.equal(await err(T, 'recur', ...base, 'interval', 0, 0), 'Recur(): Arg "interval" must be greater than 0');
-    assert.equal(await err(T, 'recur', ...base, 'interval', 60, 0, 'priority', 'x'), 'Recur(): Arg "priority" not a number: x');
-    assert.equal(await err(T, 'recur', ...base, 'interval', 60, 0, 'retries', 'x'), 'Recur(): Arg "retries" not a number: x');
-    assert.equal(await err(T, 'recur', ...base, 'interval', 60, 0, 'backlog', 'x'), 'Recur(): Arg "backlog" not a number: x');
-    assert.equal(await err(T, 'recur', ...base, 'interval', 60, 0, 'tags', 'false'), 'Recur(): Arg "tags" must be JSON string array: false');
+    assert.equal(
+      await err(T, 'recur', ...base, 'interval', 60, 0, 'priority', 'x'),
+      'Recur(): Arg "priority" not a number: x',
+    );
+    assert.equal(
+      await err(T, 'recur', ...base, 'interval', 60, 0, 'retries', 'x'),
+      'Recur(): Arg "retries" not a number: x',
+    );
+    assert.equal(
+      await err(T, 'recur', ...base, 'interval', 60, 0, 'backlog', 'x'),
+      'Recur(): Arg "backlog" not a number: x',
+    );
+    assert.equal(
+      await err(T, 'recur', ...base, 'interval', 60, 0, 'tags', 'false'),
+      'Recur(): Arg "tags" must be JSON string array: false',
+    );
   });
 
   test('recur.update', async () => {

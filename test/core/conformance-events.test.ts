@@ -22,11 +22,19 @@ beforeEach(async () => {
   await events.take();
 });
 
-const putLog = (jid: string, queue: string): [string, string] => ['ql:log', `{"jid":"${jid}","event":"put","queue":"${queue}"}`];
+const putLog = (jid: string, queue: string): [string, string] => [
+  'ql:log',
+  `{"jid":"${jid}","event":"put","queue":"${queue}"}`,
+];
 const lockLost = (jid: string, worker: string): string => `{"jid":"${jid}","event":"lock_lost","worker":"${worker}"}`;
 
 /** put j into q with a fresh lock held by `worker`, tracked; events so far discarded. */
-async function runningTrackedJob(jid: string, queue: string, worker: string, ...options: (string | number)[]): Promise<void> {
+async function runningTrackedJob(
+  jid: string,
+  queue: string,
+  worker: string,
+  ...options: (string | number)[]
+): Promise<void> {
   await core.call(T, 'put', 'w0', queue, jid, 'K', '{}', 0, ...options);
   await core.call(T, 'track', 'track', jid);
   await core.call(T, 'pop', queue, worker, 1);
@@ -76,7 +84,11 @@ test('§4 put: lock_lost also fires for a waiting job whose worker was kept by r
   await core.call(T, 'retry', 'j', 'q', 'w1');
   await events.take();
   await core.call(T + 1, 'put', 'w2', 'q', 'j', 'K', '{}', 0);
-  assert.deepEqual(await events.take(), [putLog('j', 'q'), ['ql:w:w1', lockLost('j', 'w1')], ['ql:log', lockLost('j', 'w1')]]);
+  assert.deepEqual(await events.take(), [
+    putLog('j', 'q'),
+    ['ql:w:w1', lockLost('j', 'w1')],
+    ['ql:log', lockLost('j', 'w1')],
+  ]);
 });
 
 test('§5.2 pop: courtesy step of a tracked job, then exhaustion at the next expiry', async () => {
@@ -92,7 +104,10 @@ test('§5.2 pop: courtesy step of a tracked job, then exhaustion at the next exp
   assert.equal(await core.call(T + 72, 'pop', 'q', 'w2', 1), '{}');
   assert.deepEqual(await events.take(), [
     ['ql:failed', 'j'],
-    ['ql:log', String.raw`{"message":"Job exhausted retries in queue \"q\"","jid":"j","group":"failed-retries-q","event":"failed","worker":"w1"}`],
+    [
+      'ql:log',
+      String.raw`{"message":"Job exhausted retries in queue \"q\"","jid":"j","group":"failed-retries-q","event":"failed","worker":"w1"}`,
+    ],
   ]);
 });
 
@@ -105,7 +120,10 @@ test('§5.2 pop with grace-period 0: courtesy and exhaustion in one call', async
     ['ql:w:w1', lockLost('j', 'w1')],
     ['ql:log', lockLost('j', 'w1')],
     ['ql:failed', 'j'],
-    ['ql:log', String.raw`{"message":"Job exhausted retries in queue \"q\"","jid":"j","group":"failed-retries-q","event":"failed","worker":"w1"}`],
+    [
+      'ql:log',
+      String.raw`{"message":"Job exhausted retries in queue \"q\"","jid":"j","group":"failed-retries-q","event":"failed","worker":"w1"}`,
+    ],
   ]);
 });
 
@@ -113,7 +131,10 @@ test('§5.2 pop with grace-period 0 and retries left: courtesy, then the job is 
   await core.call(T, 'config.set', 'grace-period', 0);
   await runningTrackedJob('j', 'q', 'w1', 'retries', 1);
   const popped = JSON.parse(String(await core.call(T + 61, 'pop', 'q', 'w2', 1))) as { jid: string; worker: string }[];
-  assert.deepEqual(popped.map((job) => [job.jid, job.worker]), [['j', 'w2']]);
+  assert.deepEqual(
+    popped.map((job) => [job.jid, job.worker]),
+    [['j', 'w2']],
+  );
   assert.deepEqual(await events.take(), [
     ['ql:stalled', 'j'],
     ['ql:w:w1', lockLost('j', 'w1')],
@@ -307,7 +328,10 @@ test('§5 no events from pause/unpause, recur commands, spawning, worker.deregis
   await core.call(T, 'recur.untag', 'r', 'x');
   // Spawning recurring children, by peek and by pop (children are untracked).
   const peeked = JSON.parse(String(await core.call(T, 'peek', 'q', 1))) as { jid: string }[];
-  assert.deepEqual(peeked.map((job) => job.jid), ['r-1']);
+  assert.deepEqual(
+    peeked.map((job) => job.jid),
+    ['r-1'],
+  );
   const popped = JSON.parse(String(await core.call(T + 60, 'pop', 'q', 'w1', 2))) as { jid: string }[];
   assert.equal(popped.length, 2);
   await core.call(T + 61, 'unrecur', 'r');

@@ -14,7 +14,8 @@ async function zset(key: string): Promise<[string, number][]> {
   const flat = await fx.core.redis.zrange(key, 0, -1, 'WITHSCORES');
   const pairs: [string, number][] = [];
   // Redis prints infinite scores as inf / -inf, which Number() does not read.
-  const score = (text: string): number => (/^[+-]?inf$/i.test(text) ? (text.startsWith('-') ? -Infinity : Infinity) : Number(text));
+  const score = (text: string): number =>
+    /^[+-]?inf$/i.test(text) ? (text.startsWith('-') ? -Infinity : Infinity) : Number(text);
   for (let i = 0; i < flat.length; i += 2) pairs.push([flat[i], score(flat[i + 1])]);
   return pairs;
 }
@@ -28,7 +29,23 @@ async function failedJob(jid: string, queue = 'q'): Promise<void> {
 
 describe('§6 pop step 6: recurring spawn', () => {
   test('children: hash, history dated at the spawn time, work score priority − score/1e10, tags at now', async () => {
-    await fx.core.call(T, 'recur', 'q', 'r', 'K', '{"k":1}', 'interval', 60, 0, 'priority', 2, 'tags', '["rt"]', 'retries', 3);
+    await fx.core.call(
+      T,
+      'recur',
+      'q',
+      'r',
+      'K',
+      '{"k":1}',
+      'interval',
+      60,
+      0,
+      'priority',
+      2,
+      'tags',
+      '["rt"]',
+      'retries',
+      3,
+    );
     const peeked = JSON.parse(String(await fx.core.call(T + 250, 'peek', 'q', 10))) as { jid: string }[];
     assert.deepEqual(peeked.map((job) => job.jid).sort(), ['r-1', 'r-2', 'r-3', 'r-4', 'r-5']);
     // doc-ambiguity: §2 says `time` is "set to the spawn time" for children without restating the
@@ -52,7 +69,10 @@ describe('§6 pop step 6: recurring spawn', () => {
     assert.deepEqual(await fx.core.redis.lrange('ql:j:r-5-history', 0, -1), ['[1700000240,"put",{"q":"q"}]']);
     const work = new Map(await zset('ql:q:q-work'));
     for (let n = 1; n <= 5; n++) assert.equal(work.get(`r-${n}`), 2 - (T + 60 * (n - 1)) / 1e10, `r-${n}`);
-    assert.deepEqual(await zset('ql:t:rt'), [1, 2, 3, 4, 5].map((n) => [`r-${n}`, T + 250]));
+    assert.deepEqual(
+      await zset('ql:t:rt'),
+      [1, 2, 3, 4, 5].map((n) => [`r-${n}`, T + 250]),
+    );
     assert.deepEqual(await zset('ql:tags'), [['rt', 5]]);
     assert.equal(await fx.core.redis.hget('ql:r:r', 'count'), '5');
     assert.deepEqual(await zset('ql:q:q-recur'), [['r', T + 300]]);
@@ -65,8 +85,13 @@ describe('§6 pop step 6: recurring spawn', () => {
     await fx.core.call(T, 'recur', 'q2', 'b', 'K', '{}', 'interval', 60, 0, 'backlog', 2);
     await fx.core.call(T + 250, 'peek', 'q', 10);
     await fx.core.call(T + 240, 'peek', 'q2', 10);
-    const times = async (jids: string[]): Promise<(string | null)[]> => Promise.all(jids.map((jid) => fx.core.redis.hget(`ql:j:${jid}`, 'time')));
-    assert.deepEqual(await times(['a-1', 'a-2', 'a-3']), ['1700000180.00000000000000000000', '1700000240.00000000000000000000', null]);
+    const times = async (jids: string[]): Promise<(string | null)[]> =>
+      Promise.all(jids.map((jid) => fx.core.redis.hget(`ql:j:${jid}`, 'time')));
+    assert.deepEqual(await times(['a-1', 'a-2', 'a-3']), [
+      '1700000180.00000000000000000000',
+      '1700000240.00000000000000000000',
+      null,
+    ]);
     assert.deepEqual(await times(['b-1', 'b-2', 'b-3', 'b-4']), [
       '1700000120.00000000000000000000',
       '1700000180.00000000000000000000',
@@ -152,7 +177,9 @@ describe('§6 a failed job put back, cancelled, or unfailed', () => {
     assert.equal(job.remaining, '3');
     assert.equal(job.time, '1700000000.00000000000000000000');
     assert.equal(JSON.parse(job.failure).group, 'grp');
-    assert.deepEqual((await fx.core.redis.lrange('ql:j:f1-history', 0, -1)).slice(-1), ['[1700000020,"put",{"q":"q9"}]']);
+    assert.deepEqual((await fx.core.redis.lrange('ql:j:f1-history', 0, -1)).slice(-1), [
+      '[1700000020,"put",{"q":"q9"}]',
+    ]);
     assert.deepEqual(await zset('ql:q:q9-work'), [['f1', 0 - (T + 20) / 1e10]]);
     assert.deepEqual(await zset('ql:queues'), [['q', T]]);
     assert.equal(await fx.core.call(T + 21, 'unfail', 'q9', 'grp'), 1);
@@ -189,8 +216,14 @@ describe('§6 dependencies, advancing, retry, priority', () => {
     assert.equal(job.state, 'waiting');
     assert.equal(job.queue, 'q2');
     assert.equal(job.failure, '{}');
-    assert.deepEqual((await fx.core.redis.lrange('ql:j:j-history', 0, -1)).slice(-2), ['[1700000001,"done"]', '[1700000001,"put",{"q":"q2"}]']);
-    assert.deepEqual(await zset('ql:queues'), [['q', T], ['q2', T + 1]]);
+    assert.deepEqual((await fx.core.redis.lrange('ql:j:j-history', 0, -1)).slice(-2), [
+      '[1700000001,"done"]',
+      '[1700000001,"put",{"q":"q2"}]',
+    ]);
+    assert.deepEqual(await zset('ql:queues'), [
+      ['q', T],
+      ['q2', T + 1],
+    ]);
     // Advancing is not a completion: nothing in ql:completed.
     assert.equal(await fx.core.redis.exists('ql:completed'), 0);
   });
@@ -211,11 +244,20 @@ describe('§6 dependencies, advancing, retry, priority', () => {
     await fx.core.call(T, 'put', 'w0', 'q', 'b', 'K', '{}', 0);
     await fx.core.call(T, 'priority', 'a', 4);
     const popped = JSON.parse(String(await fx.core.call(T, 'pop', 'q', 'w1', 1))) as { jid: string }[];
-    assert.deepEqual(popped.map((job) => job.jid), ['a']);
+    assert.deepEqual(
+      popped.map((job) => job.jid),
+      ['a'],
+    );
     await fx.core.call(T, 'timeout', 'a');
-    assert.deepEqual(await zset('ql:q:q-work'), [['b', 0 - T / 1e10], ['a', Infinity]]);
+    assert.deepEqual(await zset('ql:q:q-work'), [
+      ['b', 0 - T / 1e10],
+      ['a', Infinity],
+    ]);
     await fx.core.call(T, 'priority', 'a', 1);
-    assert.deepEqual(await zset('ql:q:q-work'), [['b', 0 - T / 1e10], ['a', 1]]);
+    assert.deepEqual(await zset('ql:q:q-work'), [
+      ['b', 0 - T / 1e10],
+      ['a', 1],
+    ]);
     assert.equal(await fx.core.redis.hget('ql:j:a', 'priority'), '1');
   });
 });
@@ -239,7 +281,10 @@ describe('§5/§4 remaining event and reply forms', () => {
       assert.deepEqual(await events.take(), [
         ['ql:w:w1', '{"jid":"j","event":"lock_lost","worker":"w1"}'],
         ['ql:log', '{"jid":"j","event":"lock_lost","worker":"w1"}'],
-        ['ql:log', String.raw`{"message":"Job exhausted retries in queue \"q\"","jid":"j","group":"failed-retries-q","event":"failed","worker":"w1"}`],
+        [
+          'ql:log',
+          String.raw`{"message":"Job exhausted retries in queue \"q\"","jid":"j","group":"failed-retries-q","event":"failed","worker":"w1"}`,
+        ],
       ]);
       const job = await fx.core.redis.hgetall('ql:j:j');
       assert.equal(job.state, 'failed');
@@ -252,12 +297,19 @@ describe('§5/§4 remaining event and reply forms', () => {
         when: T + 61,
         worker: '',
       });
-      assert.deepEqual(await fx.core.redis.hgetall(`ql:s:stats:${DAY}:q`), { retries: '1', failures: '1', failed: '1' });
+      assert.deepEqual(await fx.core.redis.hgetall(`ql:s:stats:${DAY}:q`), {
+        retries: '1',
+        failures: '1',
+        failed: '1',
+      });
       assert.deepEqual(await fx.core.redis.lrange('ql:f:failed-retries-q', 0, -1), ['j']);
-      assert.deepEqual((await fx.core.redis.lrange('ql:j:j-history', 0, -1)).slice(-2).map((entry) => JSON.parse(entry)), [
-        [T + 61, 'timed-out'],
-        [T + 61, 'failed', { group: 'failed-retries-q' }],
-      ]);
+      assert.deepEqual(
+        (await fx.core.redis.lrange('ql:j:j-history', 0, -1)).slice(-2).map((entry) => JSON.parse(entry)),
+        [
+          [T + 61, 'timed-out'],
+          [T + 61, 'failed', { group: 'failed-retries-q' }],
+        ],
+      );
     } finally {
       await events.close();
     }

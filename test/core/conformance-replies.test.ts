@@ -36,7 +36,25 @@ describe('§4b rows of the shared queue scenario', () => {
     await core.call(T, 'put', 'w0', 'q', 'dep', 'K', '{}', 0, 'depends', '["wait"]');
     await core.call(T, 'put', 'w0', 'q', 'sch', 'K', '{}', 30);
     await core.call(T, 'put', 'w0', 'q', 'run', 'K', '{}', 0, 'priority', 10);
-    await core.call(T, 'recur', 'q', 'rec', 'K', '{"r":1}', 'interval', 60, 0, 'priority', 3, 'tags', '["rt"]', 'retries', 2, 'backlog', 4);
+    await core.call(
+      T,
+      'recur',
+      'q',
+      'rec',
+      'K',
+      '{"r":1}',
+      'interval',
+      60,
+      0,
+      'priority',
+      3,
+      'tags',
+      '["rt"]',
+      'retries',
+      2,
+      'backlog',
+      4,
+    );
     recurGetBeforePop.reply = await core.call(T, 'recur.get', 'rec');
     popReply.reply = await core.call(T + 1.5, 'pop', 'q', 'w1', 1);
   });
@@ -85,7 +103,8 @@ describe('§4b rows of the shared queue scenario', () => {
   });
 
   test('queues / queues q', async () => {
-    const row = '{"paused":false,"running":1,"name":"q","waiting":2,"recurring":1,"depends":1,"stalled":0,"scheduled":1}';
+    const row =
+      '{"paused":false,"running":1,"name":"q","waiting":2,"recurring":1,"depends":1,"stalled":0,"scheduled":1}';
     assert.equal(await core.call(T + 2, 'queues'), `[${row}]`);
     assert.equal(await core.call(T + 2, 'queues', 'q'), row);
   });

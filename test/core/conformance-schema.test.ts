@@ -55,7 +55,18 @@ describe('§2 put → pop → complete', () => {
     );
     // §2 "Fields written by put (in this order)"
     assert.deepEqual(await core.redis.hkeys('ql:j:j'), [
-      'jid', 'klass', 'data', 'priority', 'tags', 'state', 'worker', 'expires', 'queue', 'retries', 'remaining', 'time',
+      'jid',
+      'klass',
+      'data',
+      'priority',
+      'tags',
+      'state',
+      'worker',
+      'expires',
+      'queue',
+      'retries',
+      'remaining',
+      'time',
     ]);
     assert.deepEqual(await core.redis.hgetall('ql:j:j'), {
       jid: 'j',
@@ -80,7 +91,10 @@ describe('§2 put → pop → complete', () => {
 
   test('after pop at T+1 by w1: lock, worker set, ql:workers, wait stats', async () => {
     const popped = JSON.parse(String(await core.call(T + 1, 'pop', 'q', 'w1', 1))) as { jid: string }[];
-    assert.deepEqual(popped.map((job) => job.jid), ['j']);
+    assert.deepEqual(
+      popped.map((job) => job.jid),
+      ['j'],
+    );
     assert.deepEqual(
       await keyTypes(),
       sorted({
@@ -245,14 +259,20 @@ describe('§2/§6 lock expiry in pop: courtesy step, then hand-on', () => {
     assert.equal(job.expires, '1700000060');
     assert.equal(job.remaining, '5');
     assert.deepEqual(await zset('ql:q:q-locks'), [['j', T + 71]]);
-    assert.deepEqual(await zset('ql:workers'), [['w1', T], ['w2', T + 61]]);
+    assert.deepEqual(await zset('ql:workers'), [
+      ['w1', T],
+      ['w2', T + 61],
+    ]);
     assert.deepEqual(await core.redis.hgetall(`ql:s:stats:${DAY}:q`), { retries: '1' });
     assert.deepEqual((await core.redis.lrange('ql:j:j-history', 0, -1)).slice(2), ['[1700000061,"timed-out"]']);
   });
 
   test('hand-on at T+72: grace deleted, remaining − 1, new owner, wait sample counted from put time', async () => {
     const popped = JSON.parse(String(await core.call(T + 72, 'pop', 'q', 'w2', 1))) as { jid: string }[];
-    assert.deepEqual(popped.map((job) => job.jid), ['j']);
+    assert.deepEqual(
+      popped.map((job) => job.jid),
+      ['j'],
+    );
     const job = await core.redis.hgetall('ql:j:j');
     assert.equal(job.grace, undefined);
     assert.equal(job.remaining, '4');
@@ -264,7 +284,13 @@ describe('§2/§6 lock expiry in pop: courtesy step, then hand-on', () => {
     assert.deepEqual(await zset('ql:w:w2:jobs'), [['j', T + 132]]);
     assert.equal(await core.redis.exists('ql:w:w1:jobs'), 0);
     // Samples 0 (first pop) and 72 (time was still the first pop's): s0 and m1; Welford mean 36, vk 2592.
-    assert.deepEqual(await core.redis.hgetall(`ql:s:wait:${DAY}:q`), { total: '2', mean: '36', vk: '2592', s0: '1', m1: '1' });
+    assert.deepEqual(await core.redis.hgetall(`ql:s:wait:${DAY}:q`), {
+      total: '2',
+      mean: '36',
+      vk: '2592',
+      s0: '1',
+      m1: '1',
+    });
     assert.deepEqual((await core.redis.lrange('ql:j:j-history', 0, -1)).slice(2), [
       '[1700000061,"timed-out"]',
       '[1700000072,"popped",{"worker":"w2"}]',
@@ -288,7 +314,10 @@ describe('§2 scheduled, depends and recurring sets', () => {
     await core.call(T, 'put', 'w0', 'q', 'a', 'K', '{}', 0);
     await core.call(T + 1, 'put', 'w0', 'q', 'd', 'K', '{}', 0, 'depends', '["a"]');
     await core.call(T + 2, 'put', 'w0', 'q', 'sd', 'K', '{}', 30, 'depends', '["a","missing"]');
-    assert.deepEqual(await zset('ql:q:q-depends'), [['d', T + 1], ['sd', T + 2]]);
+    assert.deepEqual(await zset('ql:q:q-depends'), [
+      ['d', T + 1],
+      ['sd', T + 2],
+    ]);
     assert.deepEqual(await zset('ql:q:q-work'), [['a', 0 - T / 1e10]]);
     assert.equal(await core.redis.exists('ql:q:q-scheduled'), 0);
     assert.deepEqual((await core.redis.smembers('ql:j:a-dependents')).sort(), ['d', 'sd']);
@@ -303,10 +332,7 @@ describe('§2 scheduled, depends and recurring sets', () => {
 
   test('recur: template hash with defaults, -recur scored by next spawn time, queue registered', async () => {
     assert.equal(await core.call(T, 'recur', 'q', 'r', 'K', '{"k":1}', 'interval', 60, 10), 'r');
-    assert.deepEqual(
-      await keyTypes(),
-      sorted({ 'ql:q:q-recur': 'zset', 'ql:queues': 'zset', 'ql:r:r': 'hash' }),
-    );
+    assert.deepEqual(await keyTypes(), sorted({ 'ql:q:q-recur': 'zset', 'ql:queues': 'zset', 'ql:r:r': 'hash' }));
     assert.deepEqual(await core.redis.hgetall('ql:r:r'), {
       jid: 'r',
       klass: 'K',

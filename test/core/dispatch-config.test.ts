@@ -42,7 +42,10 @@ test('bad calls are refused before anything is written', async () => {
 test('errors carry the user_script wrapper of Redis 7', async () => {
   const error = await core.call(T, 'frobnicate').catch((e: unknown) => e);
   assert.ok(error instanceof Error);
-  assert.match(error.message, /^ERR user_script:\d+: Unknown command frobnicate script: [0-9a-f]{40}, on @user_script:\d+\.$/);
+  assert.match(
+    error.message,
+    /^ERR user_script:\d+: Unknown command frobnicate script: [0-9a-f]{40}, on @user_script:\d+\.$/,
+  );
 });
 
 test('now accepts anything Lua tonumber accepts', async () => {

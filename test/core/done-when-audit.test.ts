@@ -14,10 +14,43 @@ const T = 1700000000;
 
 // The command list of issue 2, "What to build" item 3, in its order.
 const ISSUE_COMMANDS = [
-  'put', 'requeue', 'get', 'multiget', 'peek', 'pop', 'heartbeat', 'complete', 'fail', 'retry', 'cancel', 'timeout',
-  'priority', 'depends', 'log', 'track', 'tag', 'jobs', 'failed', 'unfail', 'queues', 'workers', 'stats', 'length',
-  'pause', 'unpause', 'recur', 'recur.get', 'recur.update', 'recur.tag', 'recur.untag', 'unrecur', 'config.get',
-  'config.set', 'config.unset', 'worker.deregister', 'queue.forget',
+  'put',
+  'requeue',
+  'get',
+  'multiget',
+  'peek',
+  'pop',
+  'heartbeat',
+  'complete',
+  'fail',
+  'retry',
+  'cancel',
+  'timeout',
+  'priority',
+  'depends',
+  'log',
+  'track',
+  'tag',
+  'jobs',
+  'failed',
+  'unfail',
+  'queues',
+  'workers',
+  'stats',
+  'length',
+  'pause',
+  'unpause',
+  'recur',
+  'recur.get',
+  'recur.update',
+  'recur.tag',
+  'recur.untag',
+  'unrecur',
+  'config.get',
+  'config.set',
+  'config.unset',
+  'worker.deregister',
+  'queue.forget',
 ];
 
 let core: Core;
@@ -59,19 +92,34 @@ describe('issue 2: every command of the script, one valid call each', () => {
     // get / multiget / peek: job objects; peek locks nothing.
     const a = JSON.parse(String(await call(T, 'get', 'a'))) as JobObject;
     assert.deepEqual([a.jid, a.queue, a.state, a.dependents], ['a', 'q2', 'waiting', ['b']]);
-    assert.deepEqual(jobs(await call(T, 'multiget', 'a', 'ghost', 'b')).map((job) => [job.jid, job.state]), [['a', 'waiting'], ['b', 'depends']]);
-    assert.deepEqual(jobs(await call(T, 'peek', 'q2', 5)).map((job) => job.jid), ['a']);
+    assert.deepEqual(
+      jobs(await call(T, 'multiget', 'a', 'ghost', 'b')).map((job) => [job.jid, job.state]),
+      [
+        ['a', 'waiting'],
+        ['b', 'depends'],
+      ],
+    );
+    assert.deepEqual(
+      jobs(await call(T, 'peek', 'q2', 5)).map((job) => job.jid),
+      ['a'],
+    );
     assert.equal(await core.redis.exists('ql:q:q2-locks'), 0);
 
     // pop / heartbeat / complete, which releases the dependent b.
-    assert.deepEqual(jobs(await call(T + 1, 'pop', 'q2', 'w1', 1)).map((job) => [job.jid, job.worker]), [['a', 'w1']]);
+    assert.deepEqual(
+      jobs(await call(T + 1, 'pop', 'q2', 'w1', 1)).map((job) => [job.jid, job.worker]),
+      [['a', 'w1']],
+    );
     assert.equal(await call(T + 2, 'heartbeat', 'a', 'w1'), T + 62);
     assert.equal(await call(T + 3, 'complete', 'a', 'w1', 'q2', '{}'), 'complete');
     assert.equal(await core.redis.hget('ql:j:b', 'state'), 'waiting');
     assert.equal(await core.redis.exists('ql:q:q-depends'), 0);
 
     // fail / failed / unfail.
-    assert.deepEqual(jobs(await call(T + 4, 'pop', 'q', 'w1', 1)).map((job) => job.jid), ['b']);
+    assert.deepEqual(
+      jobs(await call(T + 4, 'pop', 'q', 'w1', 1)).map((job) => job.jid),
+      ['b'],
+    );
     assert.equal(await call(T + 5, 'fail', 'b', 'w1', 'g', 'boom'), 'b');
     assert.equal(await call(T + 5, 'failed'), '{"g":1}');
     assert.equal(await call(T + 6, 'unfail', 'q', 'g', 1), 1);
@@ -98,7 +146,10 @@ describe('issue 2: every command of the script, one valid call each', () => {
 
     // track / tag (add, get, top).
     assert.equal(await call(T + 16, 'track', 'track', 'b'), '1');
-    assert.deepEqual((JSON.parse(String(await call(T + 16, 'track'))) as { jobs: JobObject[] }).jobs.map((job) => job.jid), ['b']);
+    assert.deepEqual(
+      (JSON.parse(String(await call(T + 16, 'track'))) as { jobs: JobObject[] }).jobs.map((job) => job.jid),
+      ['b'],
+    );
     assert.equal(await call(T + 17, 'tag', 'add', 'b', 't1'), '["t1"]');
     assert.equal(await call(T + 18, 'tag', 'add', 'd', 't1'), '["t1"]');
     assert.equal(await call(T + 18, 'tag', 'get', 't1'), '{"jobs":["b","d"],"total":2}');
@@ -112,10 +163,22 @@ describe('issue 2: every command of the script, one valid call each', () => {
     assert.deepEqual(await call(T + 20, 'jobs', 'complete'), ['a']);
     assert.deepEqual(await call(T + 20, 'jobs', 'depends', 'q'), []);
     const queues = JSON.parse(String(await call(T + 20, 'queues'))) as { name: string; waiting: number }[];
-    assert.deepEqual(queues.map((queue) => [queue.name, queue.waiting]), [['q', 2], ['q2', 0]]);
-    assert.deepEqual((JSON.parse(String(await call(T + 20, 'workers'))) as { name: string }[]).map((worker) => worker.name), ['w1']);
+    assert.deepEqual(
+      queues.map((queue) => [queue.name, queue.waiting]),
+      [
+        ['q', 2],
+        ['q2', 0],
+      ],
+    );
+    assert.deepEqual(
+      (JSON.parse(String(await call(T + 20, 'workers'))) as { name: string }[]).map((worker) => worker.name),
+      ['w1'],
+    );
     assert.equal(await call(T + 20, 'workers', 'w1'), '{"stalled":{},"jobs":["b"]}');
-    const stats = JSON.parse(String(await call(T + 20, 'stats', 'q', T))) as { wait: { count: number; histogram: number[] }; failures: number };
+    const stats = JSON.parse(String(await call(T + 20, 'stats', 'q', T))) as {
+      wait: { count: number; histogram: number[] };
+      failures: number;
+    };
     assert.deepEqual([stats.wait.count, stats.wait.histogram.length, stats.failures], [3, 148, 1]);
     assert.equal(await call(T + 20, 'length', 'q'), 2);
 
@@ -217,7 +280,8 @@ describe('issue 2 item 4: the client', () => {
       { event: 'canceled', jid: 'c' },
     ];
     const deadline = Date.now() + 5000;
-    while (received.length < expected.length && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+    while (received.length < expected.length && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 5));
     assert.deepEqual(received, expected);
     // What the events say is what Redis holds.
     assert.equal(await core.redis.hget('ql:j:f', 'state'), 'failed');
@@ -245,11 +309,26 @@ describe('issue 2 item 4: the client', () => {
     const cases: [string, () => Promise<unknown>][] = [
       ['Unknown command frobnicate', () => client.call('frobnicate', 'run')],
       ['Put(): Arg "delay" not a number: soon', () => client.call('put', 'w1', 'q', 'run', 'K', '{}', 'soon')],
-      ['Put(): Arg "priority" not a numberhigh', () => client.call('put', 'w1', 'q', 'run', 'K', '{}', '0', 'priority', 'high')],
-      ['Put(): Arg "priority" not a numberhigh', () => client.call('put', 'w1', 'q', 'new', 'K', '{}', '0', 'priority', 'high')],
-      ['Expected object key string but found invalid token at character 2', () => client.call('put', 'w1', 'q', 'run', 'K', '{x', '0')],
-      ['Complete(): Job run has been handed out to another worker: w1', () => client.call('complete', 'run', 'w2', 'q', '{}')],
-      ['Cancel(): base is a dependency of child but is not mentioned to be canceled', () => client.call('cancel', 'base')],
+      [
+        'Put(): Arg "priority" not a numberhigh',
+        () => client.call('put', 'w1', 'q', 'run', 'K', '{}', '0', 'priority', 'high'),
+      ],
+      [
+        'Put(): Arg "priority" not a numberhigh',
+        () => client.call('put', 'w1', 'q', 'new', 'K', '{}', '0', 'priority', 'high'),
+      ],
+      [
+        'Expected object key string but found invalid token at character 2',
+        () => client.call('put', 'w1', 'q', 'run', 'K', '{x', '0'),
+      ],
+      [
+        'Complete(): Job run has been handed out to another worker: w1',
+        () => client.call('complete', 'run', 'w2', 'q', '{}'),
+      ],
+      [
+        'Cancel(): base is a dependency of child but is not mentioned to be canceled',
+        () => client.call('cancel', 'base'),
+      ],
     ];
     for (const [message, action] of cases) {
       const before = await core.snapshot();

@@ -50,7 +50,9 @@ const SEQUENCE: Step[] = [
   [T + 85, 'frobnicate'],
 ];
 
-async function run(call: (step: Step) => Promise<Reply>): Promise<{ replies: (Reply | { error: string })[]; messages: [string, string][]; keys: Record<string, unknown> }> {
+async function run(
+  call: (step: Step) => Promise<Reply>,
+): Promise<{ replies: (Reply | { error: string })[]; messages: [string, string][]; keys: Record<string, unknown> }> {
   await core.flush();
   const messages = await core.listen('ql:*');
   const replies: (Reply | { error: string })[] = [];
@@ -77,11 +79,13 @@ test('the library source registers `qless` in a library named qless', () => {
 });
 
 test('FCALL and EVALSHA leave the same keys, replies and messages', async () => {
-  const viaEval = await run(([now, command, ...args]) =>
-    core.redis.evalsha(scriptSha(), 0, command, String(now), ...args.map(String)) as Promise<Reply>,
+  const viaEval = await run(
+    ([now, command, ...args]) =>
+      core.redis.evalsha(scriptSha(), 0, command, String(now), ...args.map(String)) as Promise<Reply>,
   );
-  const viaFunction = await run(([now, command, ...args]) =>
-    core.redis.fcall('qless', 0, command, String(now), ...args.map(String)) as Promise<Reply>,
+  const viaFunction = await run(
+    ([now, command, ...args]) =>
+      core.redis.fcall('qless', 0, command, String(now), ...args.map(String)) as Promise<Reply>,
   );
   assert.deepEqual(viaFunction.replies, viaEval.replies);
   assert.deepEqual(viaFunction.messages, viaEval.messages);
@@ -100,7 +104,10 @@ test('FCALL and EVALSHA leave the same keys, replies and messages', async () => 
 test('state persists nowhere in the library between calls (config defaults stay defaults)', async () => {
   await core.flush();
   await core.redis.fcall('qless', 0, 'config.set', String(T), 'custom', 'x');
-  assert.equal(await core.redis.fcall('qless', 0, 'config.get', String(T)), await core.redis.evalsha(scriptSha(), 0, 'config.get', String(T)));
+  assert.equal(
+    await core.redis.fcall('qless', 0, 'config.get', String(T)),
+    await core.redis.evalsha(scriptSha(), 0, 'config.get', String(T)),
+  );
   await core.redis.fcall('qless', 0, 'config.unset', String(T), 'custom');
   assert.equal(
     await core.redis.fcall('qless', 0, 'config.get', String(T)),

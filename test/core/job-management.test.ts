@@ -26,7 +26,13 @@ describe('cancel', () => {
     await put('wait');
     await fx.core.call(T, 'track', 'track', 'run');
     const messages = await fx.core.listen('ql:*');
-    assert.deepEqual(await fx.core.call(T + 86400, 'cancel', 'run', 'fl', 'done', 'wait', 'ghost'), ['run', 'fl', 'done', 'wait', 'ghost']);
+    assert.deepEqual(await fx.core.call(T + 86400, 'cancel', 'run', 'fl', 'done', 'wait', 'ghost'), [
+      'run',
+      'fl',
+      'done',
+      'wait',
+      'ghost',
+    ]);
     assert.deepEqual(await messages.take(), [
       ['ql:log', '{"jid":"run","queue":"q","event":"canceled","worker":"w1"}'],
       ['ql:w:w1', '{"jid":"run","queue":"q","event":"canceled","worker":"w1"}'],
@@ -38,9 +44,16 @@ describe('cancel', () => {
     await messages.close();
     const left = await fx.core.snapshot();
     assert.deepEqual(Object.keys(left).sort(), [
-      'ql:completed', 'ql:j:done', 'ql:j:done-history', 'ql:queues',
-      'ql:s:run:1699920000:q', 'ql:s:stats:1700006400:q', 'ql:s:wait:1699920000:q',
-      'ql:tags', 'ql:tracked', 'ql:workers',
+      'ql:completed',
+      'ql:j:done',
+      'ql:j:done-history',
+      'ql:queues',
+      'ql:s:run:1699920000:q',
+      'ql:s:stats:1700006400:q',
+      'ql:s:wait:1699920000:q',
+      'ql:tags',
+      'ql:tracked',
+      'ql:workers',
     ]);
     // failed −1 on the failure's day under the job's queue; the tag counter went back down.
     assert.deepEqual(left['ql:s:stats:1700006400:q'], { failures: '1', failed: '0' });
@@ -51,7 +64,10 @@ describe('cancel', () => {
     await put('a');
     await put('b', 'depends', '["a"]');
     const before = await fx.core.snapshot();
-    assert.equal(await fx.core.error(T, 'cancel', 'a'), 'Cancel(): a is a dependency of b but is not mentioned to be canceled');
+    assert.equal(
+      await fx.core.error(T, 'cancel', 'a'),
+      'Cancel(): a is a dependency of b but is not mentioned to be canceled',
+    );
     assert.deepEqual(await fx.core.snapshot(), before);
     assert.deepEqual(await fx.core.call(T, 'cancel', 'b', 'a'), ['b', 'a']);
     assert.deepEqual(Object.keys(await fx.core.snapshot()), ['ql:queues']);
@@ -77,7 +93,12 @@ describe('timeout', () => {
       ['ql:log', '{"jid":"j","event":"lock_lost","worker":"w2"}'],
     ]);
     await messages.close();
-    assert.deepEqual(await fx.core.redis.hmget('ql:j:j', 'state', 'expires', 'worker', 'remaining'), ['stalled', '0', 'w2', '5']);
+    assert.deepEqual(await fx.core.redis.hmget('ql:j:j', 'state', 'expires', 'worker', 'remaining'), [
+      'stalled',
+      '0',
+      'w2',
+      '5',
+    ]);
     assert.equal(await fx.core.redis.zscore('ql:q:q-work', 'j'), 'inf');
     assert.equal(await fx.core.redis.exists('ql:q:q-locks'), 0);
     assert.deepEqual(await fx.core.redis.zrange('ql:w:w2:jobs', 0, -1), ['j']);
@@ -129,7 +150,10 @@ describe('priority', () => {
     const before = await fx.core.snapshot();
     assert.equal(await fx.core.error(T, 'priority'), 'Job(): no jid provided');
     assert.equal(await fx.core.error(T, 'priority', 'j'), 'Priority(): Arg "priority" missing or not a number: nil');
-    assert.equal(await fx.core.error(T, 'priority', 'j', 'high'), 'Priority(): Arg "priority" missing or not a number: high');
+    assert.equal(
+      await fx.core.error(T, 'priority', 'j', 'high'),
+      'Priority(): Arg "priority" missing or not a number: high',
+    );
     assert.equal(await fx.core.error(T, 'priority', 'ghost', 1), 'Priority(): Job ghost does not exist');
     assert.deepEqual(await fx.core.snapshot(), before);
   });
@@ -173,9 +197,18 @@ describe('depends', () => {
     const before = await fx.core.snapshot();
     assert.equal(await fx.core.error(T, 'depends'), 'Job(): no jid provided');
     assert.equal(await fx.core.error(T, 'depends', 'j'), 'Depends(): Arg "command" missing');
-    assert.equal(await fx.core.error(T, 'depends', 'a', 'on', 'b'), 'Depends(): Job a not in the depends state: waiting');
-    assert.equal(await fx.core.error(T, 'depends', 'ghost', 'sideways'), 'Depends(): Job ghost not in the depends state: false');
-    assert.equal(await fx.core.error(T, 'depends', 'j', 'sideways'), 'Depends(): Argument "command" must be "on" or "off"');
+    assert.equal(
+      await fx.core.error(T, 'depends', 'a', 'on', 'b'),
+      'Depends(): Job a not in the depends state: waiting',
+    );
+    assert.equal(
+      await fx.core.error(T, 'depends', 'ghost', 'sideways'),
+      'Depends(): Job ghost not in the depends state: false',
+    );
+    assert.equal(
+      await fx.core.error(T, 'depends', 'j', 'sideways'),
+      'Depends(): Argument "command" must be "on" or "off"',
+    );
     assert.deepEqual(await fx.core.snapshot(), before);
   });
 });
@@ -190,7 +223,9 @@ describe('log', () => {
     assert.deepEqual(await messages.take(), []);
     await messages.close();
     assert.deepEqual(await fx.core.redis.lrange('ql:j:j-history', 1, -1), [
-      '[1700000001,"note",{"k":"v"}]', '[1700000002,"bare"]', '[1700000003,"list",["x","y"]]',
+      '[1700000001,"note",{"k":"v"}]',
+      '[1700000002,"bare"]',
+      '[1700000003,"list",["x","y"]]',
     ]);
     const job = JSON.parse(String(await fx.core.call(T, 'get', 'j'))) as { history: unknown[] };
     assert.deepEqual(job.history.slice(1), [
@@ -212,7 +247,10 @@ describe('log', () => {
     assert.equal(await fx.core.error(T, 'log'), "Log(): Argument 'jid' missing");
     assert.equal(await fx.core.error(T, 'log', 'j'), "Log(): Argument 'message' missing");
     assert.equal(await fx.core.error(T, 'log', 'j', 'm', 'false'), "Log(): Argument 'data' not cjson: false");
-    assert.equal(await fx.core.error(T, 'log', 'j', 'm', '{'), 'Expected object key string but found T_END at character 2');
+    assert.equal(
+      await fx.core.error(T, 'log', 'j', 'm', '{'),
+      'Expected object key string but found T_END at character 2',
+    );
     assert.equal(await fx.core.error(T, 'log', 'ghost', 'm'), 'Log(): Job ghost does not exist');
     assert.deepEqual(await fx.core.snapshot(), before);
   });
@@ -227,7 +265,12 @@ describe('track', () => {
     assert.deepEqual(await fx.core.redis.zrange('ql:tracked', 0, -1, 'WITHSCORES'), ['j', String(T + 5)]);
     assert.equal(await fx.core.call(T, 'track', 'Untrack', 'j'), '1');
     assert.equal(await fx.core.call(T, 'track', 'untrack', 'j'), '0');
-    assert.deepEqual(await messages.take(), [['ql:track', 'j'], ['ql:track', 'j'], ['ql:untrack', 'j'], ['ql:untrack', 'j']]);
+    assert.deepEqual(await messages.take(), [
+      ['ql:track', 'j'],
+      ['ql:track', 'j'],
+      ['ql:untrack', 'j'],
+      ['ql:untrack', 'j'],
+    ]);
     await messages.close();
   });
 
@@ -238,9 +281,15 @@ describe('track', () => {
     await fx.core.call(T, 'track', 'track', 'j');
     await fx.core.call(T, 'track', 'track', 'gone');
     await fx.core.call(T, 'cancel', 'gone');
-    const listing = JSON.parse(String(await fx.core.call(T, 'track'))) as { expired: string[]; jobs: { jid: string; tracked: boolean }[] };
+    const listing = JSON.parse(String(await fx.core.call(T, 'track'))) as {
+      expired: string[];
+      jobs: { jid: string; tracked: boolean }[];
+    };
     assert.deepEqual(listing.expired, ['gone']);
-    assert.deepEqual(listing.jobs.map((job) => [job.jid, job.tracked]), [['j', true]]);
+    assert.deepEqual(
+      listing.jobs.map((job) => [job.jid, job.tracked]),
+      [['j', true]],
+    );
   });
 
   test('refusals change nothing', async () => {

@@ -30,16 +30,25 @@ describe('pop', () => {
     assert.equal(job.state, 'running');
     assert.equal(job.expires, T + 61.5);
     assert.deepEqual(await fx.core.redis.hmget('ql:j:j', 'state', 'worker', 'expires', 'time'), [
-      'running', 'w1', '1700000061.5', '1700000001.50000000000000000000',
+      'running',
+      'w1',
+      '1700000061.5',
+      '1700000001.50000000000000000000',
     ]);
     assert.deepEqual(await fx.core.redis.zrange('ql:q:q-locks', 0, -1, 'WITHSCORES'), ['j', '1700000061.5']);
     assert.deepEqual(await fx.core.redis.zrange('ql:w:w1:jobs', 0, -1, 'WITHSCORES'), ['j', '1700000061.5']);
     assert.deepEqual(await fx.core.redis.zrange('ql:workers', 0, -1, 'WITHSCORES'), ['w1', '1700000001.5']);
     assert.equal(await fx.core.redis.exists('ql:q:q-work'), 0);
     assert.deepEqual(await fx.core.redis.lrange('ql:j:j-history', 0, -1), [
-      '[1700000000,"put",{"q":"q"}]', '[1700000001,"popped",{"worker":"w1"}]',
+      '[1700000000,"put",{"q":"q"}]',
+      '[1700000001,"popped",{"worker":"w1"}]',
     ]);
-    assert.deepEqual(await fx.core.redis.hgetall('ql:s:wait:1699920000:q'), { s1: '1', total: '1', mean: '1.5', vk: '0' });
+    assert.deepEqual(await fx.core.redis.hgetall('ql:s:wait:1699920000:q'), {
+      s1: '1',
+      total: '1',
+      mean: '1.5',
+      vk: '0',
+    });
   });
 
   test('higher priority first, then earlier put, exact ties in reverse jid order', async () => {
@@ -148,7 +157,11 @@ describe('lock expiry and the grace period', () => {
     ]);
     await messages.close();
     assert.deepEqual(await fx.core.redis.hmget('ql:j:j', 'state', 'worker', 'expires', 'grace', 'remaining'), [
-      'running', 'w1', String(T + 60), '1', '1',
+      'running',
+      'w1',
+      String(T + 60),
+      '1',
+      '1',
     ]);
     assert.equal(await fx.core.redis.zscore('ql:q:q-locks', 'j'), String(T + 71));
     assert.equal(await fx.core.redis.exists('ql:w:w1:jobs'), 0);
@@ -165,7 +178,11 @@ describe('lock expiry and the grace period', () => {
     assert.equal(job.jid, 'j');
     assert.equal(job.worker, 'w2');
     assert.equal(job.remaining, 0);
-    assert.deepEqual(await fx.core.redis.hmget('ql:j:j', 'grace', 'remaining', 'expires'), [null, '0', String(T + 131)]);
+    assert.deepEqual(await fx.core.redis.hmget('ql:j:j', 'grace', 'remaining', 'expires'), [
+      null,
+      '0',
+      String(T + 131),
+    ]);
     assert.deepEqual(await fx.core.redis.zrange('ql:w:w2:jobs', 0, -1), ['j']);
   });
 
@@ -187,18 +204,31 @@ describe('lock expiry and the grace period', () => {
     assert.deepEqual(await pop('1700000202.25', 'q', 'w3'), []);
     assert.deepEqual(await messages.take(), [
       ['ql:failed', 'j'],
-      ['ql:log', '{"message":"Job exhausted retries in queue \\"q\\"","jid":"j","group":"failed-retries-q","event":"failed","worker":"w2"}'],
+      [
+        'ql:log',
+        '{"message":"Job exhausted retries in queue \\"q\\"","jid":"j","group":"failed-retries-q","event":"failed","worker":"w2"}',
+      ],
     ]);
     await messages.close();
     assert.deepEqual(await fx.core.redis.hmget('ql:j:j', 'state', 'worker', 'expires', 'remaining', 'failure'), [
-      'failed', '', '', '-1',
+      'failed',
+      '',
+      '',
+      '-1',
       '{"group":"failed-retries-q","message":"Job exhausted retries in queue \\"q\\"","when":1700000202.25,"worker":""}',
     ]);
     assert.equal(await fx.core.redis.exists('ql:q:q-locks'), 0);
     assert.deepEqual(await fx.core.redis.smembers('ql:failures'), ['failed-retries-q']);
     assert.deepEqual(await fx.core.redis.lrange('ql:f:failed-retries-q', 0, -1), ['j']);
-    assert.deepEqual(await fx.core.redis.hgetall('ql:s:stats:1699920000:q'), { retries: '2', failures: '1', failed: '1' });
-    assert.equal((await fx.core.redis.lrange('ql:j:j-history', -1, -1))[0], '[1700000202,"failed",{"group":"failed-retries-q"}]');
+    assert.deepEqual(await fx.core.redis.hgetall('ql:s:stats:1699920000:q'), {
+      retries: '2',
+      failures: '1',
+      failed: '1',
+    });
+    assert.equal(
+      (await fx.core.redis.lrange('ql:j:j-history', -1, -1))[0],
+      '[1700000202,"failed",{"group":"failed-retries-q"}]',
+    );
   });
 
   test('grace-period ≤ 0: courtesy and hand-on in the same pop', async () => {
@@ -222,11 +252,18 @@ describe('lock expiry and the grace period', () => {
       ['ql:w:w2', '{"jid":"j","event":"lock_lost","worker":"w2"}'],
       ['ql:log', '{"jid":"j","event":"lock_lost","worker":"w2"}'],
       ['ql:failed', 'j'],
-      ['ql:log', '{"message":"Job exhausted retries in queue \\"q\\"","jid":"j","group":"failed-retries-q","event":"failed","worker":"w2"}'],
+      [
+        'ql:log',
+        '{"message":"Job exhausted retries in queue \\"q\\"","jid":"j","group":"failed-retries-q","event":"failed","worker":"w2"}',
+      ],
     ]);
     await messages.close();
     assert.equal(await fx.core.redis.hget('ql:j:j', 'state'), 'failed');
-    assert.deepEqual(await fx.core.redis.hgetall('ql:s:stats:1699920000:q'), { retries: '2', failures: '1', failed: '1' });
+    assert.deepEqual(await fx.core.redis.hgetall('ql:s:stats:1699920000:q'), {
+      retries: '2',
+      failures: '1',
+      failed: '1',
+    });
   });
 
   test('a negative grace-period behaves like 0 (lock briefly set in the past)', async () => {
@@ -310,9 +347,18 @@ describe('heartbeat', () => {
     assert.equal(await fx.core.error(T, 'heartbeat'), 'Job(): no jid provided');
     assert.equal(await fx.core.error(T, 'heartbeat', 'j'), 'Heatbeat(): Arg "worker" missing');
     assert.equal(await fx.core.error(T, 'heartbeat', 'ghost', 'w1'), 'Heartbeat(): Job ghost does not exist');
-    assert.equal(await fx.core.error(T, 'heartbeat', 'ghost', 'w1', '{bad'), 'Expected object key string but found invalid token at character 2');
-    assert.equal(await fx.core.error(T, 'heartbeat', 'waiting', 'w1'), 'Heartbeat(): Job waiting not currently running: waiting');
-    assert.equal(await fx.core.error(T, 'heartbeat', 'stalled', 'w1'), 'Heartbeat(): Job stalled not currently running: stalled');
+    assert.equal(
+      await fx.core.error(T, 'heartbeat', 'ghost', 'w1', '{bad'),
+      'Expected object key string but found invalid token at character 2',
+    );
+    assert.equal(
+      await fx.core.error(T, 'heartbeat', 'waiting', 'w1'),
+      'Heartbeat(): Job waiting not currently running: waiting',
+    );
+    assert.equal(
+      await fx.core.error(T, 'heartbeat', 'stalled', 'w1'),
+      'Heartbeat(): Job stalled not currently running: stalled',
+    );
     assert.equal(await fx.core.error(T, 'heartbeat', 'j', 'w2'), 'Heartbeat(): Job j given out to another worker: w1');
     assert.deepEqual(await fx.core.snapshot(), before);
   });

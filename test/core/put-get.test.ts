@@ -13,11 +13,32 @@ describe('put of a new job', () => {
     const messages = await fx.core.listen('ql:*');
     assert.equal(await fx.core.call(T, 'put', 'w', 'q', 'j', 'K', '{"a":1}', 0), 'j');
     assert.deepEqual(await fx.core.redis.hkeys('ql:j:j'), [
-      'jid', 'klass', 'data', 'priority', 'tags', 'state', 'worker', 'expires', 'queue', 'retries', 'remaining', 'time',
+      'jid',
+      'klass',
+      'data',
+      'priority',
+      'tags',
+      'state',
+      'worker',
+      'expires',
+      'queue',
+      'retries',
+      'remaining',
+      'time',
     ]);
     assert.deepEqual(await fx.core.redis.hgetall('ql:j:j'), {
-      jid: 'j', klass: 'K', data: '{"a":1}', priority: '0', tags: '{}', state: 'waiting', worker: '',
-      expires: '0', queue: 'q', retries: '5', remaining: '5', time: '1700000000.00000000000000000000',
+      jid: 'j',
+      klass: 'K',
+      data: '{"a":1}',
+      priority: '0',
+      tags: '{}',
+      state: 'waiting',
+      worker: '',
+      expires: '0',
+      queue: 'q',
+      retries: '5',
+      remaining: '5',
+      time: '1700000000.00000000000000000000',
     });
     assert.deepEqual(await fx.core.redis.zrange('ql:q:q-work', 0, -1), ['j']);
     assert.equal(Number(await fx.core.redis.zscore('ql:q:q-work', 'j')), 0 - T / 1e10);
@@ -28,9 +49,28 @@ describe('put of a new job', () => {
   });
 
   test('options: priority, tags, retries; numbers keep %.17g in the hash', async () => {
-    await fx.core.call(T + 0.5, 'put', 'w', 'q', 'j', 'K', '{}', 0, 'priority', '0.1', 'tags', '["a","b"]', 'retries', '2.7');
+    await fx.core.call(
+      T + 0.5,
+      'put',
+      'w',
+      'q',
+      'j',
+      'K',
+      '{}',
+      0,
+      'priority',
+      '0.1',
+      'tags',
+      '["a","b"]',
+      'retries',
+      '2.7',
+    );
     assert.deepEqual(await fx.core.redis.hmget('ql:j:j', 'priority', 'tags', 'retries', 'remaining', 'time'), [
-      '0.10000000000000001', '["a","b"]', '2.7000000000000002', '2.7000000000000002', '1700000000.50000000000000000000',
+      '0.10000000000000001',
+      '["a","b"]',
+      '2.7000000000000002',
+      '2.7000000000000002',
+      '1700000000.50000000000000000000',
     ]);
     assert.equal(await fx.core.redis.zscore('ql:t:a', 'j'), String(T + 0.5));
     assert.deepEqual(await fx.core.redis.zrange('ql:tags', 0, -1, 'WITHSCORES'), ['a', '1', 'b', '1']);
@@ -87,9 +127,10 @@ describe('put of an existing job', () => {
     await fx.core.call(T + 1, 'retry', 'j', 'q', 'w');
     assert.equal(await fx.core.redis.hget('ql:j:j', 'remaining'), '2');
     await fx.core.call(T + 2, 'put', 'w', 'q', 'j', 'K2', '{"b":2}', 0);
-    assert.deepEqual(await fx.core.redis.hmget('ql:j:j', 'klass', 'data', 'priority', 'tags', 'retries', 'remaining', 'state'), [
-      'K2', '{"b":2}', '7', '["t"]', '3', '3', 'waiting',
-    ]);
+    assert.deepEqual(
+      await fx.core.redis.hmget('ql:j:j', 'klass', 'data', 'priority', 'tags', 'retries', 'remaining', 'state'),
+      ['K2', '{"b":2}', '7', '["t"]', '3', '3', 'waiting'],
+    );
     assert.equal((await history('j')).length, 3);
     assert.deepEqual(await fx.core.redis.zrange('ql:tags', 0, -1, 'WITHSCORES'), ['t', '1']);
     assert.equal(await fx.core.redis.zscore('ql:t:t', 'j'), String(T + 2));
@@ -110,7 +151,12 @@ describe('put of an existing job', () => {
       assert.equal(await fx.core.redis.exists(`ql:q:a-${set}`), 0, set);
     }
     assert.equal(await fx.core.redis.exists('ql:w:w1:jobs'), 0);
-    assert.deepEqual(await fx.core.redis.hmget('ql:j:j', 'queue', 'state', 'worker', 'expires'), ['b', 'waiting', '', '0']);
+    assert.deepEqual(await fx.core.redis.hmget('ql:j:j', 'queue', 'state', 'worker', 'expires'), [
+      'b',
+      'waiting',
+      '',
+      '0',
+    ]);
     assert.deepEqual(await fx.core.redis.zrange('ql:queues', 0, -1), ['a', 'b']);
   });
 
@@ -143,7 +189,10 @@ describe('put of an existing job', () => {
     assert.deepEqual(await fx.core.redis.hgetall('ql:s:stats:1699920000:q'), { failures: '1', failed: '1' });
     assert.deepEqual(await fx.core.redis.hgetall('ql:s:stats:1699920000:other'), { failed: '-1' });
     // The failure record is kept.
-    assert.equal(await fx.core.redis.hget('ql:j:j', 'failure'), '{"group":"grp","message":"boom","when":1700000000,"worker":"w"}');
+    assert.equal(
+      await fx.core.redis.hget('ql:j:j', 'failure'),
+      '{"group":"grp","message":"boom","when":1700000000,"worker":"w"}',
+    );
   });
 
   test('a non-empty depends list replaces the old dependencies; an empty one keeps them', async () => {
@@ -182,7 +231,10 @@ describe('put refusals', () => {
     for (const [message, args] of cases) {
       assert.equal(await fx.core.error(T, 'put', ...args), message);
     }
-    assert.match(await fx.core.error(T, 'put', 'w', 'q', 'j', 'K', '{}', 0, 'priority'), /^Odd number of additional args: table: 0x[0-9a-f]+$/);
+    assert.match(
+      await fx.core.error(T, 'put', 'w', 'q', 'j', 'K', '{}', 0, 'priority'),
+      /^Odd number of additional args: table: 0x[0-9a-f]+$/,
+    );
     assert.deepEqual(await fx.core.snapshot(), before);
   });
 
@@ -197,10 +249,22 @@ describe('put refusals', () => {
     await fx.core.call(T, 'put', 'w', 'q', 'j', 'K', '{}', 0, 'tags', '["t"]', 'depends', '[]');
     await fx.core.call(T, 'pop', 'q', 'w1', 1);
     const before = await fx.core.snapshot();
-    assert.equal(await fx.core.error(T + 1, 'put', 'w2', 'q', 'j', 'K', '{}', 0, 'priority', 'x'), 'Put(): Arg "priority" not a numberx');
-    assert.equal(await fx.core.error(T + 1, 'put', 'w2', 'q', 'j', 'K', '{}', 0, 'retries', 'x'), 'Put(): Arg "retries" not a number: x');
-    assert.equal(await fx.core.error(T + 1, 'put', 'w2', 'q', 'j', 'K', '{}', 0, 'tags', 'false'), 'Put(): Arg "tags" not JSONfalse');
-    assert.equal(await fx.core.error(T + 1, 'put', 'w2', 'q', 'j', 'K', '{}', 0, 'depends', 'false'), 'Put(): Arg "depends" not JSON: false');
+    assert.equal(
+      await fx.core.error(T + 1, 'put', 'w2', 'q', 'j', 'K', '{}', 0, 'priority', 'x'),
+      'Put(): Arg "priority" not a numberx',
+    );
+    assert.equal(
+      await fx.core.error(T + 1, 'put', 'w2', 'q', 'j', 'K', '{}', 0, 'retries', 'x'),
+      'Put(): Arg "retries" not a number: x',
+    );
+    assert.equal(
+      await fx.core.error(T + 1, 'put', 'w2', 'q', 'j', 'K', '{}', 0, 'tags', 'false'),
+      'Put(): Arg "tags" not JSONfalse',
+    );
+    assert.equal(
+      await fx.core.error(T + 1, 'put', 'w2', 'q', 'j', 'K', '{}', 0, 'depends', 'false'),
+      'Put(): Arg "depends" not JSON: false',
+    );
     assert.deepEqual(await fx.core.snapshot(), before);
   });
 
@@ -228,7 +292,10 @@ describe('put refusals', () => {
 describe('requeue', () => {
   test('refuses a missing job without writing', async () => {
     assert.equal(await fx.core.error(T, 'requeue', 'w', 'q'), 'Job(): no jid provided');
-    assert.equal(await fx.core.error(T, 'requeue', 'w', 'q', 'ghost', 'K', '{}', 0), 'Requeue(): Job ghost does not exist');
+    assert.equal(
+      await fx.core.error(T, 'requeue', 'w', 'q', 'ghost', 'K', '{}', 0),
+      'Requeue(): Job ghost does not exist',
+    );
     assert.deepEqual(await fx.core.snapshot(), {});
   });
 
@@ -256,7 +323,10 @@ describe('get and multiget', () => {
     await fx.core.call(T, 'put', 'w', 'q', 'a', 'K', '{}', 0);
     await fx.core.call(T, 'put', 'w', 'q', 'b', 'K', '{}', 0);
     const reply = JSON.parse(String(await fx.core.call(T, 'multiget', 'a', 'missing', 'b'))) as { jid: string }[];
-    assert.deepEqual(reply.map((job) => job.jid), ['a', 'b']);
+    assert.deepEqual(
+      reply.map((job) => job.jid),
+      ['a', 'b'],
+    );
     assert.equal(await fx.core.call(T, 'multiget', 'x', 'y'), '{}');
     assert.equal(await fx.core.call(T, 'multiget'), '{}');
   });
@@ -303,10 +373,14 @@ describe('history', () => {
   test('a legacy `history` field is migrated on the first read, then deleted', async () => {
     await fx.core.call(T, 'put', 'w', 'q', 'j', 'K', '{}', 0);
     await fx.core.redis.del('ql:j:j-history');
-    await fx.core.redis.hset('ql:j:j', 'history', JSON.stringify([
-      { q: 'q', put: 1600000000.7, popped: 1600000001.2, worker: 'w1', failed: 1600000002.9 },
-      { q: 'q2', put: 1600000003, popped: 1600000004, worker: 'w2', done: 1600000005.5 },
-    ]));
+    await fx.core.redis.hset(
+      'ql:j:j',
+      'history',
+      JSON.stringify([
+        { q: 'q', put: 1600000000.7, popped: 1600000001.2, worker: 'w1', failed: 1600000002.9 },
+        { q: 'q2', put: 1600000003, popped: 1600000004, worker: 'w2', done: 1600000005.5 },
+      ]),
+    );
     const job = JSON.parse(String(await fx.core.call(T, 'get', 'j'))) as { history: unknown[] };
     assert.deepEqual(job.history, [
       { when: 1600000000, q: 'q', what: 'put' },

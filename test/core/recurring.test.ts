@@ -16,8 +16,16 @@ async function peek(at: number | string, count: number, queue = 'q'): Promise<st
   return reply === '{}' ? [] : (JSON.parse(reply) as { jid: string }[]).map((job) => job.jid);
 }
 
-async function recur(at: number | string, interval: number, offset: number | string, ...options: (string | number)[]): Promise<void> {
-  assert.equal(await fx.core.call(at, 'recur', 'q', 'rec', 'K', '{"r":1}', 'interval', interval, offset, ...options), 'rec');
+async function recur(
+  at: number | string,
+  interval: number,
+  offset: number | string,
+  ...options: (string | number)[]
+): Promise<void> {
+  assert.equal(
+    await fx.core.call(at, 'recur', 'q', 'rec', 'K', '{"r":1}', 'interval', interval, offset, ...options),
+    'rec',
+  );
 }
 
 describe('recur', () => {
@@ -27,8 +35,18 @@ describe('recur', () => {
     assert.deepEqual(await messages.take(), []);
     await messages.close();
     assert.deepEqual(await fx.core.redis.hgetall('ql:r:rec'), {
-      jid: 'rec', klass: 'K', data: '{"r":1}', priority: '3', tags: '["rt"]', state: 'recur', queue: 'q',
-      type: 'interval', count: '0', interval: '60', retries: '2', backlog: '4',
+      jid: 'rec',
+      klass: 'K',
+      data: '{"r":1}',
+      priority: '3',
+      tags: '["rt"]',
+      state: 'recur',
+      queue: 'q',
+      type: 'interval',
+      count: '0',
+      interval: '60',
+      retries: '2',
+      backlog: '4',
     });
     assert.deepEqual(await fx.core.redis.zrange('ql:q:q-recur', 0, -1, 'WITHSCORES'), ['rec', String(T + 30)]);
     assert.deepEqual(await fx.core.redis.zrange('ql:queues', 0, -1, 'WITHSCORES'), ['q', String(T)]);
@@ -43,8 +61,18 @@ describe('recur', () => {
     await pop(T, 5);
     assert.equal(await fx.core.call(T + 1, 'recur', 'other', 'rec', 'K2', '{}', 'interval', 30, 5), 'rec');
     assert.deepEqual(await fx.core.redis.hgetall('ql:r:rec'), {
-      jid: 'rec', klass: 'K2', data: '{}', priority: '0', tags: '{}', state: 'recur', queue: 'other',
-      type: 'interval', count: '1', interval: '30', retries: '0', backlog: '0',
+      jid: 'rec',
+      klass: 'K2',
+      data: '{}',
+      priority: '0',
+      tags: '{}',
+      state: 'recur',
+      queue: 'other',
+      type: 'interval',
+      count: '1',
+      interval: '30',
+      retries: '0',
+      backlog: '0',
     });
     assert.equal(await fx.core.redis.exists('ql:q:q-recur'), 0);
     assert.equal(await fx.core.redis.zscore('ql:q:other-recur', 'rec'), String(T + 6));
@@ -64,7 +92,10 @@ describe('recur', () => {
       ['Recur(): Arg "interval" not a number: x', ['q', 'r', 'K', '{}', 'interval', 'x', 0]],
       ['Recur(): Arg "offset" not a number: nil', ['q', 'r', 'K', '{}', 'interval', 60]],
       ['Recur(): Arg "interval" must be greater than 0', ['q', 'r', 'K', '{}', 'interval', 0, 0]],
-      ['Recur(): Arg "tags" must be JSON string array: false', ['q', 'r', 'K', '{}', 'interval', 60, 0, 'tags', 'false']],
+      [
+        'Recur(): Arg "tags" must be JSON string array: false',
+        ['q', 'r', 'K', '{}', 'interval', 60, 0, 'tags', 'false'],
+      ],
       ['Recur(): Arg "priority" not a number: x', ['q', 'r', 'K', '{}', 'interval', 60, 0, 'priority', 'x']],
       ['Recur(): Arg "retries" not a number: x', ['q', 'r', 'K', '{}', 'interval', 60, 0, 'retries', 'x']],
       ['Recur(): Arg "backlog" not a number: x', ['q', 'r', 'K', '{}', 'interval', 60, 0, 'backlog', 'x']],
@@ -72,7 +103,10 @@ describe('recur', () => {
     for (const [message, args] of cases) {
       assert.equal(await fx.core.error(T, 'recur', ...args), message, message);
     }
-    assert.match(await fx.core.error(T, 'recur', 'q', 'r', 'K', '{}', 'interval', 60, 0, 'priority'), /^Odd number of additional args: table: 0x[0-9a-f]+$/);
+    assert.match(
+      await fx.core.error(T, 'recur', 'q', 'r', 'K', '{}', 'interval', 60, 0, 'priority'),
+      /^Odd number of additional args: table: 0x[0-9a-f]+$/,
+    );
     assert.deepEqual(await fx.core.snapshot(), before);
   });
 });
@@ -87,14 +121,30 @@ describe('spawning children', () => {
     await messages.close();
     assert.equal(
       JSON.stringify(child),
-      JSON.stringify(JSON.parse(String.raw`{"jid":"rec-1","retries":2,"data":"{\"r\":1}","failure":{},"expires":0,"remaining":2,"spawned_from_jid":"rec","dependencies":{},"klass":"K","tracked":false,"tags":["rt"],"queue":"q","state":"waiting","history":[{"when":1700000000,"q":"q","what":"put"}],"dependents":{},"priority":3,"worker":""}`)),
+      JSON.stringify(
+        JSON.parse(
+          String.raw`{"jid":"rec-1","retries":2,"data":"{\"r\":1}","failure":{},"expires":0,"remaining":2,"spawned_from_jid":"rec","dependencies":{},"klass":"K","tracked":false,"tags":["rt"],"queue":"q","state":"waiting","history":[{"when":1700000000,"q":"q","what":"put"}],"dependents":{},"priority":3,"worker":""}`,
+        ),
+      ),
     );
     assert.equal(
       await fx.core.call(T + 5, 'get', 'rec-1'),
       String.raw`{"jid":"rec-1","retries":2,"data":"{\"r\":1}","failure":{},"expires":0,"remaining":2,"spawned_from_jid":"rec","dependencies":{},"klass":"K","tracked":false,"tags":["rt"],"queue":"q","state":"waiting","history":[{"when":1700000000,"q":"q","what":"put"}],"dependents":{},"priority":3,"worker":""}`,
     );
     assert.deepEqual(await fx.core.redis.hkeys('ql:j:rec-1'), [
-      'jid', 'klass', 'data', 'priority', 'tags', 'state', 'worker', 'expires', 'queue', 'retries', 'remaining', 'time', 'spawned_from_jid',
+      'jid',
+      'klass',
+      'data',
+      'priority',
+      'tags',
+      'state',
+      'worker',
+      'expires',
+      'queue',
+      'retries',
+      'remaining',
+      'time',
+      'spawned_from_jid',
     ]);
     assert.equal(await fx.core.redis.hget('ql:j:rec-1', 'time'), '1700000000.00000000000000000000');
     assert.equal(Number(await fx.core.redis.zscore('ql:q:q-work', 'rec-1')), 3 - T / 1e10);
@@ -154,15 +204,43 @@ describe('recur.update', () => {
   });
 
   test('each option; an interval change shifts the next spawn; a queue change keeps it', async () => {
-    assert.equal(await fx.core.call(T + 1, 'recur.update', 'rec', 'priority', 2.5, 'retries', 4, 'data', '{"n":2}', 'klass', 'K2', 'backlog', 3), 1);
-    assert.deepEqual(await fx.core.redis.hmget('ql:r:rec', 'priority', 'retries', 'data', 'klass', 'backlog'), ['2.5', '4', '{"n":2}', 'K2', '3']);
+    assert.equal(
+      await fx.core.call(
+        T + 1,
+        'recur.update',
+        'rec',
+        'priority',
+        2.5,
+        'retries',
+        4,
+        'data',
+        '{"n":2}',
+        'klass',
+        'K2',
+        'backlog',
+        3,
+      ),
+      1,
+    );
+    assert.deepEqual(await fx.core.redis.hmget('ql:r:rec', 'priority', 'retries', 'data', 'klass', 'backlog'), [
+      '2.5',
+      '4',
+      '{"n":2}',
+      'K2',
+      '3',
+    ]);
     assert.equal(await fx.core.call(T + 1, 'recur.update', 'rec', 'interval', 90), 1);
     assert.equal(await fx.core.redis.hget('ql:r:rec', 'interval'), '90');
     assert.equal(await fx.core.redis.zscore('ql:q:q-recur', 'rec'), String(T + 30));
     assert.equal(await fx.core.call(T + 2, 'recur.update', 'rec', 'queue', 'other'), 1);
     assert.equal(await fx.core.redis.exists('ql:q:q-recur'), 0);
     assert.equal(await fx.core.redis.zscore('ql:q:other-recur', 'rec'), String(T + 30));
-    assert.deepEqual(await fx.core.redis.zrange('ql:queues', 0, -1, 'WITHSCORES'), ['q', String(T), 'other', String(T + 2)]);
+    assert.deepEqual(await fx.core.redis.zrange('ql:queues', 0, -1, 'WITHSCORES'), [
+      'q',
+      String(T),
+      'other',
+      String(T + 2),
+    ]);
   });
 
   test('refusals; options before a bad one are already applied', async () => {
@@ -170,12 +248,27 @@ describe('recur.update', () => {
     assert.equal(await fx.core.error(T, 'recur.update'), 'Recurring(): no jid provided');
     assert.equal(await fx.core.error(T, 'recur.update', 'ghost', 'priority', 1), 'Recur(): No recurring job ghost');
     assert.equal(await fx.core.error(T, 'recur.update', 'rec', 'priority'), 'No value provided for priority');
-    assert.equal(await fx.core.error(T, 'recur.update', 'rec', 'interval', 'x'), 'Recur(): Arg "interval" must be a number: x');
-    assert.equal(await fx.core.error(T, 'recur.update', 'rec', 'backlog', 'x'), 'Recur(): Arg "backlog" not a number: x');
-    assert.equal(await fx.core.error(T, 'recur.update', 'rec', 'data', 'false'), 'Recur(): Arg "data" is not JSON-encoded: false');
-    assert.equal(await fx.core.error(T, 'recur.update', 'rec', 'colour', 'red'), 'Recur(): Unrecognized option "colour"');
+    assert.equal(
+      await fx.core.error(T, 'recur.update', 'rec', 'interval', 'x'),
+      'Recur(): Arg "interval" must be a number: x',
+    );
+    assert.equal(
+      await fx.core.error(T, 'recur.update', 'rec', 'backlog', 'x'),
+      'Recur(): Arg "backlog" not a number: x',
+    );
+    assert.equal(
+      await fx.core.error(T, 'recur.update', 'rec', 'data', 'false'),
+      'Recur(): Arg "data" is not JSON-encoded: false',
+    );
+    assert.equal(
+      await fx.core.error(T, 'recur.update', 'rec', 'colour', 'red'),
+      'Recur(): Unrecognized option "colour"',
+    );
     assert.deepEqual(await fx.core.snapshot(), before);
-    assert.equal(await fx.core.error(T, 'recur.update', 'rec', 'priority', 9, 'retries', 'x'), 'Recur(): Arg "retries" must be a number: x');
+    assert.equal(
+      await fx.core.error(T, 'recur.update', 'rec', 'priority', 9, 'retries', 'x'),
+      'Recur(): Arg "retries" must be a number: x',
+    );
     assert.equal(await fx.core.redis.hget('ql:r:rec', 'priority'), '9');
   });
 });

@@ -25,7 +25,11 @@ async function putSpread(): Promise<void> {
   await fx.core.call(T - 1, 'track', 'track', 'j3');
   // An old client's job: its history moves into the list when the pop appends to it.
   await fx.core.redis.del('ql:j:j4-history');
-  await fx.core.redis.hset('ql:j:j4', 'history', JSON.stringify([{ q: 'q', put: T - 90000, popped: T - 80000, worker: 'old', failed: T - 70000 }]));
+  await fx.core.redis.hset(
+    'ql:j:j4',
+    'history',
+    JSON.stringify([{ q: 'q', put: T - 90000, popped: T - 80000, worker: 'old', failed: T - 70000 }]),
+  );
   // j1 has a dependent, so its object lists it.
   await fx.core.call(T - 1, 'put', 'w', 'q2', 'd', 'K', '{}', 0, 'depends', '["j1"]');
 }
@@ -41,7 +45,8 @@ async function everything(): Promise<{ keys: Record<string, unknown>; order: Rec
 
 describe('pop of several jobs', () => {
   test('leaves what popping them one at a time (same now) leaves, stats field order included', async () => {
-    const runs: { objects: unknown[]; messages: [string, string][]; state: Awaited<ReturnType<typeof everything>> }[] = [];
+    const runs: { objects: unknown[]; messages: [string, string][]; state: Awaited<ReturnType<typeof everything>> }[] =
+      [];
     for (const batched of [false, true]) {
       await fx.core.flush();
       await fx.core.call(T, 'config.set', 'max-job-history', 3);
@@ -51,7 +56,8 @@ describe('pop of several jobs', () => {
       if (batched) {
         objects.push(...(JSON.parse(String(await fx.core.call(T, 'pop', 'q', 'w1', 7))) as unknown[]));
       } else {
-        for (let i = 0; i < 7; i++) objects.push(...(JSON.parse(String(await fx.core.call(T, 'pop', 'q', 'w1', 1))) as unknown[]));
+        for (let i = 0; i < 7; i++)
+          objects.push(...(JSON.parse(String(await fx.core.call(T, 'pop', 'q', 'w1', 1))) as unknown[]));
       }
       runs.push({ objects, messages: await messages.take(), state: await everything() });
       await messages.close();
@@ -66,14 +72,21 @@ describe('pop of several jobs', () => {
     assert.deepEqual(single.messages, [['ql:popped', 'j3']]);
     const stats = single.state.order['ql:s:wait:1699920000:q'];
     // Oldest first: j4 (d1), j3 (h2), j2 (m1), j6 (s59), j1 (s30), j5 and j0 (s5).
-    assert.deepEqual(stats.filter((_, i) => i % 2 === 0), ['d1', 'total', 'mean', 'vk', 'h2', 'm1', 's59', 's30', 's5']);
+    assert.deepEqual(
+      stats.filter((_, i) => i % 2 === 0),
+      ['d1', 'total', 'mean', 'vk', 'h2', 'm1', 's59', 's30', 's5'],
+    );
     assert.equal(stats[stats.indexOf('total') + 1], '7');
     assert.equal((single.state.keys['ql:j:j4-history'] as string[]).length, 3, 'migrated legacy history, capped at 3');
-    assert.deepEqual((single.objects as { jid: string; dependents: unknown }[]).find((job) => job.jid === 'j1')?.dependents, ['d']);
+    assert.deepEqual(
+      (single.objects as { jid: string; dependents: unknown }[]).find((job) => job.jid === 'j1')?.dependents,
+      ['d'],
+    );
   });
 
   test('more jobs than one ZADD/ZREM chunk: all locked, all out of work', async () => {
-    for (let i = 0; i < 450; i++) await fx.core.call(T, 'put', 'w', 'q', `j${String(i).padStart(3, '0')}`, 'K', '{}', 0);
+    for (let i = 0; i < 450; i++)
+      await fx.core.call(T, 'put', 'w', 'q', `j${String(i).padStart(3, '0')}`, 'K', '{}', 0);
     const jobs = JSON.parse(String(await fx.core.call(T + 1, 'pop', 'q', 'w1', 450))) as { jid: string }[];
     assert.equal(jobs.length, 450);
     assert.equal(await fx.core.redis.zcard('ql:q:q-locks'), 450);
@@ -104,15 +117,22 @@ describe('pop of several jobs', () => {
 
 describe('scores and counts handed to Redis as text', () => {
   test('a now or a count written differently but equal as a number leaves the same data and replies', async () => {
-    const runs: { replies: unknown[]; messages: [string, string][]; state: Awaited<ReturnType<typeof everything>> }[] = [];
-    for (const [now, count] of [['1700000000.5', '1'], [' 1700000000.5 ', ' 1 '], ['1.7000000005e9', '1.0'], ['17000000005e-1', '1e0']]) {
+    const runs: { replies: unknown[]; messages: [string, string][]; state: Awaited<ReturnType<typeof everything>> }[] =
+      [];
+    for (const [now, count] of [
+      ['1700000000.5', '1'],
+      [' 1700000000.5 ', ' 1 '],
+      ['1.7000000005e9', '1.0'],
+      ['17000000005e-1', '1e0'],
+    ]) {
       await fx.core.flush();
       const messages = await fx.core.listen('ql:*');
       const replies: unknown[] = [];
       const at = async (command: string, ...args: (string | number)[]) => {
         replies.push(await fx.core.call(now, command, ...args).catch((error: unknown) => String(error)));
       };
-      for (const [i, jid] of ['a', 'b', 'c'].entries()) await fx.core.call(T - 13 + i, 'put', 'w', 'q', jid, 'K', '{}', 0);
+      for (const [i, jid] of ['a', 'b', 'c'].entries())
+        await fx.core.call(T - 13 + i, 'put', 'w', 'q', jid, 'K', '{}', 0);
       await fx.core.call(T - 10, 'recur', 'q', 'r', 'K', '{}', 'interval', 60, 0);
       await fx.core.call(T - 10, 'put', 'w', 'q', 'later', 'K', '{}', 5);
       await at('pop', 'q', 'w1', count);
@@ -126,7 +146,10 @@ describe('scores and counts handed to Redis as text', () => {
       await messages.close();
     }
     for (const run of runs.slice(1)) assert.deepEqual(run, runs[0]);
-    assert.ok(runs[0].replies.every((reply) => !String(reply).startsWith('ReplyError')), JSON.stringify(runs[0].replies));
+    assert.ok(
+      runs[0].replies.every((reply) => !String(reply).startsWith('ReplyError')),
+      JSON.stringify(runs[0].replies),
+    );
     assert.equal((runs[0].state.keys['ql:workers'] as string[])[1], '1700000000.5');
   });
 });
@@ -143,14 +166,22 @@ describe('history cap applied after the push', () => {
       const kept = await history('j');
       assert.equal(kept.length, cap);
       assert.equal(kept[0], '[1700000000,"put",{"q":"q"}]');
-      assert.deepEqual(kept.slice(1), Array.from({ length: cap - 1 }, (_, k) => `[${T + 11 - cap + k},"e${11 - cap + k}"]`));
+      assert.deepEqual(
+        kept.slice(1),
+        Array.from({ length: cap - 1 }, (_, k) => `[${T + 11 - cap + k},"e${11 - cap + k}"]`),
+      );
     }
     await fx.core.flush();
     await fx.core.call(T, 'put', 'w', 'q', 'j', 'K', '{}', 0);
     for (let i = 1; i <= 20; i++) await fx.core.call(T + i, 'log', 'j', `e${i}`);
     await fx.core.call(T, 'config.set', 'max-job-history', 4);
     await fx.core.call(T + 21, 'log', 'j', 'e21');
-    assert.deepEqual(await history('j'), ['[1700000000,"put",{"q":"q"}]', '[1700000019,"e19"]', '[1700000020,"e20"]', '[1700000021,"e21"]']);
+    assert.deepEqual(await history('j'), [
+      '[1700000000,"put",{"q":"q"}]',
+      '[1700000019,"e19"]',
+      '[1700000020,"e20"]',
+      '[1700000021,"e21"]',
+    ]);
   });
 });
 
@@ -187,7 +218,11 @@ describe('job objects of many jobs', () => {
     for (const jid of jids) await fx.core.call(T, 'put', 'w', 'q', jid, 'K', '{}', 0);
     await fx.core.call(T, 'put', 'w', 'q', 'child', 'K', '{}', 0, 'depends', '["m110"]');
     await fx.core.call(T, 'track', 'track', 'm105');
-    const objects = JSON.parse(String(await fx.core.call(T, 'multiget', ...jids))) as { jid: string; tracked: boolean; dependents: unknown }[];
+    const objects = JSON.parse(String(await fx.core.call(T, 'multiget', ...jids))) as {
+      jid: string;
+      tracked: boolean;
+      dependents: unknown;
+    }[];
     assert.equal(objects.length, 120);
     for (const object of objects) {
       assert.deepEqual(object.dependents, object.jid === 'm110' ? ['child'] : {}, object.jid);
@@ -210,11 +245,19 @@ describe('the per-call cache lives one call only (function library)', () => {
     await fx.core.redis.del('ql:j:b-history');
     await fx.core.redis.hset('ql:j:b', 'history', JSON.stringify([{ q: 'q', put: T - 100 }]));
     const messages = await fx.core.listen('ql:popped');
-    const second = JSON.parse(String(await fcall(T, 'pop', 'q', 'w1', 1))) as { jid: string; expires: number; tracked: boolean; history: unknown[] }[];
+    const second = JSON.parse(String(await fcall(T, 'pop', 'q', 'w1', 1))) as {
+      jid: string;
+      expires: number;
+      tracked: boolean;
+      history: unknown[];
+    }[];
     assert.equal(second[0].jid, 'b');
     assert.equal(second[0].expires, T + 5);
     assert.equal(second[0].tracked, true);
-    assert.deepEqual(second[0].history, [{ when: T - 100, q: 'q', what: 'put' }, { when: T, what: 'popped', worker: 'w1' }]);
+    assert.deepEqual(second[0].history, [
+      { when: T - 100, q: 'q', what: 'put' },
+      { when: T, what: 'popped', worker: 'w1' },
+    ]);
     assert.equal(await fx.core.redis.hexists('ql:j:b', 'history'), 0);
     assert.deepEqual(await messages.take(), [['ql:popped', 'b']]);
     await messages.close();

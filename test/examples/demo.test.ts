@@ -36,13 +36,20 @@ class DemoRun {
 
   /** The first capture of a pattern in stdout, once it has been printed. */
   async printed(pattern: RegExp, timeout = 60_000): Promise<string> {
-    return eventually(() => pattern.exec(this.stdout)?.[1], { timeout, interval: 100, what: `${pattern} in the demo's output\n${this.describe()}` });
+    return eventually(() => pattern.exec(this.stdout)?.[1], {
+      timeout,
+      interval: 100,
+      what: `${pattern} in the demo's output\n${this.describe()}`,
+    });
   }
 
   async exit(timeout = 90_000): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
     let timer: NodeJS.Timeout | undefined;
     const expired = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`the demo was still running after ${timeout} ms\n${this.describe()}`)), timeout);
+      timer = setTimeout(
+        () => reject(new Error(`the demo was still running after ${timeout} ms\n${this.describe()}`)),
+        timeout,
+      );
     });
     try {
       return await Promise.race([this.exited, expired]);
@@ -95,11 +102,22 @@ function accepts(port: number): Promise<boolean> {
   });
 }
 
-async function assertNothingLeft(demo: DemoRun, started: { workerPid: number; redisPort: number; workdir: string }): Promise<void> {
+async function assertNothingLeft(
+  demo: DemoRun,
+  started: { workerPid: number; redisPort: number; workdir: string },
+): Promise<void> {
   // Processes whose parent just exited may wait a moment to be reaped.
-  await eventually(() => !groupAlive(started.workerPid), { what: `no process left in the worker's group ${started.workerPid}` });
-  await eventually(() => !groupAlive(demo.child.pid!), { what: `no process left in the demo's group ${demo.child.pid}` });
-  assert.equal(await accepts(started.redisPort), false, `the demo's redis-server on port ${started.redisPort} is still listening`);
+  await eventually(() => !groupAlive(started.workerPid), {
+    what: `no process left in the worker's group ${started.workerPid}`,
+  });
+  await eventually(() => !groupAlive(demo.child.pid!), {
+    what: `no process left in the demo's group ${demo.child.pid}`,
+  });
+  assert.equal(
+    await accepts(started.redisPort),
+    false,
+    `the demo's redis-server on port ${started.redisPort} is still listening`,
+  );
   assert.equal(existsSync(started.workdir), false, `the demo's workdir ${started.workdir} is still there`);
 }
 
@@ -148,7 +166,23 @@ describe('example handlers (bin/qless-worker --path examples)', () => {
   before(async () => {
     server = await startRedis();
     client = new Client({ url: server.url, workerName: 'producer' });
-    worker = startWorker(['-q', 'demo,fetch,resize,publish', '-r', server.url, '-p', EXAMPLES, '-n', 'examples', '-w', '1', '-c', '4', '-i', '0.2', '--no-watch']);
+    worker = startWorker([
+      '-q',
+      'demo,fetch,resize,publish',
+      '-r',
+      server.url,
+      '-p',
+      EXAMPLES,
+      '-n',
+      'examples',
+      '-w',
+      '1',
+      '-c',
+      '4',
+      '-i',
+      '0.2',
+      '--no-watch',
+    ]);
     await worker.waitForLine('worker ready');
   });
 
@@ -190,14 +224,21 @@ describe('example handlers (bin/qless-worker --path examples)', () => {
     const job = await ended(jid);
     assert.equal(job.state, 'failed');
     assert.equal(job.failure?.group, 'demo-RangeError');
-    assert.match(job.failure?.message ?? '', /^RangeError: data\.seconds must be a whole number of seconds \(0 or more\), got 1\.5\n\s+at /);
+    assert.match(
+      job.failure?.message ?? '',
+      /^RangeError: data\.seconds must be a whole number of seconds \(0 or more\), got 1\.5\n\s+at /,
+    );
   });
 
   test('pipeline.Steps goes fetch → resize → publish and is completed after the last step', async () => {
     const jid = await client.queue('fetch').put('pipeline.Steps', { image: 'cat.jpg' });
     const job = await ended(jid);
     assert.equal(job.state, 'complete');
-    assert.deepEqual(job.data, { image: 'cat.jpg', steps: ['fetch', 'resize', 'publish'], resizedBytes: Buffer.byteLength('cat.jpg at 200px\n') });
+    assert.deepEqual(job.data, {
+      image: 'cat.jpg',
+      steps: ['fetch', 'resize', 'publish'],
+      resizedBytes: Buffer.byteLength('cat.jpg at 200px\n'),
+    });
     assert.deepEqual(
       job.history.filter((entry) => entry.what === 'put').map((entry) => entry.q),
       ['fetch', 'resize', 'publish'],
@@ -211,7 +252,10 @@ describe('example handlers (bin/qless-worker --path examples)', () => {
     assert.equal(job.state, 'failed');
     assert.equal(job.failure?.group, 'demo-CardDeclinedError');
     assert.equal(job.failure?.worker, 'examples-0');
-    assert.match(job.failure?.message ?? '', new RegExp(`^CardDeclinedError: card ending 1234 was declined for 12\\.50 \\(order ${jid}\\)\\n\\s+at `));
+    assert.match(
+      job.failure?.message ?? '',
+      new RegExp(`^CardDeclinedError: card ending 1234 was declined for 12\\.50 \\(order ${jid}\\)\\n\\s+at `),
+    );
   });
 
   test('retrying.FlakyUpload retries itself data.failures times with a delay, then completes', async () => {
@@ -234,7 +278,23 @@ describe('example handlers (bin/qless-worker --path examples)', () => {
   test('countdown honours job.signal: on SIGTERM it stops at once and the worker hands the job back', async () => {
     // With 600 s to count and 300 s of shutdown timeout, only a countdown that stops on the
     // signal lets the worker exit within the wait below.
-    const slow = startWorker(['-q', 'slow', '-r', server.url, '-p', EXAMPLES, '-n', 'slow', '-w', '1', '-i', '0.2', '--no-watch', '--shutdown-timeout', '300']);
+    const slow = startWorker([
+      '-q',
+      'slow',
+      '-r',
+      server.url,
+      '-p',
+      EXAMPLES,
+      '-n',
+      'slow',
+      '-w',
+      '1',
+      '-i',
+      '0.2',
+      '--no-watch',
+      '--shutdown-timeout',
+      '300',
+    ]);
     try {
       const jid = await client.queue('slow').put('countdown', { seconds: 600 });
       await slow.waitForLine(forJob(jid, 'countdown: 600'));

@@ -46,7 +46,10 @@ export class CliRun {
   readonly done: Promise<CliResult>;
 
   constructor(args: readonly string[], options: CliOptions = {}) {
-    this.child = spawn(process.execPath, [QLESS_BIN, ...args], { env: cliEnv(options), stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = spawn(process.execPath, [QLESS_BIN, ...args], {
+      env: cliEnv(options),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     this.child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
       this.stdout += chunk;
     });
@@ -71,8 +74,14 @@ export class CliRun {
       exited = true;
     });
     while (!this[stream].includes(text)) {
-      if (exited) throw new Error(`qless exited before printing ${JSON.stringify(text)}\nstdout: ${this.stdout}\nstderr: ${this.stderr}`);
-      if (Date.now() > deadline) throw new Error(`qless did not print ${JSON.stringify(text)} within ${timeout} ms\nstdout: ${this.stdout}\nstderr: ${this.stderr}`);
+      if (exited)
+        throw new Error(
+          `qless exited before printing ${JSON.stringify(text)}\nstdout: ${this.stdout}\nstderr: ${this.stderr}`,
+        );
+      if (Date.now() > deadline)
+        throw new Error(
+          `qless did not print ${JSON.stringify(text)} within ${timeout} ms\nstdout: ${this.stdout}\nstderr: ${this.stderr}`,
+        );
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
   }

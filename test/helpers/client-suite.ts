@@ -34,8 +34,12 @@ export interface CoreOptions<W extends string> {
   clock?: number;
 }
 
-export function useCore<const W extends string = never>(options: CoreOptions<W> & { clock: number }): ClockedCoreFixture<W>;
-export function useCore<const W extends string = never>(options?: CoreOptions<W> & { clock?: undefined }): CoreFixture<W>;
+export function useCore<const W extends string = never>(
+  options: CoreOptions<W> & { clock: number },
+): ClockedCoreFixture<W>;
+export function useCore<const W extends string = never>(
+  options?: CoreOptions<W> & { clock?: undefined },
+): CoreFixture<W>;
 export function useCore<const W extends string>(options: CoreOptions<W> = {}): CoreFixture<W> | ClockedCoreFixture<W> {
   const workers = options.workers ?? [];
   const clock = options.clock;
@@ -56,7 +60,8 @@ export function useCore<const W extends string>(options: CoreOptions<W> = {}): C
     fixture.core = await startCore();
     fixture.url = fixture.core.server.url;
     const fixedClock = clock === undefined ? {} : { now: () => fixture.now };
-    for (const workerName of workers) fixture.clients[workerName] = new Client({ url: fixture.url, workerName, ...fixedClock });
+    for (const workerName of workers)
+      fixture.clients[workerName] = new Client({ url: fixture.url, workerName, ...fixedClock });
   });
   beforeEach(async () => {
     await fixture.core.flush();

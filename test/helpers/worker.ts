@@ -140,7 +140,10 @@ export class WorkerRun {
    * Resolves with the first line (already printed, or printed later) that matches; `after` skips the
    * first n lines (pass `run.lines.length` to wait only for new ones). Rejects on timeout or exit.
    */
-  waitForLine(match: string | ((line: LogLine) => boolean), options: { timeout?: number; after?: number } = {}): Promise<LogLine> {
+  waitForLine(
+    match: string | ((line: LogLine) => boolean),
+    options: { timeout?: number; after?: number } = {},
+  ): Promise<LogLine> {
     const predicate = typeof match === 'string' ? (line: LogLine) => line.msg.includes(match) : match;
     const already = this.lines.slice(options.after ?? 0).find(predicate);
     if (already) return Promise.resolve(already);
@@ -172,7 +175,10 @@ export class WorkerRun {
   async waitForExit(timeout = DEFAULT_TIMEOUT): Promise<Exit> {
     let timer: NodeJS.Timeout | undefined;
     const expired = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`process ${this.pid} still running after ${timeout} ms\n${this.describe()}`)), timeout);
+      timer = setTimeout(
+        () => reject(new Error(`process ${this.pid} still running after ${timeout} ms\n${this.describe()}`)),
+        timeout,
+      );
     });
     try {
       return await Promise.race([this.exited, expired]);
@@ -206,7 +212,13 @@ export class WorkerRun {
   /** The last log lines and stderr, for failure messages. */
   describe(last = 30): string {
     const tail = this.lines.slice(-last).map((line) => JSON.stringify(line));
-    return [`--- last ${tail.length} log lines of pid ${this.pid}:`, ...tail, ...this.otherStdout.slice(-10), '--- stderr:', this.stderr.slice(-4000)].join('\n');
+    return [
+      `--- last ${tail.length} log lines of pid ${this.pid}:`,
+      ...tail,
+      ...this.otherStdout.slice(-10),
+      '--- stderr:',
+      this.stderr.slice(-4000),
+    ].join('\n');
   }
 }
 

@@ -83,5 +83,6 @@ test('a file written again and again, never quiet for the debounce time, still s
   // Every settle closes a burst that a burst event opened.
   await eventually(() => seen.at(-1)?.kind === 'change', { what: 'the last burst settled' });
   const kinds = seen.map((each) => each.kind);
-  for (let index = 0; index < kinds.length; index += 2) assert.deepEqual(kinds.slice(index, index + 2), ['burst', 'change']);
+  for (let index = 0; index < kinds.length; index += 2)
+    assert.deepEqual(kinds.slice(index, index + 2), ['burst', 'change']);
 });

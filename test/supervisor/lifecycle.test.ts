@@ -72,7 +72,9 @@ describe('dead workers', () => {
     await run.waitForLine((line) => line.msg.includes('exited unexpectedly') && line.workerPid === started.pid);
     const handback = await run.waitForLine((line) => line.msg.includes('handed back') && line.jid === jid);
     assert.equal(handback.remaining, 2);
-    await eventually(async () => (await states([jid, ...others])).every((state) => state === 'complete'), { what: `every job completed\n${run.describe()}` });
+    await eventually(async () => (await states([jid, ...others])).every((state) => state === 'complete'), {
+      what: `every job completed\n${run.describe()}`,
+    });
 
     const done = await job(jid);
     assert.equal(done.state, 'complete');
@@ -93,7 +95,9 @@ describe('dead workers', () => {
     const run = pool('poison', 'poison', ['-w', '1']);
     await run.waitForLine('worker ready');
     const jid = await client.queue('poison').put('poison', {}, { retries: 2 });
-    await eventually(async () => (await job(jid)).state === 'failed', { what: `the poison job failed\n${run.describe()}` });
+    await eventually(async () => (await job(jid)).state === 'failed', {
+      what: `the poison job failed\n${run.describe()}`,
+    });
     const failed = await job(jid);
     assert.equal(failed.failure?.group, 'failed-retries-poison');
     assert.equal(failed.remaining, -1);
@@ -102,7 +106,9 @@ describe('dead workers', () => {
     assert.equal(run.find('exited unexpectedly').length, 3);
 
     const healthy = await client.queue('poison').put('sleepy', {});
-    await eventually(async () => (await job(healthy)).state === 'complete', { what: `a normal job completes afterwards\n${run.describe()}` });
+    await eventually(async () => (await job(healthy)).state === 'complete', {
+      what: `a normal job completes afterwards\n${run.describe()}`,
+    });
     run.signal('SIGTERM');
     assert.equal((await run.waitForExit()).code, 0);
   });
@@ -116,7 +122,9 @@ describe('dead workers', () => {
     const kill = await run.waitForLine('watchdog: killing', { timeout: 30_000 });
     assert.equal(kill.workerPid, first.pid);
     assert.deepEqual(kill.held, [jid]);
-    await eventually(async () => (await job(jid)).state === 'failed', { what: `the blocked job was handed back (and, with no retries left, failed)\n${run.describe()}` });
+    await eventually(async () => (await job(jid)).state === 'failed', {
+      what: `the blocked job was handed back (and, with no retries left, failed)\n${run.describe()}`,
+    });
     assert.equal((await job(jid)).failure?.group, 'failed-retries-blocked');
     await eventually(() => readyWorkers(run).length === 2, { what: 'a replacement is ready' });
     assert.equal(isAlive(first.pid), false);
@@ -165,8 +173,12 @@ describe('a dead supervisor', () => {
 describe('graceful shutdown', () => {
   test('TERM under load: every job is completed or back in its queue, names deregistered, exit 0', async () => {
     const run = pool('load', 'load', ['-w', '2', '-c', '2']);
-    const jids = await Promise.all(Array.from({ length: 40 }, (_, index) => client.queue('load').put('sleepy', { ms: 50 + (index % 5) * 20 })));
-    await eventually(async () => (await states(jids)).filter((state) => state === 'complete').length >= 4, { what: `some jobs completed\n${run.describe()}` });
+    const jids = await Promise.all(
+      Array.from({ length: 40 }, (_, index) => client.queue('load').put('sleepy', { ms: 50 + (index % 5) * 20 })),
+    );
+    await eventually(async () => (await states(jids)).filter((state) => state === 'complete').length >= 4, {
+      what: `some jobs completed\n${run.describe()}`,
+    });
     run.signal('SIGTERM');
     assert.deepEqual(await run.waitForExit(), { code: 0, signal: null });
     const final = await states(jids);
@@ -176,7 +188,13 @@ describe('graceful shutdown', () => {
       [],
       'nothing left running',
     );
-    assert.equal(await client.queue('load').jobs('running').then((running) => running.length), 0);
+    assert.equal(
+      await client
+        .queue('load')
+        .jobs('running')
+        .then((running) => running.length),
+      0,
+    );
     const names = await workerNames();
     assert.ok(!names.some((name) => name.startsWith('load-')), `names deregistered: ${names.join(', ')}`);
   });
@@ -207,7 +225,9 @@ describe('signals', () => {
     run.signal('SIGHUP');
     await run.waitForLine('rolling restart', { after: mark });
     const next = await client.queue('hup').put('sleepy', {});
-    await eventually(async () => (await states([inFlight, next])).every((state) => state === 'complete'), { what: `both completed\n${run.describe()}` });
+    await eventually(async () => (await states([inFlight, next])).every((state) => state === 'complete'), {
+      what: `both completed\n${run.describe()}`,
+    });
     const first = await job(inFlight);
     assert.equal(data(first).startedBy, old.pid);
     assert.equal(data(first).ranBy, old.pid, 'not killed mid-job');
@@ -224,10 +244,14 @@ describe('signals', () => {
     await run.waitForLine('worker ready');
     await eventually(async () => (await workerNames()).includes('ttin-0'), { what: 'ttin-0 registered' });
     run.signal('SIGTTIN');
-    await eventually(async () => (await workerNames()).includes('ttin-1'), { what: `ttin-1 registered\n${run.describe()}` });
+    await eventually(async () => (await workerNames()).includes('ttin-1'), {
+      what: `ttin-1 registered\n${run.describe()}`,
+    });
     const added = await run.waitForLine((line) => line.msg === 'worker ready' && line.slot === 1);
     run.signal('SIGTTOU');
-    await eventually(async () => !(await workerNames()).includes('ttin-1'), { what: `ttin-1 deregistered\n${run.describe()}` });
+    await eventually(async () => !(await workerNames()).includes('ttin-1'), {
+      what: `ttin-1 deregistered\n${run.describe()}`,
+    });
     await eventually(() => !isAlive(added.pid), { what: 'the retired worker exited' });
     assert.ok((await workerNames()).includes('ttin-0'));
     // Never below one worker.
@@ -243,13 +267,17 @@ describe('signals', () => {
     const run = pool('pause', 'pause', ['-w', '2']);
     await eventually(() => readyWorkers(run).length === 2, { what: 'two workers ready' });
     run.signal('SIGUSR2');
-    await eventually(() => run.find((line) => line.msg.startsWith('paused')).length === 2, { what: `both workers paused\n${run.describe()}` });
+    await eventually(() => run.find((line) => line.msg.startsWith('paused')).length === 2, {
+      what: `both workers paused\n${run.describe()}`,
+    });
     const jid = await client.queue('pause').put('sleepy', {});
     // Idle workers poll every second (-i 1) and wake on new work: give them several chances.
     await new Promise((resolve) => setTimeout(resolve, 2_500));
     assert.equal((await job(jid)).state, 'waiting', 'not popped while paused');
     run.signal('SIGCONT');
-    await eventually(async () => (await job(jid)).state === 'complete', { what: `completed after CONT\n${run.describe()}` });
+    await eventually(async () => (await job(jid)).state === 'complete', {
+      what: `completed after CONT\n${run.describe()}`,
+    });
     run.signal('SIGTERM');
     assert.equal((await run.waitForExit()).code, 0);
   });
@@ -263,14 +291,20 @@ describe('Redis trouble and display', () => {
     await run.waitForLine((line) => line.msg.includes('is unreachable') && line.attempt === 2);
     assert.equal(run.exit, undefined, 'still running');
     assert.equal(run.find('forked worker').length, 0, 'no worker forked without Redis');
-    const server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    const server = spawn(
+      'redis-server',
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      { stdio: 'ignore' },
+    );
     try {
       await run.waitForLine('is reachable again', { timeout: 30_000 });
       await run.waitForLine('worker ready');
       const late = new Client({ url, workerName: 'producer' });
       try {
         const jid = await late.queue('late').put('sleepy', {});
-        await eventually(async () => (await late.jobs.multiget(jid))[0]?.state === 'complete', { what: 'job completed' });
+        await eventually(async () => (await late.jobs.multiget(jid))[0]?.state === 'complete', {
+          what: 'job completed',
+        });
       } finally {
         await late.close();
       }
@@ -281,9 +315,11 @@ describe('Redis trouble and display', () => {
     }
   });
 
-  test('--log-format pretty: the supervisor shows its own and the workers\' lines prettified', async () => {
+  test("--log-format pretty: the supervisor shows its own and the workers' lines prettified", async () => {
     const run = pool('pretty', 'pretty', ['-w', '1', '--log-format', 'pretty']);
-    await eventually(() => run.otherStdout.some((line) => line.includes('worker ready')), { what: `a pretty "worker ready" line\n${run.describe()}` });
+    await eventually(() => run.otherStdout.some((line) => line.includes('worker ready')), {
+      what: `a pretty "worker ready" line\n${run.describe()}`,
+    });
     const jid = await client.queue('pretty').put('sleepy', {});
     await eventually(async () => (await job(jid)).state === 'complete', { what: 'job completed' });
     run.signal('SIGTERM');

@@ -11,7 +11,12 @@ import { Client } from '../../src/client/index.ts';
 import { startRedis, type RedisServer } from '../helpers/redis.ts';
 import { eventually, isAlive, startWorker, type LogLine, type WorkerRun } from '../helpers/worker.ts';
 
-const LAUNCHER = [process.execPath, '--import', import.meta.resolve('tsx'), fileURLToPath(new URL('../fixtures/supervisor/run-supervisor.ts', import.meta.url))];
+const LAUNCHER = [
+  process.execPath,
+  '--import',
+  import.meta.resolve('tsx'),
+  fileURLToPath(new URL('../fixtures/supervisor/run-supervisor.ts', import.meta.url)),
+];
 const QUICK_WATCHDOG = JSON.stringify({ pingEveryMs: 100, silentAfterMs: 400, idleSilenceLimitMs: 2_000 });
 
 let redis: RedisServer;
@@ -36,7 +41,11 @@ function tempDir(): string {
 
 function supervise(args: string[], env: Record<string, string> = {}): { run: WorkerRun; dir: string } {
   const dir = tempDir();
-  const run = startWorker(['-q', 'jobs', '-r', redis.url, '-p', dir, '-d', dir, '-n', 'pool', ...args], { command: LAUNCHER, env, cwd: dir });
+  const run = startWorker(['-q', 'jobs', '-r', redis.url, '-p', dir, '-d', dir, '-n', 'pool', ...args], {
+    command: LAUNCHER,
+    env,
+    cwd: dir,
+  });
   runs.push(run);
   return { run, dir };
 }
@@ -108,7 +117,10 @@ describe('supervisor with a fake worker entry', () => {
     await run.waitForLine((line) => started(line) && line.slot === 1);
     run.signal('SIGTTOU');
     await run.waitForLine('slot 1 retired');
-    assert.ok(run.find((line) => line.msg.includes('exited') && line.slot === 1 && line.reason === 'stopped (retire)').length === 1);
+    assert.ok(
+      run.find((line) => line.msg.includes('exited') && line.slot === 1 && line.reason === 'stopped (retire)')
+        .length === 1,
+    );
     const mark = run.lines.length;
     run.signal('SIGTTOU');
     await run.waitForLine((line) => line.msg.includes('SIGTTOU') && line.target === 1, { after: mark });
@@ -164,7 +176,9 @@ describe('supervisor with a fake worker entry', () => {
     const kill = await run.waitForLine('watchdog: killing');
     assert.equal(kill.workerPid, first.pid);
     assert.deepEqual(kill.held, ['blocked-job']);
-    const exit = await run.waitForLine((line) => line.msg.includes('exited unexpectedly') && line.workerPid === first.pid);
+    const exit = await run.waitForLine(
+      (line) => line.msg.includes('exited unexpectedly') && line.workerPid === first.pid,
+    );
     assert.equal(exit.signal, 'SIGKILL');
     const second = await run.waitForLine((line) => started(line) && line.pid !== first.pid);
     assert.equal(second.slot, 0);
@@ -178,7 +192,10 @@ describe('supervisor with a fake worker entry', () => {
     try {
       const jid = await client.queue('unreported').put('Anything', {}, { retries: 4 });
       const dir = tempDir();
-      const { run } = supervise(['-w', '1', '--no-watch', '-q', 'unreported'], { FAKE_WORKER_MODE: 'pop-unreported', FAKE_WORKER_POP_MARKER: join(dir, 'popped') });
+      const { run } = supervise(['-w', '1', '--no-watch', '-q', 'unreported'], {
+        FAKE_WORKER_MODE: 'pop-unreported',
+        FAKE_WORKER_POP_MARKER: join(dir, 'popped'),
+      });
       const popped = await run.waitForLine('fake worker popped a job');
       assert.equal(popped.jid, jid);
       const [running] = await client.jobs.multiget(jid);

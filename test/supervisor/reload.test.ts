@@ -56,7 +56,10 @@ function writeVersion(dir: string, version: number): void {
 
 function pool(name: string, queue: string, path: string, extra: string[] = []): WorkerRun {
   // The workdir (and so the sandboxes) sits inside --path, as with the defaults: it must not trigger reloads.
-  const run = startWorker(['-q', queue, '-r', redis.url, '-p', path, '-d', path, '-n', name, '-w', '1', '-i', '1', ...extra], { cwd: path });
+  const run = startWorker(
+    ['-q', queue, '-r', redis.url, '-p', path, '-d', path, '-n', name, '-w', '1', '-i', '1', ...extra],
+    { cwd: path },
+  );
   runs.push(run);
   return run;
 }
@@ -68,7 +71,9 @@ async function job(jid: string): Promise<Job> {
 }
 
 async function finished(jid: string, run: WorkerRun): Promise<Job> {
-  await eventually(async () => ['complete', 'failed'].includes((await job(jid)).state), { what: `job ${jid} finished\n${run.describe()}` });
+  await eventually(async () => ['complete', 'failed'].includes((await job(jid)).state), {
+    what: `job ${jid} finished\n${run.describe()}`,
+  });
   return job(jid);
 }
 
@@ -141,8 +146,14 @@ describe('hot reload', () => {
     const settled = await run.waitForLine((line) => line.msg.startsWith('code under --path settled'), { after: mark });
     assert.deepEqual(settled.files, ['lib/extra.ts', 'lib/version.ts'], 'both files of the save, in one burst');
     const restarted = await run.waitForLine((line) => line.msg.startsWith('restarted worker'), { after: mark });
-    assert.ok(run.lines.indexOf(restarted) > run.lines.indexOf(settled), 'no worker starts while the files are being written');
-    assert.ok(run.lines.indexOf(reload) < run.lines.indexOf(settled), 'the pool stopped taking work at the first write');
+    assert.ok(
+      run.lines.indexOf(restarted) > run.lines.indexOf(settled),
+      'no worker starts while the files are being written',
+    );
+    assert.ok(
+      run.lines.indexOf(reload) < run.lines.indexOf(settled),
+      'the pool stopped taking work at the first write',
+    );
 
     const after = await finished(next, run);
     assert.equal(data(after).version, 2, 'the job put after the old worker stopped ran the new code');

@@ -27,7 +27,9 @@ async function workerCommandLine(env: Record<string, string> = {}): Promise<stri
   runs.push(run);
   const forked = await run.waitForLine((line) => line.msg.startsWith('forked worker'));
   await run.waitForLine('worker ready');
-  const commandLine = readFileSync(`/proc/${Number(forked.workerPid)}/cmdline`, 'utf8').split('\0').filter(Boolean);
+  const commandLine = readFileSync(`/proc/${Number(forked.workerPid)}/cmdline`, 'utf8')
+    .split('\0')
+    .filter(Boolean);
   run.signal('SIGTERM');
   assert.equal((await run.waitForExit()).code, 0);
   return commandLine;

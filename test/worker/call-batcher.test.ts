@@ -42,7 +42,10 @@ beforeEach(async () => {
 /** Script calls Redis ran since the last RESETSTAT. */
 async function scriptCalls(): Promise<number> {
   const info = await client.redis.info('commandstats');
-  return [...info.matchAll(/^cmdstat_(?:evalsha|eval|fcall):calls=(\d+)/gm)].reduce((sum, match) => sum + Number(match[1]), 0);
+  return [...info.matchAll(/^cmdstat_(?:evalsha|eval|fcall):calls=(\d+)/gm)].reduce(
+    (sum, match) => sum + Number(match[1]),
+    0,
+  );
 }
 
 async function popOne(queue: string): Promise<Job> {
@@ -65,7 +68,10 @@ describe('call batcher', () => {
     const popped = batcher.call(popCall('q', 2));
     assert.equal(await completed, 'complete');
     const jobs = parseReply<JobJson[]>(await popped, 'pop');
-    assert.deepEqual(jobs?.map((job) => job.jid), [second]);
+    assert.deepEqual(
+      jobs?.map((job) => job.jid),
+      [second],
+    );
 
     assert.equal(await scriptCalls(), 1);
     assert.equal((await client.jobs.get(first))?.state, 'complete');
@@ -84,7 +90,10 @@ describe('call batcher', () => {
     const popped = batcher.call(popCall('q', 3));
     assert.deepEqual(await Promise.all(states), ['complete', 'complete', 'complete']);
     const left = jids.filter((jid) => !held.some((job) => job.jid === jid));
-    assert.deepEqual(parseReply<JobJson[]>(await popped, 'pop')?.map((job) => job.jid), left);
+    assert.deepEqual(
+      parseReply<JobJson[]>(await popped, 'pop')?.map((job) => job.jid),
+      left,
+    );
     assert.equal(await scriptCalls(), 3);
     for (const job of held) assert.equal((await client.jobs.get(job.jid))?.state, 'complete');
   });
@@ -102,7 +111,10 @@ describe('call batcher', () => {
     const completed = batcher.call(completeCall(held, WORKER));
     const popped = batcher.call(popCall('q', 1));
     await assert.rejects(completed, LostLockError);
-    assert.deepEqual(parseReply<JobJson[]>(await popped, 'pop')?.map((job) => job.jid), [waiting]);
+    assert.deepEqual(
+      parseReply<JobJson[]>(await popped, 'pop')?.map((job) => job.jid),
+      [waiting],
+    );
     const after = (await client.jobs.get(lost)) as Job;
     assert.equal(after.state, 'running');
     assert.equal(after.worker, 'other');
@@ -119,7 +131,10 @@ describe('call batcher', () => {
     const failed = batcher.call(failCall(held, WORKER, 'q-Error', 'boom'));
     const popped = batcher.call(popCall('q', 1));
     assert.equal(await failed, failing);
-    assert.deepEqual(parseReply<JobJson[]>(await popped, 'pop')?.map((job) => job.jid), [next]);
+    assert.deepEqual(
+      parseReply<JobJson[]>(await popped, 'pop')?.map((job) => job.jid),
+      [next],
+    );
     assert.equal(await scriptCalls(), 2);
     assert.equal((await client.jobs.get(failing))?.state, 'failed');
   });

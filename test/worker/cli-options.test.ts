@@ -11,7 +11,9 @@ import { startRedis, type RedisServer } from '../helpers/redis.ts';
 import { eventually, runWorkerToExit, startWorker } from '../helpers/worker.ts';
 
 const HANDLERS = fileURLToPath(new URL('../fixtures/supervisor/handlers', import.meta.url));
-const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const VERSION = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
 
 let redis: RedisServer;
 let client: Client;
@@ -35,23 +37,81 @@ describe('qless-worker refuses invalid options', () => {
     { name: 'an empty queue list', args: ['-q', ','], says: /at least one queue is required/ },
     { name: 'negative workers', args: ['-q', 'a', '-w', '-1'], says: /--workers must be a whole number of at least 0/ },
     { name: 'workers that are not a number', args: ['-q', 'a', '--workers', 'many'], says: /--workers .*not a number/ },
-    { name: 'an interval that is not a number', args: ['-q', 'a', '-i', 'soon'], says: /--interval must be a number of seconds.*not a number/ },
-    { name: 'a negative interval', args: ['-q', 'a', '-i', '-2'], says: /--interval must be a number of seconds, more than zero/ },
-    { name: 'a --path that does not exist', args: ['-q', 'a', '-p', '/no/such/handlers'], says: /--path \/no\/such\/handlers does not exist/ },
-    { name: 'a --workdir that does not exist', args: ['-q', 'a', '-d', '/no/such/workdir'], says: /--workdir \/no\/such\/workdir does not exist/ },
-    { name: 'a Redis URL that cannot be parsed', args: ['-q', 'a', '-r', 'not a url'], says: /--redis: Redis URL cannot be parsed/ },
-    { name: 'a URL that is not redis://', args: ['-q', 'a', '-r', 'http://127.0.0.1:6379'], says: /--redis: Redis URL must start with redis:\/\/ or rediss:\/\// },
+    {
+      name: 'an interval that is not a number',
+      args: ['-q', 'a', '-i', 'soon'],
+      says: /--interval must be a number of seconds.*not a number/,
+    },
+    {
+      name: 'a negative interval',
+      args: ['-q', 'a', '-i', '-2'],
+      says: /--interval must be a number of seconds, more than zero/,
+    },
+    {
+      name: 'a --path that does not exist',
+      args: ['-q', 'a', '-p', '/no/such/handlers'],
+      says: /--path \/no\/such\/handlers does not exist/,
+    },
+    {
+      name: 'a --workdir that does not exist',
+      args: ['-q', 'a', '-d', '/no/such/workdir'],
+      says: /--workdir \/no\/such\/workdir does not exist/,
+    },
+    {
+      name: 'a Redis URL that cannot be parsed',
+      args: ['-q', 'a', '-r', 'not a url'],
+      says: /--redis: Redis URL cannot be parsed/,
+    },
+    {
+      name: 'a URL that is not redis://',
+      args: ['-q', 'a', '-r', 'http://127.0.0.1:6379'],
+      says: /--redis: Redis URL must start with redis:\/\/ or rediss:\/\//,
+    },
     { name: 'a port out of range', args: ['-q', 'a', '--port', '70000'], says: /--port must be at most 65535/ },
-    { name: 'zero concurrency', args: ['-q', 'a', '-c', '0'], says: /--concurrency must be a whole number of at least 1/ },
-    { name: 'an unknown reserver', args: ['-q', 'a', '--reserver', 'random'], says: /--reserver must be one of ordered, round-robin, shuffled/ },
-    { name: 'negative max-jobs', args: ['-q', 'a', '--max-jobs', '-3'], says: /--max-jobs must be a whole number of at least 0/ },
-    { name: 'a shutdown timeout that is not a number', args: ['-q', 'a', '--shutdown-timeout', 'later'], says: /--shutdown-timeout must be a number of seconds/ },
-    { name: 'an unknown log format', args: ['-q', 'a', '--log-format', 'xml'], says: /--log-format must be one of json, pretty/ },
+    {
+      name: 'zero concurrency',
+      args: ['-q', 'a', '-c', '0'],
+      says: /--concurrency must be a whole number of at least 1/,
+    },
+    {
+      name: 'an unknown reserver',
+      args: ['-q', 'a', '--reserver', 'random'],
+      says: /--reserver must be one of ordered, round-robin, shuffled/,
+    },
+    {
+      name: 'negative max-jobs',
+      args: ['-q', 'a', '--max-jobs', '-3'],
+      says: /--max-jobs must be a whole number of at least 0/,
+    },
+    {
+      name: 'a shutdown timeout that is not a number',
+      args: ['-q', 'a', '--shutdown-timeout', 'later'],
+      says: /--shutdown-timeout must be a number of seconds/,
+    },
+    {
+      name: 'an unknown log format',
+      args: ['-q', 'a', '--log-format', 'xml'],
+      says: /--log-format must be one of json, pretty/,
+    },
     { name: 'an unknown log level', args: ['-q', 'a', '--log-level', 'loud'], says: /--log-level must be one of/ },
-    { name: 'an --import path that does not exist', args: ['-q', 'a', '-m', './missing-setup.ts'], says: /--import .*missing-setup\.ts does not exist/ },
+    {
+      name: 'an --import path that does not exist',
+      args: ['-q', 'a', '-m', './missing-setup.ts'],
+      says: /--import .*missing-setup\.ts does not exist/,
+    },
     { name: 'an unknown option', args: ['-q', 'a', '--queues', 'b'], says: /Unknown argument: queues/ },
-    { name: 'a bad value from the environment', args: [], env: { QLESS_QUEUE: 'a', QLESS_WORKERS: '-2' }, says: /--workers must be a whole number of at least 0/ },
-    { name: 'a bad Redis URL from QLESS_REDIS_URL', args: ['-q', 'a'], env: { QLESS_REDIS_URL: 'redis//nope' }, says: /--redis: Redis URL cannot be parsed/ },
+    {
+      name: 'a bad value from the environment',
+      args: [],
+      env: { QLESS_QUEUE: 'a', QLESS_WORKERS: '-2' },
+      says: /--workers must be a whole number of at least 0/,
+    },
+    {
+      name: 'a bad Redis URL from QLESS_REDIS_URL',
+      args: ['-q', 'a'],
+      env: { QLESS_REDIS_URL: 'redis//nope' },
+      says: /--redis: Redis URL cannot be parsed/,
+    },
   ];
 
   for (const { name, args, env, says } of cases) {
@@ -75,7 +135,27 @@ describe('qless-worker help and version', () => {
   test('--help shows the options and examples and exits 0', async () => {
     const result = await runWorkerToExit(['--help'], { cwd });
     assert.equal(result.code, 0);
-    for (const text of ['--queue', '--workers', '--interval', '--path', '--workdir', '--redis', '--name', '--concurrency', '--reserver', '--resume', '--import', '--max-jobs', '--max-memory', '--shutdown-timeout', '--no-watch', '--log-level', '--log-format', 'Examples:', 'QLESS_']) {
+    for (const text of [
+      '--queue',
+      '--workers',
+      '--interval',
+      '--path',
+      '--workdir',
+      '--redis',
+      '--name',
+      '--concurrency',
+      '--reserver',
+      '--resume',
+      '--import',
+      '--max-jobs',
+      '--max-memory',
+      '--shutdown-timeout',
+      '--no-watch',
+      '--log-level',
+      '--log-format',
+      'Examples:',
+      'QLESS_',
+    ]) {
       assert.ok(result.stdout.includes(text), `help mentions ${text}`);
     }
     assert.equal(await client.redis.dbsize(), 0);
@@ -90,20 +170,28 @@ describe('qless-worker help and version', () => {
 
 describe('qless-worker takes its options from flags and QLESS_* variables', () => {
   test('comma lists and repeated -q, defaults resolved, and the pool works the queues', async () => {
-    const run = startWorker(['-q', 'first,second', '-q', 'third', '-r', redis.url, '-p', HANDLERS, '-w', '0', '--no-watch', '-n', 'flags'], { cwd });
+    const run = startWorker(
+      ['-q', 'first,second', '-q', 'third', '-r', redis.url, '-p', HANDLERS, '-w', '0', '--no-watch', '-n', 'flags'],
+      { cwd },
+    );
     try {
       const startup = await run.waitForLine('supervisor starting');
       assert.equal(startup.pid, run.pid, 'the process started as bin/qless-worker is the supervisor');
       const options = startup.options as Record<string, unknown>;
       assert.deepEqual(options.queues, ['first', 'second', 'third']);
-      assert.ok(typeof options.workers === 'number' && options.workers >= 1, 'workers 0 means the available parallelism');
+      assert.ok(
+        typeof options.workers === 'number' && options.workers >= 1,
+        'workers 0 means the available parallelism',
+      );
       assert.equal(options.interval, 5);
       assert.equal(options.concurrency, 1);
       assert.equal(options.reserver, 'ordered');
       assert.equal(options.shutdownTimeout, 30);
       assert.equal(options.workdir, cwd);
       const jid = await client.queue('third').put('sleepy', {});
-      await eventually(async () => (await client.jobs.get(jid))?.state === 'complete', { what: `job in "third" completed\n${run.describe()}` });
+      await eventually(async () => (await client.jobs.get(jid))?.state === 'complete', {
+        what: `job in "third" completed\n${run.describe()}`,
+      });
       run.signal('SIGTERM');
       assert.equal((await run.waitForExit()).code, 0);
     } finally {
@@ -114,7 +202,14 @@ describe('qless-worker takes its options from flags and QLESS_* variables', () =
   test('QLESS_QUEUE, QLESS_WORKERS, QLESS_NAME and QLESS_REDIS_URL are read from the environment', async () => {
     const run = startWorker(['-p', HANDLERS], {
       cwd,
-      env: { QLESS_QUEUE: 'env-a,env-b', QLESS_WORKERS: '1', QLESS_NAME: 'from-env', QLESS_REDIS_URL: redis.url, QLESS_WATCH: 'false', QLESS_UNRELATED_SETTING: 'ignored' },
+      env: {
+        QLESS_QUEUE: 'env-a,env-b',
+        QLESS_WORKERS: '1',
+        QLESS_NAME: 'from-env',
+        QLESS_REDIS_URL: redis.url,
+        QLESS_WATCH: 'false',
+        QLESS_UNRELATED_SETTING: 'ignored',
+      },
     });
     try {
       const startup = await run.waitForLine('supervisor starting');
@@ -125,7 +220,9 @@ describe('qless-worker takes its options from flags and QLESS_* variables', () =
       assert.equal(options.redis, redis.url);
       assert.equal(options.watch, false);
       const jid = await client.queue('env-b').put('sleepy', {});
-      await eventually(async () => (await client.jobs.get(jid))?.state === 'complete', { what: `job completed\n${run.describe()}` });
+      await eventually(async () => (await client.jobs.get(jid))?.state === 'complete', {
+        what: `job completed\n${run.describe()}`,
+      });
       const job = await client.jobs.get(jid);
       assert.ok(job && 'history' in job);
       assert.ok(job.history.some((entry) => entry.what === 'popped' && entry.worker === 'from-env-0'));

@@ -4,13 +4,31 @@
 // asserts what ended up in Redis (and, for sandboxes, on disk).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client, type Job } from '../../src/client/index.ts';
 import { startRedis, type RedisServer } from '../helpers/redis.ts';
-import { eventually, isAlive, startWorker, type LogLine, type StartOptions, type WorkerRun } from '../helpers/worker.ts';
+import {
+  eventually,
+  isAlive,
+  startWorker,
+  type LogLine,
+  type StartOptions,
+  type WorkerRun,
+} from '../helpers/worker.ts';
 
 const JOBS = fileURLToPath(new URL('../fixtures/handlers/jobs', import.meta.url));
 const RESOLVE = fileURLToPath(new URL('../fixtures/handlers/resolve', import.meta.url));
@@ -44,7 +62,13 @@ function pool(args: string[], options: StartOptions = {}): WorkerRun {
 }
 
 /** A pool on one private Redis with the usual test settings: no file watching, quick polls. */
-function poolOn(name: string, queues: string, path: string, extra: string[] = [], options: StartOptions = {}): WorkerRun {
+function poolOn(
+  name: string,
+  queues: string,
+  path: string,
+  extra: string[] = [],
+  options: StartOptions = {},
+): WorkerRun {
   return pool(['-q', queues, '-r', redis.url, '-p', path, '-n', name, '--no-watch', '-i', '0.2', ...extra], options);
 }
 
@@ -97,7 +121,9 @@ async function workerNames(): Promise<string[]> {
 
 /** The failure groups in Redis that belong to this queue (the tests share one Redis). */
 async function failedGroupsOf(queue: string): Promise<string[]> {
-  return Object.keys(await client.jobs.failed()).filter((group) => group.startsWith(`${queue}-`) || group === `failed-retries-${queue}`);
+  return Object.keys(await client.jobs.failed()).filter(
+    (group) => group.startsWith(`${queue}-`) || group === `failed-retries-${queue}`,
+  );
 }
 
 const startedJob = (jid: string) => (line: LogLine) => line.msg === 'job started' && line.jid === jid;
@@ -113,10 +139,13 @@ describe('options: defaults and the ways to name Redis', () => {
     const run = pool(['-q', 'naming', '-r', redis.url, '-p', SUPERVISED, '-w', '2', '--no-watch', '-i', '0.2']);
     await eventually(() => readyLines(run).length === 2, { what: `two workers ready\n${run.describe()}` });
     const prefix = `${hostname()}-${run.pid}`;
-    await eventually(async () => {
-      const names = await workerNames();
-      return names.includes(`${prefix}-0`) && names.includes(`${prefix}-1`);
-    }, { what: `both default names registered\n${run.describe()}` });
+    await eventually(
+      async () => {
+        const names = await workerNames();
+        return names.includes(`${prefix}-0`) && names.includes(`${prefix}-1`);
+      },
+      { what: `both default names registered\n${run.describe()}` },
+    );
     const jid = await client.queue('naming').put('sleepy', {});
     const done = await settled(jid, run, ['complete']);
     const popper = done.history.find((entry) => entry.what === 'popped')?.worker;
@@ -127,7 +156,9 @@ describe('options: defaults and the ways to name Redis', () => {
   });
 
   test('REDIS_URL is used when neither --redis nor QLESS_REDIS_URL is given', async () => {
-    const run = pool(['-q', 'env-redis', '-p', SUPERVISED, '-w', '1', '-n', 'plain-env', '--no-watch', '-i', '0.2'], { env: { REDIS_URL: redis.url } });
+    const run = pool(['-q', 'env-redis', '-p', SUPERVISED, '-w', '1', '-n', 'plain-env', '--no-watch', '-i', '0.2'], {
+      env: { REDIS_URL: redis.url },
+    });
     const jid = await client.queue('env-redis').put('sleepy', {});
     const done = await settled(jid, run, ['complete']);
     assert.equal(done.history.find((entry) => entry.what === 'popped')?.worker, 'plain-env-0');
@@ -147,7 +178,25 @@ describe('options: defaults and the ways to name Redis', () => {
 
   test('--host and --port replace those parts of the URL', async () => {
     const port = new URL(redis.url).port;
-    const run = pool(['-q', 'host-port', '-r', 'redis://nowhere.invalid:1', '--host', '127.0.0.1', '--port', port, '-p', SUPERVISED, '-w', '1', '-n', 'host-port', '--no-watch', '-i', '0.2']);
+    const run = pool([
+      '-q',
+      'host-port',
+      '-r',
+      'redis://nowhere.invalid:1',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      port,
+      '-p',
+      SUPERVISED,
+      '-w',
+      '1',
+      '-n',
+      'host-port',
+      '--no-watch',
+      '-i',
+      '0.2',
+    ]);
     const startup = await run.waitForLine('supervisor starting');
     assert.equal((startup.options as { redis: string }).redis, `redis://127.0.0.1:${port}`);
     const jid = await client.queue('host-port').put('sleepy', {});
@@ -200,7 +249,10 @@ describe('failure groups and handler endings through the real binary; the worker
       assert.equal(done.failure?.worker, 'fails-0');
       assert.match(done.failure?.message ?? '', message);
       const listed = await client.jobs.failedGroup(group);
-      assert.ok(listed.jobs.some((one) => one.jid === done.jid), `${done.jid} is listed in ${group}`);
+      assert.ok(
+        listed.jobs.some((one) => one.jid === done.jid),
+        `${done.jid} is listed in ${group}`,
+      );
     });
   }
 
@@ -290,7 +342,10 @@ describe('lock loss noticed by a refused heartbeat (no event)', () => {
     }
     const ended = await run.waitForLine((line) => line.jid === jid && line.msg === 'job ended', { timeout: 10_000 });
     assert.equal(ended.outcome, 'lock-lost');
-    const lines = readFileSync(report, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    const lines = readFileSync(report, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
     assert.deepEqual(lines.find((line) => line.aborted)?.why, 'lock-lost');
     const found = await mustGet(jid);
     assert.equal(found.state, 'waiting');
@@ -357,7 +412,9 @@ describe('sandbox confinement', () => {
     const run = poolOn('confine-2', 'confine-2', AUDIT, ['-w', '1', '-c', '2', '-d', workdir]);
     await run.waitForLine('worker ready');
 
-    const swapped = await Promise.all([1, 2].map(() => client.queue('confine-2').put('confine.ReplaceSandbox', { outside })));
+    const swapped = await Promise.all(
+      [1, 2].map(() => client.queue('confine-2').put('confine.ReplaceSandbox', { outside })),
+    );
     for (const done of await allComplete(swapped, run)) assert.ok(String(dataOf(done).sandbox).startsWith(`${slot}/`));
     const inspected = [];
     for (let i = 0; i < 4; i++) inspected.push(await client.queue('confine-2').put('confine.Inspect', {}));
@@ -387,7 +444,10 @@ describe('--max-memory', () => {
     }
     const recycled = run.find((line) => line.msg.startsWith('recycling'));
     assert.ok(recycled.length >= 2, `recycled at least twice (${recycled.length})`);
-    assert.ok(recycled.every((line) => /max-memory/.test(String(line.reason))), 'for max-memory');
+    assert.ok(
+      recycled.every((line) => /max-memory/.test(String(line.reason))),
+      'for max-memory',
+    );
     assert.equal(run.find('exited unexpectedly').length, 0);
     await stop(run);
   });
@@ -398,7 +458,10 @@ describe('--import', () => {
     const project = join(scratch, 'imports-project');
     cpSync(AUDIT, project, { recursive: true });
     mkdirSync(join(project, 'node_modules', 'audit-setup'), { recursive: true });
-    writeFileSync(join(project, 'node_modules', 'audit-setup', 'package.json'), JSON.stringify({ name: 'audit-setup', version: '1.0.0', main: 'index.js' }));
+    writeFileSync(
+      join(project, 'node_modules', 'audit-setup', 'package.json'),
+      JSON.stringify({ name: 'audit-setup', version: '1.0.0', main: 'index.js' }),
+    );
     writeFileSync(
       join(project, 'node_modules', 'audit-setup', 'index.js'),
       '(globalThis.auditImports ??= []).push({ module: "audit-setup", pid: process.pid });\n',
@@ -406,9 +469,30 @@ describe('--import', () => {
     // Put before the pool starts: the very first pop must already find the imports loaded.
     const jids: string[] = [];
     for (let i = 0; i < 6; i++) jids.push(await client.queue('imports').put('imports', {}));
-    const run = pool(['-q', 'imports', '-r', redis.url, '-p', project, '-n', 'imports', '-w', '2', '--no-watch', '-i', '0.2', '-m', './setup-first.ts', '-m', 'audit-setup'], {
-      cwd: project,
-    });
+    const run = pool(
+      [
+        '-q',
+        'imports',
+        '-r',
+        redis.url,
+        '-p',
+        project,
+        '-n',
+        'imports',
+        '-w',
+        '2',
+        '--no-watch',
+        '-i',
+        '0.2',
+        '-m',
+        './setup-first.ts',
+        '-m',
+        'audit-setup',
+      ],
+      {
+        cwd: project,
+      },
+    );
     const jobs = await allComplete(jids, run);
     for (const one of jobs) {
       const seen = dataOf(one);
@@ -439,7 +523,9 @@ describe('kill -9 of a worker holding several jobs (-c 3)', () => {
     process.kill(first.pid, 'SIGKILL');
     await run.waitForLine((line) => line.msg.includes('exited unexpectedly') && line.workerPid === first.pid);
     for (const jid of held) await run.waitForLine((line) => line.msg.includes('handed back') && line.jid === jid);
-    const second = await eventually(() => readyLines(run).find((line) => line.pid !== first.pid), { what: `a replacement ready\n${run.describe()}` });
+    const second = await eventually(() => readyLines(run).find((line) => line.pid !== first.pid), {
+      what: `a replacement ready\n${run.describe()}`,
+    });
     writeFileSync(gate, 'open');
 
     const jobs = await allComplete(jids, run);
@@ -447,7 +533,10 @@ describe('kill -9 of a worker holding several jobs (-c 3)', () => {
     for (const one of jobs) {
       assert.notEqual(dataOf(one).pid, first.pid, `${one.jid} completed by a live worker`);
       const pops = one.history.filter((entry) => entry.what === 'popped').map((entry) => entry.worker);
-      assert.ok(pops.every((worker) => worker === 'k9c-0'), 'always under the slot name');
+      assert.ok(
+        pops.every((worker) => worker === 'k9c-0'),
+        'always under the slot name',
+      );
       assert.equal(pops.length, held.includes(one.jid) ? 2 : 1, `${one.jid}: popped again only if it was held`);
     }
     assert.ok(jobs.some((one) => dataOf(one).pid === second.pid));
@@ -460,7 +549,21 @@ describe('graceful and immediate shutdown by INT and QUIT', () => {
   for (const signal of ['SIGINT', 'SIGQUIT'] as const) {
     test(`${signal}: the job in flight finishes (completed), names deregistered, exit 0`, async () => {
       const queue = `graceful-${signal.toLowerCase()}`;
-      const run = pool(['-q', queue, '-r', redis.url, '-p', SUPERVISED, '-n', queue, '-w', '1', '--no-watch', '-i', '0.2']);
+      const run = pool([
+        '-q',
+        queue,
+        '-r',
+        redis.url,
+        '-p',
+        SUPERVISED,
+        '-n',
+        queue,
+        '-w',
+        '1',
+        '--no-watch',
+        '-i',
+        '0.2',
+      ]);
       const worker = await run.waitForLine('worker ready');
       const jid = await client.queue(queue).put('sleepy', { ms: 1000 });
       await run.waitForLine(startedJob(jid));
@@ -476,7 +579,23 @@ describe('graceful and immediate shutdown by INT and QUIT', () => {
   }
 
   test('a second INT kills at once: the unfinished job is handed back to its queue, exit 0', async () => {
-    const run = pool(['-q', 'twice', '-r', redis.url, '-p', SUPERVISED, '-n', 'twice', '-w', '1', '--no-watch', '-i', '0.2', '--shutdown-timeout', '300']);
+    const run = pool([
+      '-q',
+      'twice',
+      '-r',
+      redis.url,
+      '-p',
+      SUPERVISED,
+      '-n',
+      'twice',
+      '-w',
+      '1',
+      '--no-watch',
+      '-i',
+      '0.2',
+      '--shutdown-timeout',
+      '300',
+    ]);
     const worker = await run.waitForLine('worker ready');
     const jid = await client.queue('twice').put('sleepy', { ms: 60_000 });
     await run.waitForLine(startedJob(jid));
@@ -496,19 +615,46 @@ describe('graceful and immediate shutdown by INT and QUIT', () => {
 
 describe('HUP under load', () => {
   test('a rolling restart of two busy workers loses nothing: every job completed, popped once, by old and new processes', async () => {
-    const run = pool(['-q', 'hup-load', '-r', redis.url, '-p', SUPERVISED, '-n', 'hup-load', '-w', '2', '-c', '2', '--no-watch', '-i', '0.2']);
+    const run = pool([
+      '-q',
+      'hup-load',
+      '-r',
+      redis.url,
+      '-p',
+      SUPERVISED,
+      '-n',
+      'hup-load',
+      '-w',
+      '2',
+      '-c',
+      '2',
+      '--no-watch',
+      '-i',
+      '0.2',
+    ]);
     await eventually(() => readyLines(run).length === 2, { what: `two workers ready\n${run.describe()}` });
     const oldPids = readyLines(run).map((line) => line.pid);
-    const jids = await Promise.all(Array.from({ length: 30 }, (_, index) => client.queue('hup-load').put('sleepy', { ms: 60 + (index % 4) * 30 })));
-    await eventually(async () => (await client.jobs.multiget(...jids)).filter((one) => one.state === 'complete').length >= 4, { what: 'some jobs completed' });
+    const jids = await Promise.all(
+      Array.from({ length: 30 }, (_, index) => client.queue('hup-load').put('sleepy', { ms: 60 + (index % 4) * 30 })),
+    );
+    await eventually(
+      async () => (await client.jobs.multiget(...jids)).filter((one) => one.state === 'complete').length >= 4,
+      { what: 'some jobs completed' },
+    );
     const mark = run.lines.length;
     run.signal('SIGHUP');
     await run.waitForLine('rolling restart', { after: mark });
     const jobs = await allComplete(jids, run);
     for (const one of jobs) assert.equal(whats(one, 'popped'), 1, `${one.jid} popped once (never handed back)`);
     const ranBy = new Set(jobs.map((one) => dataOf(one).ranBy));
-    assert.ok(oldPids.some((pid) => ranBy.has(pid)), 'old processes ran some');
-    assert.ok([...ranBy].some((pid) => !oldPids.includes(pid as number)), 'new processes ran the rest');
+    assert.ok(
+      oldPids.some((pid) => ranBy.has(pid)),
+      'old processes ran some',
+    );
+    assert.ok(
+      [...ranBy].some((pid) => !oldPids.includes(pid as number)),
+      'new processes ran the rest',
+    );
     for (const pid of oldPids) assert.equal(isAlive(pid), false);
     assert.equal(run.find((line) => line.reason === 'stopped (reload)').length, 2);
     assert.equal(run.find('exited unexpectedly').length, 0);

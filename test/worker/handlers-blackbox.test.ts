@@ -32,9 +32,44 @@ before(async () => {
   writeFileSync(join(outside, 'escape.mjs'), 'export default (job) => { job.data.ran = "escaped"; };\n');
   symlinkSync(join(outside, 'escape.mjs'), join(project, 'escape.mjs'));
   mkdirSync(join(project, 'node_modules', 'hidden'), { recursive: true });
-  writeFileSync(join(project, 'node_modules', 'hidden', 'index.mjs'), 'export const Hidden = (job) => { job.data.ran = "hidden"; };\n');
-  runs.push(startWorker(['-q', 'q,images', '-r', server.url, '-p', project, '-n', 'resolve', '-w', '1', '--no-watch', '-i', '0.2']));
-  runs.push(startWorker(['-q', 'pipe-1,pipe-2,pipe-3', '-r', server.url, '-p', JOBS, '-n', 'pipeline', '-w', '1', '--no-watch', '-i', '0.2']));
+  writeFileSync(
+    join(project, 'node_modules', 'hidden', 'index.mjs'),
+    'export const Hidden = (job) => { job.data.ran = "hidden"; };\n',
+  );
+  runs.push(
+    startWorker([
+      '-q',
+      'q,images',
+      '-r',
+      server.url,
+      '-p',
+      project,
+      '-n',
+      'resolve',
+      '-w',
+      '1',
+      '--no-watch',
+      '-i',
+      '0.2',
+    ]),
+  );
+  runs.push(
+    startWorker([
+      '-q',
+      'pipe-1,pipe-2,pipe-3',
+      '-r',
+      server.url,
+      '-p',
+      JOBS,
+      '-n',
+      'pipeline',
+      '-w',
+      '1',
+      '--no-watch',
+      '-i',
+      '0.2',
+    ]),
+  );
   for (const run of runs) await run.waitForLine('worker ready');
 });
 

@@ -37,10 +37,16 @@ function run(name: string, body: string): { lines: Line[]; stderr: string } {
     const note = (text) => writeSync(2, text + '\\n');
     ${body}
   `;
-  const result = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20_000 });
+  const result = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
   let lines: Line[] = [];
   try {
-    lines = readFileSync(out, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as Line);
+    lines = readFileSync(out, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as Line);
   } catch {
     // no output file: the assertions below say so
   }
@@ -48,34 +54,52 @@ function run(name: string, body: string): { lines: Line[]; stderr: string } {
 }
 
 test('lines wait for a flush, then are written together with pid and base fields', () => {
-  const { lines, stderr } = run('flush', `
+  const { lines, stderr } = run(
+    'flush',
+    `
     logger.info({ n: 1 }, 'one');
     logger.info({ n: 2 }, 'two');
     note('before flush: ' + written());
     logger.flush();
     note('after flush: ' + written());
-  `);
+  `,
+  );
   assert.match(stderr, /before flush: 0/);
   assert.match(stderr, /after flush: 2/);
-  assert.deepEqual(lines.map((line) => [line.msg, line.n, line.worker]), [['one', 1, 'w-0'], ['two', 2, 'w-0']]);
+  assert.deepEqual(
+    lines.map((line) => [line.msg, line.n, line.worker]),
+    [
+      ['one', 1, 'w-0'],
+      ['two', 2, 'w-0'],
+    ],
+  );
   assert.equal(typeof lines[0].pid, 'number');
 });
 
 test('pending lines are written by themselves a moment later, while the process keeps running', () => {
-  const { stderr } = run('timer', `
+  const { stderr } = run(
+    'timer',
+    `
     logger.info('alone');
     setTimeout(() => note('later: ' + written()), 300);
-  `);
+  `,
+  );
   assert.match(stderr, /later: 1/);
 });
 
 test('nothing is lost at exit, process.exit included', () => {
-  const { lines } = run('exit', `
+  const { lines } = run(
+    'exit',
+    `
     for (let n = 0; n < 2000; n++) logger.info({ n }, 'many');
     process.exit(3);
-  `);
+  `,
+  );
   assert.equal(lines.length, 2000);
-  assert.deepEqual(lines.map((line) => line.n), Array.from({ length: 2000 }, (_, n) => n));
+  assert.deepEqual(
+    lines.map((line) => line.n),
+    Array.from({ length: 2000 }, (_, n) => n),
+  );
 });
 
 test('a pipe whose reader is slow gets every line, whole and in order', async () => {
@@ -86,7 +110,9 @@ test('a pipe whose reader is slow gets every line, whole and in order', async ()
     for (let n = 0; n < 20000; n++) logger.info({ n, filler }, 'line');
     logger.flush();
   `;
-  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   // Nobody reads for a while: the pipe fills up and the writer has to wait.
   child.stdout.pause();
   await new Promise((resolve) => setTimeout(resolve, 1_000));
@@ -95,7 +121,11 @@ test('a pipe whose reader is slow gets every line, whole and in order', async ()
   child.stdout.resume();
   const code = await new Promise((resolve) => child.once('close', resolve));
   assert.equal(code, 0);
-  const lines = Buffer.concat(chunks).toString('utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as Line);
+  const lines = Buffer.concat(chunks)
+    .toString('utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as Line);
   assert.equal(lines.length, 20000);
   assert.ok(lines.every((line, n) => line.n === n && line.msg === 'line'));
 });

@@ -34,7 +34,22 @@ after(async () => {
 });
 
 function pool(name: string, queues: string, extra: string[] = []): WorkerRun {
-  const run = startWorker(['-q', queues, '-r', server.url, '-p', JOBS, '-n', name, '-w', '1', '--no-watch', '-i', '0.2', ...extra]);
+  const run = startWorker([
+    '-q',
+    queues,
+    '-r',
+    server.url,
+    '-p',
+    JOBS,
+    '-n',
+    name,
+    '-w',
+    '1',
+    '--no-watch',
+    '-i',
+    '0.2',
+    ...extra,
+  ]);
   runs.push(run);
   return run;
 }

@@ -8,7 +8,14 @@ import { Client } from '../../src/client/client.ts';
 import type { Job } from '../../src/client/job.ts';
 import { startRedis, type RedisServer } from '../helpers/redis.ts';
 import { eventually } from '../helpers/worker.ts';
-import { makeWorkdir, startWorkerProcess, workerConfig, type EntryMode, type WorkerHarness, type Workdir } from './process-harness.ts';
+import {
+  makeWorkdir,
+  startWorkerProcess,
+  workerConfig,
+  type EntryMode,
+  type WorkerHarness,
+  type Workdir,
+} from './process-harness.ts';
 
 const RESOLVE = fileURLToPath(new URL('../fixtures/handlers/resolve', import.meta.url));
 
@@ -51,7 +58,15 @@ for (const mode of ['cjs', 'esm'] as EntryMode[]) {
     const images = 'images';
 
     before(async () => {
-      worker = startWorkerProcess(workerConfig(server.url, workdir, { slot: mode === 'cjs' ? 0 : 1, queues: [main, images], path: RESOLVE, interval: 0.2 }), mode);
+      worker = startWorkerProcess(
+        workerConfig(server.url, workdir, {
+          slot: mode === 'cjs' ? 0 : 1,
+          queues: [main, images],
+          path: RESOLVE,
+          interval: 0.2,
+        }),
+        mode,
+      );
       await worker.waitForMessage('ready');
     });
     after(async () => {
@@ -71,7 +86,11 @@ for (const mode of ['cjs', 'esm'] as EntryMode[]) {
     }
 
     test('a module with a syntax error fails with SyntaxError; a missing one with ModuleNotFound', async () => {
-      for (const [klass, suffix] of [['broken', 'SyntaxError'], ['needs-missing', 'ModuleNotFound'], ['absent', 'ModuleNotFound']]) {
+      for (const [klass, suffix] of [
+        ['broken', 'SyntaxError'],
+        ['needs-missing', 'ModuleNotFound'],
+        ['absent', 'ModuleNotFound'],
+      ]) {
         const jid = await client.queue(main).put(klass, {});
         const job = await eventually(async () => {
           const [found] = await client.jobs.multiget(jid);

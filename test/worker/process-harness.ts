@@ -12,7 +12,10 @@ import type { SupervisorMessage, WorkerConfig, WorkerMessage } from '../../src/p
 export type EntryMode = 'cjs' | 'esm';
 const ENTRIES: Record<EntryMode, { entry: string; execArgv: string[] }> = {
   cjs: { entry: fileURLToPath(new URL('../../src/worker/worker-entry.cjs', import.meta.url)), execArgv: [] },
-  esm: { entry: fileURLToPath(new URL('../../src/worker/process.ts', import.meta.url)), execArgv: ['--import', import.meta.resolve('tsx')] },
+  esm: {
+    entry: fileURLToPath(new URL('../../src/worker/process.ts', import.meta.url)),
+    execArgv: ['--import', import.meta.resolve('tsx')],
+  },
 };
 /** QLESS_TEST_WORKER_ENTRY=esm runs these tests through the ESM loader instead. */
 const DEFAULT_MODE: EntryMode = process.env.QLESS_TEST_WORKER_ENTRY === 'esm' ? 'esm' : 'cjs';
@@ -127,7 +130,9 @@ export class WorkerHarness {
           resolve(value);
         } else if (this.exit) {
           cleanup();
-          reject(new Error(`worker exited (${JSON.stringify(this.exit)}) while waiting for ${what}\n${this.describe()}`));
+          reject(
+            new Error(`worker exited (${JSON.stringify(this.exit)}) while waiting for ${what}\n${this.describe()}`),
+          );
         }
       };
       const timer = setTimeout(() => {
@@ -143,7 +148,13 @@ export class WorkerHarness {
   }
 
   waitForMessage<K extends WorkerMessage['type']>(type: K, after = 0): Promise<Extract<WorkerMessage, { type: K }>> {
-    return this.until(() => this.messages.slice(after).find((message) => message.type === type) as Extract<WorkerMessage, { type: K }> | undefined, `IPC message ${type}`);
+    return this.until(
+      () =>
+        this.messages.slice(after).find((message) => message.type === type) as
+          | Extract<WorkerMessage, { type: K }>
+          | undefined,
+      `IPC message ${type}`,
+    );
   }
 
   waitForLine(predicate: (line: LogLine) => boolean, what: string, timeoutMs?: number): Promise<LogLine> {
@@ -170,7 +181,9 @@ export class WorkerHarness {
   }
 
   describe(): string {
-    return [...this.lines.slice(-25).map((line) => JSON.stringify(line)), '--- stderr:', this.stderr.slice(-3000)].join('\n');
+    return [...this.lines.slice(-25).map((line) => JSON.stringify(line)), '--- stderr:', this.stderr.slice(-3000)].join(
+      '\n',
+    );
   }
 }
 

@@ -35,7 +35,9 @@ after(async () => {
 });
 
 function start(overrides: Partial<WorkerConfig> = {}): WorkerHarness {
-  const worker = startWorkerProcess(workerConfig(server.url, workdir, { queues: [`q-${workers.length}`], ...overrides }));
+  const worker = startWorkerProcess(
+    workerConfig(server.url, workdir, { queues: [`q-${workers.length}`], ...overrides }),
+  );
   workers.push(worker);
   return worker;
 }
@@ -51,7 +53,9 @@ describe('IPC with the supervisor', () => {
     worker.send({ type: 'ping', id: 41 });
     const pong = await worker.waitForMessage('pong');
     assert.equal(pong.id, 41);
-    assert.ok(await eventually(() => registered(worker.config.name), { what: 'the worker registered by its first pop' }));
+    assert.ok(
+      await eventually(() => registered(worker.config.name), { what: 'the worker registered by its first pop' }),
+    );
   });
 
   test('the held set is reported with the lock expiry before the handler runs, and emptied after', async () => {
@@ -87,7 +91,9 @@ describe('IPC with the supervisor', () => {
     await new Promise((resolve) => setTimeout(resolve, 600));
     assert.equal(((await client.jobs.get(jid)) as Job).state, 'waiting', 'a paused worker leaves it waiting');
     worker.send({ type: 'resume' });
-    await eventually(async () => ((await client.jobs.get(jid)) as Job).state === 'complete', { what: 'the job completed after resume' });
+    await eventually(async () => ((await client.jobs.get(jid)) as Job).state === 'complete', {
+      what: 'the job completed after resume',
+    });
   });
 
   test('a worker started paused takes nothing until resumed', async () => {
@@ -97,7 +103,9 @@ describe('IPC with the supervisor', () => {
     await new Promise((resolve) => setTimeout(resolve, 600));
     assert.equal(((await client.jobs.get(jid)) as Job).state, 'waiting');
     worker.send({ type: 'resume' });
-    await eventually(async () => ((await client.jobs.get(jid)) as Job).state === 'complete', { what: 'completed after resume' });
+    await eventually(async () => ((await client.jobs.get(jid)) as Job).state === 'complete', {
+      what: 'completed after resume',
+    });
   });
 });
 
@@ -156,13 +164,20 @@ describe('leaving', () => {
     // 1 MB is below any Node process: the first job ends over the limit.
     const worker = start({ maxMemory: 1 });
     await worker.waitForMessage('ready');
-    const jids = [await client.queue(worker.config.queues[0]).put('noop', {}), await client.queue(worker.config.queues[0]).put('noop', {})];
+    const jids = [
+      await client.queue(worker.config.queues[0]).put('noop', {}),
+      await client.queue(worker.config.queues[0]).put('noop', {}),
+    ];
     const recycle = await worker.waitForMessage('recycle');
     assert.match(recycle.reason, /max-memory/);
     assert.deepEqual(await worker.waitForExit(), { code: 0, signal: null });
     const states = (await client.jobs.multiget(...jids)).map((job) => job.state).sort();
     assert.deepEqual(states, ['complete', 'waiting'], 'one job ran, the other waits for the next process');
-    assert.equal(await registered(worker.config.name), true, 'the name stays registered for the process that replaces it');
+    assert.equal(
+      await registered(worker.config.name),
+      true,
+      'the name stays registered for the process that replaces it',
+    );
   });
 
   test('max-jobs: recycles after n jobs', async () => {
@@ -191,7 +206,10 @@ describe('leaving', () => {
   test('--import modules are loaded before the first job', async () => {
     const marker = join(scratch, 'imported.txt');
     const module = join(scratch, 'setup.mjs');
-    writeFileSync(module, `import { writeFileSync } from 'node:fs';\nwriteFileSync(${JSON.stringify(marker)}, String(process.pid));\n`);
+    writeFileSync(
+      module,
+      `import { writeFileSync } from 'node:fs';\nwriteFileSync(${JSON.stringify(marker)}, String(process.pid));\n`,
+    );
     const worker = start({ imports: [module] });
     await worker.waitForMessage('ready');
     assert.equal(readFileSync(marker, 'utf8'), String(worker.pid));

@@ -77,7 +77,23 @@ after(async () => {
 });
 
 test('jobs that end while Redis is unreachable are completed or failed once Redis is back; the pool carries on', async () => {
-  run = startWorker(['-q', 'outage', '-r', proxy.url, '-w', '1', '-c', '2', '-i', '1', '-n', 'outage', '-p', JOBS, '--no-watch']);
+  run = startWorker([
+    '-q',
+    'outage',
+    '-r',
+    proxy.url,
+    '-w',
+    '1',
+    '-c',
+    '2',
+    '-i',
+    '1',
+    '-n',
+    'outage',
+    '-p',
+    JOBS,
+    '--no-watch',
+  ]);
   await run.waitForLine('worker ready');
   const queue = client.queue('outage');
   const completes = await queue.put('wait.ForAWhile', { ms: 1_000 });
@@ -94,7 +110,8 @@ test('jobs that end while Redis is unreachable are completed or failed once Redi
   );
   await proxy.restore();
 
-  const ended = async (): Promise<boolean> => (await client.jobs.multiget(completes, fails)).every((job) => job.state !== 'running');
+  const ended = async (): Promise<boolean> =>
+    (await client.jobs.multiget(completes, fails)).every((job) => job.state !== 'running');
   await eventually(ended, { what: `both jobs ended after the outage\n${run.describe()}` });
   const [completed, failed] = await client.jobs.multiget(completes, fails);
   assert.equal(completed.state, 'complete');
@@ -105,10 +122,15 @@ test('jobs that end while Redis is unreachable are completed or failed once Redi
   );
   assert.equal(failed.state, 'failed');
   assert.equal(failed.failure?.group, 'outage-RangeError');
-  assert.deepEqual(failed.history.map((entry) => entry.what), ['put', 'popped', 'failed']);
+  assert.deepEqual(
+    failed.history.map((entry) => entry.what),
+    ['put', 'popped', 'failed'],
+  );
 
   const after = await queue.put('noop', {});
-  await eventually(async () => (await client.jobs.get(after))?.state === 'complete', { what: `job ${after} completed by the same pool\n${run.describe()}` });
+  await eventually(async () => (await client.jobs.get(after))?.state === 'complete', {
+    what: `job ${after} completed by the same pool\n${run.describe()}`,
+  });
   assert.equal(run.find('worker ready').length, 1, 'the worker process was never replaced');
   assert.equal(run.find('exited').length, 0, 'no worker exited');
 

@@ -67,7 +67,10 @@ function resumePool(): void {
 describe('heartbeats', () => {
   test('a job that runs 3 s under a 1 s heartbeat completes, popped once and never timed out', async () => {
     const jid = await client.queue('locks').put('wait.ForAWhile', { ms: 3_000 });
-    const done = await eventually(async () => ((await job(jid))?.state === 'complete' ? job(jid) : undefined), { timeout: 15_000, what: 'completion' });
+    const done = await eventually(async () => ((await job(jid))?.state === 'complete' ? job(jid) : undefined), {
+      timeout: 15_000,
+      what: 'completion',
+    });
     assert.deepEqual(
       done?.history.map((entry) => entry.what),
       ['put', 'popped', 'done'],
@@ -90,7 +93,10 @@ describe('lock loss and cancellation abort job.signal', () => {
     await run.waitForLine((line) => line.jid === jid && line.msg === 'job ended');
     const after = await job(jid);
     assert.equal(after?.state, 'stalled');
-    assert.deepEqual(after?.history.map((entry) => entry.what), ['put', 'popped', 'timed-out']);
+    assert.deepEqual(
+      after?.history.map((entry) => entry.what),
+      ['put', 'popped', 'timed-out'],
+    );
     await client.jobs.cancel(jid);
     resumePool();
   });

@@ -61,7 +61,10 @@ describe('returning completes the job', () => {
 
   test('data changed by the handler is stored by the complete', async () => {
     const job = await runJob('record', { keep: 'me' });
-    const data = job.data as { keep: string; seen: { sandbox: string; cwd: string; signalAborted: boolean; hasLogger: boolean; sandboxEntries: string[] } };
+    const data = job.data as {
+      keep: string;
+      seen: { sandbox: string; cwd: string; signalAborted: boolean; hasLogger: boolean; sandboxEntries: string[] };
+    };
     assert.equal(data.keep, 'me');
     assert.equal(data.seen.sandbox, worker.config.sandbox);
     assert.equal(data.seen.cwd, worker.config.sandbox, 'concurrency 1: the cwd is the sandbox');
@@ -86,7 +89,11 @@ describe('returning completes the job', () => {
       { what: 'the pipeline to finish' },
     );
     const pid = worker.pid;
-    assert.deepEqual((job.data as { steps: string[] }).steps, [`pipe-1 by ${pid}`, `pipe-2 by ${pid}`, `pipe-3 by ${pid}`]);
+    assert.deepEqual((job.data as { steps: string[] }).steps, [
+      `pipe-1 by ${pid}`,
+      `pipe-2 by ${pid}`,
+      `pipe-3 by ${pid}`,
+    ]);
     assert.deepEqual(
       job.history.map((entry) => [entry.what, entry.q ?? '']),
       [

@@ -68,7 +68,23 @@ describe('concurrency 1: the process cwd is the sandbox', () => {
     // Leftovers of an earlier run must be gone before the first job.
     mkdirSync(join(sandbox(), 'stale-dir'), { recursive: true });
     writeFileSync(join(sandbox(), 'stale.txt'), 'old');
-    const run = startWorker(['-q', 'sandbox-1', '-r', server.url, '-p', JOBS, '-d', workdir(), '-n', 'one', '-w', '1', '--no-watch', '-i', '0.2']);
+    const run = startWorker([
+      '-q',
+      'sandbox-1',
+      '-r',
+      server.url,
+      '-p',
+      JOBS,
+      '-d',
+      workdir(),
+      '-n',
+      'one',
+      '-w',
+      '1',
+      '--no-watch',
+      '-i',
+      '0.2',
+    ]);
     runs.push(run);
     await run.waitForLine('worker ready');
   });
@@ -92,13 +108,33 @@ describe('concurrency 3: one sub-directory per job in flight', () => {
 
   before(async () => {
     mkdirSync(workdir(), { recursive: true });
-    const run = startWorker(['-q', 'sandbox-3', '-r', server.url, '-p', JOBS, '-d', workdir(), '-n', 'three', '-w', '1', '-c', '3', '--no-watch', '-i', '0.2']);
+    const run = startWorker([
+      '-q',
+      'sandbox-3',
+      '-r',
+      server.url,
+      '-p',
+      JOBS,
+      '-d',
+      workdir(),
+      '-n',
+      'three',
+      '-w',
+      '1',
+      '-c',
+      '3',
+      '--no-watch',
+      '-i',
+      '0.2',
+    ]);
     runs.push(run);
     await run.waitForLine('worker ready');
   });
 
   test('jobs in flight together get distinct, empty directories inside the slot sandbox; all emptied after', async () => {
-    const jids = await Promise.all([0, 1, 2].map(() => client.queue('sandbox-3').put('sandboxed', { outside, sleepMs: 600 })));
+    const jids = await Promise.all(
+      [0, 1, 2].map(() => client.queue('sandbox-3').put('sandboxed', { outside, sleepMs: 600 })),
+    );
     const jobs = await Promise.all(jids.map((jid) => completed(jid)));
     const seen = jobs.map((job) => job.data as unknown as Seen);
     const sandboxes = new Set(seen.map((one) => one.sandbox));

@@ -128,7 +128,7 @@ describe('prepareJobSandbox', () => {
   });
 });
 
-describe('JobSandboxes (the runner\'s per-job sandboxes)', () => {
+describe("JobSandboxes (the runner's per-job sandboxes)", () => {
   test('concurrency 1: the slot sandbox, emptied before and after', () => {
     const sandboxes = new JobSandboxes(sandbox, 1);
     mkdirSync(sandbox, { recursive: true });

@@ -32,7 +32,10 @@ test('tasks run in deadline order, each once, none before its deadline', async (
   timer.schedule(middle, 80);
   await sleep(300);
   assert.deepEqual(log, ['early', 'middle', 'late']);
-  assert.ok(early.ranAt! >= 29 && middle.ranAt! >= 79 && late.ranAt! >= 149, JSON.stringify([early.ranAt, middle.ranAt, late.ranAt]));
+  assert.ok(
+    early.ranAt! >= 29 && middle.ranAt! >= 79 && late.ranAt! >= 149,
+    JSON.stringify([early.ranAt, middle.ranAt, late.ranAt]),
+  );
   assert.equal(timer.size, 0);
 });
 
@@ -65,7 +68,10 @@ test('a task that throws does not keep the others from running', async () => {
     },
     10,
   );
-  timer.schedule(recorder(log, 'after', () => 0), 10);
+  timer.schedule(
+    recorder(log, 'after', () => 0),
+    10,
+  );
   await sleep(80);
   assert.deepEqual(log, ['after']);
   assert.equal((errors[0] as Error | undefined)?.message, 'boom');

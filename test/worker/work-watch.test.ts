@@ -43,22 +43,35 @@ describe('watching for new work', () => {
   test('an idle worker watches ql:log and a put wakes it', async () => {
     await eventually(async () => (await logSubscribers()) === 1, { what: 'the idle worker subscribed to ql:log' });
     const jid = await client.queue('watched').put('noop', {});
-    await eventually(async () => (await state(jid)) === 'complete', { timeout: 20_000, what: 'the job completed (long before the 60 s interval)' });
+    await eventually(async () => (await state(jid)) === 'complete', {
+      timeout: 20_000,
+      what: 'the job completed (long before the 60 s interval)',
+    });
   });
 
   test('a busy worker stops watching, and watches again once the queue is empty', async () => {
     const jids: string[] = [];
     for (let n = 0; n < 250; n++) jids.push(await client.queue('watched').put('wait.ForAWhile', { ms: 20 }));
-    await eventually(async () => (await logSubscribers()) === 0, { timeout: 20_000, what: 'no ql:log subscriber while busy' });
+    await eventually(async () => (await logSubscribers()) === 0, {
+      timeout: 20_000,
+      what: 'no ql:log subscriber while busy',
+    });
     const waiting = (await client.queue('watched').counts()).waiting;
     assert.ok(waiting > 0, 'it stopped watching while work was still queued');
 
-    await eventually(async () => (await client.queue('watched').counts()).waiting === 0 && (await logSubscribers()) === 1, {
-      timeout: 60_000,
-      what: 'watching again after the queue drained',
-    });
-    for (const jid of jids) await eventually(async () => (await state(jid)) === 'complete', { what: `job ${jid} completed` });
+    await eventually(
+      async () => (await client.queue('watched').counts()).waiting === 0 && (await logSubscribers()) === 1,
+      {
+        timeout: 60_000,
+        what: 'watching again after the queue drained',
+      },
+    );
+    for (const jid of jids)
+      await eventually(async () => (await state(jid)) === 'complete', { what: `job ${jid} completed` });
     const last = await client.queue('watched').put('noop', {});
-    await eventually(async () => (await state(last)) === 'complete', { timeout: 20_000, what: 'a later put still wakes it' });
+    await eventually(async () => (await state(last)) === 'complete', {
+      timeout: 20_000,
+      what: 'a later put still wakes it',
+    });
   });
 });

@@ -16,7 +16,9 @@ export function bucketLabel(index: number): string {
 export function renderHistogram(histogram: readonly number[], width = 40): string[] {
   const max = Math.max(0, ...histogram);
   if (max === 0) return [];
-  const filled = histogram.map((count, index) => ({ label: bucketLabel(index), count })).filter((bucket) => bucket.count > 0);
+  const filled = histogram
+    .map((count, index) => ({ label: bucketLabel(index), count }))
+    .filter((bucket) => bucket.count > 0);
   const labelWidth = Math.max(...filled.map((bucket) => bucket.label.length));
   return filled.map(({ label, count }) => {
     const blocks = Math.max(1, Math.round((count / max) * width));

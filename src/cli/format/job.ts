@@ -27,7 +27,9 @@ export function describeHistoryEntry(entry: HistoryEntry): string {
     case 'done':
       return 'completed';
     case 'failed':
-      return entry.worker ? `failed into ${entry.group ?? '?'} by ${entry.worker}` : `failed into ${entry.group ?? '?'} (retries exhausted)`;
+      return entry.worker
+        ? `failed into ${entry.group ?? '?'} by ${entry.worker}`
+        : `failed into ${entry.group ?? '?'} (retries exhausted)`;
     case 'timed-out':
       return 'lock timed out';
     default: {
@@ -58,14 +60,18 @@ export function renderJob(job: Job, now: number): string {
     ['priority', String(job.priority)],
     ['retries', `${job.remaining} of ${job.retries} left`],
   ];
-  if (job.expires > 0 && (job.state === 'running' || job.state === 'stalled')) fields.push(['lock expires', formatMoment(job.expires, now)]);
+  if (job.expires > 0 && (job.state === 'running' || job.state === 'stalled'))
+    fields.push(['lock expires', formatMoment(job.expires, now)]);
   fields.push(['tags', list(job.tags)], ['tracked', job.tracked ? 'yes' : 'no']);
   if (job.dependencies.length > 0) fields.push(['waits for', list(job.dependencies)]);
   if (job.dependents.length > 0) fields.push(['needed by', list(job.dependents)]);
   if (job.spawnedFromJid !== null) fields.push(['recurring', `spawned by ${job.spawnedFromJid}`]);
   fields.push(['data', prettyJson(job.data)]);
   if (job.failure) {
-    fields.push(['failure', `${job.failure.group} at ${formatMoment(job.failure.when, now)}${job.failure.worker ? ` by ${job.failure.worker}` : ''}`]);
+    fields.push([
+      'failure',
+      `${job.failure.group} at ${formatMoment(job.failure.when, now)}${job.failure.worker ? ` by ${job.failure.worker}` : ''}`,
+    ]);
     fields.push(['message', job.failure.message === '' ? '-' : job.failure.message]);
   }
   return `${renderFields(fields)}\n\nhistory\n${indent(renderTimeline(job.history))}`;
@@ -103,12 +109,28 @@ function lastStep(job: Job, now: number): string {
 export type JobListKind = 'plain' | 'failed';
 
 /** A table of jobs; `failed` lists show the failure instead of the worker. */
-export function renderJobTable(jobs: readonly (Job | RecurringJob)[], now: number, kind: JobListKind = 'plain'): string {
-  const columns: Column[] = [{ header: 'JID' }, { header: 'KLASS' }, { header: 'QUEUE' }, { header: 'STATE' }, { header: 'PRI', align: 'right' }];
+export function renderJobTable(
+  jobs: readonly (Job | RecurringJob)[],
+  now: number,
+  kind: JobListKind = 'plain',
+): string {
+  const columns: Column[] = [
+    { header: 'JID' },
+    { header: 'KLASS' },
+    { header: 'QUEUE' },
+    { header: 'STATE' },
+    { header: 'PRI', align: 'right' },
+  ];
   if (kind === 'failed') columns.push({ header: 'FAILED' }, { header: 'MESSAGE' });
   else columns.push({ header: 'WORKER' }, { header: 'TAGS' }, { header: 'LAST' });
   const rows = jobs.map((job) => {
-    const base = [job.jid, job.klass, job.queue === '' ? '-' : job.queue, job.state === 'recur' ? 'recurring' : job.state, String(job.priority)];
+    const base = [
+      job.jid,
+      job.klass,
+      job.queue === '' ? '-' : job.queue,
+      job.state === 'recur' ? 'recurring' : job.state,
+      String(job.priority),
+    ];
     if (job.state === 'recur') return [...base, '-', list(job.tags), `every ${formatDuration(job.interval)}`];
     if (kind === 'failed') {
       const failure = job.failure;

@@ -18,7 +18,9 @@ function pad(text: string, size: number, align: 'left' | 'right'): string {
 
 /** The table as lines joined by newlines; the last column is not padded, so no line ends in spaces. */
 export function renderTable(columns: readonly Column[], rows: readonly (readonly string[])[]): string {
-  const widths = columns.map((column, index) => Math.max(width(column.header), ...rows.map((row) => width(row[index] ?? ''))));
+  const widths = columns.map((column, index) =>
+    Math.max(width(column.header), ...rows.map((row) => width(row[index] ?? ''))),
+  );
   const line = (cells: readonly string[]): string =>
     columns
       .map((column, index) => {
@@ -39,7 +41,10 @@ export function renderFields(fields: readonly (readonly [string, string])[]): st
     .map(([label, value]) => {
       const [first, ...rest] = value.split('\n');
       const indent = ' '.repeat(size + 2);
-      return [`${pad(label, size, 'left')}  ${first}`.trimEnd(), ...rest.map((line) => `${indent}${line}`.trimEnd())].join('\n');
+      return [
+        `${pad(label, size, 'left')}  ${first}`.trimEnd(),
+        ...rest.map((line) => `${indent}${line}`.trimEnd()),
+      ].join('\n');
     })
     .join('\n');
 }
@@ -55,7 +60,13 @@ export function shorten(text: string, max: number): string {
  * A page of a listing: `none` (e.g. "no workers") when there is nothing at all, a line saying so
  * when --offset went past the end, else the table.
  */
-export function renderPage(none: string, total: number, offset: number, rows: readonly unknown[], table: () => string): string {
+export function renderPage(
+  none: string,
+  total: number,
+  offset: number,
+  rows: readonly unknown[],
+  table: () => string,
+): string {
   if (total === 0) return none;
   if (rows.length === 0) return `${none} at offset ${offset} (${total} in all)`;
   return table();

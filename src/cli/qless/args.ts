@@ -72,7 +72,8 @@ export class Args {
     } catch (error) {
       throw new UsageError(`--${name} is not valid JSON (${(error as Error).message}): ${text}`);
     }
-    if (typeof value !== 'object' || value === null) throw new UsageError(`--${name} must be a JSON object or array, got ${text}`);
+    if (typeof value !== 'object' || value === null)
+      throw new UsageError(`--${name} must be a JSON object or array, got ${text}`);
     return value as Record<string, unknown> | unknown[];
   }
 

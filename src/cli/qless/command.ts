@@ -17,7 +17,12 @@ export interface CommandSpec {
 /** --offset/--limit for commands that list many things. */
 export function pagingOptions(yargs: Argv, defaultLimit: number | undefined): Argv {
   return yargs
-    .option('offset', { type: 'string', requiresArg: true, description: 'Skip this many entries', defaultDescription: '0' })
+    .option('offset', {
+      type: 'string',
+      requiresArg: true,
+      description: 'Skip this many entries',
+      defaultDescription: '0',
+    })
     .option('limit', {
       type: 'string',
       requiresArg: true,

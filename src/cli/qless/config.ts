@@ -7,7 +7,16 @@ import { NotFoundError, UsageError } from './errors.ts';
 const ACTIONS = ['get', 'set', 'unset'] as const;
 
 /** Keys qless reads as numbers: a value that is not one would break every pop or completion. */
-const NUMERIC_KEYS = new Set(['heartbeat', 'grace-period', 'jobs-history', 'jobs-history-count', 'max-job-history', 'max-worker-age', 'stats-history', 'histogram-history']);
+const NUMERIC_KEYS = new Set([
+  'heartbeat',
+  'grace-period',
+  'jobs-history',
+  'jobs-history-count',
+  'max-job-history',
+  'max-worker-age',
+  'stats-history',
+  'histogram-history',
+]);
 const NUMERIC_SUFFIXES = ['-heartbeat', '-max-concurrency'];
 /** Counts Redis takes as ranks or limits: a fraction (e.g. 1.5) makes those commands fail. */
 const INTEGER_KEYS = new Set(['jobs-history-count', 'max-job-history']);
@@ -42,10 +51,16 @@ export const config: CommandSpec = {
       const client = await context.client();
       const all = await client.config.all();
       const sorted = Object.fromEntries(Object.entries(all).sort(([a], [b]) => a.localeCompare(b)));
-      await context.out.result(sorted, () => renderTable([{ header: 'KEY' }, { header: 'VALUE' }], Object.entries(sorted).map(([k, v]) => [k, String(v)])));
+      await context.out.result(sorted, () =>
+        renderTable(
+          [{ header: 'KEY' }, { header: 'VALUE' }],
+          Object.entries(sorted).map(([k, v]) => [k, String(v)]),
+        ),
+      );
       return;
     }
-    if (!(ACTIONS as readonly string[]).includes(action)) throw new UsageError(`config action must be one of ${ACTIONS.join(', ')}, got ${JSON.stringify(action)}`);
+    if (!(ACTIONS as readonly string[]).includes(action))
+      throw new UsageError(`config action must be one of ${ACTIONS.join(', ')}, got ${JSON.stringify(action)}`);
     if (key === undefined) throw new UsageError(`config ${action} needs a key`);
     if (action === 'set') {
       if (value === undefined) throw new UsageError(`config set ${key} needs a value`);
@@ -64,7 +79,10 @@ export const config: CommandSpec = {
     } else {
       await client.config.unset(key);
       const fallback = await client.config.get(key);
-      await context.out.result({ key, value: fallback }, () => `${key} unset${fallback === null ? '' : ` (default ${fallback})`}`);
+      await context.out.result(
+        { key, value: fallback },
+        () => `${key} unset${fallback === null ? '' : ` (default ${fallback})`}`,
+      );
     }
   },
 };

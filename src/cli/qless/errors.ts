@@ -49,9 +49,11 @@ export function outcomeOf(error: unknown, redisReady: boolean): Outcome {
   // The client checks its input before sending: that is bad usage too.
   if (error instanceof InvalidInputError) return { code: EXIT.usage, message: error.message };
   if (error instanceof QlessError) return { code: EXIT.refused, message: error.message };
-  if (error instanceof NotFoundError || error instanceof RefusedError) return { code: EXIT.refused, message: error.message };
+  if (error instanceof NotFoundError || error instanceof RefusedError)
+    return { code: EXIT.refused, message: error.message };
   if (error instanceof RedisUnavailableError) return { code: EXIT.redis, message: error.message };
-  if (error instanceof Error && (isRedisError(error) || !redisReady)) return { code: EXIT.redis, message: `Redis: ${error.message}` };
+  if (error instanceof Error && (isRedisError(error) || !redisReady))
+    return { code: EXIT.redis, message: `Redis: ${error.message}` };
   const text = error instanceof Error ? (error.stack ?? error.message) : String(error);
   return { code: EXIT.internal, message: `internal error (please report it): ${text}` };
 }

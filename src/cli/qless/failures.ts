@@ -24,7 +24,10 @@ export const failed: CommandSpec = {
       const page = counts.slice(offset, limit === undefined ? undefined : offset + limit);
       await context.out.result({ total: counts.length, offset, limit: limit ?? null, groups: page }, () =>
         renderPage('no failed jobs', counts.length, offset, page, () =>
-          renderTable([{ header: 'GROUP' }, { header: 'JOBS', align: 'right' }], page.map((entry) => [entry.group, String(entry.count)])),
+          renderTable(
+            [{ header: 'GROUP' }, { header: 'JOBS', align: 'right' }],
+            page.map((entry) => [entry.group, String(entry.count)]),
+          ),
         ),
       );
       return;
@@ -57,8 +60,18 @@ export const retry: CommandSpec = {
   build: (yargs) =>
     yargs
       .positional('group', { type: 'string', describe: 'The failure group' })
-      .option('queue', { type: 'string', requiresArg: true, description: 'Put them all into this queue', defaultDescription: "each job's own queue" })
-      .option('count', { type: 'string', requiresArg: true, description: 'Retry only this many (the oldest)', defaultDescription: 'all' }),
+      .option('queue', {
+        type: 'string',
+        requiresArg: true,
+        description: 'Put them all into this queue',
+        defaultDescription: "each job's own queue",
+      })
+      .option('count', {
+        type: 'string',
+        requiresArg: true,
+        description: 'Retry only this many (the oldest)',
+        defaultDescription: 'all',
+      }),
   examples: [
     ['$0 retry images-TimeoutError', 'After a fix: every job of the group goes back to its queue'],
     ['$0 retry images-TimeoutError --queue images-slow --count 10', 'The 10 oldest, into images-slow'],

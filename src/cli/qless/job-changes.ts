@@ -18,7 +18,8 @@ export const cancel: CommandSpec = {
     const given = args.texts('jids', 'jid');
     const group = args.optionalText('group');
     if (group !== undefined && given.length > 0) throw new UsageError('give jids or --group, not both');
-    if (group === undefined && given.length === 0) throw new UsageError('give the jids to cancel, or --group <failure group>');
+    if (group === undefined && given.length === 0)
+      throw new UsageError('give the jids to cancel, or --group <failure group>');
     const client = await context.client();
     let jids = given;
     let skipped: string[] = [];
@@ -31,7 +32,8 @@ export const cancel: CommandSpec = {
       const missing = jids.filter((jid) => !found.has(jid));
       if (missing.length > 0) throw new NotFoundError(`no such job: ${missing.join(', ')} (nothing canceled)`);
       const recurring = jids.filter((jid) => found.get(jid)?.state === 'recur');
-      if (recurring.length > 0) throw new RefusedError(`${recurring.join(', ')}: recurring job, stop it with qless unrecur (nothing canceled)`);
+      if (recurring.length > 0)
+        throw new RefusedError(`${recurring.join(', ')}: recurring job, stop it with qless unrecur (nothing canceled)`);
       // qless leaves completed jobs alone.
       skipped = jids.filter((jid) => found.get(jid)?.state === 'complete');
     }
@@ -46,7 +48,10 @@ export const cancel: CommandSpec = {
 export const priority: CommandSpec = {
   command: 'priority <jid> <priority>',
   describe: 'Change the priority of a job (higher pops first)',
-  build: (yargs) => yargs.positional('jid', { type: 'string', describe: 'The job' }).positional('priority', { type: 'string', describe: 'A number' }),
+  build: (yargs) =>
+    yargs
+      .positional('jid', { type: 'string', describe: 'The job' })
+      .positional('priority', { type: 'string', describe: 'A number' }),
   examples: [['$0 priority 6f1c… 10', 'Pop that job before those with a lower priority']],
   async run(args, context) {
     const jid = args.text('jid');
@@ -62,7 +67,10 @@ export const priority: CommandSpec = {
 export const move: CommandSpec = {
   command: 'move <jid> <queue>',
   describe: 'Put a job into another queue (it becomes waiting there)',
-  build: (yargs) => yargs.positional('jid', { type: 'string', describe: 'The job' }).positional('queue', { type: 'string', describe: 'The queue to move it to' }),
+  build: (yargs) =>
+    yargs
+      .positional('jid', { type: 'string', describe: 'The job' })
+      .positional('queue', { type: 'string', describe: 'The queue to move it to' }),
   examples: [['$0 move 6f1c… images-slow', 'Move the job to the queue images-slow']],
   async run(args, context) {
     const jid = args.text('jid');
@@ -81,14 +89,21 @@ function trackCommand(track: boolean): CommandSpec {
     command: `${verb} <jid>`,
     describe: track ? 'Track a job: its every step is published (see qless watch)' : 'Stop tracking a job',
     build: (yargs) => yargs.positional('jid', { type: 'string', describe: 'The job' }),
-    examples: [[`$0 ${verb} 6f1c…`, track ? 'Publish put, popped, completed, failed… for that job' : 'Stop publishing its steps']],
+    examples: [
+      [
+        `$0 ${verb} 6f1c…`,
+        track ? 'Publish put, popped, completed, failed… for that job' : 'Stop publishing its steps',
+      ],
+    ],
     async run(args, context) {
       const jid = args.text('jid');
       const client = await context.client();
       const job = await findPlainJob(client, jid, `${verb}ed`);
       const changed = await (track ? job.track() : job.untrack());
       await context.out.result({ jid, tracked: track, changed }, () =>
-        changed ? `${track ? 'tracking' : 'stopped tracking'} ${jid}` : `${jid} was ${track ? 'already' : 'not'} tracked`,
+        changed
+          ? `${track ? 'tracking' : 'stopped tracking'} ${jid}`
+          : `${jid} was ${track ? 'already' : 'not'} tracked`,
       );
     },
   };
@@ -102,8 +117,13 @@ function tagCommand(add: boolean): CommandSpec {
   return {
     command: `${verb} <jid> <tags..>`,
     describe: add ? 'Add tags to a job (or a recurring job)' : 'Remove tags from a job (or a recurring job)',
-    build: (yargs) => yargs.positional('jid', { type: 'string', describe: 'The job' }).positional('tags', { type: 'string', describe: 'Tags' }),
-    examples: [[`$0 ${verb} 6f1c… urgent customer-42`, add ? 'Tag the job urgent and customer-42' : 'Remove both tags']],
+    build: (yargs) =>
+      yargs
+        .positional('jid', { type: 'string', describe: 'The job' })
+        .positional('tags', { type: 'string', describe: 'Tags' }),
+    examples: [
+      [`$0 ${verb} 6f1c… urgent customer-42`, add ? 'Tag the job urgent and customer-42' : 'Remove both tags'],
+    ],
     async run(args, context) {
       const jid = args.text('jid');
       const tags = args.texts('tags', 'tag');
@@ -111,7 +131,10 @@ function tagCommand(add: boolean): CommandSpec {
       const client = await context.client();
       const job = await findJob(client, jid);
       const after = await (add ? job.tag(...tags) : job.untag(...tags));
-      await context.out.result({ jid, tags: after }, () => `tags of ${jid}: ${after.length === 0 ? '-' : after.join(', ')}`);
+      await context.out.result(
+        { jid, tags: after },
+        () => `tags of ${jid}: ${after.length === 0 ? '-' : after.join(', ')}`,
+      );
     },
   };
 }

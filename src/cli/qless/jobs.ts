@@ -12,7 +12,9 @@ export const get: CommandSpec = {
     const jid = args.text('jid');
     const client = await context.client();
     const job = await findJob(client, jid);
-    await context.out.result(job, () => (job.state === 'recur' ? renderRecurringJob(job) : renderJob(job, client.now())));
+    await context.out.result(job, () =>
+      job.state === 'recur' ? renderRecurringJob(job) : renderJob(job, client.now()),
+    );
   },
 };
 

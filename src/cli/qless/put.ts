@@ -18,8 +18,17 @@ export const put: CommandSpec = {
       .positional('queue', { type: 'string', describe: 'Queue to put the job into' })
       .positional('klass', { type: 'string', describe: 'Handler the worker runs (e.g. images.Resize)' })
       .options(jobOptions)
-      .option('delay', { type: 'string', requiresArg: true, description: 'Seconds before the job may run (scheduled until then)', defaultDescription: '0' })
-      .option('depends', { type: 'string', requiresArg: true, description: 'A jid that must complete first; repeatable' }),
+      .option('delay', {
+        type: 'string',
+        requiresArg: true,
+        description: 'Seconds before the job may run (scheduled until then)',
+        defaultDescription: '0',
+      })
+      .option('depends', {
+        type: 'string',
+        requiresArg: true,
+        description: 'A jid that must complete first; repeatable',
+      }),
   examples: [
     ['$0 put images Resize --data \'{"w":200}\' --tag cats', 'Put a job; prints its jid'],
     ['$0 put mail Send --delay 600 --depends <jid>', 'In 10 minutes, once <jid> is complete'],
@@ -54,10 +63,30 @@ export const recur: CommandSpec = {
       .positional('queue', { type: 'string', describe: 'Queue the children are put into' })
       .positional('klass', { type: 'string', describe: 'Handler the children run' })
       .options(jobOptions)
-      .option('every', { type: 'string', requiresArg: true, demandOption: true, description: 'Seconds between two children' })
-      .option('offset', { type: 'string', requiresArg: true, description: 'Seconds until the first child', defaultDescription: '0' })
-      .option('backlog', { type: 'string', requiresArg: true, description: 'At most this many overdue children at once (0 = all)', defaultDescription: '0' }),
-  examples: [['$0 recur reports Reports.Daily --every 86400 --offset 3600 --backlog 1', 'A report every day, the first in an hour']],
+      .option('every', {
+        type: 'string',
+        requiresArg: true,
+        demandOption: true,
+        description: 'Seconds between two children',
+      })
+      .option('offset', {
+        type: 'string',
+        requiresArg: true,
+        description: 'Seconds until the first child',
+        defaultDescription: '0',
+      })
+      .option('backlog', {
+        type: 'string',
+        requiresArg: true,
+        description: 'At most this many overdue children at once (0 = all)',
+        defaultDescription: '0',
+      }),
+  examples: [
+    [
+      '$0 recur reports Reports.Daily --every 86400 --offset 3600 --backlog 1',
+      'A report every day, the first in an hour',
+    ],
+  ],
   async run(args, context) {
     const queue = args.text('queue');
     const klass = args.text('klass');
@@ -88,7 +117,10 @@ export const unrecur: CommandSpec = {
     const client = await context.client();
     const job = await client.jobs.get(jid);
     // The script answers 1 even for a jid it does not know; say so instead.
-    if (job === null || job.state !== 'recur') throw new NotFoundError(job === null ? `no recurring job ${jid}` : `${jid} is a job, not a recurring job (use qless cancel)`);
+    if (job === null || job.state !== 'recur')
+      throw new NotFoundError(
+        job === null ? `no recurring job ${jid}` : `${jid} is a job, not a recurring job (use qless cancel)`,
+      );
     await job.cancel();
     await context.out.result({ jid, recurring: false }, () => `stopped recurring job ${jid}`);
   },

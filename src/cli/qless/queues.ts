@@ -48,7 +48,9 @@ export const queues: CommandSpec = {
 };
 
 function timeSummary(stats: TimeStats): string {
-  return stats.count === 0 ? 'no samples' : `${stats.count} job${stats.count === 1 ? '' : 's'}, mean ${formatDuration(stats.mean)}, std dev ${formatDuration(stats.std)}`;
+  return stats.count === 0
+    ? 'no samples'
+    : `${stats.count} job${stats.count === 1 ? '' : 's'}, mean ${formatDuration(stats.mean)}, std dev ${formatDuration(stats.std)}`;
 }
 
 export const queue: CommandSpec = {
@@ -86,14 +88,18 @@ export const peek: CommandSpec = {
   command: 'peek <queue> [count]',
   describe: 'The next jobs a worker would pop from a queue (nothing is locked)',
   build: (yargs) =>
-    yargs.positional('queue', { type: 'string', describe: 'The queue' }).positional('count', { type: 'string', describe: 'How many', default: '10' }),
+    yargs
+      .positional('queue', { type: 'string', describe: 'The queue' })
+      .positional('count', { type: 'string', describe: 'How many', default: '10' }),
   examples: [['$0 peek images 5', 'The five jobs of images that would be popped next']],
   async run(args, context) {
     const name = args.text('queue');
     const count = args.number('count', { integer: true, min: 1 }, 'count');
     const client = await context.client();
     const jobs = await client.queue(name).peek(count);
-    await context.out.result({ queue: name, jobs }, () => (jobs.length === 0 ? `nothing to pop in ${name}` : renderJobTable(jobs, client.now())));
+    await context.out.result({ queue: name, jobs }, () =>
+      jobs.length === 0 ? `nothing to pop in ${name}` : renderJobTable(jobs, client.now()),
+    );
   },
 };
 
@@ -125,15 +131,22 @@ export const jobs: CommandSpec = {
     if (state === 'complete') {
       if (queueName !== undefined) throw new UsageError('jobs complete takes no queue: completed jobs belong to none');
     } else if (!isQueueState(state)) {
-      throw new UsageError(`state must be one of ${[...QUEUE_STATES, 'complete'].join(', ')}, got ${JSON.stringify(state)}`);
+      throw new UsageError(
+        `state must be one of ${[...QUEUE_STATES, 'complete'].join(', ')}, got ${JSON.stringify(state)}`,
+      );
     } else if (queueName === undefined) {
       throw new UsageError(`jobs ${state} needs a queue: qless jobs ${state} <queue>`);
     }
     const client = await context.client();
-    const jids = state === 'complete' ? await client.jobs.complete(offset, limit) : await client.queue(queueName as string).jobs(state as QueueState, offset, limit);
+    const jids =
+      state === 'complete'
+        ? await client.jobs.complete(offset, limit)
+        : await client.queue(queueName as string).jobs(state as QueueState, offset, limit);
     const found = await loadJobs(client, jids);
     const document = { state, queue: queueName ?? null, offset, limit, jobs: found };
-    await context.out.result(document, () => (found.length === 0 ? `no ${state} jobs` : renderJobTable(found, client.now())));
+    await context.out.result(document, () =>
+      found.length === 0 ? `no ${state} jobs` : renderJobTable(found, client.now()),
+    );
   },
 };
 
@@ -141,7 +154,9 @@ function pauseCommand(paused: boolean): CommandSpec {
   const verb = paused ? 'pause' : 'unpause';
   return {
     command: `${verb} <queues..>`,
-    describe: paused ? 'Stop workers from popping jobs of these queues (running jobs go on)' : 'Let workers pop from these queues again',
+    describe: paused
+      ? 'Stop workers from popping jobs of these queues (running jobs go on)'
+      : 'Let workers pop from these queues again',
     build: (yargs) => yargs.positional('queues', { type: 'string', describe: 'Queue names' }),
     examples: [[`$0 ${verb} images thumbnails`, paused ? 'Hold both queues during an incident' : 'Resume both queues']],
     async run(args, context) {
@@ -152,7 +167,10 @@ function pauseCommand(paused: boolean): CommandSpec {
         const target = client.queue(name);
         await (paused ? target.pause() : target.unpause());
       }
-      await context.out.result({ [paused ? 'paused' : 'unpaused']: names }, () => `${paused ? 'paused' : 'unpaused'} ${names.join(', ')}`);
+      await context.out.result(
+        { [paused ? 'paused' : 'unpaused']: names },
+        () => `${paused ? 'paused' : 'unpaused'} ${names.join(', ')}`,
+      );
     },
   };
 }

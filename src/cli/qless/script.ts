@@ -4,7 +4,8 @@ import type { CommandSpec } from './command.ts';
 
 export const script: CommandSpec = {
   command: 'script',
-  describe: 'Print the unified qless Lua script (load it with SCRIPT LOAD, call it with EVALSHA sha 0 <command> <now> …)',
+  describe:
+    'Print the unified qless Lua script (load it with SCRIPT LOAD, call it with EVALSHA sha 0 <command> <now> …)',
   examples: [['$0 script > qless.lua', 'Save the core for another qless client']],
   async run(_args, context) {
     // Exactly the bytes the client loads, so the SHA1 of the output is the one EVALSHA uses.

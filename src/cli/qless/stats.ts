@@ -26,9 +26,12 @@ export const stats: CommandSpec = {
   command: 'stats <queue>',
   describe: "A queue's wait and run times of one day (UTC) as histograms, with its failures",
   build: (yargs) =>
-    yargs
-      .positional('queue', { type: 'string', describe: 'The queue' })
-      .option('date', { type: 'string', requiresArg: true, description: 'The day, YYYY-MM-DD (UTC)', defaultDescription: 'today' }),
+    yargs.positional('queue', { type: 'string', describe: 'The queue' }).option('date', {
+      type: 'string',
+      requiresArg: true,
+      description: 'The day, YYYY-MM-DD (UTC)',
+      defaultDescription: 'today',
+    }),
   examples: [
     ['$0 stats images', "Today's wait and run times of queue images"],
     ['$0 stats images --date 2024-05-01 --json', 'That day, as JSON'],

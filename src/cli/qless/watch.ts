@@ -48,7 +48,9 @@ function describe(event: WatchedEvent): string {
     case 'lock_lost':
       return `${event.worker} lost its lock`;
     case 'canceled':
-      return event.queue === undefined ? '(no such job)' : `from ${event.queue}${event.worker ? ` (held by ${event.worker})` : ''}`;
+      return event.queue === undefined
+        ? '(no such job)'
+        : `from ${event.queue}${event.worker ? ` (held by ${event.worker})` : ''}`;
     case 'stalled':
       return `lock expired${event.queue ? ` in ${event.queue}` : ''}`;
     case 'config_set':
@@ -82,7 +84,8 @@ async function withJobDetails(client: Client, event: WatchedEvent): Promise<Watc
 export const watch: CommandSpec = {
   command: 'watch',
   describe: 'Show events as they happen (put, popped, completed, failed, lock lost, canceled…) until Ctrl-C',
-  build: (yargs) => yargs.option('queue', { type: 'string', requiresArg: true, description: 'Only events of this queue; repeatable' }),
+  build: (yargs) =>
+    yargs.option('queue', { type: 'string', requiresArg: true, description: 'Only events of this queue; repeatable' }),
   examples: [
     ['$0 watch --queue images', 'Follow queue images'],
     ['$0 watch --json | jq .', 'One JSON object per line'],
@@ -98,7 +101,12 @@ export const watch: CommandSpec = {
         chain = chain
           .then(async () => {
             const full = queues.length > 0 || event.event === 'popped' ? await withJobDetails(client, event) : event;
-            if (queues.length > 0 && !(full.queue !== undefined && queues.includes(full.queue)) && !(full.to !== undefined && queues.includes(full.to))) return;
+            if (
+              queues.length > 0 &&
+              !(full.queue !== undefined && queues.includes(full.queue)) &&
+              !(full.to !== undefined && queues.includes(full.to))
+            )
+              return;
             await (context.json ? context.out.jsonLine(full) : context.out.text(renderEvent(full)));
           })
           .catch(reject);
@@ -118,7 +126,11 @@ export const watch: CommandSpec = {
       process.on('SIGTERM', stop);
       events
         .ready()
-        .then(() => context.out.note(`watching qless events on ${redactPassword(context.redisUrl())}${queues.length > 0 ? ` for ${queues.join(', ')}` : ''} (Ctrl-C to stop)`))
+        .then(() =>
+          context.out.note(
+            `watching qless events on ${redactPassword(context.redisUrl())}${queues.length > 0 ? ` for ${queues.join(', ')}` : ''} (Ctrl-C to stop)`,
+          ),
+        )
         .catch(reject);
     });
   },

@@ -25,7 +25,8 @@ function registerEsmLoader(): Promise<void> {
 /** What `import()` would give for a module loaded by require. */
 function asNamespace(exports: unknown): ModuleNamespace {
   if (exports !== null && typeof exports === 'object') {
-    if (types.isModuleNamespaceObject(exports) || (exports as { __esModule?: unknown }).__esModule) return exports as ModuleNamespace;
+    if (types.isModuleNamespaceObject(exports) || (exports as { __esModule?: unknown }).__esModule)
+      return exports as ModuleNamespace;
   }
   // CommonJS: module.exports is the default export (named ones are read from it by the caller).
   return { default: exports };

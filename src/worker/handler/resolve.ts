@@ -176,7 +176,10 @@ export function handlerFromExport(value: unknown, queue: string, klass: string):
       `export of klass ${JSON.stringify(klass)} has no method ${[queue, ...FALLBACK_METHODS].map((name) => JSON.stringify(name)).join(', ')}`,
     );
   }
-  const what = value === undefined ? 'is missing' : `is a ${value === null ? 'null' : typeof value}, not a function, object or class`;
+  const what =
+    value === undefined
+      ? 'is missing'
+      : `is a ${value === null ? 'null' : typeof value}, not a function, object or class`;
   throw new HandlerResolutionError('method-missing', `export for klass ${JSON.stringify(klass)} ${what}`);
 }
 

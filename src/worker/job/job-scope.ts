@@ -7,7 +7,9 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 export class ProcessExitError extends Error {
   override name = 'ProcessExitError';
   constructor(readonly code: number | string | null | undefined) {
-    super(`the handler called process.exit(${code === undefined ? '' : String(code)}); the worker keeps running and fails the job instead`);
+    super(
+      `the handler called process.exit(${code === undefined ? '' : String(code)}); the worker keeps running and fails the job instead`,
+    );
   }
 }
 

@@ -102,7 +102,9 @@ export class JobRunner {
     const job = this.running.get(jid);
     if (!job) return;
     const why = event === 'canceled' ? 'canceled' : 'lock-lost';
-    job.abort(new JobAbortError(why, event === 'canceled' ? `job ${jid} was cancelled` : `the lock on job ${jid} was lost`));
+    job.abort(
+      new JobAbortError(why, event === 'canceled' ? `job ${jid} was cancelled` : `the lock on job ${jid} was lost`),
+    );
     job.end({ kind: 'lost', event });
   }
 
@@ -236,7 +238,11 @@ export class JobRunner {
       if (!this.running.has(json.jid)) held.remove(json.jid);
       if (settledBy) return 'settled-by-handler';
       if (ending.error) run.logger.warn({ err: ending.error }, 'lock lost: the job is no longer ours');
-      else run.logger.warn({ event: ending.event }, ending.event === 'canceled' ? 'job cancelled' : 'lock lost: the job is no longer ours');
+      else
+        run.logger.warn(
+          { event: ending.event },
+          ending.event === 'canceled' ? 'job cancelled' : 'lock lost: the job is no longer ours',
+        );
       return ending.event === 'canceled' ? 'canceled' : 'lock-lost';
     }
     if (settledBy) {

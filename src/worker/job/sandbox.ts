@@ -21,7 +21,8 @@ function lstatOrUndefined(path: string): Stats | undefined {
 /** Refuses paths that must never be emptied (relative paths, a filesystem root). */
 function assertSandboxPath(dir: string): void {
   if (!isAbsolute(dir)) throw new SandboxError(`sandbox path must be absolute: ${dir}`);
-  if (resolve(dir) === parse(resolve(dir)).root) throw new SandboxError(`refusing to use a filesystem root as sandbox: ${dir}`);
+  if (resolve(dir) === parse(resolve(dir)).root)
+    throw new SandboxError(`refusing to use a filesystem root as sandbox: ${dir}`);
 }
 
 /** Deletes the contents of a real directory (not following symlinks), keeping the directory. */

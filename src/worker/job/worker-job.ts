@@ -2,7 +2,13 @@
 // logger. It notes when the handler itself ends the job (complete, fail, retry, move, cancel,
 // timeout), so the runner does not complete it a second time, and when the handler renews the
 // lock itself, so the automatic heartbeats follow.
-import { Job, type CompletedState, type CompleteOptions, type MoveOptions, type RetryOptions } from '../../client/job.ts';
+import {
+  Job,
+  type CompletedState,
+  type CompleteOptions,
+  type MoveOptions,
+  type RetryOptions,
+} from '../../client/job.ts';
 import type { QlessCaller } from '../../client/script-caller.ts';
 import type { JobJson, JsonValue } from '../../client/types.ts';
 import type { Logger } from '../../log.ts';
