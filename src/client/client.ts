@@ -7,6 +7,7 @@ import { closeRedis, resolveRedisUrl } from './connection.ts';
 import { Events } from './events.ts';
 import { requireName } from './input.ts';
 import { Jobs } from './jobs.ts';
+import { Pools } from './pools.ts';
 import { Queue } from './queue.ts';
 import { asList, parseReply } from './reply.ts';
 import { type QlessCaller, ScriptCaller } from './script-caller.ts';
@@ -33,6 +34,8 @@ export class Client implements QlessCaller {
   readonly config: Config;
   readonly jobs: Jobs;
   readonly workers: Workers;
+  /** The live status that qless-worker pools publish (their processes and the jobs they run). */
+  readonly pools: Pools;
   readonly #caller: ScriptCaller;
   readonly #clock: () => number;
   readonly #ownsRedis: boolean;
@@ -53,6 +56,7 @@ export class Client implements QlessCaller {
     this.config = new Config(this);
     this.jobs = new Jobs(this);
     this.workers = new Workers(this);
+    this.pools = new Pools(this.redis);
   }
 
   /** Seconds since the epoch by this client's clock: the `now` every call sends. */

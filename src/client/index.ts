@@ -17,6 +17,18 @@ export { encodeJson } from './input.ts';
 export { Job, type CompletedState, type MoveOptions } from './job.ts';
 export type { CompleteOptions, HeldJobRef, RetryOptions } from './job-calls.ts';
 export { Jobs, type TrackedJobs } from './jobs.ts';
+export {
+  POOL_KEY_PREFIX,
+  POOLS_INDEX_KEY,
+  Pools,
+  type PoolJob,
+  type PoolOptions,
+  type PoolSlot,
+  type PoolSlotState,
+  type PoolStatus,
+  publishPool,
+  unpublishPool,
+} from './pools.ts';
 export { newJid, Queue, type PutOptions, type RecurOptions } from './queue.ts';
 export { RecurringJob, type RecurringUpdate } from './recurring-job.ts';
 export type { QlessCaller, ScriptCall } from './script-caller.ts';

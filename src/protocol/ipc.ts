@@ -1,30 +1,34 @@
 // Messages between the supervisor and its worker processes (Node's fork IPC channel).
 // The supervisor is the only parent; a worker exits by itself when the channel closes.
+import type { WorkerOptions } from './options.ts';
+
+/** The pool options a worker process runs with (the rest of WorkerOptions is the supervisor's). */
+export type WorkerPoolOptions = Pick<
+  WorkerOptions,
+  | 'queues'
+  | 'interval'
+  | 'path'
+  | 'redis'
+  | 'concurrency'
+  | 'reserver'
+  | 'resume'
+  | 'imports'
+  | 'maxJobs'
+  | 'maxMemory'
+  | 'logLevel'
+  | 'shutdownTimeout'
+>;
 
 /** What a worker process is told at start-up (sent as the first message after fork). */
-export interface WorkerConfig {
+export interface WorkerConfig extends WorkerPoolOptions {
   /** 0-based slot; the sandbox and the worker name derive from it. */
   slot: number;
   /** `<prefix>-<slot>`, stable across restarts of the slot. */
   name: string;
-  queues: string[];
-  interval: number;
-  path: string;
   /** Absolute sandbox directory of this slot. */
   sandbox: string;
-  redis: string;
-  concurrency: number;
-  reserver: 'ordered' | 'round-robin' | 'shuffled';
-  resume: boolean;
-  imports: string[];
-  maxJobs: number;
-  maxMemory: number;
   /** Start paused (the pool was paused with USR2 when this worker was forked). */
   paused: boolean;
-  logLevel: string;
-  logFormat: 'json' | 'pretty';
-  /** Seconds the supervisor waits for a stopping worker before it kills it (--shutdown-timeout). */
-  shutdownTimeout?: number;
 }
 
 /** A job a worker holds, as the watchdog needs to know it. */
@@ -38,8 +42,12 @@ export interface HeldJob {
 
 export type SupervisorMessage =
   | { type: 'config'; config: WorkerConfig }
-  /** Stop polling, finish in-flight jobs, deregister, exit 0. */
-  | { type: 'stop' }
+  /**
+   * Take no new job, finish the jobs in flight, deregister, exit 0. Jobs still running at
+   * `handBackAt` (ms since the epoch, set by the supervisor a little before it would kill the
+   * process) are handed back to their queues.
+   */
+  | { type: 'stop'; handBackAt: number }
   /** Stop polling (USR2) / poll again (CONT). */
   | { type: 'pause' }
   | { type: 'resume' }

@@ -111,11 +111,14 @@ export class ForkedWorker {
     this.send({ type: 'ping', id: ++this.pingId });
   }
 
-  /** Asks it to stop polling, finish its jobs, deregister and exit 0. Only the first reason counts. */
-  stop(reason: StopReason): void {
+  /**
+   * Asks it to stop polling, finish its jobs (handing back what still runs at `handBackAt`),
+   * deregister and exit 0. Only the first reason counts.
+   */
+  stop(reason: StopReason, handBackAt: number): void {
     if (this.stopReason !== undefined) return;
     this.stopReason = reason;
-    this.send({ type: 'stop' });
+    this.send({ type: 'stop', handBackAt });
   }
 
   kill(why: string): void {

@@ -27,6 +27,8 @@ const HANDBACK_WAIT_MS = 3_000;
 const SHUTDOWN_HANDBACK_WAIT_MS = 10_000;
 /** How long the watchdog waits for Redis to say what a silent worker holds. */
 const WATCHDOG_LOOKUP_WAIT_MS = 2_000;
+/** A stopping worker hands back its unfinished jobs this long before it would be killed. */
+const HANDBACK_MARGIN_MS = 500;
 /** The longest the loop sleeps without a reason to wake. */
 const MAX_SLEEP_MS = 1_000;
 
@@ -247,7 +249,7 @@ export class Supervisor {
   private rollingRestart(why: string): void {
     const workers = this.liveWorkers().filter((worker) => worker.stopReason === undefined);
     this.logger.info({ workers: workers.length }, `rolling restart (${why})`);
-    for (const worker of workers) worker.stop('reload');
+    for (const worker of workers) worker.stop('reload', this.handBackAt(Date.now()));
     for (const slot of this.slots.values()) {
       // A code change may have fixed whatever made a slot crash: try again at once.
       slot.backoff.reset();
@@ -369,7 +371,7 @@ export class Supervisor {
     }
     for (const slot of [...this.slots.values()]) {
       if (slot.index < this.target) continue;
-      if (slot.worker) slot.worker.stop('retire');
+      if (slot.worker) slot.worker.stop('retire', this.handBackAt(Date.now()));
       else if (!slot.handback) {
         this.slots.delete(slot.index);
         this.logger.info({ slot: slot.index, worker: slot.name }, `slot ${slot.index} retired`);
@@ -403,8 +405,6 @@ export class Supervisor {
       maxMemory: this.options.maxMemory,
       paused: this.paused,
       logLevel: this.options.logLevel,
-      // Workers always log JSON; the supervisor owns the display.
-      logFormat: 'json',
       shutdownTimeout: this.options.shutdownTimeout,
     };
     let worker: ForkedWorker;
@@ -436,6 +436,11 @@ export class Supervisor {
     );
   }
 
+  /** When a worker told to stop at `now` hands back what it still runs: --shutdown-timeout later, less a margin. */
+  private handBackAt(now: number): number {
+    return now + Math.max(0, this.options.shutdownTimeout * 1000 - HANDBACK_MARGIN_MS);
+  }
+
   private beginShutdown(signal: PoolSignal): void {
     this.phase = 'stopping';
     this.shutdownDeadline = Date.now() + this.options.shutdownTimeout * 1000;
@@ -444,7 +449,7 @@ export class Supervisor {
       { workers: workers.length, timeoutSeconds: this.options.shutdownTimeout },
       `${signal}: graceful shutdown, waiting up to ${this.options.shutdownTimeout} s for in-flight jobs`,
     );
-    for (const worker of workers) worker.stop('shutdown');
+    for (const worker of workers) worker.stop('shutdown', this.shutdownDeadline - HANDBACK_MARGIN_MS);
     void this.watcher?.close();
     this.watcher = undefined;
   }

@@ -21,8 +21,6 @@ import { JobRunner } from './job/runner.ts';
 import { emptySandbox } from './job/sandbox.ts';
 import { WorkEvents } from './work-events.ts';
 
-/** How long a drain waits for in-flight jobs when the config does not say (--shutdown-timeout's default). */
-const DEFAULT_DRAIN_SECONDS = 30;
 /** Signals a terminal sends to the whole process group: the supervisor acts on them, not us. */
 const GROUP_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGQUIT', 'SIGHUP', 'SIGUSR2', 'SIGTTIN', 'SIGTTOU'];
 
@@ -81,6 +79,8 @@ class WorkerProcess {
   private readonly poller: Poller;
   private readonly events: WorkEvents;
   private stopRequested: 'stop' | 'disconnect' | undefined;
+  /** Set by the supervisor's stop: when the jobs still running are handed back. */
+  private handBackAt: number | undefined;
   private lastRedisError = '';
 
   constructor(private readonly config: WorkerConfig) {
@@ -154,6 +154,7 @@ class WorkerProcess {
         this.logger.info('resumed');
         break;
       case 'stop':
+        this.handBackAt = message.handBackAt;
         this.requestStop('stop');
         break;
       case 'config':
@@ -206,9 +207,10 @@ class WorkerProcess {
 
     let reason: LeaveReason = { kind: 'stop' };
     if (!this.stopRequested) reason = await this.poller.run();
-    const drainSeconds = config.shutdownTimeout ?? DEFAULT_DRAIN_SECONDS;
-    // A supervisor that asked us to stop kills us at its own timeout; hand back a little before that.
-    const deadlineMs = this.stopRequested === 'stop' ? Math.max(0, drainSeconds * 1000 - 500) : drainSeconds * 1000;
+    // The supervisor's stop says when to hand back (it kills us a little later); otherwise (the
+    // supervisor is gone, or a TERM sent to this process) --shutdown-timeout from now.
+    const deadlineMs =
+      this.handBackAt !== undefined ? Math.max(0, this.handBackAt - Date.now()) : config.shutdownTimeout * 1000;
     await this.poller.drain(deadlineMs);
     if (reason.kind === 'recycle') {
       logger.info({ reason: reason.reason }, 'recycling: leaving so the supervisor starts a fresh process');

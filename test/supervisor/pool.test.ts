@@ -79,7 +79,7 @@ describe('supervisor with a fake worker entry', () => {
       assert.equal(config.interval, 0.5);
       assert.equal(config.concurrency, 3);
       assert.equal(config.redis, redis.url);
-      assert.equal(config.logFormat, 'json');
+      assert.equal(config.shutdownTimeout, 30, 'the drain bound when the supervisor is gone');
       assert.equal(line.paused, false);
       // The worker is a child of the supervisor (no process in between).
       assert.notEqual(line.pid, run.pid);

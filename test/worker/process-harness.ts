@@ -224,7 +224,7 @@ export function workerConfig(redis: string, workdir: Workdir, overrides: Partial
     maxMemory: 0,
     paused: false,
     logLevel: 'info',
-    logFormat: 'json',
+    shutdownTimeout: 30,
     ...overrides,
   };
 }

@@ -115,7 +115,7 @@ describe('leaving', () => {
     await worker.waitForMessage('ready');
     const jid = await client.queue(worker.config.queues[0]).put('wait.ForAWhile', { ms: 700 });
     await worker.waitForLine((line) => line.jid === jid && line.msg === 'job started', 'job start');
-    worker.send({ type: 'stop' });
+    worker.send({ type: 'stop', handBackAt: Date.now() + 30_000 });
     const exit = await worker.waitForExit();
     assert.deepEqual(exit, { code: 0, signal: null });
     assert.equal(((await client.jobs.get(jid)) as Job).state, 'complete');
@@ -128,7 +128,7 @@ describe('leaving', () => {
     const report = join(scratch, 'throws-on-abort.json');
     const jid = await client.queue(worker.config.queues[0]).put('wait.ThrowsOnAbort', { report });
     await worker.waitForLine((line) => line.jid === jid && line.msg === 'job started', 'job start');
-    worker.send({ type: 'stop' });
+    worker.send({ type: 'stop', handBackAt: Date.now() + 30_000 });
     assert.deepEqual(await worker.waitForExit(), { code: 0, signal: null });
     const job = (await client.jobs.get(jid)) as Job;
     assert.equal(job.state, 'waiting', 'back in its queue for another worker');
@@ -141,7 +141,8 @@ describe('leaving', () => {
     await worker.waitForMessage('ready');
     const jid = await client.queue(worker.config.queues[0]).put('failing.NeverSettles', {});
     await worker.waitForLine((line) => line.jid === jid && line.msg === 'job started', 'job start');
-    worker.send({ type: 'stop' });
+    // The supervisor would kill it at 1.5 s; it hands back a little before.
+    worker.send({ type: 'stop', handBackAt: Date.now() + 1_000 });
     assert.deepEqual(await worker.waitForExit(), { code: 0, signal: null });
     const job = (await client.jobs.get(jid)) as Job;
     assert.equal(job.state, 'waiting');
