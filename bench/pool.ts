@@ -31,6 +31,8 @@ export interface PoolSettings {
   path?: string;
   /** Hot reload on (default off: --no-watch). */
   watch?: boolean;
+  /** Environment variables for the pool's processes, beyond the bench's own environment. */
+  env?: Record<string, string>;
 }
 
 const live = new Set<BenchPool>();
@@ -95,7 +97,7 @@ export class BenchPool {
     // detached: the supervisor leads its own process group, so a cleanup can reach every worker.
     this.child = spawn(process.execPath, args, {
       cwd: settings.dir,
-      env: childEnv(),
+      env: { ...childEnv(), ...settings.env },
       stdio: ['ignore', out, out],
       detached: true,
     });
