@@ -198,7 +198,9 @@ export class FaultRun {
     );
     await this.watch.stop();
     const account = await tally(this.redis, QUEUE, this.jobs, this.runs);
-    const strandings = this.watch.strandings();
+    const kinds = new Map(this.jobs.map((job) => [job.jid, `${job.kind} job (klass ${job.klass})`]));
+    const strandings = this.watch.strandings().map((stranding) => ({ ...stranding, job: kinds.get(stranding.jid) }));
+    const longest = this.watch.longest;
     const drainSeconds =
       this.drainedAt !== undefined && this.firstPoolAt !== undefined
         ? (this.drainedAt - this.firstPoolAt) / 1000
@@ -218,7 +220,7 @@ export class FaultRun {
       tally: account,
       kills: this.kills,
       strandings,
-      longest: this.watch.longest,
+      longest: longest && { ...longest, job: kinds.get(longest.jid) },
       drainSeconds,
       checks: this.checks,
       notes: this.notes,

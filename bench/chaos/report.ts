@@ -38,7 +38,7 @@ export function formatFault(result: FaultResult): string {
   if (tally.unexpected > 0) lines.push(`  FAILED: ${tally.unexpected} jobs ended other than expected`);
   if (tally.completedUnrun > 0) lines.push(`  FAILED: ${tally.completedUnrun} jobs completed without running`);
   const describe = (what: string, stranding: Stranding): string =>
-    `  ${what}: ${stranding.jid} locked under ${stranding.worker}, unattended ` +
+    `  ${what}: ${stranding.job ?? 'job'} ${stranding.jid} locked under ${stranding.worker}, unattended ` +
     `${stranding.seconds.toFixed(1)} s from ${new Date(stranding.since).toISOString().slice(11, 23)}`;
   for (const stranding of result.strandings.slice(0, 5)) lines.push(describe('stranded', stranding));
   if (result.strandings.length === 0 && result.longest) lines.push(describe('longest unattended', result.longest));

@@ -29,6 +29,8 @@ export interface Stranding {
   worker: string;
   since: number;
   seconds: number;
+  /** What the job was (filled in by the fault, which knows what it put). */
+  job?: string;
 }
 
 interface Outage {
