@@ -21,7 +21,7 @@ export const redisRestart: Fault = {
   appendonly: true,
   async run(run) {
     const title =
-      `Redis (appendonly yes) stopped and restarted ${RESTARTS} times, ${DOWN_MS / 1000} s down each, under ` +
+      `Redis (appendonly yes) stopped and started again ${DOWN_MS / 1000} s later, ${RESTARTS} times, under ` +
       `${JOBS} jobs (${WORKERS} workers × concurrency 1, jobs of ${SLEEP_MS} ms)`;
     run.progress(`${run.name}: ${title}`);
     await run.put(Array.from({ length: JOBS }, () => workJob(SLEEP_MS)));
