@@ -114,7 +114,8 @@ export async function measureLatency(bench: BenchRedis, settings: LatencySetting
   const results: LatencyResult[] = [];
   for (const workers of LATENCY_POOLS) {
     settings.progress(
-      `latency: ${settings.jobs} jobs put one at a time into an idle pool of ${workers} worker(s), --interval ${settings.interval}`,
+      `latency: ${settings.jobs} jobs put one at a time into an idle pool of ${workers} worker(s), ` +
+        `--interval ${settings.interval}`,
     );
     const result = await measurePool(bench, workers, settings);
     settings.progress(`  median ${result.medianMs.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms`);

@@ -63,11 +63,9 @@ function positiveInteger(name: string, text: string): number {
   return n;
 }
 
-/** Parses argv; undefined means --help was asked for. */
-export function parseBenchOptions(argv: string[]): BenchOptions | undefined {
-  let parsed;
+function parseCommandLine(argv: string[]) {
   try {
-    parsed = parseArgs({
+    return parseArgs({
       args: argv,
       options: {
         only: { type: 'string' },
@@ -87,7 +85,11 @@ export function parseBenchOptions(argv: string[]): BenchOptions | undefined {
   } catch (error) {
     throw new BenchUsageError(error instanceof Error ? error.message : String(error));
   }
-  const { values } = parsed;
+}
+
+/** Parses argv; undefined means --help was asked for. */
+export function parseBenchOptions(argv: string[]): BenchOptions | undefined {
+  const { values } = parseCommandLine(argv);
   if (values.help) return undefined;
   const parts: Part[] = [];
   for (const name of (values.only ?? PARTS.join(','))

@@ -77,9 +77,8 @@ export async function measureReplacement(bench: BenchRedis, settings: Replacemen
       const poppingAt = await firstPopAfter(bench, pool.names[slot], killedAt);
       const newPid = await newPidOf(pool, slot, killedPid);
       samples.push({ slot, killedPid, newPid, ms: poppingAt - killedAt });
-      settings.progress(
-        `  slot ${slot}: pid ${killedPid} killed, pid ${newPid ?? '?'} popping after ${(poppingAt - killedAt).toFixed(0)} ms`,
-      );
+      const popping = `pid ${newPid ?? '?'} popping after ${(poppingAt - killedAt).toFixed(0)} ms`;
+      settings.progress(`  slot ${slot}: pid ${killedPid} killed, ${popping}`);
     }
   } finally {
     await pool.stop();

@@ -59,7 +59,8 @@ describe('qless and single jobs', () => {
     assert.deepEqual(document, JSON.parse(JSON.stringify((await fx.clients.w1.jobs.get('j1'))!.toJSON())));
   });
 
-  test('get: a running job shows its worker and lock; a recurring job its schedule; a missing one exits 1', async () => {
+  test('get: a running job shows its worker and lock; a recurring job its schedule', async () => {
+    // A missing one exits 1.
     await popped('images', 'run');
     const running = await qless(['get', 'run'], { redis: fx.url });
     assert.match(running.stdout, /^worker +w1$/m);
@@ -170,7 +171,8 @@ describe('qless and single jobs', () => {
     assert.equal((await qless(['tag', 'nope', 'x'], { redis: fx.url })).code, 1);
   });
 
-  test('cancel deletes jobs; a job others depend on is refused with the script message (exit 1) and nothing changes', async () => {
+  test('cancel deletes jobs; a job others depend on is refused with the script message (exit 1)', async () => {
+    // Nothing changes then.
     await fx.clients.w1.queue('q').put('K', {}, { jid: 'base' });
     await fx.clients.w1.queue('q').put('K', {}, { jid: 'child', depends: ['base'] });
     await fx.clients.w1.queue('q').put('K', {}, { jid: 'lone' });

@@ -11,7 +11,7 @@ const READY = 'watching qless events on ';
 describe('qless watch', () => {
   const fx = useCore({ workers: ['w1'] });
 
-  test('shows put, popped, failed, lock lost, completed, canceled and config events, and exits 0 on Ctrl-C', async () => {
+  test('shows put, popped, failed, lock lost, completed, canceled and config events; Ctrl-C exits 0', async () => {
     const watch = startQless(['watch'], { redis: fx.url });
     await watch.waitFor(READY, 'stderr');
     const q = fx.clients.w1.queue('q');

@@ -58,14 +58,17 @@ test('now accepts anything Lua tonumber accepts', async () => {
 test('config.get without a key: the defaults, then stored keys assigned in HGETALL order', async () => {
   assert.equal(
     await core.call(T, 'config.get'),
-    '{"application":"qless","grace-period":10,"stats-history":30,"jobs-history":604800,"heartbeat":60,"jobs-history-count":50000,"histogram-history":7}',
+    '{"application":"qless","grace-period":10,"stats-history":30,"jobs-history":604800,' +
+      '"heartbeat":60,"jobs-history-count":50000,"histogram-history":7}',
   );
   await core.call(T, 'config.set', 'max-job-history', 50);
   await core.call(T, 'config.set', 'q-heartbeat', 5);
   await core.call(T, 'config.set', 'grace-period', 0);
   assert.equal(
     await core.call(T, 'config.get'),
-    '{"histogram-history":7,"stats-history":30,"q-heartbeat":"5","max-job-history":"50","jobs-history-count":50000,"application":"qless","grace-period":"0","heartbeat":60,"jobs-history":604800}',
+    '{"histogram-history":7,"stats-history":30,"q-heartbeat":"5","max-job-history":"50",' +
+      '"jobs-history-count":50000,"application":"qless","grace-period":"0","heartbeat":60,' +
+      '"jobs-history":604800}',
   );
 });
 

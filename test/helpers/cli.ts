@@ -80,7 +80,8 @@ export class CliRun {
         );
       if (Date.now() > deadline)
         throw new Error(
-          `qless did not print ${JSON.stringify(text)} within ${timeout} ms\nstdout: ${this.stdout}\nstderr: ${this.stderr}`,
+          `qless did not print ${JSON.stringify(text)} within ${timeout} ms\n` +
+            `stdout: ${this.stdout}\nstderr: ${this.stderr}`,
         );
       await new Promise((resolve) => setTimeout(resolve, 25));
     }

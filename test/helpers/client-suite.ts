@@ -18,7 +18,10 @@ export interface CoreFixture<W extends string> {
   url: string;
   /** A Client for each worker name given, on `url`. */
   clients: Record<W, Client>;
-  /** Runs `use` with a fresh Client for `workerName` whose clock runs `shift` seconds off the real one, then closes it. */
+  /**
+   * Runs `use` with a fresh Client for `workerName` whose clock runs `shift` seconds off the real
+   * one, then closes it.
+   */
   withClient<T>(workerName: string, shift: number, use: (client: Client) => Promise<T>): Promise<T>;
 }
 
