@@ -11,7 +11,7 @@ import { BenchPool } from './pool.ts';
 import { mean, median, percentile } from './statistics.ts';
 import type { IdlePartSettings } from './options.ts';
 
-export const LATENCY_POOLS: readonly number[] = [1, 2];
+const LATENCY_POOLS: readonly number[] = [1, 2];
 
 const QUEUE = 'bench-latency';
 /** Pause after each completion before the next put. */
@@ -31,7 +31,7 @@ export interface LatencyResult {
   jobsPerWorker: number[];
 }
 
-export interface LatencySettings extends IdlePartSettings {
+interface LatencySettings extends IdlePartSettings {
   jobs: number;
 }
 

@@ -1,8 +1,8 @@
 // The command line of `npm run bench` (bench/run.ts): which parts run and how big they are.
 import { parseArgs } from 'node:util';
 
-export const PARTS = ['throughput', 'latency', 'replacement', 'memory', 'reload'] as const;
-export type Part = (typeof PARTS)[number];
+const PARTS = ['throughput', 'latency', 'replacement', 'memory', 'reload'] as const;
+type Part = (typeof PARTS)[number];
 
 export interface BenchOptions {
   parts: Part[];

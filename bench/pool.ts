@@ -15,7 +15,7 @@ const WORKER_BIN = fileURLToPath(new URL('../bin/qless-worker', import.meta.url)
 const HANDLERS = fileURLToPath(new URL('./handlers', import.meta.url));
 const STOP_TIMEOUT_MS = 20_000;
 
-export interface PoolSettings {
+interface PoolSettings {
   redisUrl: string;
   queue: string;
   workers: number;

@@ -17,7 +17,7 @@ const SETTLE_MS = 1_500;
 const POLL_MS = 5;
 const REPLACEMENT_TIMEOUT_MS = 30_000;
 
-export interface ReplacementSample {
+interface ReplacementSample {
   slot: number;
   killedPid: number;
   newPid: number | undefined;
@@ -31,7 +31,7 @@ export interface ReplacementResult {
   maxMs: number;
 }
 
-export interface ReplacementSettings extends IdlePartSettings {
+interface ReplacementSettings extends IdlePartSettings {
   kills: number;
 }
 

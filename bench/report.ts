@@ -8,7 +8,7 @@ import type { ReplacementResult } from './replacement.ts';
 import type { Revision } from './revision.ts';
 import type { ThroughputResult } from './throughput.ts';
 
-export const TARGETS = {
+const TARGETS = {
   /** No-op jobs per second with 2 workers (the better concurrency counts). */
   throughputJobsPerSecondWith2Workers: 6_000,
   /** Idle pick-up latency, median. */

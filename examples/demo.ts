@@ -11,6 +11,10 @@ import { fileURLToPath } from 'node:url';
 import { startRedis, type RedisServer } from '../scripts/private-redis.ts';
 import { Client } from '../src/client/index.ts';
 import type { Job } from '../src/client/index.ts';
+import type { CountdownData } from './countdown.ts';
+import type { ChargeData } from './failing.ts';
+import type { PipelineData } from './pipeline.ts';
+import type { UploadData } from './retrying.ts';
 
 const EXAMPLES = fileURLToPath(new URL('.', import.meta.url));
 const WORKER_BIN = fileURLToPath(new URL('../bin/qless-worker', import.meta.url));
@@ -41,7 +45,7 @@ function plan(): PlannedJob[] {
     jobs.push({
       queue: 'demo',
       klass: 'countdown',
-      data: { seconds },
+      data: { seconds } satisfies CountdownData,
       label: 'countdown',
       expect: { state: 'complete' },
       check: (job) =>
@@ -54,7 +58,7 @@ function plan(): PlannedJob[] {
     jobs.push({
       queue: 'fetch',
       klass: 'pipeline.Steps',
-      data: { image: `photo-${i}.jpg` },
+      data: { image: `photo-${i}.jpg` } satisfies PipelineData,
       label: 'pipeline.Steps (fetch → resize → publish)',
       expect: { state: 'complete' },
       check: (job) => {
@@ -67,7 +71,7 @@ function plan(): PlannedJob[] {
     jobs.push({
       queue: 'demo',
       klass: 'retrying.FlakyUpload',
-      data: { failures: 2, delay: 1 },
+      data: { failures: 2, delay: 1 } satisfies UploadData,
       label: 'retrying.FlakyUpload (2 retries each)',
       expect: { state: 'complete' },
       check: (job) =>
@@ -78,7 +82,7 @@ function plan(): PlannedJob[] {
     jobs.push({
       queue: 'demo',
       klass: 'failing.ChargeCard',
-      data: { card: String(4242 + i), cents: 1999 + i * 100 },
+      data: { card: String(4242 + i), cents: 1999 + i * 100 } satisfies ChargeData,
       label: 'failing.ChargeCard',
       expect: { state: 'failed', group: 'demo-CardDeclinedError' },
     });
@@ -87,7 +91,7 @@ function plan(): PlannedJob[] {
   jobs.push({
     queue: 'demo',
     klass: 'countdwon',
-    data: { seconds: 1 },
+    data: { seconds: 1 } satisfies CountdownData,
     label: 'countdwon (a typo)',
     expect: { state: 'failed', group: 'demo-ModuleNotFound' },
   });

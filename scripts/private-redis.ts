@@ -67,7 +67,7 @@ function ping(port: number): Promise<boolean> {
   });
 }
 
-export interface StartRedisOptions {
+interface StartRedisOptions {
   /** Extra redis-server arguments, after the defaults (e.g. `['--requirepass', 'secret']`, TLS settings). */
   args?: string[];
   /**
