@@ -8,7 +8,7 @@ import { startRedis, type RedisServer } from '../scripts/private-redis.ts';
 const PUT_BATCH = 1_000;
 
 /** Redis-side totals of the qless script calls (INFO commandstats since the last reset). */
-export interface ScriptTotals {
+interface ScriptTotals {
   calls: number;
   usec: number;
 }

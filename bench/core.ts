@@ -12,7 +12,8 @@
 // --instructions runs redis-server under valgrind's callgrind and reports the instructions it
 // executes per call instead of times: the same on a busy machine as on an idle one, so small
 // changes show (default 200 calls, 1 round; needs valgrind).
-// Run: node --import tsx bench/core.ts [calls-per-round] [rounds] [--baseline <file.lua>] [--only <names>] [--instructions]
+// Run: node --import tsx bench/core.ts [calls-per-round] [rounds] [--baseline <file.lua>] [--only <names>]
+//      [--instructions]
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,7 +23,8 @@ import { functionLibraryFrom, scriptSource } from '../src/client/script.ts';
 import { freePort, startRedis } from '../test/helpers/redis.ts';
 
 const usage =
-  'usage: node --import tsx bench/core.ts [calls-per-round] [rounds] [--baseline <file.lua>] [--only <names>] [--instructions]';
+  'usage: node --import tsx bench/core.ts [calls-per-round] [rounds] [--baseline <file.lua>] [--only <names>]' +
+  ' [--instructions]';
 const positional = process.argv.slice(2);
 const instructionsAt = positional.indexOf('--instructions');
 const INSTRUCTIONS = instructionsAt >= 0;
@@ -352,13 +354,15 @@ async function main(): Promise<void> {
       console.log('  instr/job = EVALSHA per job; redis.calls = Redis commands the script ran, per call and per job');
       if (baselinePath) console.log(`  baseline: ${baselinePath}`);
       console.log(
-        `${'command'.padEnd(27)}${showScript ? 'script'.padEnd(10) : ''}${'EVALSHA'.padStart(12)}${'FCALL'.padStart(12)}` +
+        `${'command'.padEnd(27)}${showScript ? 'script'.padEnd(10) : ''}` +
+          `${'EVALSHA'.padStart(12)}${'FCALL'.padStart(12)}` +
           `${'instr/job'.padStart(11)}${'redis.calls'.padStart(12)}${'/job'.padStart(7)}`,
       );
       for (const { benchCase, variant, instructions, redisCalls } of rows) {
         const evalsha = Math.min(...instructions.evalsha);
         console.log(
-          `${label(benchCase, variant)}${thousands(evalsha).padStart(12)}${thousands(Math.min(...instructions.fcall)).padStart(12)}` +
+          `${label(benchCase, variant)}${thousands(evalsha).padStart(12)}` +
+            `${thousands(Math.min(...instructions.fcall)).padStart(12)}` +
             `${(benchCase.jobs > 0 ? thousands(evalsha / benchCase.jobs) : '-').padStart(11)}` +
             `${redisCalls.toFixed(1).padStart(12)}${perJob(redisCalls, benchCase.jobs, 1).padStart(7)}`,
         );
@@ -372,8 +376,10 @@ async function main(): Promise<void> {
     );
     if (baselinePath) console.log(`  baseline: ${baselinePath}`);
     console.log(
-      `${'command'.padEnd(27)}${showScript ? 'script'.padEnd(10) : ''}${'EVALSHA in-cmd'.padStart(15)}${'EVALSHA cpu'.padStart(15)}` +
-        `${'FCALL in-cmd'.padStart(15)}${'FCALL cpu'.padStart(15)}${'cpu/job'.padStart(9)}${'redis.calls'.padStart(12)}${'/job'.padStart(7)}`,
+      `${'command'.padEnd(27)}${showScript ? 'script'.padEnd(10) : ''}` +
+        `${'EVALSHA in-cmd'.padStart(15)}${'EVALSHA cpu'.padStart(15)}` +
+        `${'FCALL in-cmd'.padStart(15)}${'FCALL cpu'.padStart(15)}` +
+        `${'cpu/job'.padStart(9)}${'redis.calls'.padStart(12)}${'/job'.padStart(7)}`,
     );
     for (const { benchCase, variant, usec, cpu, redisCalls } of rows) {
       console.log(

@@ -11,7 +11,7 @@ import { BenchPool } from './pool.ts';
 import { mean, median, percentile } from './statistics.ts';
 import type { IdlePartSettings } from './options.ts';
 
-export const LATENCY_POOLS: readonly number[] = [1, 2];
+const LATENCY_POOLS: readonly number[] = [1, 2];
 
 const QUEUE = 'bench-latency';
 /** Pause after each completion before the next put. */
@@ -31,7 +31,7 @@ export interface LatencyResult {
   jobsPerWorker: number[];
 }
 
-export interface LatencySettings extends IdlePartSettings {
+interface LatencySettings extends IdlePartSettings {
   jobs: number;
 }
 
@@ -114,7 +114,8 @@ export async function measureLatency(bench: BenchRedis, settings: LatencySetting
   const results: LatencyResult[] = [];
   for (const workers of LATENCY_POOLS) {
     settings.progress(
-      `latency: ${settings.jobs} jobs put one at a time into an idle pool of ${workers} worker(s), --interval ${settings.interval}`,
+      `latency: ${settings.jobs} jobs put one at a time into an idle pool of ${workers} worker(s), ` +
+        `--interval ${settings.interval}`,
     );
     const result = await measurePool(bench, workers, settings);
     settings.progress(`  median ${result.medianMs.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms`);

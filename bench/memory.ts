@@ -11,7 +11,7 @@ const QUEUE = 'bench-memory';
 const WORKERS = 2;
 const SETTLE_MS = 2_000;
 
-export type MemorySettings = IdlePartSettings;
+type MemorySettings = IdlePartSettings;
 
 export interface MemoryResult {
   workers: number;

@@ -1,8 +1,8 @@
 // The command line of `npm run bench` (bench/run.ts): which parts run and how big they are.
 import { parseArgs } from 'node:util';
 
-export const PARTS = ['throughput', 'latency', 'replacement', 'memory', 'reload'] as const;
-export type Part = (typeof PARTS)[number];
+const PARTS = ['throughput', 'latency', 'replacement', 'memory', 'reload'] as const;
+type Part = (typeof PARTS)[number];
 
 export interface BenchOptions {
   parts: Part[];
@@ -63,11 +63,9 @@ function positiveInteger(name: string, text: string): number {
   return n;
 }
 
-/** Parses argv; undefined means --help was asked for. */
-export function parseBenchOptions(argv: string[]): BenchOptions | undefined {
-  let parsed;
+function parseCommandLine(argv: string[]) {
   try {
-    parsed = parseArgs({
+    return parseArgs({
       args: argv,
       options: {
         only: { type: 'string' },
@@ -87,7 +85,11 @@ export function parseBenchOptions(argv: string[]): BenchOptions | undefined {
   } catch (error) {
     throw new BenchUsageError(error instanceof Error ? error.message : String(error));
   }
-  const { values } = parsed;
+}
+
+/** Parses argv; undefined means --help was asked for. */
+export function parseBenchOptions(argv: string[]): BenchOptions | undefined {
+  const { values } = parseCommandLine(argv);
   if (values.help) return undefined;
   const parts: Part[] = [];
   for (const name of (values.only ?? PARTS.join(','))

@@ -1,8 +1,8 @@
 // One run of the real bin/qless-worker as a child process, the way a user starts it: JSON logs
-// to a file in a private work directory, --no-watch (unless a part asks for the watcher). The bench learns which pid serves which
-// slot from /proc (the supervisor's children and their working directories), and stops the
-// pool with SIGTERM (the whole process group is killed if that does not end it, and whenever
-// the bench itself exits).
+// to a file in a private work directory, --no-watch (unless a part asks for the watcher). The
+// bench learns which pid serves which slot from /proc (the supervisor's children and their
+// working directories), and stops the pool with SIGTERM (the whole process group is killed if
+// that does not end it, and whenever the bench itself exits).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -15,7 +15,7 @@ const WORKER_BIN = fileURLToPath(new URL('../bin/qless-worker', import.meta.url)
 const HANDLERS = fileURLToPath(new URL('./handlers', import.meta.url));
 const STOP_TIMEOUT_MS = 20_000;
 
-export interface PoolSettings {
+interface PoolSettings {
   redisUrl: string;
   queue: string;
   workers: number;

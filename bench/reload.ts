@@ -25,7 +25,7 @@ const SETTLE_MS = 2_000;
 /** A change that has not reached a job in this long counts as a failed run. */
 const RELOAD_TIMEOUT_MS = 60_000;
 
-export interface ReloadSettings extends IdlePartSettings {
+interface ReloadSettings extends IdlePartSettings {
   reloads: number;
 }
 

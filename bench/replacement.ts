@@ -17,7 +17,7 @@ const SETTLE_MS = 1_500;
 const POLL_MS = 5;
 const REPLACEMENT_TIMEOUT_MS = 30_000;
 
-export interface ReplacementSample {
+interface ReplacementSample {
   slot: number;
   killedPid: number;
   newPid: number | undefined;
@@ -31,7 +31,7 @@ export interface ReplacementResult {
   maxMs: number;
 }
 
-export interface ReplacementSettings extends IdlePartSettings {
+interface ReplacementSettings extends IdlePartSettings {
   kills: number;
 }
 
@@ -77,9 +77,8 @@ export async function measureReplacement(bench: BenchRedis, settings: Replacemen
       const poppingAt = await firstPopAfter(bench, pool.names[slot], killedAt);
       const newPid = await newPidOf(pool, slot, killedPid);
       samples.push({ slot, killedPid, newPid, ms: poppingAt - killedAt });
-      settings.progress(
-        `  slot ${slot}: pid ${killedPid} killed, pid ${newPid ?? '?'} popping after ${(poppingAt - killedAt).toFixed(0)} ms`,
-      );
+      const popping = `pid ${newPid ?? '?'} popping after ${(poppingAt - killedAt).toFixed(0)} ms`;
+      settings.progress(`  slot ${slot}: pid ${killedPid} killed, ${popping}`);
     }
   } finally {
     await pool.stop();

@@ -8,7 +8,7 @@ import type { ReplacementResult } from './replacement.ts';
 import type { Revision } from './revision.ts';
 import type { ThroughputResult } from './throughput.ts';
 
-export const TARGETS = {
+const TARGETS = {
   /** No-op jobs per second with 2 workers (the better concurrency counts). */
   throughputJobsPerSecondWith2Workers: 6_000,
   /** Idle pick-up latency, median. */
@@ -70,9 +70,11 @@ export function formatReport(report: BenchReport): string {
   const out: string[] = [];
   out.push(`qless-worker bench: ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, Redis ${machine.redis}`);
   out.push(
-    `1-min load average ${machine.loadAverage.toFixed(2)} at start, ${report.loadAverageAtEnd.toFixed(2)} at end (above 0 = others were using the CPUs too)`,
+    `1-min load average ${machine.loadAverage.toFixed(2)} at start, ${report.loadAverageAtEnd.toFixed(2)} at end ` +
+      '(above 0 = others were using the CPUs too)',
   );
-  const code = `commit ${report.revision.commit}${report.revision.dirty ? ' with uncommitted changes under src/ or bin/' : ''}`;
+  const dirty = report.revision.dirty ? ' with uncommitted changes under src/ or bin/' : '';
+  const code = `commit ${report.revision.commit}${dirty}`;
   out.push(
     `${code}; qless-worker --log-level ${settings.logLevel}, JSON logs to a file, --no-watch (but in the reload part)`,
   );
@@ -117,7 +119,8 @@ export function formatReport(report: BenchReport): string {
   if (report.latency) {
     out.push(
       '',
-      `2. Idle pick-up latency: put → handler start, jobs put one at a time into an idle pool (--interval ${settings.interval})`,
+      '2. Idle pick-up latency: put → handler start, jobs put one at a time into an idle pool ' +
+        `(--interval ${settings.interval})`,
     );
     out.push(
       table(
@@ -140,7 +143,8 @@ export function formatReport(report: BenchReport): string {
     const { replacement } = report;
     out.push(
       '',
-      `3. Replacement: kill -9 of a worker of an idle pool of ${replacement.workers} → the slot's new worker pops (ql:workers score)`,
+      `3. Replacement: kill -9 of a worker of an idle pool of ${replacement.workers} → ` +
+        "the slot's new worker pops (ql:workers score)",
     );
     out.push(
       table(
@@ -155,7 +159,8 @@ export function formatReport(report: BenchReport): string {
       ),
     );
     out.push(
-      `median ${fixed(replacement.medianMs, 0)} ms, max ${fixed(replacement.maxMs, 0)} ms; target: median < ${TARGETS.replacementMs} ms: ${verdict(met.replacement)}`,
+      `median ${fixed(replacement.medianMs, 0)} ms, max ${fixed(replacement.maxMs, 0)} ms; ` +
+        `target: median < ${TARGETS.replacementMs} ms: ${verdict(met.replacement)}`,
     );
   }
 
@@ -183,11 +188,15 @@ export function formatReport(report: BenchReport): string {
     const { reload } = report;
     out.push(
       '',
-      `5. Hot reload: ${reload.reloads} changes of the handler file under an idle pool of ${reload.workers} workers (watching)`,
+      `5. Hot reload: ${reload.reloads} changes of the handler file under an idle pool of ${reload.workers} workers ` +
+        '(watching)',
     );
     out.push(
-      `handler written → first job on the new code completed: median ${fixed(reload.medianMs, 0)} ms, p99 ${fixed(reload.p99Ms, 0)} ms, max ${fixed(reload.maxMs, 0)} ms`,
-      `jobs put after a write that still ran older code: ${reload.staleJobs} (the latest started ${fixed(reload.staleWindowMaxMs, 0)} ms after its write); worker processes that ran jobs: ${reload.workerProcesses}`,
+      `handler written → first job on the new code completed: median ${fixed(reload.medianMs, 0)} ms, ` +
+        `p99 ${fixed(reload.p99Ms, 0)} ms, max ${fixed(reload.maxMs, 0)} ms`,
+      `jobs put after a write that still ran older code: ${reload.staleJobs} ` +
+        `(the latest started ${fixed(reload.staleWindowMaxMs, 0)} ms after its write); ` +
+        `worker processes that ran jobs: ${reload.workerProcesses}`,
     );
     const fds = (value: number | undefined): string => (value === undefined ? '-' : String(value));
     out.push(

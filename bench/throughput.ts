@@ -11,7 +11,7 @@ import { BenchPool } from './pool.ts';
 import type { PoolCpu, PoolRss } from './proc-stats.ts';
 import type { PartSettings } from './options.ts';
 
-export const THROUGHPUT_RUNS: readonly { workers: number; concurrency: number }[] = [
+const THROUGHPUT_RUNS: readonly { workers: number; concurrency: number }[] = [
   { workers: 1, concurrency: 1 },
   { workers: 1, concurrency: 8 },
   { workers: 2, concurrency: 1 },
@@ -47,7 +47,7 @@ export interface ThroughputResult {
   rssAfter: PoolRss;
 }
 
-export interface ThroughputSettings extends PartSettings {
+interface ThroughputSettings extends PartSettings {
   jobs: number;
 }
 

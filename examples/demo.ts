@@ -11,6 +11,10 @@ import { fileURLToPath } from 'node:url';
 import { startRedis, type RedisServer } from '../scripts/private-redis.ts';
 import { Client } from '../src/client/index.ts';
 import type { Job } from '../src/client/index.ts';
+import type { CountdownData } from './countdown.ts';
+import type { ChargeData } from './failing.ts';
+import type { PipelineData } from './pipeline.ts';
+import type { UploadData } from './retrying.ts';
 
 const EXAMPLES = fileURLToPath(new URL('.', import.meta.url));
 const WORKER_BIN = fileURLToPath(new URL('../bin/qless-worker', import.meta.url));
@@ -41,7 +45,7 @@ function plan(): PlannedJob[] {
     jobs.push({
       queue: 'demo',
       klass: 'countdown',
-      data: { seconds },
+      data: { seconds } satisfies CountdownData,
       label: 'countdown',
       expect: { state: 'complete' },
       check: (job) =>
@@ -54,7 +58,7 @@ function plan(): PlannedJob[] {
     jobs.push({
       queue: 'fetch',
       klass: 'pipeline.Steps',
-      data: { image: `photo-${i}.jpg` },
+      data: { image: `photo-${i}.jpg` } satisfies PipelineData,
       label: 'pipeline.Steps (fetch → resize → publish)',
       expect: { state: 'complete' },
       check: (job) => {
@@ -67,7 +71,7 @@ function plan(): PlannedJob[] {
     jobs.push({
       queue: 'demo',
       klass: 'retrying.FlakyUpload',
-      data: { failures: 2, delay: 1 },
+      data: { failures: 2, delay: 1 } satisfies UploadData,
       label: 'retrying.FlakyUpload (2 retries each)',
       expect: { state: 'complete' },
       check: (job) =>
@@ -78,7 +82,7 @@ function plan(): PlannedJob[] {
     jobs.push({
       queue: 'demo',
       klass: 'failing.ChargeCard',
-      data: { card: String(4242 + i), cents: 1999 + i * 100 },
+      data: { card: String(4242 + i), cents: 1999 + i * 100 } satisfies ChargeData,
       label: 'failing.ChargeCard',
       expect: { state: 'failed', group: 'demo-CardDeclinedError' },
     });
@@ -87,7 +91,7 @@ function plan(): PlannedJob[] {
   jobs.push({
     queue: 'demo',
     klass: 'countdwon',
-    data: { seconds: 1 },
+    data: { seconds: 1 } satisfies CountdownData,
     label: 'countdwon (a typo)',
     expect: { state: 'failed', group: 'demo-ModuleNotFound' },
   });
@@ -107,12 +111,17 @@ class DemoFailure extends Error {
   override name = 'DemoFailure';
 }
 
+interface WorkerExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
 /** Everything the demo started, so that any way out (error, Ctrl-C) stops all of it. */
 class Resources {
   redis: RedisServer | undefined;
   client: Client | undefined;
   worker: ChildProcess | undefined;
-  workerExit: Promise<{ code: number | null; signal: NodeJS.Signals | null }> | undefined;
+  workerExit: Promise<WorkerExit> | undefined;
   workerError: Error | undefined;
   workdir: string | undefined;
 
@@ -158,7 +167,12 @@ function workerEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-function startWorker(resources: Resources, url: string, workdir: string): ChildProcess {
+/** The started qless-worker, and its exit (watched from the start, so that none is missed). */
+function startWorker(
+  resources: Resources,
+  url: string,
+  workdir: string,
+): { worker: ChildProcess; exited: Promise<WorkerExit> } {
   const args = [
     '--queue',
     'demo,fetch,resize,publish',
@@ -184,11 +198,12 @@ function startWorker(resources: Resources, url: string, workdir: string): ChildP
   // Its own process group, so the cleanup can kill the supervisor and every worker it forked.
   const worker = spawn(WORKER_BIN, args, { env: workerEnv(), stdio: ['ignore', 'inherit', 'inherit'], detached: true });
   resources.worker = worker;
-  resources.workerExit = new Promise((resolve) => worker.once('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<WorkerExit>((resolve) => worker.once('exit', (code, signal) => resolve({ code, signal })));
+  resources.workerExit = exited;
   // A spawn that fails emits 'error' and no 'exit'; the wait below notices.
   worker.once('error', (error) => (resources.workerError = error));
   say(`started qless-worker (pid ${worker.pid}): ${args.join(' ')}`);
-  return worker;
+  return { worker, exited };
 }
 
 const ENDED = new Set(['complete', 'failed']);
@@ -283,7 +298,7 @@ async function run(resources: Resources): Promise<void> {
 
   resources.workdir = mkdtempSync(join(tmpdir(), 'qless-demo-'));
   const started = performance.now();
-  const worker = startWorker(resources, redis.url, resources.workdir);
+  const { worker, exited } = startWorker(resources, redis.url, resources.workdir);
   const jobs = await waitUntilEnded(client, jids, resources, worker);
   const seconds = (performance.now() - started) / 1000;
 
@@ -291,17 +306,17 @@ async function run(resources: Resources): Promise<void> {
   worker.kill('SIGTERM');
   let timer: NodeJS.Timeout | undefined;
   const exit = await Promise.race([
-    resources.workerExit!,
+    exited,
     new Promise<undefined>((resolve) => {
       timer = setTimeout(() => resolve(undefined), STOP_DEADLINE_MS);
     }),
   ]);
   clearTimeout(timer);
   if (!exit) throw new DemoFailure(`qless-worker had not exited ${STOP_DEADLINE_MS / 1000} s after SIGTERM`);
-  if (exit.code !== 0)
-    throw new DemoFailure(
-      `qless-worker exited with ${exit.signal ? `signal ${exit.signal}` : `code ${exit.code}`} after SIGTERM, expected code 0`,
-    );
+  if (exit.code !== 0) {
+    const how = exit.signal ? `signal ${exit.signal}` : `code ${exit.code}`;
+    throw new DemoFailure(`qless-worker exited with ${how} after SIGTERM, expected code 0`);
+  }
 
   const wrong = surprises(planned, jobs);
   if (wrong.length > 0)

@@ -8,7 +8,7 @@ export interface ChargeData {
   cents?: number;
 }
 
-export class CardDeclinedError extends Error {
+class CardDeclinedError extends Error {
   override name = 'CardDeclinedError';
 }
 

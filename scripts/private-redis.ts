@@ -22,7 +22,8 @@ function requireRedisServer(): void {
   const probe = spawnSync('redis-server', ['--version'], { stdio: 'ignore' });
   if (probe.error || probe.status !== 0) {
     throw new Error(
-      'redis-server was not found on PATH: install it (Debian/Ubuntu: `sudo apt-get install redis-server`, macOS: `brew install redis`) and try again',
+      'redis-server was not found on PATH: install it ' +
+        '(Debian/Ubuntu: `sudo apt-get install redis-server`, macOS: `brew install redis`) and try again',
     );
   }
 }
@@ -66,7 +67,7 @@ function ping(port: number): Promise<boolean> {
   });
 }
 
-export interface StartRedisOptions {
+interface StartRedisOptions {
   /** Extra redis-server arguments, after the defaults (e.g. `['--requirepass', 'secret']`, TLS settings). */
   args?: string[];
   /**

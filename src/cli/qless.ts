@@ -1,13 +1,11 @@
 // `qless`, the operator's command: yargs definitions only. Each subcommand reads and checks its
 // arguments (bad usage → exit 2 before anything is sent), then calls the client and formats.
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import yargs, { type Argv } from 'yargs';
 import { Args } from './qless/args.ts';
-import type { CommandSpec } from './qless/command.ts';
+import { type CommandSpec, valueOption } from './qless/command.ts';
 import { config } from './qless/config.ts';
 import { Context } from './qless/context.ts';
-import { EXIT, outcomeOf, UsageError } from './qless/errors.ts';
+import { EXIT, outcomeOf } from './qless/errors.ts';
 import { Output } from './qless/output.ts';
 import { failed, retry } from './qless/failures.ts';
 import { cancel, move, priority, tag, track, untag, untrack } from './qless/job-changes.ts';
@@ -18,6 +16,7 @@ import { script } from './qless/script.ts';
 import { stats } from './qless/stats.ts';
 import { watch } from './qless/watch.ts';
 import { worker, workers } from './qless/workers.ts';
+import { withUsage } from './usage.ts';
 
 const COMMANDS: readonly CommandSpec[] = [
   put,
@@ -58,15 +57,6 @@ const EPILOGUE = [
   'Redis: --redis, else $QLESS_REDIS_URL, else $REDIS_URL, else redis://127.0.0.1:6379.',
 ].join('\n');
 
-function packageVersion(): string {
-  const file = fileURLToPath(new URL('../../package.json', import.meta.url));
-  return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
-}
-
-function oneLine(text: string): string {
-  return text.replace(/\s*\n\s*/g, ' ').trim();
-}
-
 /** What the chosen subcommand asks for; yargs calls the handler, main() runs it. */
 interface Chosen {
   spec: CommandSpec;
@@ -77,17 +67,15 @@ function buildParser(argv: string[], choose: (chosen: Chosen) => void): Argv {
   let parser = yargs(argv)
     .scriptName('qless')
     .usage(
-      '$0 <command> [options]\n\nLook at and operate a qless job system: put jobs, inspect queues, workers and failures, retry, cancel, pause, watch events.',
+      '$0 <command> [options]\n\nLook at and operate a qless job system: put jobs, inspect queues, workers and ' +
+        'failures, retry, cancel, pause, watch events.',
     )
     // Jids, queue names and numbers are taken as typed (yargs would turn `1e5` into 100000).
     .parserConfiguration({ 'parse-numbers': false, 'parse-positional-numbers': false })
     .option('redis', {
+      ...valueOption('Redis URL', '$QLESS_REDIS_URL, $REDIS_URL, redis://127.0.0.1:6379'),
       alias: 'r',
-      type: 'string',
-      requiresArg: true,
       global: true,
-      description: 'Redis URL',
-      defaultDescription: '$QLESS_REDIS_URL, $REDIS_URL, redis://127.0.0.1:6379',
     })
     .option('json', {
       type: 'boolean',
@@ -106,7 +94,7 @@ function buildParser(argv: string[], choose: (chosen: Chosen) => void): Argv {
       (parsed) => choose({ spec, argv: parsed as Record<string, unknown> }),
     );
   }
-  return parser
+  const defined = parser
     .example([
       ['$0 put images Resize --data \'{"w":200}\'', 'Put a job; prints its jid'],
       ['$0 queues', 'Counts of every queue'],
@@ -116,16 +104,9 @@ function buildParser(argv: string[], choose: (chosen: Chosen) => void): Argv {
     ])
     .epilogue(EPILOGUE)
     .demandCommand(1, 'a command is required')
-    .strict()
     .strictCommands()
-    .version(packageVersion())
-    .help()
-    .alias('help', 'h')
-    .wrap(Math.min(120, process.stdout.columns ?? 100))
-    .exitProcess(false)
-    .fail((message, error) => {
-      throw new UsageError(oneLine(message ?? error?.message ?? 'invalid arguments'));
-    });
+    .exitProcess(false);
+  return withUsage(defined, Math.min(120, process.stdout.columns ?? 100));
 }
 
 /** Runs `qless` with these arguments; resolves to the exit code. */

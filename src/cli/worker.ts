@@ -1,7 +1,7 @@
 // `qless-worker`: yargs definitions only. Parses the command line and QLESS_* environment,
 // refuses bad values (one line, exit code 2) before any process starts, resolves defaults,
 // and hands a WorkerOptions to the supervisor.
-import { readFileSync, realpathSync, statSync } from 'node:fs';
+import { realpathSync, statSync } from 'node:fs';
 import { availableParallelism, hostname } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,24 +11,11 @@ import { redactPassword, resolveRedisUrl } from '../client/index.ts';
 import { defaultLogFormat, type LogFormat } from '../log.ts';
 import type { ReserverName, WorkerOptions } from '../protocol/options.ts';
 import { runSupervisor } from '../supervisor/supervisor.ts';
+import { UsageError, withUsage } from './usage.ts';
 
 const RESERVERS: readonly ReserverName[] = ['ordered', 'round-robin', 'shuffled'];
 const LOG_LEVELS: readonly LevelWithSilent[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 const LOG_FORMATS: readonly LogFormat[] = ['json', 'pretty'];
-
-/** Bad input on the command line or in QLESS_* variables; shown as one line, exit code 2. */
-export class UsageError extends Error {
-  override name = 'UsageError';
-}
-
-function packageVersion(): string {
-  const file = fileURLToPath(new URL('../../package.json', import.meta.url));
-  return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
-}
-
-function oneLine(text: string): string {
-  return text.replace(/\s*\n\s*/g, ' ').trim();
-}
 
 /** yargs turns a non-numeric value of a number option into NaN (or null); say so plainly. */
 function given(value: unknown): string {
@@ -173,7 +160,7 @@ function buildParser(argv: string[]) {
   const parser = yargs(argv);
   // Wrap help to the terminal; unwrapped when not on a terminal (columns unknown).
   const width = parser.terminalWidth();
-  return parser
+  const defined = parser
     .scriptName('qless-worker')
     .usage(
       '$0 [options]\n\n' +
@@ -308,15 +295,8 @@ function buildParser(argv: string[]) {
         'Rolling restart (TTIN/TTOU: one worker more/less, USR2/CONT: pause/resume, TERM: graceful stop)',
       ],
     ])
-    .epilogue('Every option can also be set as QLESS_<OPTION> (e.g. QLESS_SHUTDOWN_TIMEOUT=60).')
-    .strict()
-    .version(packageVersion())
-    .help()
-    .alias('help', 'h')
-    .wrap(Number.isFinite(width) ? Math.min(120, width) : null)
-    .fail((message, error) => {
-      throw new UsageError(oneLine(message ?? error?.message ?? 'invalid arguments'));
-    });
+    .epilogue('Every option can also be set as QLESS_<OPTION> (e.g. QLESS_SHUTDOWN_TIMEOUT=60).');
+  return withUsage(defined, Number.isFinite(width) ? Math.min(120, width) : null);
 }
 
 /**
@@ -328,7 +308,7 @@ export function parseWorkerOptions(argv: string[], env: NodeJS.ProcessEnv = proc
   const parser = buildParser(argv).exitProcess(false);
   const args = withOnlyOptionVariables(OPTION_VARIABLES, () =>
     parser.parseSync(argv, {}, (error, _argv, output) => {
-      if (error) throw new UsageError(oneLine(error.message));
+      if (error) throw new UsageError(error.message);
       if (output) {
         helpShown = true;
         process.stdout.write(`${output}\n`);

@@ -270,9 +270,9 @@ export class Supervisor {
   private reap(): void {
     for (const slot of this.slots.values()) {
       const worker = slot.worker;
-      if (!worker || worker.alive) continue;
+      const exit = worker?.exit;
+      if (!worker || !exit) continue; // no child, or still alive
       slot.worker = undefined;
-      const exit = worker.exit!;
       const clean = worker.leftCleanly;
       const how = exit.signal ? `signal ${exit.signal}` : `code ${exit.code}`;
       const reason =
@@ -496,7 +496,8 @@ export class Supervisor {
     if (this.pendingHandbacks.size > 0) {
       await withTimeout(Promise.all(this.pendingHandbacks), SHUTDOWN_HANDBACK_WAIT_MS).catch(() => {
         this.logger.error(
-          'Redis did not answer: some jobs of killed workers were not handed back; they return to their queues when their locks expire',
+          'Redis did not answer: some jobs of killed workers were not handed back; ' +
+            'they return to their queues when their locks expire',
         );
       });
     }

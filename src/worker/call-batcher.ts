@@ -24,6 +24,8 @@ interface Pending {
 interface Fused {
   complete: Pending;
   pop: Pending;
+  /** The one `complete.pop` sent for both. */
+  call: ScriptCall;
 }
 
 /** What goes on the wire for one flush: each entry is a call of its own, or a fused pair. */
@@ -92,8 +94,9 @@ export class CallBatcher {
     for (let index = 0; index < batch.length; index++) {
       const item = batch[index];
       const next = batch[index + 1];
-      if (next && fusedCall(item.call, next.call)) {
-        entries.push({ complete: item, pop: next });
+      const fused = next && fusedCall(item.call, next.call);
+      if (fused) {
+        entries.push({ complete: item, pop: next, call: fused });
         index++;
       } else {
         entries.push(item);
@@ -103,9 +106,7 @@ export class CallBatcher {
   }
 
   private async sendEntries(entries: Entry[]): Promise<void> {
-    const calls = entries.map((entry) =>
-      isFused(entry) ? fusedCall(entry.complete.call, entry.pop.call)! : entry.call,
-    );
+    const calls = entries.map((entry) => entry.call);
     let results: BatchResult[];
     try {
       results = await this.sendBatch(calls);

@@ -273,7 +273,7 @@ export class Poller {
     try {
       await client.call('heartbeat', jid, this.settings.name);
       const json = parseReply<JobJson>(await client.call('get', jid), 'get');
-      if (!json || json.state !== 'running' || json.worker !== this.settings.name) {
+      if (json?.state !== 'running' || json.worker !== this.settings.name) {
         logger.warn({ jid, state: json?.state }, 'not resuming a job that is no longer ours');
         return;
       }

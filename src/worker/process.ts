@@ -264,7 +264,8 @@ function main(): void {
     for (const queued of early.splice(0)) worker.onMessage(queued);
     worker.run().catch((error: unknown) => {
       process.stderr.write(
-        `qless worker ${message.config.name} could not start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+        `qless worker ${message.config.name} could not start: ` +
+          `${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
       );
       exitProcess(1);
     });

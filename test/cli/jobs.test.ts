@@ -59,7 +59,8 @@ describe('qless and single jobs', () => {
     assert.deepEqual(document, JSON.parse(JSON.stringify((await fx.clients.w1.jobs.get('j1'))!.toJSON())));
   });
 
-  test('get: a running job shows its worker and lock; a recurring job its schedule; a missing one exits 1', async () => {
+  test('get: a running job shows its worker and lock; a recurring job its schedule', async () => {
+    // A missing one exits 1.
     await popped('images', 'run');
     const running = await qless(['get', 'run'], { redis: fx.url });
     assert.match(running.stdout, /^worker +w1$/m);
@@ -170,7 +171,8 @@ describe('qless and single jobs', () => {
     assert.equal((await qless(['tag', 'nope', 'x'], { redis: fx.url })).code, 1);
   });
 
-  test('cancel deletes jobs; a job others depend on is refused with the script message (exit 1) and nothing changes', async () => {
+  test('cancel deletes jobs; a job others depend on is refused with the script message (exit 1)', async () => {
+    // Nothing changes then.
     await fx.clients.w1.queue('q').put('K', {}, { jid: 'base' });
     await fx.clients.w1.queue('q').put('K', {}, { jid: 'child', depends: ['base'] });
     await fx.clients.w1.queue('q').put('K', {}, { jid: 'lone' });
@@ -204,5 +206,40 @@ describe('qless and single jobs', () => {
     assert.deepEqual(document, { group: null, canceled: ['other'], skipped: ['lone'] });
     assert.equal(await fx.core.redis.hget('ql:j:lone', 'state'), 'complete');
     assert.equal(await fx.core.redis.exists('ql:j:other'), 0);
+  });
+
+  test('tag --json and untag: the tags after the change, in the job hash and the tag sets', async () => {
+    await fx.clients.w1.queue('q').put('K', {}, { jid: 'j', tags: ['keep'] });
+    assert.deepEqual(await qlessJson(['tag', 'j', 'red', 'blue'], { redis: fx.url }), {
+      jid: 'j',
+      tags: ['keep', 'red', 'blue'],
+    });
+    assert.deepEqual(JSON.parse((await fx.core.redis.hget('ql:j:j', 'tags'))!), ['keep', 'red', 'blue']);
+    assert.notEqual(await fx.core.redis.zscore('ql:t:blue', 'j'), null);
+    const untag = await qless(['untag', 'j', 'keep', 'blue'], { redis: fx.url });
+    assert.equal(untag.code, 0, untag.stderr);
+    assert.equal(untag.stdout, 'tags of j: red\n');
+    assert.deepEqual(JSON.parse((await fx.core.redis.hget('ql:j:j', 'tags'))!), ['red']);
+    assert.equal(await fx.core.redis.exists('ql:t:keep', 'ql:t:blue'), 0);
+    assert.equal((await qless(['untag', 'j', 'red'], { redis: fx.url })).stdout, 'tags of j: -\n');
+  });
+
+  test('cancel or untrack of a recurring job, untag of a missing job: exit 1, nothing changes', async () => {
+    await fx.clients.w1.queue('q').put('K', {}, { jid: 'j', tags: ['keep'] });
+    await fx.clients.w1.queue('q').recur('K', {}, { jid: 'r', interval: 60, offset: 600 });
+    const before = await fx.core.snapshot();
+    const refused: [string[], number, RegExp][] = [
+      [['cancel', 'r'], 1, /^qless: r: recurring job, stop it with qless unrecur \(nothing canceled\)\n$/],
+      [['cancel', 'j', 'r'], 1, /recurring job/],
+      [['untrack', 'r'], 1, /^qless: r is a recurring job: it cannot be untracked\n$/],
+      [['untag', 'ghost', 'x'], 1, /^qless: job ghost does not exist\n$/],
+    ];
+    for (const [args, code, stderr] of refused) {
+      const result = await qless(args, { redis: fx.url });
+      assert.equal(result.code, code, `qless ${args.join(' ')}: ${result.stderr}`);
+      assert.match(result.stderr, stderr);
+      assert.equal(result.stdout, '');
+      assert.deepEqual(await fx.core.snapshot(), before, `qless ${args.join(' ')} changed Redis`);
+    }
   });
 });

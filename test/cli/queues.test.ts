@@ -221,4 +221,10 @@ describe('qless queues and their jobs', () => {
     const empty = await qless(['stats', 's', '--date', '2001-02-03'], { redis: fx.url });
     assert.match(empty.stdout, /^wait time \(put to pop\): no samples$/m);
   });
+
+  test('pause --json: the queues it paused, as Redis holds them', async () => {
+    await fx.clients.w1.queue('q').put('K', {}, { jid: 'j' });
+    assert.deepEqual(await qlessJson(['pause', 'q', 'other'], { redis: fx.url }), { paused: ['q', 'other'] });
+    assert.deepEqual((await fx.core.redis.smembers('ql:paused_queues')).sort(), ['other', 'q']);
+  });
 });

@@ -210,4 +210,12 @@ describe('qless usage', () => {
     const reply = await core.redis.evalsha(scriptSha(), 0, 'get', String(Date.now() / 1000), jid);
     assert.equal((JSON.parse(String(reply)) as { jid: string }).jid, jid);
   });
+
+  test('qless script needs no Redis: it prints the script even when the URL points nowhere', async () => {
+    const nowhere = `redis://127.0.0.1:${await freePort()}`;
+    const result = await qless(['script'], { redis: nowhere });
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stderr, '');
+    assert.equal(result.stdout, scriptSource());
+  });
 });

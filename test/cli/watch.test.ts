@@ -11,7 +11,7 @@ const READY = 'watching qless events on ';
 describe('qless watch', () => {
   const fx = useCore({ workers: ['w1'] });
 
-  test('shows put, popped, failed, lock lost, completed, canceled and config events, and exits 0 on Ctrl-C', async () => {
+  test('shows put, popped, failed, lock lost, completed, canceled and config events; Ctrl-C exits 0', async () => {
     const watch = startQless(['watch'], { redis: fx.url });
     await watch.waitFor(READY, 'stderr');
     const q = fx.clients.w1.queue('q');
@@ -115,5 +115,52 @@ describe('qless watch', () => {
     } finally {
       await doomed.stop();
     }
+  });
+
+  test("shows a tracked job losing its lock at another worker's pop, and a job advanced elsewhere", async () => {
+    // The lock expiry shows as stalled then lock_lost; the advance goes to another queue.
+    const watch = startQless(['watch'], { redis: fx.url });
+    await watch.waitFor('watching qless events on ', 'stderr');
+    // w1's clock is an hour behind: the lock it takes has expired by the time w2 pops.
+    await fx.withClient('w1', -3600, async (client) => {
+      await client.queue('q').put('K', {}, { jid: 'x' });
+      const job = await client.jobs.get('x');
+      assert.ok(job && job.state !== 'recur');
+      await job.track();
+      assert.equal((await client.queue('q').pop())[0].jid, 'x');
+    });
+    await fx.withClient('w2', 0, async (client) => {
+      assert.deepEqual(await client.queue('q').pop(), []);
+      await client.queue('q2').put('K', {}, { jid: 'y' });
+      const [job] = await client.queue('q2').pop();
+      assert.equal(await job.complete('q3'), 'waiting');
+      await client.config.set('heartbeat', 30);
+      await client.config.unset('heartbeat');
+    });
+    await watch.waitFor('config_unset');
+    const snapshot = await fx.core.snapshot();
+    watch.signal('SIGINT');
+    const result = await watch.done;
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual(await fx.core.snapshot(), snapshot, 'watch wrote nothing');
+    const expected = [
+      /put +x +into q$/,
+      /track +x$/,
+      /popped +x +from q by w1$/,
+      /stalled +x +lock expired$/,
+      /lock_lost +x +w1 lost its lock$/,
+      /put +y +into q2$/,
+      /advanced +y +from q2 to q3$/,
+      /config_set +heartbeat += 30$/,
+      /config_unset +heartbeat +\(back to its default\)$/,
+    ];
+    const lines = result.stdout.trimEnd().split('\n');
+    assert.equal(lines.length, expected.length, result.stdout);
+    for (const [index, line] of lines.entries()) assert.match(line, expected[index]);
+    assert.equal(await fx.core.redis.hget('ql:j:x', 'grace'), '1');
+    assert.deepEqual(
+      [await fx.core.redis.hget('ql:j:y', 'queue'), await fx.core.redis.hget('ql:j:y', 'state')],
+      ['q3', 'waiting'],
+    );
   });
 });

@@ -107,4 +107,33 @@ describe('qless workers and config', () => {
     });
     assert.equal(await fx.core.redis.exists('ql:config'), 0);
   });
+
+  test('config set refuses values qless cannot use (exit 2, nothing changes) and takes the rest', async () => {
+    // Something in Redis, so "unchanged" means more than "still empty".
+    await fx.withClient('w1', 0, (client) => client.queue('q').put('K', {}, { jid: 'j' }));
+    const before = await fx.core.snapshot();
+    const refused: [string[], number, RegExp][] = [
+      [['config', 'set', 'jobs-history-count', '1.5'], 2, /jobs-history-count must be a whole number/],
+      [['config', 'set', 'max-job-history', '3.5'], 2, /max-job-history must be a whole number/],
+      [['config', 'set', 'q-max-concurrency', '2.5'], 2, /q-max-concurrency must be a whole number/],
+      [['config', 'set', 'grace-period', 'ten'], 2, /grace-period must be a number/],
+    ];
+    for (const [args, code, stderr] of refused) {
+      const result = await qless(args, { redis: fx.url });
+      assert.equal(result.code, code, `qless ${args.join(' ')}: ${result.stderr}`);
+      assert.match(result.stderr, stderr);
+      assert.equal(result.stdout, '');
+      assert.deepEqual(await fx.core.snapshot(), before, `qless ${args.join(' ')} changed Redis`);
+    }
+    // Whole numbers (however written) and fractional lock lengths are fine.
+    for (const [key, value] of [
+      ['jobs-history-count', '1e3'],
+      ['q-max-concurrency', '2'],
+      ['q-heartbeat', '7.5'],
+    ]) {
+      const result = await qless(['config', 'set', key, value], { redis: fx.url });
+      assert.equal(result.code, 0, result.stderr);
+      assert.equal(await fx.core.redis.hget('ql:config', key), value);
+    }
+  });
 });

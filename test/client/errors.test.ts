@@ -158,6 +158,48 @@ describe('script refusals change nothing', () => {
     assert.equal(error.message, 'Depends(): Job a not in the depends state: waiting');
     assert.deepEqual(await fx.core.snapshot(), before);
   });
+
+  test('raw calls: unknown command, non-numeric delay or priority, malformed JSON, wrong worker', async () => {
+    // And breaking a dependency: each gets the script's message as a QlessError.
+    await fx.clients.w1.queue('q').put('K', { keep: 1 }, { jid: 'run', tags: ['t'] });
+    const [running] = await fx.clients.w1.queue('q').pop();
+    assert.equal(running.jid, 'run');
+    await fx.clients.w1.queue('q').put('K', {}, { jid: 'base' });
+    await fx.clients.w1.queue('q').put('K', {}, { jid: 'child', depends: ['base'] });
+    const cases: [string, () => Promise<unknown>][] = [
+      ['Unknown command frobnicate', () => fx.clients.w1.call('frobnicate', 'run')],
+      ['Put(): Arg "delay" not a number: soon', () => fx.clients.w1.call('put', 'w1', 'q', 'run', 'K', '{}', 'soon')],
+      [
+        'Put(): Arg "priority" not a numberhigh',
+        () => fx.clients.w1.call('put', 'w1', 'q', 'run', 'K', '{}', '0', 'priority', 'high'),
+      ],
+      [
+        'Put(): Arg "priority" not a numberhigh',
+        () => fx.clients.w1.call('put', 'w1', 'q', 'new', 'K', '{}', '0', 'priority', 'high'),
+      ],
+      [
+        'Expected object key string but found invalid token at character 2',
+        () => fx.clients.w1.call('put', 'w1', 'q', 'run', 'K', '{x', '0'),
+      ],
+      [
+        'Complete(): Job run has been handed out to another worker: w1',
+        () => fx.clients.w1.call('complete', 'run', 'w2', 'q', '{}'),
+      ],
+      [
+        'Cancel(): base is a dependency of child but is not mentioned to be canceled',
+        () => fx.clients.w1.call('cancel', 'base'),
+      ],
+    ];
+    for (const [message, action] of cases) {
+      const before = await fx.core.snapshot();
+      await assert.rejects(action, (error: unknown) => {
+        assert.ok(error instanceof QlessError, String(error));
+        assert.equal(error.message, message);
+        return true;
+      });
+      assert.deepEqual(await fx.core.snapshot(), before, message);
+    }
+  });
 });
 
 describe('InvalidInputError: refused before anything is sent', () => {

@@ -185,6 +185,53 @@ describe('tracked events', () => {
     ]);
     await events.close();
   });
+
+  test('failed, stalled (a lock expiry at a pop) and canceled arrive as jids, in order', async () => {
+    const received: TrackedEvent[] = [];
+    events.on('tracked', (event) => received.push(event));
+    await events.ready();
+
+    const q = fx.clients.w1.queue('q');
+    const track = async (jid: string): Promise<void> => {
+      const job = await fx.clients.w1.jobs.get(jid);
+      assert.ok(job instanceof Job);
+      await job.track();
+    };
+    await q.put('K', {}, { jid: 'f' });
+    await track('f');
+    const [failing] = await q.pop();
+    assert.equal(failing.jid, 'f');
+    await failing.fail('grp', 'broken');
+
+    await q.put('K', {}, { jid: 's' });
+    await track('s');
+    const [held] = await q.pop();
+    assert.equal(held.jid, 's');
+    // w2 pops after w1's 60 s lock ran out: the courtesy step publishes ql:stalled.
+    fx.now = T0 + 61;
+    assert.deepEqual(await fx.clients.w2.queue('q').pop(), []);
+
+    await q.put('K', {}, { jid: 'c' });
+    await track('c');
+    await fx.clients.w1.jobs.cancel('c');
+
+    const expected: TrackedEvent[] = [
+      { event: 'track', jid: 'f' },
+      { event: 'popped', jid: 'f' },
+      { event: 'failed', jid: 'f' },
+      { event: 'track', jid: 's' },
+      { event: 'popped', jid: 's' },
+      { event: 'stalled', jid: 's' },
+      { event: 'track', jid: 'c' },
+      { event: 'canceled', jid: 'c' },
+    ];
+    assert.deepEqual(await collected(received, expected.length), expected);
+    // What the events say is what Redis holds.
+    assert.equal(await fx.core.redis.hget('ql:j:f', 'state'), 'failed');
+    assert.equal(await fx.core.redis.hget('ql:j:s', 'grace'), '1');
+    assert.equal(await fx.core.redis.exists('ql:j:c'), 0);
+    await events.close();
+  });
 });
 
 describe('closing', () => {

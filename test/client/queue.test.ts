@@ -28,6 +28,13 @@ describe('put', () => {
     assert.notEqual(a, b);
   });
 
+  test('default jids are 32 hex characters of a UUID4 (version 4, RFC 4122 variant), all different', async () => {
+    const jids = new Set<string>();
+    for (let i = 0; i < 20; i++) jids.add(await fx.clients.w1.queue('q').put('K', {}));
+    assert.equal(jids.size, 20);
+    for (const jid of jids) assert.match(jid, /^[0-9a-f]{12}4[0-9a-f]{3}[89ab][0-9a-f]{15}$/);
+  });
+
   test('options: jid, delay, priority, tags, retries', async () => {
     const jid = await fx.clients.w1
       .queue('q')

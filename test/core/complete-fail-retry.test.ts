@@ -320,7 +320,8 @@ describe('retry', () => {
       '',
       '',
       '-1',
-      '{"group":"failed-retries-q4","message":"Job exhausted retries in queue \\"q4\\"","when":1700000001.5,"worker":""}',
+      '{"group":"failed-retries-q4","message":"Job exhausted retries in queue \\"q4\\"",' +
+        '"when":1700000001.5,"worker":""}',
     ]);
     assert.deepEqual(await fx.core.redis.lrange('ql:f:failed-retries-q4', 0, -1), ['j']);
     assert.deepEqual(await fx.core.redis.hgetall('ql:s:stats:1699920000:q4'), { failures: '1', failed: '1' });

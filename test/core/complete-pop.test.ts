@@ -11,7 +11,10 @@ const T = 1700000000;
 const fx = useCore();
 
 type Args = (string | number)[];
-/** A script call, a Redis command (setting up what only old clients write), or a completion with the pop that follows it. */
+/**
+ * A script call, a Redis command (setting up what only old clients write), or a completion with
+ * the pop that follows it.
+ */
 type Step =
   | { now: number; call: Args }
   | { raw: Args }
@@ -162,7 +165,8 @@ describe('complete.pop leaves what complete then pop leave', () => {
     );
   });
 
-  test('advancing with next (into the popped queue, with delay, with depends), recurring spawn and expired locks in the pop', async () => {
+  test('advancing with next, a recurring spawn and expired locks in the pop', async () => {
+    // next: into the queue popped from, with a delay, with depends.
     const steps: Step[] = [
       { now: T, call: ['config.set', 'grace-period', 0] },
       { now: T, call: ['config.set', 'q-heartbeat', 30] },

@@ -57,7 +57,7 @@ describe('refused before any write: the snapshot is unchanged', () => {
     await assertRefusedUnchanged('Arg "now" missing or not a number: nil', 'soon', 'put', 'w0', 'q', 'x', 'K', '{}', 0);
   });
 
-  test('put of an existing running tagged job: malformed JSON data, data false, non-numeric delay, odd options', async () => {
+  test('put of a running tagged job: malformed JSON data, data false, non-numeric delay, odd options', async () => {
     await assertRefusedUnchanged(
       'Expected object key string but found invalid token at character 2',
       T + 1,

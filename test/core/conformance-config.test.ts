@@ -17,7 +17,8 @@ describe('§3 config.get / config.set / config.unset', () => {
   test('defaults: the whole table as one JSON string; single keys as integers (or the string default)', async () => {
     assert.equal(
       await fx.core.call(T, 'config.get'),
-      '{"application":"qless","grace-period":10,"stats-history":30,"jobs-history":604800,"heartbeat":60,"jobs-history-count":50000,"histogram-history":7}',
+      '{"application":"qless","grace-period":10,"stats-history":30,"jobs-history":604800,' +
+        '"heartbeat":60,"jobs-history-count":50000,"histogram-history":7}',
     );
     assert.equal(await fx.core.call(T, 'config.get', 'heartbeat'), 60);
     assert.equal(await fx.core.call(T, 'config.get', 'grace-period'), 10);
@@ -246,7 +247,8 @@ describe('§3/§6 completed-job expiry', () => {
 });
 
 describe('§3 <queue>-max-concurrency and max-worker-age', () => {
-  test('max-concurrency 1: pop is capped; a courtesy lock counts as running but can push the queue above the cap', async () => {
+  test('max-concurrency 1: pop is capped', async () => {
+    // A courtesy lock counts as running, but can push the queue above the cap.
     await fx.core.call(T, 'config.set', 'q-max-concurrency', 1);
     await fx.core.call(T, 'put', 'w0', 'q', 'a', 'K', '{}', 0, 'priority', 2);
     await fx.core.call(T, 'put', 'w0', 'q', 'b', 'K', '{}', 0, 'priority', 1);

@@ -106,7 +106,8 @@ test('§5.2 pop: courtesy step of a tracked job, then exhaustion at the next exp
     ['ql:failed', 'j'],
     [
       'ql:log',
-      String.raw`{"message":"Job exhausted retries in queue \"q\"","jid":"j","group":"failed-retries-q","event":"failed","worker":"w1"}`,
+      '{"message":"Job exhausted retries in queue \\"q\\"","jid":"j","group":"failed-retries-q",' +
+        '"event":"failed","worker":"w1"}',
     ],
   ]);
 });
@@ -122,7 +123,8 @@ test('§5.2 pop with grace-period 0: courtesy and exhaustion in one call', async
     ['ql:failed', 'j'],
     [
       'ql:log',
-      String.raw`{"message":"Job exhausted retries in queue \"q\"","jid":"j","group":"failed-retries-q","event":"failed","worker":"w1"}`,
+      '{"message":"Job exhausted retries in queue \\"q\\"","jid":"j","group":"failed-retries-q",' +
+        '"event":"failed","worker":"w1"}',
     ],
   ]);
 });
@@ -288,7 +290,8 @@ test('§5.1 config.set / config.unset payloads (value always a string)', async (
   ]);
 });
 
-test('§5 no events from heartbeat, non-exhausting retry, unfail, priority, depends, tag, log (tracked job)', async () => {
+test('§5 no events from heartbeat, non-exhausting retry, unfail, priority, depends, tag, log', async () => {
+  // All on a tracked job.
   await runningTrackedJob('j', 'q', 'w1');
   await core.call(T + 1, 'heartbeat', 'j', 'w1');
   await core.call(T + 1, 'heartbeat', 'j', 'w1', '{"x":1}');

@@ -11,7 +11,8 @@ const T = 1700000000;
 
 const fx = useCore();
 
-test('§1.1 hash fields use %.17g: priority 0.1, retries/remaining 2.7; JSON uses %.14g and floors remaining', async () => {
+test('§1.1 hash fields use %.17g: priority 0.1, retries/remaining 2.7', async () => {
+  // JSON uses %.14g and floors remaining.
   await fx.core.call(T, 'put', 'w0', 'q', 'j', 'K', '{}', 0, 'priority', 0.1, 'retries', 2.7);
   const job = await fx.core.redis.hgetall('ql:j:j');
   assert.equal(job.priority, '0.10000000000000001');
@@ -74,7 +75,11 @@ test('§1.1 strings in JSON: `/` → `\\/`, control characters escaped, UTF-8 un
   assert.equal(
     await fx.core.call(T, 'get', 'a/b'),
     // `data` is stored raw, then emitted as a JSON string, so its `/` is escaped there too.
-    String.raw`{"jid":"a\/b","retries":5,"data":"{\"u\":\"ü\/é\"}","failure":{},"expires":0,"remaining":5,"spawned_from_jid":false,"dependencies":{},"klass":"K\u0001\t\/","tracked":false,"tags":["é\/t"],"queue":"q\/x","state":"waiting","history":[{"when":1700000000,"q":"q\/x","what":"put"}],"dependents":{},"priority":0,"worker":""}`,
+    '{"jid":"a\\/b","retries":5,"data":"{\\"u\\":\\"ü\\/é\\"}","failure":{},"expires":0,' +
+      '"remaining":5,"spawned_from_jid":false,"dependencies":{},"klass":"K\\u0001\\t\\/",' +
+      '"tracked":false,"tags":["é\\/t"],"queue":"q\\/x","state":"waiting",' +
+      '"history":[{"when":1700000000,"q":"q\\/x","what":"put"}],"dependents":{},"priority":0,' +
+      '"worker":""}',
   );
   // §2 tags are stored JSON-encoded by cjson, so the stored field escapes `/` as well.
   assert.equal(await fx.core.redis.hget('ql:j:a/b', 'tags'), String.raw`["é\/t"]`);

@@ -133,7 +133,8 @@ describe('§6 a failed job put back, cancelled, or unfailed', () => {
     assert.deepEqual(JSON.parse(job.failure), { group: 'grp', message: 'msg', when: T + 4, worker: 'w1' });
   });
 
-  test('cancel of a failed tagged tracked job: group, stats failed −1, tags, hash and history; tracked entry stays', async () => {
+  test('cancel of a failed tagged tracked job: group, stats failed −1, tags, hash and history', async () => {
+    // The ql:tracked entry stays.
     await failedJob('f');
     await failedJob('g');
     await fx.core.call(T, 'track', 'track', 'f');
@@ -161,7 +162,8 @@ describe('§6 a failed job put back, cancelled, or unfailed', () => {
     assert.deepEqual(await fx.core.redis.keys('ql:j:*'), []);
   });
 
-  test('unfail: the oldest of the group back to waiting in the given queue; failure, time, ql:queues untouched', async () => {
+  test('unfail: the oldest of the group back to waiting in the given queue', async () => {
+    // Untouched: its failure, its time, ql:queues.
     await failedJob('f1');
     await fx.core.call(T + 5, 'put', 'w0', 'q', 'f2', 'K', '{}', 0);
     await fx.core.call(T + 5, 'pop', 'q', 'w1', 1);
@@ -189,7 +191,7 @@ describe('§6 a failed job put back, cancelled, or unfailed', () => {
 });
 
 describe('§6 dependencies, advancing, retry, priority', () => {
-  test('release by a plain complete: a stored `scheduled` field goes to -scheduled (even if past), else work', async () => {
+  test('release by a plain complete: a stored `scheduled` field → -scheduled (even if past), else work', async () => {
     await fx.core.call(T, 'put', 'w0', 'q', 'a', 'K', '{}', 0, 'priority', 9);
     await fx.core.call(T, 'put', 'w0', 'q', 'sd', 'K', '{}', 30, 'depends', '["a"]');
     await fx.core.call(T, 'put', 'w0', 'q', 'd', 'K', '{}', 0, 'depends', '["a"]');
@@ -207,7 +209,7 @@ describe('§6 dependencies, advancing, retry, priority', () => {
     assert.equal(await fx.core.redis.llen('ql:j:d-history'), 1);
   });
 
-  test('complete with next and delay: -scheduled in the next queue, state field left waiting, reply scheduled', async () => {
+  test('complete with next and delay: -scheduled in the next queue, state left waiting, reply scheduled', async () => {
     await fx.core.call(T, 'put', 'w0', 'q', 'j', 'K', '{}', 0);
     await fx.core.call(T, 'pop', 'q', 'w1', 1);
     assert.equal(await fx.core.call(T + 1, 'complete', 'j', 'w1', 'q', '{}', 'next', 'q2', 'delay', 10), 'scheduled');
@@ -283,7 +285,8 @@ describe('§5/§4 remaining event and reply forms', () => {
         ['ql:log', '{"jid":"j","event":"lock_lost","worker":"w1"}'],
         [
           'ql:log',
-          String.raw`{"message":"Job exhausted retries in queue \"q\"","jid":"j","group":"failed-retries-q","event":"failed","worker":"w1"}`,
+          '{"message":"Job exhausted retries in queue \\"q\\"","jid":"j","group":"failed-retries-q",' +
+            '"event":"failed","worker":"w1"}',
         ],
       ]);
       const job = await fx.core.redis.hgetall('ql:j:j');

@@ -59,26 +59,39 @@ describe('§4b rows of the shared queue scenario', () => {
     popReply.reply = await core.call(T + 1.5, 'pop', 'q', 'w1', 1);
   });
 
-  const RUNNING = String.raw`{"jid":"run","retries":5,"data":"{}","failure":{},"expires":1700000061.5,"remaining":5,"spawned_from_jid":false,"dependencies":{},"klass":"K","tracked":false,"tags":{},"queue":"q","state":"running","history":[{"when":1700000000,"q":"q","what":"put"},{"when":1700000001,"what":"popped","worker":"w1"}],"dependents":{},"priority":10,"worker":"w1"}`;
+  const RUNNING =
+    '{"jid":"run","retries":5,"data":"{}","failure":{},"expires":1700000061.5,"remaining":5,' +
+    '"spawned_from_jid":false,"dependencies":{},"klass":"K","tracked":false,"tags":{},"queue":"q",' +
+    '"state":"running","history":[{"when":1700000000,"q":"q","what":"put"},{"when":1700000001,' +
+    '"what":"popped","worker":"w1"}],"dependents":{},"priority":10,"worker":"w1"}';
 
   test('get, waiting (tags, priority 5, one dependent)', async () => {
     assert.equal(
       await core.call(T + 2, 'get', 'wait'),
-      String.raw`{"jid":"wait","retries":5,"data":"{\"x\":1}","failure":{},"expires":0,"remaining":5,"spawned_from_jid":false,"dependencies":{},"klass":"K","tracked":false,"tags":["t1","t2"],"queue":"q","state":"waiting","history":[{"when":1700000000,"q":"q","what":"put"}],"dependents":["dep"],"priority":5,"worker":""}`,
+      '{"jid":"wait","retries":5,"data":"{\\"x\\":1}","failure":{},"expires":0,"remaining":5,' +
+        '"spawned_from_jid":false,"dependencies":{},"klass":"K","tracked":false,"tags":["t1","t2"],' +
+        '"queue":"q","state":"waiting","history":[{"when":1700000000,"q":"q","what":"put"}],' +
+        '"dependents":["dep"],"priority":5,"worker":""}',
     );
   });
 
   test('scheduled (delay 30)', async () => {
     assert.equal(
       await core.call(T + 2, 'get', 'sch'),
-      String.raw`{"jid":"sch","retries":5,"data":"{}","failure":{},"expires":0,"remaining":5,"spawned_from_jid":false,"dependencies":{},"klass":"K","tracked":false,"tags":{},"queue":"q","state":"scheduled","history":[{"when":1700000000,"q":"q","what":"put"}],"dependents":{},"priority":0,"worker":""}`,
+      '{"jid":"sch","retries":5,"data":"{}","failure":{},"expires":0,"remaining":5,' +
+        '"spawned_from_jid":false,"dependencies":{},"klass":"K","tracked":false,"tags":{},"queue":"q",' +
+        '"state":"scheduled","history":[{"when":1700000000,"q":"q","what":"put"}],"dependents":{},' +
+        '"priority":0,"worker":""}',
     );
   });
 
   test('depends', async () => {
     assert.equal(
       await core.call(T + 2, 'get', 'dep'),
-      String.raw`{"jid":"dep","retries":5,"data":"{}","failure":{},"expires":0,"remaining":5,"spawned_from_jid":false,"dependencies":["wait"],"klass":"K","tracked":false,"tags":{},"queue":"q","state":"depends","history":[{"when":1700000000,"q":"q","what":"put"}],"dependents":{},"priority":0,"worker":""}`,
+      '{"jid":"dep","retries":5,"data":"{}","failure":{},"expires":0,"remaining":5,' +
+        '"spawned_from_jid":false,"dependencies":["wait"],"klass":"K","tracked":false,"tags":{},' +
+        '"queue":"q","state":"depends","history":[{"when":1700000000,"q":"q","what":"put"}],' +
+        '"dependents":{},"priority":0,"worker":""}',
     );
   });
 
@@ -91,14 +104,18 @@ describe('§4b rows of the shared queue scenario', () => {
   test('recurring child', async () => {
     assert.equal(
       await core.call(T + 2, 'get', 'rec-1'),
-      String.raw`{"jid":"rec-1","retries":2,"data":"{\"r\":1}","failure":{},"expires":0,"remaining":2,"spawned_from_jid":"rec","dependencies":{},"klass":"K","tracked":false,"tags":["rt"],"queue":"q","state":"waiting","history":[{"when":1700000000,"q":"q","what":"put"}],"dependents":{},"priority":3,"worker":""}`,
+      '{"jid":"rec-1","retries":2,"data":"{\\"r\\":1}","failure":{},"expires":0,"remaining":2,' +
+        '"spawned_from_jid":"rec","dependencies":{},"klass":"K","tracked":false,"tags":["rt"],' +
+        '"queue":"q","state":"waiting","history":[{"when":1700000000,"q":"q","what":"put"}],' +
+        '"dependents":{},"priority":3,"worker":""}',
     );
   });
 
   test('recur.get (before any spawn)', () => {
     assert.equal(
       recurGetBeforePop.reply,
-      String.raw`{"tags":["rt"],"jid":"rec","retries":2,"data":"{\"r\":1}","queue":"q","state":"recur","count":0,"interval":60,"klass":"K","backlog":4,"priority":3}`,
+      '{"tags":["rt"],"jid":"rec","retries":2,"data":"{\\"r\\":1}","queue":"q","state":"recur",' +
+        '"count":0,"interval":60,"klass":"K","backlog":4,"priority":3}',
     );
   });
 
@@ -130,7 +147,11 @@ describe('§4b single-job rows', () => {
     assert.equal(await core.call(T + 4.5, 'fail', 'fl', 'w1', 'grp', 'msg'), 'fl');
     assert.equal(
       await core.call(T + 5, 'get', 'fl'),
-      String.raw`{"jid":"fl","retries":5,"data":"{}","failure":{"message":"msg","group":"grp","when":1700000004,"worker":"w1"},"expires":0,"remaining":5,"spawned_from_jid":false,"dependencies":{},"klass":"K","tracked":false,"tags":{},"queue":"q","state":"failed","history":[{"when":1700000000,"q":"q","what":"put"},{"when":1700000003,"what":"popped","worker":"w1"},{"group":"grp","what":"failed","when":1700000004,"worker":"w1"}],"dependents":{},"priority":10,"worker":""}`,
+      '{"jid":"fl","retries":5,"data":"{}","failure":{"message":"msg","group":"grp","when":1700000004,' +
+        '"worker":"w1"},"expires":0,"remaining":5,"spawned_from_jid":false,"dependencies":{},"klass":"K",' +
+        '"tracked":false,"tags":{},"queue":"q","state":"failed","history":[{"when":1700000000,"q":"q",' +
+        '"what":"put"},{"when":1700000003,"what":"popped","worker":"w1"},{"group":"grp","what":"failed",' +
+        '"when":1700000004,"worker":"w1"}],"dependents":{},"priority":10,"worker":""}',
     );
     // §4b failed / failed grp; unknown group
     assert.equal(await core.call(T + 5, 'failed'), '{"grp":1}');
@@ -146,7 +167,13 @@ describe('§4b single-job rows', () => {
     assert.equal(await core.call(T + 1.5, 'retry', 'ex', 'q4', 'w1'), -1);
     assert.equal(
       await core.call(T + 2, 'get', 'ex'),
-      String.raw`{"jid":"ex","retries":0,"data":"{}","failure":{"message":"Job exhausted retries in queue \"q4\"","group":"failed-retries-q4","when":1700000001.5,"worker":""},"expires":0,"remaining":-1,"spawned_from_jid":false,"dependencies":{},"klass":"K","tracked":false,"tags":{},"queue":"q4","state":"failed","history":[{"when":1700000000,"q":"q4","what":"put"},{"when":1700000001,"what":"popped","worker":"w1"},{"when":1700000001,"group":"failed-retries-q4","what":"failed"}],"dependents":{},"priority":0,"worker":""}`,
+      '{"jid":"ex","retries":0,"data":"{}",' +
+        '"failure":{"message":"Job exhausted retries in queue \\"q4\\"","group":"failed-retries-q4",' +
+        '"when":1700000001.5,"worker":""},"expires":0,"remaining":-1,"spawned_from_jid":false,' +
+        '"dependencies":{},"klass":"K","tracked":false,"tags":{},"queue":"q4","state":"failed",' +
+        '"history":[{"when":1700000000,"q":"q4","what":"put"},{"when":1700000001,"what":"popped",' +
+        '"worker":"w1"},{"when":1700000001,"group":"failed-retries-q4","what":"failed"}],"dependents":{},' +
+        '"priority":0,"worker":""}',
     );
   });
 
@@ -156,7 +183,11 @@ describe('§4b single-job rows', () => {
     assert.equal(await core.call(T + 4, 'complete', 'cp', 'w1', 'q', '{}'), 'complete');
     assert.equal(
       await core.call(T + 5, 'get', 'cp'),
-      String.raw`{"jid":"cp","retries":5,"data":"{}","failure":{},"expires":0,"remaining":5,"spawned_from_jid":false,"dependencies":{},"klass":"K","tracked":false,"tags":{},"queue":"","state":"complete","history":[{"when":1700000000,"q":"q","what":"put"},{"when":1700000003,"what":"popped","worker":"w1"},{"when":1700000004,"what":"done"}],"dependents":{},"priority":10,"worker":""}`,
+      '{"jid":"cp","retries":5,"data":"{}","failure":{},"expires":0,"remaining":5,' +
+        '"spawned_from_jid":false,"dependencies":{},"klass":"K","tracked":false,"tags":{},"queue":"",' +
+        '"state":"complete","history":[{"when":1700000000,"q":"q","what":"put"},{"when":1700000003,' +
+        '"what":"popped","worker":"w1"},{"when":1700000004,"what":"done"}],"dependents":{},"priority":10,' +
+        '"worker":""}',
     );
   });
 
@@ -167,7 +198,11 @@ describe('§4b single-job rows', () => {
     assert.equal(await core.call(T + 1, 'timeout', 'to'), null);
     assert.equal(
       await core.call(T + 2, 'get', 'to'),
-      String.raw`{"jid":"to","retries":5,"data":"{}","failure":{},"expires":0,"remaining":5,"spawned_from_jid":false,"dependencies":{},"klass":"K","tracked":false,"tags":{},"queue":"q2","state":"stalled","history":[{"when":1700000000,"q":"q2","what":"put"},{"when":1700000000,"what":"popped","worker":"w2"},{"when":1700000001,"what":"timed-out"}],"dependents":{},"priority":0,"worker":"w2"}`,
+      '{"jid":"to","retries":5,"data":"{}","failure":{},"expires":0,"remaining":5,' +
+        '"spawned_from_jid":false,"dependencies":{},"klass":"K","tracked":false,"tags":{},"queue":"q2",' +
+        '"state":"stalled","history":[{"when":1700000000,"q":"q2","what":"put"},{"when":1700000000,' +
+        '"what":"popped","worker":"w2"},{"when":1700000001,"what":"timed-out"}],"dependents":{},' +
+        '"priority":0,"worker":"w2"}',
     );
   });
 
@@ -178,7 +213,10 @@ describe('§4b single-job rows', () => {
     assert.equal(await core.call(T + 1, 'retry', 'rt', 'q3', 'w3'), 4);
     assert.equal(
       await core.call(T + 2, 'get', 'rt'),
-      String.raw`{"jid":"rt","retries":5,"data":"{}","failure":{},"expires":1700000060,"remaining":4,"spawned_from_jid":false,"dependencies":{},"klass":"K","tracked":false,"tags":{},"queue":"q3","state":"waiting","history":[{"when":1700000000,"q":"q3","what":"put"},{"when":1700000000,"what":"popped","worker":"w3"}],"dependents":{},"priority":0,"worker":"w3"}`,
+      '{"jid":"rt","retries":5,"data":"{}","failure":{},"expires":1700000060,"remaining":4,' +
+        '"spawned_from_jid":false,"dependencies":{},"klass":"K","tracked":false,"tags":{},"queue":"q3",' +
+        '"state":"waiting","history":[{"when":1700000000,"q":"q3","what":"put"},{"when":1700000000,' +
+        '"what":"popped","worker":"w3"}],"dependents":{},"priority":0,"worker":"w3"}',
     );
   });
 
@@ -188,7 +226,10 @@ describe('§4b single-job rows', () => {
     assert.equal(await core.call(T, 'track', 'track', 'sch'), '1');
     assert.equal(
       await core.call(T, 'track'),
-      String.raw`{"expired":{},"jobs":[{"jid":"sch","retries":5,"data":"{}","failure":{},"expires":0,"remaining":5,"spawned_from_jid":false,"dependencies":{},"klass":"K","tracked":true,"tags":{},"queue":"q","state":"scheduled","history":[{"when":1700000000,"q":"q","what":"put"}],"dependents":{},"priority":0,"worker":""}]}`,
+      '{"expired":{},"jobs":[{"jid":"sch","retries":5,"data":"{}","failure":{},"expires":0,' +
+        '"remaining":5,"spawned_from_jid":false,"dependencies":{},"klass":"K","tracked":true,"tags":{},' +
+        '"queue":"q","state":"scheduled","history":[{"when":1700000000,"q":"q","what":"put"}],' +
+        '"dependents":{},"priority":0,"worker":""}]}',
     );
   });
 
@@ -208,7 +249,8 @@ describe('§4b single-job rows', () => {
   test('config.get with nothing stored', async () => {
     assert.equal(
       await core.call(T, 'config.get'),
-      '{"application":"qless","grace-period":10,"stats-history":30,"jobs-history":604800,"heartbeat":60,"jobs-history-count":50000,"histogram-history":7}',
+      '{"application":"qless","grace-period":10,"stats-history":30,"jobs-history":604800,' +
+        '"heartbeat":60,"jobs-history-count":50000,"histogram-history":7}',
     );
   });
 
@@ -220,7 +262,9 @@ describe('§4b single-job rows', () => {
     await core.call(T, 'config.set', 'grace-period', 0);
     assert.equal(
       await core.call(T, 'config.get'),
-      '{"histogram-history":7,"stats-history":30,"q-heartbeat":"5","max-job-history":"50","jobs-history-count":50000,"application":"qless","grace-period":"0","heartbeat":60,"jobs-history":604800}',
+      '{"histogram-history":7,"stats-history":30,"q-heartbeat":"5","max-job-history":"50",' +
+        '"jobs-history-count":50000,"application":"qless","grace-period":"0","heartbeat":60,' +
+        '"jobs-history":604800}',
     );
   });
 
@@ -250,7 +294,10 @@ describe('§4b single-job rows', () => {
     await core.call(T, 'put', 'w0', 'q', 'a', 'K', '{}', 0);
     await core.call(T, 'put', 'w0', 'q', 'b', 'K', '{}', 0);
     const job = (jid: string): string =>
-      `{"jid":"${jid}","retries":5,"data":"{}","failure":{},"expires":0,"remaining":5,"spawned_from_jid":false,"dependencies":{},"klass":"K","tracked":false,"tags":{},"queue":"q","state":"waiting","history":[{"when":1700000000,"q":"q","what":"put"}],"dependents":{},"priority":0,"worker":""}`;
+      `{"jid":"${jid}","retries":5,"data":"{}","failure":{},"expires":0,"remaining":5,` +
+      '"spawned_from_jid":false,"dependencies":{},"klass":"K","tracked":false,"tags":{},"queue":"q",' +
+      '"state":"waiting","history":[{"when":1700000000,"q":"q","what":"put"}],"dependents":{},"priority":0,' +
+      '"worker":""}';
     assert.equal(await core.call(T, 'get', 'a'), job('a'));
     assert.equal(await core.call(T, 'multiget', 'a', 'missing', 'b'), `[${job('a')},${job('b')}]`);
     assert.equal(await core.call(T, 'multiget', 'missing'), '{}');

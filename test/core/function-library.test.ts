@@ -111,6 +111,7 @@ test('state persists nowhere in the library between calls (config defaults stay 
   await core.redis.fcall('qless', 0, 'config.unset', String(T), 'custom');
   assert.equal(
     await core.redis.fcall('qless', 0, 'config.get', String(T)),
-    '{"application":"qless","grace-period":10,"stats-history":30,"jobs-history":604800,"heartbeat":60,"jobs-history-count":50000,"histogram-history":7}',
+    '{"application":"qless","grace-period":10,"stats-history":30,"jobs-history":604800,' +
+      '"heartbeat":60,"jobs-history-count":50000,"histogram-history":7}',
   );
 });

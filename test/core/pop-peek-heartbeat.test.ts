@@ -206,7 +206,8 @@ describe('lock expiry and the grace period', () => {
       ['ql:failed', 'j'],
       [
         'ql:log',
-        '{"message":"Job exhausted retries in queue \\"q\\"","jid":"j","group":"failed-retries-q","event":"failed","worker":"w2"}',
+        '{"message":"Job exhausted retries in queue \\"q\\"","jid":"j","group":"failed-retries-q",' +
+          '"event":"failed","worker":"w2"}',
       ],
     ]);
     await messages.close();
@@ -215,7 +216,8 @@ describe('lock expiry and the grace period', () => {
       '',
       '',
       '-1',
-      '{"group":"failed-retries-q","message":"Job exhausted retries in queue \\"q\\"","when":1700000202.25,"worker":""}',
+      '{"group":"failed-retries-q","message":"Job exhausted retries in queue \\"q\\"",' +
+        '"when":1700000202.25,"worker":""}',
     ]);
     assert.equal(await fx.core.redis.exists('ql:q:q-locks'), 0);
     assert.deepEqual(await fx.core.redis.smembers('ql:failures'), ['failed-retries-q']);
@@ -254,7 +256,8 @@ describe('lock expiry and the grace period', () => {
       ['ql:failed', 'j'],
       [
         'ql:log',
-        '{"message":"Job exhausted retries in queue \\"q\\"","jid":"j","group":"failed-retries-q","event":"failed","worker":"w2"}',
+        '{"message":"Job exhausted retries in queue \\"q\\"","jid":"j","group":"failed-retries-q",' +
+          '"event":"failed","worker":"w2"}',
       ],
     ]);
     await messages.close();

@@ -313,7 +313,10 @@ describe('get and multiget', () => {
     await fx.core.call(T, 'put', 'w', 'q', 'a/b', 'K', '{"x":[1,2]}', 0, 'tags', '["t1","t2"]', 'priority', 5);
     assert.equal(
       await fx.core.call(T, 'get', 'a/b'),
-      String.raw`{"jid":"a\/b","retries":5,"data":"{\"x\":[1,2]}","failure":{},"expires":0,"remaining":5,"spawned_from_jid":false,"dependencies":{},"klass":"K","tracked":false,"tags":["t1","t2"],"queue":"q","state":"waiting","history":[{"when":1700000000,"q":"q","what":"put"}],"dependents":{},"priority":5,"worker":""}`,
+      '{"jid":"a\\/b","retries":5,"data":"{\\"x\\":[1,2]}","failure":{},"expires":0,"remaining":5,' +
+        '"spawned_from_jid":false,"dependencies":{},"klass":"K","tracked":false,"tags":["t1","t2"],' +
+        '"queue":"q","state":"waiting","history":[{"when":1700000000,"q":"q","what":"put"}],' +
+        '"dependents":{},"priority":5,"worker":""}',
     );
     assert.equal(await fx.core.call(T, 'get', 'ghost'), null);
     assert.equal(await fx.core.error(T, 'get'), 'Job(): no jid provided');

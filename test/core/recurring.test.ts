@@ -52,7 +52,8 @@ describe('recur', () => {
     assert.deepEqual(await fx.core.redis.zrange('ql:queues', 0, -1, 'WITHSCORES'), ['q', String(T)]);
     assert.equal(
       await fx.core.call(T, 'recur.get', 'rec'),
-      String.raw`{"tags":["rt"],"jid":"rec","retries":2,"data":"{\"r\":1}","queue":"q","state":"recur","count":0,"interval":60,"klass":"K","backlog":4,"priority":3}`,
+      '{"tags":["rt"],"jid":"rec","retries":2,"data":"{\\"r\\":1}","queue":"q","state":"recur",' +
+        '"count":0,"interval":60,"klass":"K","backlog":4,"priority":3}',
     );
   });
 
@@ -123,13 +124,19 @@ describe('spawning children', () => {
       JSON.stringify(child),
       JSON.stringify(
         JSON.parse(
-          String.raw`{"jid":"rec-1","retries":2,"data":"{\"r\":1}","failure":{},"expires":0,"remaining":2,"spawned_from_jid":"rec","dependencies":{},"klass":"K","tracked":false,"tags":["rt"],"queue":"q","state":"waiting","history":[{"when":1700000000,"q":"q","what":"put"}],"dependents":{},"priority":3,"worker":""}`,
+          '{"jid":"rec-1","retries":2,"data":"{\\"r\\":1}","failure":{},"expires":0,"remaining":2,' +
+            '"spawned_from_jid":"rec","dependencies":{},"klass":"K","tracked":false,"tags":["rt"],' +
+            '"queue":"q","state":"waiting","history":[{"when":1700000000,"q":"q","what":"put"}],' +
+            '"dependents":{},"priority":3,"worker":""}',
         ),
       ),
     );
     assert.equal(
       await fx.core.call(T + 5, 'get', 'rec-1'),
-      String.raw`{"jid":"rec-1","retries":2,"data":"{\"r\":1}","failure":{},"expires":0,"remaining":2,"spawned_from_jid":"rec","dependencies":{},"klass":"K","tracked":false,"tags":["rt"],"queue":"q","state":"waiting","history":[{"when":1700000000,"q":"q","what":"put"}],"dependents":{},"priority":3,"worker":""}`,
+      '{"jid":"rec-1","retries":2,"data":"{\\"r\\":1}","failure":{},"expires":0,"remaining":2,' +
+        '"spawned_from_jid":"rec","dependencies":{},"klass":"K","tracked":false,"tags":["rt"],' +
+        '"queue":"q","state":"waiting","history":[{"when":1700000000,"q":"q","what":"put"}],' +
+        '"dependents":{},"priority":3,"worker":""}',
     );
     assert.deepEqual(await fx.core.redis.hkeys('ql:j:rec-1'), [
       'jid',

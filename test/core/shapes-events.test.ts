@@ -13,21 +13,28 @@ test('running, failed, complete: history items and failure in §3b key order', a
   await fx.core.call('1700000001.5', 'pop', 'q', 'w1', 1);
   assert.equal(
     await fx.core.call(T + 2, 'get', 'run'),
-    `{"jid":"run","retries":5,"data":"{}","failure":{},"expires":1700000061.5,"remaining":5,${EMPTY},"queue":"q","state":"running",` +
-      '"history":[{"when":1700000000,"q":"q","what":"put"},{"when":1700000001,"what":"popped","worker":"w1"}],"dependents":{},"priority":10,"worker":"w1"}',
+    `{"jid":"run","retries":5,"data":"{}","failure":{},"expires":1700000061.5,"remaining":5,${EMPTY},` +
+      '"queue":"q","state":"running",' +
+      '"history":[{"when":1700000000,"q":"q","what":"put"},{"when":1700000001,"what":"popped",' +
+      '"worker":"w1"}],"dependents":{},"priority":10,"worker":"w1"}',
   );
   await fx.core.call(T + 3, 'pop', 'q', 'w1', 2);
   await fx.core.call('1700000004.5', 'fail', 'fl', 'w1', 'grp', 'msg');
   assert.equal(
     await fx.core.call(T + 5, 'get', 'fl'),
-    `{"jid":"fl","retries":5,"data":"{}","failure":{"message":"msg","group":"grp","when":1700000004,"worker":"w1"},"expires":0,"remaining":5,${EMPTY},"queue":"q","state":"failed",` +
-      '"history":[{"when":1700000000,"q":"q","what":"put"},{"when":1700000003,"what":"popped","worker":"w1"},{"group":"grp","what":"failed","when":1700000004,"worker":"w1"}],"dependents":{},"priority":10,"worker":""}',
+    '{"jid":"fl","retries":5,"data":"{}","failure":{"message":"msg","group":"grp","when":1700000004,' +
+      `"worker":"w1"},"expires":0,"remaining":5,${EMPTY},"queue":"q","state":"failed",` +
+      '"history":[{"when":1700000000,"q":"q","what":"put"},{"when":1700000003,"what":"popped",' +
+      '"worker":"w1"},{"group":"grp","what":"failed","when":1700000004,"worker":"w1"}],"dependents":{},' +
+      '"priority":10,"worker":""}',
   );
   await fx.core.call(T + 4, 'complete', 'cp', 'w1', 'q', '{}');
   assert.equal(
     await fx.core.call(T + 5, 'get', 'cp'),
-    `{"jid":"cp","retries":5,"data":"{}","failure":{},"expires":0,"remaining":5,${EMPTY},"queue":"","state":"complete",` +
-      '"history":[{"when":1700000000,"q":"q","what":"put"},{"when":1700000003,"what":"popped","worker":"w1"},{"when":1700000004,"what":"done"}],"dependents":{},"priority":10,"worker":""}',
+    `{"jid":"cp","retries":5,"data":"{}","failure":{},"expires":0,"remaining":5,${EMPTY},"queue":"",` +
+      '"state":"complete",' +
+      '"history":[{"when":1700000000,"q":"q","what":"put"},{"when":1700000003,"what":"popped",' +
+      '"worker":"w1"},{"when":1700000004,"what":"done"}],"dependents":{},"priority":10,"worker":""}',
   );
 });
 
@@ -37,8 +44,12 @@ test('exhausted by retry, timed out, waiting after retry', async () => {
   await fx.core.call('1700000001.5', 'retry', 'ex', 'q4', 'w1');
   assert.equal(
     await fx.core.call(T + 2, 'get', 'ex'),
-    `{"jid":"ex","retries":0,"data":"{}","failure":{"message":"Job exhausted retries in queue \\"q4\\"","group":"failed-retries-q4","when":1700000001.5,"worker":""},"expires":0,"remaining":-1,${EMPTY},"queue":"q4","state":"failed",` +
-      '"history":[{"when":1700000000,"q":"q4","what":"put"},{"when":1700000000,"what":"popped","worker":"w1"},{"when":1700000001,"group":"failed-retries-q4","what":"failed"}],"dependents":{},"priority":0,"worker":""}',
+    '{"jid":"ex","retries":0,"data":"{}","failure":{"message":"Job exhausted retries in queue \\"q4\\"",' +
+      `"group":"failed-retries-q4","when":1700000001.5,"worker":""},"expires":0,"remaining":-1,${EMPTY},` +
+      '"queue":"q4","state":"failed",' +
+      '"history":[{"when":1700000000,"q":"q4","what":"put"},{"when":1700000000,"what":"popped",' +
+      '"worker":"w1"},{"when":1700000001,"group":"failed-retries-q4","what":"failed"}],"dependents":{},' +
+      '"priority":0,"worker":""}',
   );
 
   await fx.core.call(T, 'put', 'w0', 'q2', 'to', 'K', '{}', 0);
@@ -46,8 +57,11 @@ test('exhausted by retry, timed out, waiting after retry', async () => {
   await fx.core.call(T + 1, 'timeout', 'to');
   assert.equal(
     await fx.core.call(T + 2, 'get', 'to'),
-    `{"jid":"to","retries":5,"data":"{}","failure":{},"expires":0,"remaining":5,${EMPTY},"queue":"q2","state":"stalled",` +
-      '"history":[{"when":1700000000,"q":"q2","what":"put"},{"when":1700000000,"what":"popped","worker":"w2"},{"when":1700000001,"what":"timed-out"}],"dependents":{},"priority":0,"worker":"w2"}',
+    `{"jid":"to","retries":5,"data":"{}","failure":{},"expires":0,"remaining":5,${EMPTY},"queue":"q2",` +
+      '"state":"stalled",' +
+      '"history":[{"when":1700000000,"q":"q2","what":"put"},{"when":1700000000,"what":"popped",' +
+      '"worker":"w2"},{"when":1700000001,"what":"timed-out"}],"dependents":{},"priority":0,' +
+      '"worker":"w2"}',
   );
 
   await fx.core.call(T, 'put', 'w0', 'q3', 'rt', 'K', '{}', 0);
@@ -55,12 +69,15 @@ test('exhausted by retry, timed out, waiting after retry', async () => {
   await fx.core.call(T + 1, 'retry', 'rt', 'q3', 'w3');
   assert.equal(
     await fx.core.call(T + 2, 'get', 'rt'),
-    `{"jid":"rt","retries":5,"data":"{}","failure":{},"expires":1700000060,"remaining":4,${EMPTY},"queue":"q3","state":"waiting",` +
-      '"history":[{"when":1700000000,"q":"q3","what":"put"},{"when":1700000000,"what":"popped","worker":"w3"}],"dependents":{},"priority":0,"worker":"w3"}',
+    `{"jid":"rt","retries":5,"data":"{}","failure":{},"expires":1700000060,"remaining":4,${EMPTY},` +
+      '"queue":"q3","state":"waiting",' +
+      '"history":[{"when":1700000000,"q":"q3","what":"put"},{"when":1700000000,"what":"popped",' +
+      '"worker":"w3"}],"dependents":{},"priority":0,"worker":"w3"}',
   );
 });
 
-test('no events from heartbeat, retry, unfail, priority, depends, tag, log, pause, recurring, forget, deregister', async () => {
+test('no events from heartbeat, retry, unfail, priority, depends, tag, log, pause, recurring', async () => {
+  // Nor from forget and deregister.
   await fx.core.call(T, 'put', 'w0', 'q', 'a', 'K', '{}', 0);
   await fx.core.call(T, 'put', 'w0', 'q', 'b', 'K', '{}', 0, 'depends', '["a"]');
   await fx.core.call(T, 'put', 'w0', 'q', 'f', 'K', '{}', 0, 'priority', 9);

@@ -4,7 +4,7 @@
 // events.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { type Reply } from '../helpers/qless.ts';
+import type { Reply } from '../helpers/qless.ts';
 import { useCore } from '../helpers/client-suite.ts';
 import { functionLibrarySource } from '../../src/client/script.ts';
 

@@ -4,16 +4,16 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-export const QLESS_BIN = fileURLToPath(new URL('../../bin/qless', import.meta.url));
+const QLESS_BIN = fileURLToPath(new URL('../../bin/qless', import.meta.url));
 
-export interface CliResult {
+interface CliResult {
   code: number | null;
   signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
 }
 
-export interface CliOptions {
+interface CliOptions {
   /** Passed as QLESS_REDIS_URL (the tests' usual way to point at their private server). */
   redis?: string;
   /** Extra environment; a value of undefined removes the variable. */
@@ -39,7 +39,7 @@ function cliEnv(options: CliOptions): NodeJS.ProcessEnv {
   return env;
 }
 
-export class CliRun {
+class CliRun {
   readonly child: ChildProcess;
   stdout = '';
   stderr = '';
@@ -80,7 +80,8 @@ export class CliRun {
         );
       if (Date.now() > deadline)
         throw new Error(
-          `qless did not print ${JSON.stringify(text)} within ${timeout} ms\nstdout: ${this.stdout}\nstderr: ${this.stderr}`,
+          `qless did not print ${JSON.stringify(text)} within ${timeout} ms\n` +
+            `stdout: ${this.stdout}\nstderr: ${this.stderr}`,
         );
       await new Promise((resolve) => setTimeout(resolve, 25));
     }

@@ -11,23 +11,26 @@ import { after, before, beforeEach } from 'node:test';
 import { Client } from '../../src/client/index.ts';
 import { startCore, type Core } from './qless.ts';
 
-export interface CoreFixture<W extends string> {
+interface CoreFixture<W extends string> {
   /** The private core. */
   core: Core;
   /** Its Redis URL (what `qless` gets as `{ redis: fx.url }`). */
   url: string;
   /** A Client for each worker name given, on `url`. */
   clients: Record<W, Client>;
-  /** Runs `use` with a fresh Client for `workerName` whose clock runs `shift` seconds off the real one, then closes it. */
+  /**
+   * Runs `use` with a fresh Client for `workerName` whose clock runs `shift` seconds off the real
+   * one, then closes it.
+   */
   withClient<T>(workerName: string, shift: number, use: (client: Client) => Promise<T>): Promise<T>;
 }
 
-export interface ClockedCoreFixture<W extends string> extends CoreFixture<W> {
+interface ClockedCoreFixture<W extends string> extends CoreFixture<W> {
   /** The clients' clock, in seconds: set to `clock` before each test; a test may move it. */
   now: number;
 }
 
-export interface CoreOptions<W extends string> {
+interface CoreOptions<W extends string> {
   /** Worker names to make a Client for (none if left out). */
   workers?: readonly W[];
   /** Fixes the clients' clock at this time (seconds) before each test; without it they use the real clock. */

@@ -26,9 +26,15 @@ export interface Exit {
 export interface StartOptions {
   /** Extra environment; QLESS_* and REDIS_URL from the test's own environment are removed first. */
   env?: Record<string, string | undefined>;
-  /** Working directory; default a fresh temporary directory (removed at the end), so the default --workdir is private. */
+  /**
+   * Working directory; default a fresh temporary directory (removed at the end), so the default
+   * --workdir is private.
+   */
   cwd?: string;
-  /** The program and its leading arguments; default [WORKER_BIN]. Tests of supervisor internals use a fixture launcher. */
+  /**
+   * The program and its leading arguments; default [WORKER_BIN]. Tests of supervisor internals
+   * use a fixture launcher.
+   */
   command?: string[];
 }
 

@@ -113,7 +113,7 @@ describe('dead workers', () => {
     assert.equal((await run.waitForExit()).code, 0);
   });
 
-  test('the watchdog kills a worker whose event loop is blocked past the lock expiry; its job is handed back', async () => {
+  test('the watchdog kills a worker whose event loop is blocked past the lock expiry; its job goes back', async () => {
     await client.config.set('blocked-heartbeat', 1);
     const run = pool('wd', 'blocked', ['-w', '1']);
     const first = await run.waitForLine('worker ready');

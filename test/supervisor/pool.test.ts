@@ -187,7 +187,8 @@ describe('supervisor with a fake worker entry', () => {
     assert.equal((await run.waitForExit()).code, 0);
   });
 
-  test('a job the dead worker popped but never reported is found in Redis and handed back before the slot is refilled', async () => {
+  test('a job the dead worker popped but never reported is handed back before the slot is refilled', async () => {
+    // No report told the supervisor about it: the job is found in Redis.
     const client = new Client({ url: redis.url, workerName: 'producer' });
     try {
       const jid = await client.queue('unreported').put('Anything', {}, { retries: 4 });

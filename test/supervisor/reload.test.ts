@@ -94,7 +94,8 @@ async function reloaded(run: WorkerRun, mark: number): Promise<void> {
 }
 
 describe('hot reload', () => {
-  test('a change to a module a handler imports takes effect on the next job; the job in flight finishes on the old code', async () => {
+  test('a change to a module a handler imports takes effect on the next job', async () => {
+    // The job in flight finishes on the old code.
     const dir = project(1);
     const run = pool('reload', 'reload', dir);
     await run.waitForLine('watching');
@@ -125,7 +126,8 @@ describe('hot reload', () => {
     assert.equal((await run.waitForExit()).code, 0);
   });
 
-  test('a save of several files: the old worker stops at the first write, the new one starts once every file is written', async () => {
+  test('a save of several files: the old worker stops at the first write', async () => {
+    // The new worker starts once every file is written.
     const dir = project(1);
     const run = pool('burst', 'burst', dir, ['--log-level', 'debug']);
     await run.waitForLine('watching');

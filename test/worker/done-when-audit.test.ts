@@ -306,7 +306,8 @@ describe('failure groups and handler endings through the real binary; the worker
 });
 
 describe('a handler whose promise never settles', () => {
-  test('does not hold the worker (other jobs complete meanwhile) nor the shutdown: handed back at the timeout, exit 0', async () => {
+  test('does not hold the worker (other jobs complete meanwhile) nor the shutdown', async () => {
+    // The job that never ends is handed back at the shutdown timeout; exit code 0.
     const run = poolOn('forever', 'forever', JOBS, ['-w', '1', '-c', '2', '--shutdown-timeout', '1']);
     await run.waitForLine('worker ready');
     const stuck = await client.queue('forever').put('failing.NeverSettles', {});
@@ -375,7 +376,8 @@ describe('sandbox confinement', () => {
     assert.equal(readFileSync(join(outside, 'dir', 'keep-too.txt'), 'utf8'), 'keep');
   }
 
-  test('concurrency 1: a job that swaps its sandbox (the cwd) for a symlink to elsewhere deletes nothing there; the next job gets a real, empty directory', async () => {
+  test('concurrency 1: a job that swaps its sandbox (the cwd) for a symlink deletes nothing behind it', async () => {
+    // The symlink points elsewhere; the next job gets a real, empty directory.
     const workdir = join(scratch, 'confine-1');
     mkdirSync(workdir);
     const sandbox = join(workdir, 'sandbox', 'worker-0');
@@ -405,7 +407,8 @@ describe('sandbox confinement', () => {
     await stop(run);
   });
 
-  test('concurrency 2: a job that swaps its own sub-directory for a symlink deletes nothing there; later jobs get real, empty directories', async () => {
+  test('concurrency 2: a job that swaps its own sub-directory for a symlink deletes nothing behind it', async () => {
+    // Later jobs get real, empty directories.
     const workdir = join(scratch, 'confine-2');
     mkdirSync(workdir);
     const slot = join(workdir, 'sandbox', 'worker-0');
@@ -431,7 +434,8 @@ describe('sandbox confinement', () => {
 });
 
 describe('--max-memory', () => {
-  test('--max-memory 1: the worker recycles after every job, the slot is refilled under the same name, nothing is lost', async () => {
+  test('--max-memory 1: the worker recycles after every job, the slot is refilled under the same name', async () => {
+    // No job is lost.
     const jids: string[] = [];
     for (let i = 0; i < 3; i++) jids.push(await client.queue('memory').put('sequence', {}));
     const run = poolOn('memory', 'memory', JOBS, ['-w', '1', '--max-memory', '1']);
@@ -454,7 +458,8 @@ describe('--max-memory', () => {
 });
 
 describe('--import', () => {
-  test('a relative TypeScript path and a package of the handler project are loaded, in order, in every worker before it polls', async () => {
+  test('a relative TypeScript path and a package of the handler project load, in order, in every worker', async () => {
+    // Each worker loads them before it polls.
     const project = join(scratch, 'imports-project');
     cpSync(AUDIT, project, { recursive: true });
     mkdirSync(join(project, 'node_modules', 'audit-setup'), { recursive: true });
@@ -614,7 +619,8 @@ describe('graceful and immediate shutdown by INT and QUIT', () => {
 });
 
 describe('HUP under load', () => {
-  test('a rolling restart of two busy workers loses nothing: every job completed, popped once, by old and new processes', async () => {
+  test('a rolling restart of two busy workers loses nothing', async () => {
+    // Every job completed, popped once, by old and new processes.
     const run = pool([
       '-q',
       'hup-load',
@@ -674,7 +680,8 @@ describe('hot reload of the handler file itself', () => {
   }
 
   const versioned = (version: number): string =>
-    `export default function versioned(job: { data: Record<string, unknown> }): void {\n  job.data.version = ${version};\n  job.data.pid = process.pid;\n}\n`;
+    'export default function versioned(job: { data: Record<string, unknown> }): void {\n' +
+    `  job.data.version = ${version};\n  job.data.pid = process.pid;\n}\n`;
   const reloadLine = (line: LogLine): boolean => line.msg.startsWith('rolling restart (change under --path');
 
   /**
@@ -707,7 +714,8 @@ describe('hot reload of the handler file itself', () => {
     await stop(run);
   });
 
-  test('a syntax error in the handler module fails its jobs as <queue>-<ErrorName>; the next save heals it', async () => {
+  test('a syntax error in the handler module fails its jobs as <queue>-<ErrorName>', async () => {
+    // The next save heals it.
     const dir = project({ 'versioned.ts': versioned(1) });
     const run = watched('syntax-handler', dir);
     await run.waitForLine('watching');

@@ -149,7 +149,7 @@ describe('--resume', () => {
 });
 
 describe('--max-jobs', () => {
-  test('--max-jobs 2: each process runs at most two jobs, the slot is refilled under the same name, nothing is lost', async () => {
+  test('--max-jobs 2: each process runs at most two jobs, the slot refilled under its name, nothing lost', async () => {
     const jids: string[] = [];
     for (let i = 0; i < 7; i++) jids.push(await client.queue('recycled').put('sequence', {}));
     const run = pool('recycled', 'recycled', ['--max-jobs', '2']);

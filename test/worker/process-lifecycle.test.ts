@@ -161,7 +161,8 @@ describe('leaving', () => {
     assert.equal(((await client.jobs.get(jid)) as Job).state, 'complete');
   });
 
-  test('max-memory: after the job during which RSS passed the limit, the worker recycles (no deregister), exit 0', async () => {
+  test('max-memory: after the job during which RSS passed the limit, the worker recycles', async () => {
+    // No deregister, exit 0.
     // 1 MB is below any Node process: the first job ends over the limit.
     const worker = start({ maxMemory: 1 });
     await worker.waitForMessage('ready');

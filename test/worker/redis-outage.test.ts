@@ -15,7 +15,7 @@ const JOBS = fileURLToPath(new URL('../fixtures/handlers/jobs', import.meta.url)
 const OUTAGE_MS = 13_000;
 
 /** Forwards 127.0.0.1:<port> to Redis; cut() drops every connection and refuses new ones until restore(). */
-class Proxy {
+class CuttableProxy {
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
 
@@ -58,13 +58,13 @@ class Proxy {
 }
 
 let redis: RedisServer;
-let proxy: Proxy;
+let proxy: CuttableProxy;
 let client: Client;
 let run: WorkerRun | undefined;
 
 before(async () => {
   redis = await startRedis();
-  proxy = new Proxy(await freePort(), redis.port);
+  proxy = new CuttableProxy(await freePort(), redis.port);
   await proxy.restore();
   client = new Client({ url: redis.url, workerName: 'producer' });
 });
@@ -76,7 +76,8 @@ after(async () => {
   await redis.stop();
 });
 
-test('jobs that end while Redis is unreachable are completed or failed once Redis is back; the pool carries on', async () => {
+test('jobs that end while Redis is unreachable are completed or failed once Redis is back', async () => {
+  // The pool carries on.
   run = startWorker([
     '-q',
     'outage',

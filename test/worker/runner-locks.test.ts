@@ -84,7 +84,7 @@ describe('heartbeats', () => {
 });
 
 describe('lock loss', () => {
-  test('timeout by an operator: the signal aborts with lock-lost; the worker neither completes nor fails it', async () => {
+  test('timeout by an operator: the signal aborts with lock-lost; the worker neither completes nor fails', async () => {
     const report = reportPath();
     const jid = await client.queue('locks').put('wait.UntilAborted', { report });
     await eventually(() => started(report), { what: 'the handler to start' });

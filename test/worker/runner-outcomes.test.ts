@@ -79,7 +79,7 @@ describe('returning completes the job', () => {
     assert.equal(logged.worker, worker.config.name);
   });
 
-  test('a pipeline advances through its queues with complete(next), and the worker completes the last step', async () => {
+  test('a pipeline advances through its queues with complete(next); the worker completes the last step', async () => {
     const jid = await client.queue('pipe-1').put('pipeline.Steps', { steps: [] });
     const job = await eventually(
       async () => {

@@ -131,7 +131,7 @@ describe('concurrency 3: one sub-directory per job in flight', () => {
     await run.waitForLine('worker ready');
   });
 
-  test('jobs in flight together get distinct, empty directories inside the slot sandbox; all emptied after', async () => {
+  test('jobs in flight together get distinct, empty directories inside the slot sandbox, emptied after', async () => {
     const jids = await Promise.all(
       [0, 1, 2].map(() => client.queue('sandbox-3').put('sandboxed', { outside, sleepMs: 600 })),
     );
@@ -140,7 +140,7 @@ describe('concurrency 3: one sub-directory per job in flight', () => {
     const sandboxes = new Set(seen.map((one) => one.sandbox));
     assert.equal(sandboxes.size, 3, `three different sandboxes: ${[...sandboxes].join(', ')}`);
     for (const one of seen) {
-      assert.ok(one.sandbox.startsWith(slotDir() + '/'), `${one.sandbox} is inside ${slotDir()}`);
+      assert.ok(one.sandbox.startsWith(`${slotDir()}/`), `${one.sandbox} is inside ${slotDir()}`);
       assert.deepEqual(one.before, []);
       assert.equal(one.cwd, slotDir(), 'the process cwd stays the slot sandbox');
     }

@@ -109,7 +109,7 @@ describe('prepareJobSandbox', () => {
     const lane0 = prepareJobSandbox(sandbox, 3, 0);
     const lane1 = prepareJobSandbox(sandbox, 3, 1);
     assert.notEqual(lane0, lane1);
-    assert.ok(lane0.startsWith(sandbox + '/') && lane1.startsWith(sandbox + '/'));
+    assert.ok(lane0.startsWith(`${sandbox}/`) && lane1.startsWith(`${sandbox}/`));
     writeFileSync(join(lane0, 'zero'), 'x');
     writeFileSync(join(lane1, 'one'), 'x');
     assert.equal(prepareJobSandbox(sandbox, 3, 0), lane0);

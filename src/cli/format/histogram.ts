@@ -1,7 +1,7 @@
 // qless's 148-bucket time histograms (seconds 0–59, minutes 1–59, hours 1–23, days 1–6) as text bars.
 
 /** The label of histogram bucket `index`: `0s`…`59s`, `1m`…`59m`, `1h`…`23h`, `1d`…`6d`. */
-export function bucketLabel(index: number): string {
+function bucketLabel(index: number): string {
   if (index < 60) return `${index}s`;
   if (index < 119) return `${index - 59}m`;
   if (index < 142) return `${index - 118}h`;

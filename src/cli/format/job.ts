@@ -17,7 +17,7 @@ function scalar(value: JsonValue | undefined): string {
 }
 
 /** What one history entry says, in words: `put into images`, `popped by host-1-0`… */
-export function describeHistoryEntry(entry: HistoryEntry): string {
+function describeHistoryEntry(entry: HistoryEntry): string {
   const { when: _when, what, ...extra } = entry;
   switch (what) {
     case 'put':
@@ -41,7 +41,7 @@ export function describeHistoryEntry(entry: HistoryEntry): string {
 }
 
 /** The history as a timeline: time, time since the previous step, what happened. */
-export function renderTimeline(history: readonly HistoryEntry[]): string {
+function renderTimeline(history: readonly HistoryEntry[]): string {
   if (history.length === 0) return '(no history)';
   const rows = history.map((entry, index) => {
     const gap = index === 0 ? '' : `+${formatDuration(entry.when - history[index - 1].when)}`;
@@ -68,10 +68,8 @@ export function renderJob(job: Job, now: number): string {
   if (job.spawnedFromJid !== null) fields.push(['recurring', `spawned by ${job.spawnedFromJid}`]);
   fields.push(['data', prettyJson(job.data)]);
   if (job.failure) {
-    fields.push([
-      'failure',
-      `${job.failure.group} at ${formatMoment(job.failure.when, now)}${job.failure.worker ? ` by ${job.failure.worker}` : ''}`,
-    ]);
+    const by = job.failure.worker ? ` by ${job.failure.worker}` : '';
+    fields.push(['failure', `${job.failure.group} at ${formatMoment(job.failure.when, now)}${by}`]);
     fields.push(['message', job.failure.message === '' ? '-' : job.failure.message]);
   }
   return `${renderFields(fields)}\n\nhistory\n${indent(renderTimeline(job.history))}`;
@@ -106,7 +104,7 @@ function lastStep(job: Job, now: number): string {
   return last === undefined ? '-' : `${last.what} ${formatRelative(last.when, now)}`;
 }
 
-export type JobListKind = 'plain' | 'failed';
+type JobListKind = 'plain' | 'failed';
 
 /** A table of jobs; `failed` lists show the failure instead of the worker. */
 export function renderJobTable(

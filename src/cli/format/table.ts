@@ -56,6 +56,11 @@ export function shorten(text: string, max: number): string {
   return chars.length <= max ? line : `${chars.slice(0, max - 1).join('')}…`;
 }
 
+/** `3–4 of 9 jobs tagged red`; `none of 9 …` when --offset went past the end. */
+export function pageRange(offset: number, shown: number, total: number, what: string): string {
+  return `${shown === 0 ? 'none' : `${offset + 1}–${offset + shown}`} of ${total} ${what}`;
+}
+
 /**
  * A page of a listing: `none` (e.g. "no workers") when there is nothing at all, a line saying so
  * when --offset went past the end, else the table.

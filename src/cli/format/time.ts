@@ -1,4 +1,6 @@
-// Readable times: absolute (local time zone, second precision), relative to now, and durations.
+// Readable times: absolute (local time zone, second precision), relative to now, durations, and
+// a day's time statistics.
+import type { TimeStats } from '../../client/index.ts';
 
 function two(value: number): string {
   return String(value).padStart(2, '0');
@@ -8,7 +10,8 @@ function two(value: number): string {
 export function formatTime(seconds: number): string {
   const date = new Date(seconds * 1000);
   if (Number.isNaN(date.getTime())) return String(seconds);
-  return `${date.getFullYear()}-${two(date.getMonth() + 1)}-${two(date.getDate())} ${two(date.getHours())}:${two(date.getMinutes())}:${two(date.getSeconds())}`;
+  const day = `${date.getFullYear()}-${two(date.getMonth() + 1)}-${two(date.getDate())}`;
+  return `${day} ${two(date.getHours())}:${two(date.getMinutes())}:${two(date.getSeconds())}`;
 }
 
 /** `850ms`, `12.5s`, `3m 20s`, `2h 5m`, `1d 3h`. */
@@ -34,6 +37,13 @@ export function formatRelative(seconds: number, now: number): string {
   if (delta === 0) return 'now';
   const span = formatDuration(Math.abs(delta));
   return delta < 0 ? `${span} ago` : `in ${span}`;
+}
+
+/** `3 jobs, mean 1.5s, std dev 250ms`, or `no samples`. */
+export function formatTimeStats(stats: TimeStats): string {
+  if (stats.count === 0) return 'no samples';
+  const jobs = `${stats.count} job${stats.count === 1 ? '' : 's'}`;
+  return `${jobs}, mean ${formatDuration(stats.mean)}, std dev ${formatDuration(stats.std)}`;
 }
 
 /** `2024-05-01 14:03:07 (3m 20s ago)`. */

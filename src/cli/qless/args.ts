@@ -1,18 +1,18 @@
 // Typed reading of the parsed command line. yargs hands everything over as text (number parsing
 // is off, so jids like `1e5` stay as typed); each reader checks one value and throws UsageError.
-import { UsageError } from './errors.ts';
+import { UsageError } from '../usage.ts';
 
 /** Plain decimal numbers only: `0x10`, `inf` or `1e400` are refused rather than guessed at. */
 const DECIMAL = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
 
-export interface NumberRule {
+interface NumberRule {
   integer?: boolean;
   min?: number;
   /** The value must be above `min`, not equal to it. */
   aboveMin?: boolean;
 }
 
-export interface Paging {
+interface Paging {
   offset: number;
   limit: number;
 }

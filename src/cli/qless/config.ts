@@ -2,7 +2,8 @@
 import { renderTable } from '../format/table.ts';
 import { parseNumber } from './args.ts';
 import type { CommandSpec } from './command.ts';
-import { NotFoundError, UsageError } from './errors.ts';
+import { QlessError } from '../../client/errors.ts';
+import { UsageError } from '../usage.ts';
 
 const ACTIONS = ['get', 'set', 'unset'] as const;
 
@@ -71,7 +72,7 @@ export const config: CommandSpec = {
     const client = await context.client();
     if (action === 'get') {
       const current = await client.config.get(key);
-      if (current === null) throw new NotFoundError(`config ${key} is not set and has no default`);
+      if (current === null) throw new QlessError(`config ${key} is not set and has no default`);
       await context.out.result({ key, value: current }, () => String(current));
     } else if (action === 'set') {
       await client.config.set(key, value as string);

@@ -6,7 +6,8 @@ import type { Client } from '../../client/index.ts';
 // ioredis is required when a command connects).
 import { redactPassword, resolveRedisUrl } from '../../client/connection.ts';
 import { InvalidInputError } from '../../client/errors.ts';
-import { RedisUnavailableError, UsageError } from './errors.ts';
+import { UsageError } from '../usage.ts';
+import { RedisUnavailableError } from './errors.ts';
 
 const require = createRequire(import.meta.url);
 

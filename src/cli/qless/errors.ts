@@ -1,4 +1,7 @@
 // Why a `qless` command stopped, and the exit code each reason maps to (documented in --help).
+// The refusals are the client's errors: InvalidInputError (the UsageError of the command line is
+// one) before anything is sent, QlessError (JobNotFoundError is one) for what qless refuses or
+// does not have, whether the script or the command found it out.
 import { InvalidInputError, QlessError } from '../../client/errors.ts';
 
 export const EXIT = {
@@ -14,27 +17,12 @@ export const EXIT = {
   internal: 4,
 } as const;
 
-/** Bad command-line input; nothing has been written. */
-export class UsageError extends Error {
-  override name = 'UsageError';
-}
-
-/** The job, recurring job, failure group or config key named does not exist. */
-export class NotFoundError extends Error {
-  override name = 'NotFoundError';
-}
-
-/** The command checked the data and refused (e.g. tracking a recurring job); nothing was written. */
-export class RefusedError extends Error {
-  override name = 'RefusedError';
-}
-
 /** Redis did not answer, or answered with an error that is not qless's. */
 export class RedisUnavailableError extends Error {
   override name = 'RedisUnavailableError';
 }
 
-export interface Outcome {
+interface Outcome {
   code: number;
   /** One line for stderr. */
   message: string;
@@ -45,12 +33,8 @@ export interface Outcome {
  * was still up: an ioredis error raised after it went down is a connection problem, not a bug.
  */
 export function outcomeOf(error: unknown, redisReady: boolean): Outcome {
-  if (error instanceof UsageError) return { code: EXIT.usage, message: error.message };
-  // The client checks its input before sending: that is bad usage too.
   if (error instanceof InvalidInputError) return { code: EXIT.usage, message: error.message };
   if (error instanceof QlessError) return { code: EXIT.refused, message: error.message };
-  if (error instanceof NotFoundError || error instanceof RefusedError)
-    return { code: EXIT.refused, message: error.message };
   if (error instanceof RedisUnavailableError) return { code: EXIT.redis, message: error.message };
   if (error instanceof Error && (isRedisError(error) || !redisReady))
     return { code: EXIT.redis, message: `Redis: ${error.message}` };

@@ -1,8 +1,8 @@
 // Failures: `failed` (groups, or one group's jobs) and `retry` (unfail a group).
 import { renderJobTable } from '../format/job.ts';
-import { renderPage, renderTable } from '../format/table.ts';
-import { type CommandSpec, pagingOptions } from './command.ts';
-import { NotFoundError, RefusedError } from './errors.ts';
+import { pageRange, renderPage, renderTable } from '../format/table.ts';
+import { type CommandSpec, pageOf, pagingOptions, valueOption } from './command.ts';
+import { QlessError } from '../../client/errors.ts';
 import { failedJids } from './lookup.ts';
 
 export const failed: CommandSpec = {
@@ -16,14 +16,14 @@ export const failed: CommandSpec = {
   async run(args, context) {
     const group = args.optionalText('group', 'group');
     if (group === undefined) {
-      const { offset, limit } = args.paging(undefined);
+      const paging = args.paging(undefined);
       const client = await context.client();
       const counts = Object.entries(await client.jobs.failed())
         .map(([name, count]) => ({ group: name, count }))
         .sort((a, b) => b.count - a.count || a.group.localeCompare(b.group));
-      const page = counts.slice(offset, limit === undefined ? undefined : offset + limit);
-      await context.out.result({ total: counts.length, offset, limit: limit ?? null, groups: page }, () =>
-        renderPage('no failed jobs', counts.length, offset, page, () =>
+      const { items: page, ...listed } = pageOf(counts, paging);
+      await context.out.result({ ...listed, groups: page }, () =>
+        renderPage('no failed jobs', listed.total, listed.offset, page, () =>
           renderTable(
             [{ header: 'GROUP' }, { header: 'JOBS', align: 'right' }],
             page.map((entry) => [entry.group, String(entry.count)]),
@@ -37,7 +37,7 @@ export const failed: CommandSpec = {
     const page = await client.jobs.failedGroup(group, offset, limit);
     await context.out.result({ group, total: page.total, offset, limit, jobs: page.jobs }, () => {
       if (page.total === 0) return `no jobs in failure group ${group}`;
-      const shown = `${page.jobs.length === 0 ? 'none' : `${offset + 1}–${offset + page.jobs.length}`} of ${page.total} jobs in ${group}`;
+      const shown = pageRange(offset, page.jobs.length, page.total, `jobs in ${group}`);
       return page.jobs.length === 0 ? shown : `${renderJobTable(page.jobs, client.now(), 'failed')}\n${shown}`;
     });
   },
@@ -60,18 +60,8 @@ export const retry: CommandSpec = {
   build: (yargs) =>
     yargs
       .positional('group', { type: 'string', describe: 'The failure group' })
-      .option('queue', {
-        type: 'string',
-        requiresArg: true,
-        description: 'Put them all into this queue',
-        defaultDescription: "each job's own queue",
-      })
-      .option('count', {
-        type: 'string',
-        requiresArg: true,
-        description: 'Retry only this many (the oldest)',
-        defaultDescription: 'all',
-      }),
+      .option('queue', valueOption('Put them all into this queue', "each job's own queue"))
+      .option('count', valueOption('Retry only this many (the oldest)', 'all')),
   examples: [
     ['$0 retry images-TimeoutError', 'After a fix: every job of the group goes back to its queue'],
     ['$0 retry images-TimeoutError --queue images-slow --count 10', 'The 10 oldest, into images-slow'],
@@ -82,7 +72,7 @@ export const retry: CommandSpec = {
     const count = args.optionalNumber('count', { integer: true, min: 1 });
     const client = await context.client();
     const jids = await failedJids(client, group);
-    if (jids.length === 0) throw new NotFoundError(`failure group ${group} has no jobs`);
+    if (jids.length === 0) throw new QlessError(`failure group ${group} has no jobs`);
     const wanted = Math.min(count ?? jids.length, jids.length);
     let runs: { queue: string; count: number }[];
     if (target !== undefined) {
@@ -92,7 +82,7 @@ export const retry: CommandSpec = {
       const oldest = jids.slice(jids.length - wanted).reverse();
       const jobs = new Map((await client.jobs.multiget(...oldest)).map((job) => [job.jid, job]));
       const queues = oldest.map((jid) => jobs.get(jid)?.queue ?? '');
-      if (queues.includes('')) throw new RefusedError(`some jobs of ${group} have no queue: give --queue`);
+      if (queues.includes('')) throw new QlessError(`some jobs of ${group} have no queue: give --queue`);
       runs = runsByQueue(queues);
     }
     const moved: Record<string, number> = {};

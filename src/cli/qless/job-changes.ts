@@ -1,6 +1,7 @@
 // Changing jobs: `cancel`, `priority`, `move`, `track`, `untrack`, `tag`, `untag`.
-import type { CommandSpec } from './command.ts';
-import { NotFoundError, RefusedError, UsageError } from './errors.ts';
+import { type CommandSpec, valueOption } from './command.ts';
+import { JobNotFoundError, QlessError } from '../../client/errors.ts';
+import { UsageError } from '../usage.ts';
 import { failedJids, findJob, findPlainJob, loadJobs } from './lookup.ts';
 
 export const cancel: CommandSpec = {
@@ -9,7 +10,7 @@ export const cancel: CommandSpec = {
   build: (yargs) =>
     yargs
       .positional('jids', { type: 'string', describe: 'Jobs to cancel' })
-      .option('group', { type: 'string', requiresArg: true, description: 'Cancel every job of this failure group' }),
+      .option('group', valueOption('Cancel every job of this failure group')),
   examples: [
     ['$0 cancel 6f1c… 9a0b…', 'Cancel two jobs'],
     ['$0 cancel --group images-TimeoutError', 'Cancel every job of a failure group'],
@@ -25,15 +26,15 @@ export const cancel: CommandSpec = {
     let skipped: string[] = [];
     if (group !== undefined) {
       jids = await failedJids(client, group);
-      if (jids.length === 0) throw new NotFoundError(`failure group ${group} has no jobs`);
+      if (jids.length === 0) throw new QlessError(`failure group ${group} has no jobs`);
     } else {
       // The script "cancels" unknown jids silently (and announces it); refuse before anything is sent.
       const found = new Map((await loadJobs(client, jids)).map((job) => [job.jid, job]));
       const missing = jids.filter((jid) => !found.has(jid));
-      if (missing.length > 0) throw new NotFoundError(`no such job: ${missing.join(', ')} (nothing canceled)`);
+      if (missing.length > 0) throw new JobNotFoundError(`no such job: ${missing.join(', ')} (nothing canceled)`);
       const recurring = jids.filter((jid) => found.get(jid)?.state === 'recur');
       if (recurring.length > 0)
-        throw new RefusedError(`${recurring.join(', ')}: recurring job, stop it with qless unrecur (nothing canceled)`);
+        throw new QlessError(`${recurring.join(', ')}: recurring job, stop it with qless unrecur (nothing canceled)`);
       // qless leaves completed jobs alone.
       skipped = jids.filter((jid) => found.get(jid)?.state === 'complete');
     }

@@ -1,5 +1,6 @@
 // Reading jobs: `get` (one job with its history) and `tagged`.
 import { renderJob, renderJobTable, renderRecurringJob } from '../format/job.ts';
+import { pageRange } from '../format/table.ts';
 import { type CommandSpec, pagingOptions } from './command.ts';
 import { findJob, loadJobs } from './lookup.ts';
 
@@ -31,7 +32,7 @@ export const tagged: CommandSpec = {
     const found = await loadJobs(client, page.jobs);
     await context.out.result({ tag, total: page.total, offset, limit, jobs: found }, () => {
       if (page.total === 0) return `no jobs tagged ${tag}`;
-      const shown = `${found.length === 0 ? 'none' : `${offset + 1}–${offset + found.length}`} of ${page.total} jobs tagged ${tag}`;
+      const shown = pageRange(offset, found.length, page.total, `jobs tagged ${tag}`);
       return found.length === 0 ? shown : `${renderJobTable(found, client.now())}\n${shown}`;
     });
   },

@@ -1,18 +1,18 @@
 // Fetching the jobs a command names or lists, with "not found" as a refusal (exit code 1).
 import type { Client, Job, RecurringJob } from '../../client/index.ts';
-import { NotFoundError, RefusedError } from './errors.ts';
+import { JobNotFoundError, QlessError } from '../../client/errors.ts';
 
 /** The job or recurring job with this jid. */
 export async function findJob(client: Client, jid: string): Promise<Job | RecurringJob> {
   const job = await client.jobs.get(jid);
-  if (job === null) throw new NotFoundError(`job ${jid} does not exist`);
+  if (job === null) throw new JobNotFoundError(`job ${jid} does not exist`);
   return job;
 }
 
 /** A plain (not recurring) job; `action` names what cannot be done to a recurring one. */
 export async function findPlainJob(client: Client, jid: string, action: string): Promise<Job> {
   const job = await findJob(client, jid);
-  if (job.state === 'recur') throw new RefusedError(`${jid} is a recurring job: it cannot be ${action}`);
+  if (job.state === 'recur') throw new QlessError(`${jid} is a recurring job: it cannot be ${action}`);
   return job;
 }
 

@@ -1,10 +1,10 @@
 // Looking at queues and holding them: `queues`, `queue`, `peek`, `jobs`, `pause`, `unpause`.
-import type { QueueCounts, TimeStats } from '../../client/index.ts';
+import type { QueueCounts } from '../../client/index.ts';
 import { renderJobTable } from '../format/job.ts';
 import { renderFields, renderPage, renderTable } from '../format/table.ts';
-import { formatDuration } from '../format/time.ts';
-import { type CommandSpec, pagingOptions } from './command.ts';
-import { UsageError } from './errors.ts';
+import { formatTimeStats } from '../format/time.ts';
+import { type CommandSpec, pageOf, pagingOptions } from './command.ts';
+import { UsageError } from '../usage.ts';
 import { loadJobs } from './lookup.ts';
 
 function countsRow(counts: QueueCounts): string[] {
@@ -37,21 +37,14 @@ export const queues: CommandSpec = {
   build: (yargs) => pagingOptions(yargs, undefined),
   examples: [['$0 queues', 'One row a queue: waiting, running, stalled, scheduled, depends, recurring, paused']],
   async run(args, context) {
-    const { offset, limit } = args.paging(undefined);
+    const paging = args.paging(undefined);
     const client = await context.client();
-    const all = await client.queues();
-    const page = all.slice(offset, limit === undefined ? undefined : offset + limit);
-    await context.out.result({ total: all.length, offset, limit: limit ?? null, queues: page }, () =>
-      renderPage('no queues', all.length, offset, page, () => renderTable(COUNT_COLUMNS, page.map(countsRow))),
+    const { items: page, ...listed } = pageOf(await client.queues(), paging);
+    await context.out.result({ ...listed, queues: page }, () =>
+      renderPage('no queues', listed.total, listed.offset, page, () => renderTable(COUNT_COLUMNS, page.map(countsRow))),
     );
   },
 };
-
-function timeSummary(stats: TimeStats): string {
-  return stats.count === 0
-    ? 'no samples'
-    : `${stats.count} job${stats.count === 1 ? '' : 's'}, mean ${formatDuration(stats.mean)}, std dev ${formatDuration(stats.std)}`;
-}
 
 export const queue: CommandSpec = {
   command: 'queue <name>',
@@ -74,8 +67,8 @@ export const queue: CommandSpec = {
         ['scheduled', String(counts.scheduled)],
         ['depends', String(counts.depends)],
         ['recurring', String(counts.recurring)],
-        ['wait today', timeSummary(today.wait)],
-        ['run today', timeSummary(today.run)],
+        ['wait today', formatTimeStats(today.wait)],
+        ['run today', formatTimeStats(today.run)],
         ['failures today', `${today.failures} (${today.failed} still failed)`],
         ['lock expiries today', String(today.retries)],
       ];

@@ -2,9 +2,9 @@
 import type { TimeStats } from '../../client/index.ts';
 import { renderHistogram } from '../format/histogram.ts';
 import { renderFields } from '../format/table.ts';
-import { formatDuration } from '../format/time.ts';
-import type { CommandSpec } from './command.ts';
-import { UsageError } from './errors.ts';
+import { formatTimeStats } from '../format/time.ts';
+import { type CommandSpec, valueOption } from './command.ts';
+import { UsageError } from '../usage.ts';
 
 /** qless bins statistics by UTC day; the date names that day. */
 function parseDay(text: string): Date {
@@ -17,7 +17,7 @@ function parseDay(text: string): Date {
 }
 
 function section(title: string, stats: TimeStats): string {
-  const head = `${title}: ${stats.count === 0 ? 'no samples' : `${stats.count} job${stats.count === 1 ? '' : 's'}, mean ${formatDuration(stats.mean)}, std dev ${formatDuration(stats.std)}`}`;
+  const head = `${title}: ${formatTimeStats(stats)}`;
   const bars = renderHistogram(stats.histogram);
   return bars.length === 0 ? head : [head, ...bars.map((line) => `  ${line}`)].join('\n');
 }
@@ -26,12 +26,9 @@ export const stats: CommandSpec = {
   command: 'stats <queue>',
   describe: "A queue's wait and run times of one day (UTC) as histograms, with its failures",
   build: (yargs) =>
-    yargs.positional('queue', { type: 'string', describe: 'The queue' }).option('date', {
-      type: 'string',
-      requiresArg: true,
-      description: 'The day, YYYY-MM-DD (UTC)',
-      defaultDescription: 'today',
-    }),
+    yargs
+      .positional('queue', { type: 'string', describe: 'The queue' })
+      .option('date', valueOption('The day, YYYY-MM-DD (UTC)', 'today')),
   examples: [
     ['$0 stats images', "Today's wait and run times of queue images"],
     ['$0 stats images --date 2024-05-01 --json', 'That day, as JSON'],

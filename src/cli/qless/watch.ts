@@ -3,11 +3,11 @@ import { redactPassword } from '../../client/connection.ts';
 import type { Client, LogEvent, TrackedEvent } from '../../client/index.ts';
 import { shorten } from '../format/table.ts';
 import { formatTime } from '../format/time.ts';
-import type { CommandSpec } from './command.ts';
+import { type CommandSpec, valueOption } from './command.ts';
 import { RedisUnavailableError } from './errors.ts';
 
 /** One event as shown: what happened, to which job, and where. */
-export interface WatchedEvent {
+interface WatchedEvent {
   time: number;
   event: string;
   jid?: string;
@@ -62,7 +62,7 @@ function describe(event: WatchedEvent): string {
   }
 }
 
-export function renderEvent(event: WatchedEvent): string {
+function renderEvent(event: WatchedEvent): string {
   const subject = event.jid ?? event.option ?? '';
   return `${formatTime(event.time)}  ${event.event.padEnd(12)}  ${subject}  ${describe(event)}`.trimEnd();
 }
@@ -84,8 +84,7 @@ async function withJobDetails(client: Client, event: WatchedEvent): Promise<Watc
 export const watch: CommandSpec = {
   command: 'watch',
   describe: 'Show events as they happen (put, popped, completed, failed, lock lost, canceled…) until Ctrl-C',
-  build: (yargs) =>
-    yargs.option('queue', { type: 'string', requiresArg: true, description: 'Only events of this queue; repeatable' }),
+  build: (yargs) => yargs.option('queue', valueOption('Only events of this queue; repeatable')),
   examples: [
     ['$0 watch --queue images', 'Follow queue images'],
     ['$0 watch --json | jq .', 'One JSON object per line'],
@@ -126,11 +125,12 @@ export const watch: CommandSpec = {
       process.on('SIGTERM', stop);
       events
         .ready()
-        .then(() =>
-          context.out.note(
-            `watching qless events on ${redactPassword(context.redisUrl())}${queues.length > 0 ? ` for ${queues.join(', ')}` : ''} (Ctrl-C to stop)`,
-          ),
-        )
+        .then(() => {
+          const only = queues.length > 0 ? ` for ${queues.join(', ')}` : '';
+          return context.out.note(
+            `watching qless events on ${redactPassword(context.redisUrl())}${only} (Ctrl-C to stop)`,
+          );
+        })
         .catch(reject);
     });
   },

@@ -1,7 +1,7 @@
 // Workers: `workers` (all known) and `worker <name>` (the jobs one holds).
 import { renderJobTable } from '../format/job.ts';
 import { renderPage, renderTable } from '../format/table.ts';
-import { type CommandSpec, pagingOptions } from './command.ts';
+import { type CommandSpec, pageOf, pagingOptions } from './command.ts';
 import { loadJobs } from './lookup.ts';
 
 export const workers: CommandSpec = {
@@ -10,12 +10,11 @@ export const workers: CommandSpec = {
   build: (yargs) => pagingOptions(yargs, undefined),
   examples: [['$0 workers', 'One row a worker: running and stalled jobs']],
   async run(args, context) {
-    const { offset, limit } = args.paging(undefined);
+    const paging = args.paging(undefined);
     const client = await context.client();
-    const all = await client.workers.list();
-    const page = all.slice(offset, limit === undefined ? undefined : offset + limit);
-    await context.out.result({ total: all.length, offset, limit: limit ?? null, workers: page }, () =>
-      renderPage('no workers', all.length, offset, page, () =>
+    const { items: page, ...listed } = pageOf(await client.workers.list(), paging);
+    await context.out.result({ ...listed, workers: page }, () =>
+      renderPage('no workers', listed.total, listed.offset, page, () =>
         renderTable(
           [{ header: 'WORKER' }, { header: 'JOBS', align: 'right' }, { header: 'STALLED', align: 'right' }],
           page.map((worker) => [worker.name, String(worker.jobs), String(worker.stalled)]),

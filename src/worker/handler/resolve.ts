@@ -81,7 +81,7 @@ function confine(root: string, file: string, klass: string): string {
   const realRoot = realpathSync(root);
   const realFile = realpathSync(file);
   const inside = relative(realRoot, realFile);
-  if (inside === '' || inside.startsWith('..' + sep) || inside === '..' || isAbsolute(inside)) {
+  if (inside === '' || inside.startsWith(`..${sep}`) || inside === '..' || isAbsolute(inside)) {
     throw invalid(klass, `resolves outside the handler path (${realFile})`);
   }
   if (inside.split(sep).includes('node_modules')) throw invalid(klass, `resolves into node_modules (${realFile})`);
@@ -96,7 +96,8 @@ export function resolveHandlerFile(root: string, klass: string): string {
     const tried = join(root, ...segments);
     throw new HandlerResolutionError(
       'ModuleNotFound',
-      `no module for klass ${JSON.stringify(klass)}: tried ${tried}{${HANDLER_EXTENSIONS.join(',')}} and ${join(tried, 'index')}{${HANDLER_EXTENSIONS.join(',')}}`,
+      `no module for klass ${JSON.stringify(klass)}: tried ${tried}{${HANDLER_EXTENSIONS.join(',')}} ` +
+        `and ${join(tried, 'index')}{${HANDLER_EXTENSIONS.join(',')}}`,
     );
   }
   return confine(root, file, klass);
@@ -141,7 +142,7 @@ function pickExport(module: Module, exportName: string | undefined): unknown {
   return undefined;
 }
 
-function isClass(value: Function): boolean {
+function isClass(value: object): boolean {
   return /^class[\s{]/.test(Function.prototype.toString.call(value));
 }
 
@@ -171,9 +172,10 @@ export function handlerFromExport(value: unknown, queue: string, klass: string):
       const method = findMethod(value, name, asClass);
       if (method) return method;
     }
+    const tried = [queue, ...FALLBACK_METHODS].map((name) => JSON.stringify(name)).join(', ');
     throw new HandlerResolutionError(
       'method-missing',
-      `export of klass ${JSON.stringify(klass)} has no method ${[queue, ...FALLBACK_METHODS].map((name) => JSON.stringify(name)).join(', ')}`,
+      `export of klass ${JSON.stringify(klass)} has no method ${tried}`,
     );
   }
   const what =

@@ -8,7 +8,8 @@ export class ProcessExitError extends Error {
   override name = 'ProcessExitError';
   constructor(readonly code: number | string | null | undefined) {
     super(
-      `the handler called process.exit(${code === undefined ? '' : String(code)}); the worker keeps running and fails the job instead`,
+      `the handler called process.exit(${code === undefined ? '' : String(code)}); ` +
+        'the worker keeps running and fails the job instead',
     );
   }
 }

@@ -63,7 +63,10 @@ function removeWithParentWritable(remove: () => void, parent: string): void {
   }
 }
 
-/** Makes sure `dir` is a real directory: a symlink or file in its place is unlinked and replaced (then undefined is returned). */
+/**
+ * Makes sure `dir` is a real directory: a symlink or file in its place is unlinked and replaced
+ * (then undefined is returned).
+ */
 function ensureRealDirectory(dir: string): Stats | undefined {
   const stats = lstatOrUndefined(dir);
   if (stats?.isDirectory()) return stats;
