@@ -1,81 +1,61 @@
 // A qless job as read from Redis, with the calls that act on it.
-import { completePopCall, parseCompletePopReply } from './complete-pop.ts';
 import {
+  type CompletedState,
   type CompleteOptions,
   completeCall,
+  completePopCall,
   failCall,
   heartbeatCall,
+  type MoveOptions,
+  parseCompletePopReply,
+  parsePopReply,
+  putCall,
   type RetryOptions,
   retryCall,
-} from './job-calls.ts';
-import { encodeJson, requireFinite, requireName, requireNames, requireNonNegative, requireCount } from './input.ts';
-import { asList, asNumber, asString, decodeData, parseReply } from './reply.ts';
-import type { QlessCaller } from './script-caller.ts';
+  sendCall,
+} from './commands.ts';
+import { encodeJson, requireFinite, requireName, requireNames } from './input.ts';
+import { JobDefinition, type TagChange } from './job-definition.ts';
+import { asList, asNumber, asString, parseReply } from './reply.ts';
+import type { QlessCaller, ScriptCall } from './script-caller.ts';
 import { InvalidInputError } from './errors.ts';
 import type { Failure, HistoryEntry, JobJson, JobState, JsonValue, ScriptReply } from './types.ts';
 
-export type { CompleteOptions, RetryOptions };
-
-export interface MoveOptions {
-  delay?: number;
-  priority?: number;
-  tags?: string[];
-  retries?: number;
-  depends?: string[];
-}
-
-/** The state a `complete` left the job in. */
-export type CompletedState = 'complete' | 'waiting' | 'scheduled' | 'depends';
+export type { CompletedState, CompleteOptions, MoveOptions, RetryOptions };
 
 /** `{}` (cjson's empty object) means no failure. */
 function isFailure(value: Failure | Record<string, never> | null | undefined): value is Failure {
   return typeof value === 'object' && value !== null && typeof value.group === 'string';
 }
 
-export class Job<D = JsonValue> {
-  readonly jid: string;
-  readonly klass: string;
-  readonly queue: string;
+export class Job<D = JsonValue> extends JobDefinition<D> {
   readonly state: JobState;
   readonly worker: string;
-  readonly retries: number;
   readonly remaining: number;
   readonly history: HistoryEntry[];
   readonly failure: Failure | null;
   readonly spawnedFromJid: string | null;
   readonly dependents: string[];
   readonly dependencies: string[];
-  #data: D;
   #expires: number;
   #priority: number;
-  #tags: string[];
   #tracked: boolean;
   readonly #client: QlessCaller;
 
   constructor(client: QlessCaller, json: JobJson) {
+    super(client, json);
     this.#client = client;
-    this.jid = json.jid;
-    this.klass = json.klass;
-    this.queue = json.queue;
     this.state = json.state;
     this.worker = json.worker;
-    this.retries = json.retries;
     this.remaining = json.remaining;
     this.history = asList(json.history);
     this.failure = isFailure(json.failure) ? json.failure : null;
     this.spawnedFromJid = typeof json.spawned_from_jid === 'string' ? json.spawned_from_jid : null;
     this.dependents = asList(json.dependents);
     this.dependencies = asList(json.dependencies);
-    this.#data = decodeData(json.data) as D;
     this.#expires = json.expires;
     this.#priority = json.priority;
-    this.#tags = asList(json.tags);
     this.#tracked = json.tracked;
-  }
-
-  /** The job's data, decoded. `complete` stores it back, so changes made to it while running are kept. */
-  get data(): D {
-    return this.#data;
   }
 
   /** Lock expiry in seconds since the epoch (0 when not locked); renewed by `heartbeat`. */
@@ -85,10 +65,6 @@ export class Job<D = JsonValue> {
 
   get priority(): number {
     return this.#priority;
-  }
-
-  get tags(): string[] {
-    return [...this.#tags];
   }
 
   get tracked(): boolean {
@@ -103,7 +79,7 @@ export class Job<D = JsonValue> {
   /** Completes the job, or advances it to `next`; returns the state it is in afterwards. */
   async complete(next?: string, options: CompleteOptions = {}): Promise<CompletedState> {
     const call = completeCall(this, this.#client.workerName, next, options);
-    return asString(await this.#client.call(call.command, ...call.args), 'complete') as CompletedState;
+    return asString(await sendCall(this.#client, call), 'complete') as CompletedState;
   }
 
   /**
@@ -118,28 +94,28 @@ export class Job<D = JsonValue> {
     options: CompleteOptions = {},
   ): Promise<{ state: CompletedState; jobs: Job[] }> {
     const call = completePopCall(this, this.#client.workerName, popQueue, count, next, options);
-    const reply = parseCompletePopReply(await this.#client.call(call.command, ...call.args));
+    const reply = parseCompletePopReply(await sendCall(this.#client, call));
     return { state: reply.state, jobs: reply.jobs.map((json) => new Job(this.#client, json)) };
   }
 
   /** Fails the job into `group`; `data`, if given, replaces the job's data. */
   async fail(group: string, message: string, data?: unknown): Promise<string> {
     const call = failCall(this, this.#client.workerName, group, message, data);
-    return asString(await this.#client.call(call.command, ...call.args), 'fail');
+    return asString(await sendCall(this.#client, call), 'fail');
   }
 
   /** Renews the lock; returns the new expiry (whole seconds) and stores it in `expires`. */
   async heartbeat(data?: unknown): Promise<number> {
     const call = heartbeatCall(this, this.#client.workerName, data);
-    this.#expires = asNumber(await this.#client.call(call.command, ...call.args), 'heartbeat');
-    if (data !== undefined) this.#data = data as D;
+    this.#expires = asNumber(await sendCall(this.#client, call), 'heartbeat');
+    if (data !== undefined) this.replaceData(data as D);
     return this.#expires;
   }
 
   /** Hands the job back to its queue (or fails it once retries run out); returns retries left. */
   async retry(options: RetryOptions = {}): Promise<number> {
     const call = retryCall(this, this.#client.workerName, options);
-    return asNumber(await this.#client.call(call.command, ...call.args), 'retry');
+    return asNumber(await sendCall(this.#client, call), 'retry');
   }
 
   /** Deletes the job; refused if another job depends on it. */
@@ -158,20 +134,8 @@ export class Job<D = JsonValue> {
    * lock_lost, while an operator moving a running job tells its worker at once that it lost it.
    */
   async move(queue: string, options: MoveOptions = {}): Promise<string> {
-    const args = [
-      this.#client.workerName,
-      requireName(queue, 'queue'),
-      this.jid,
-      this.klass,
-      encodeJson(this.data, 'data'),
-    ];
-    args.push(String(options.delay === undefined ? 0 : requireNonNegative(options.delay, 'delay')));
-    if (options.priority !== undefined) args.push('priority', String(requireFinite(options.priority, 'priority')));
-    if (options.tags !== undefined) args.push('tags', encodeJson(requireNames(options.tags, 'tags'), 'tags'));
-    if (options.retries !== undefined) args.push('retries', String(requireCount(options.retries, 'retries')));
-    if (options.depends !== undefined)
-      args.push('depends', encodeJson(requireNames(options.depends, 'depends'), 'depends'));
-    return asString(await this.#client.call('put', ...args), 'put');
+    const call = putCall(this.#client.workerName, queue, this, options);
+    return asString(await sendCall(this.#client, call), 'put');
   }
 
   async setPriority(priority: number): Promise<void> {
@@ -194,20 +158,8 @@ export class Job<D = JsonValue> {
     return changed;
   }
 
-  /** Adds tags; returns the job's tags afterwards. */
-  async tag(...tags: string[]): Promise<string[]> {
-    if (tags.length === 0) throw new InvalidInputError('tag: give at least one tag');
-    const reply = await this.#client.call('tag', 'add', this.jid, ...requireNames(tags, 'tags'));
-    this.#tags = asList(parseReply<string[]>(reply, 'tag'));
-    return this.tags;
-  }
-
-  /** Removes tags; returns the job's tags afterwards. */
-  async untag(...tags: string[]): Promise<string[]> {
-    if (tags.length === 0) throw new InvalidInputError('untag: give at least one tag');
-    const reply = await this.#client.call('tag', 'remove', this.jid, ...requireNames(tags, 'tags'));
-    this.#tags = asList(parseReply<string[]>(reply, 'tag'));
-    return this.tags;
+  protected override tagsCall(change: TagChange, tags: string[]): ScriptCall {
+    return { command: 'tag', args: [change === 'tag' ? 'add' : 'remove', this.jid, ...tags] };
   }
 
   /** Makes this job (which must be in the depends state) wait for more jobs. */
@@ -267,4 +219,9 @@ export class Job<D = JsonValue> {
 /** Jobs from a JSON array reply (`{}` = none). */
 export function jobsFromReply(client: QlessCaller, reply: ScriptReply, command: string): Job[] {
   return asList(parseReply<JobJson[]>(reply, command)).map((json) => new Job(client, json));
+}
+
+/** The jobs a `pop` handed out. */
+export function poppedJobs(client: QlessCaller, reply: ScriptReply): Job[] {
+  return parsePopReply(reply).map((json) => new Job(client, json));
 }

@@ -10,7 +10,7 @@ import { chdir } from 'node:process';
 import type { Logger } from '../../log.ts';
 import type { QlessCaller, ScriptCall } from '../../client/script-caller.ts';
 import type { JobJson } from '../../client/types.ts';
-import { completeCall, failCall, retryCall } from '../../client/job-calls.ts';
+import { completeCall, failCall, retryCall } from '../../client/commands.ts';
 import { LostLockError } from '../../client/errors.ts';
 import { decodeData } from '../../client/reply.ts';
 import type { CallBatcher } from '../call-batcher.ts';
