@@ -30,7 +30,7 @@ interface Fused {
 /** What goes on the wire for one flush: each entry is a call of its own, or a fused pair. */
 type Entry = Pending | Fused;
 
-const isFused = (entry: Entry): entry is Fused => 'pop' in entry;
+const isFused = (entry: Entry): entry is Fused => (entry as Partial<Fused>).pop !== undefined;
 
 export class CallBatcher {
   private queue: Pending[] = [];

@@ -15,7 +15,7 @@ const JOBS = fileURLToPath(new URL('../fixtures/handlers/jobs', import.meta.url)
 const OUTAGE_MS = 13_000;
 
 /** Forwards 127.0.0.1:<port> to Redis; cut() drops every connection and refuses new ones until restore(). */
-class Proxy {
+class TcpProxy {
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
 
@@ -58,13 +58,13 @@ class Proxy {
 }
 
 let redis: RedisServer;
-let proxy: Proxy;
+let proxy: TcpProxy;
 let client: Client;
 let run: WorkerRun | undefined;
 
 before(async () => {
   redis = await startRedis();
-  proxy = new Proxy(await freePort(), redis.port);
+  proxy = new TcpProxy(await freePort(), redis.port);
   await proxy.restore();
   client = new Client({ url: redis.url, workerName: 'producer' });
 });

@@ -7,7 +7,7 @@ import { isAbsolute, join, relative, sep } from 'node:path';
 import { loadModule } from './module-loader.ts';
 
 /** Extensions tried, in this order, for a module path (then the same for `<dir>/index`). */
-export const HANDLER_EXTENSIONS = ['.ts', '.mts', '.js', '.mjs', '.cjs'] as const;
+const HANDLER_EXTENSIONS = ['.ts', '.mts', '.js', '.mjs', '.cjs'] as const;
 
 /** Method names tried on an object or class export, after the job's queue name. */
 const FALLBACK_METHODS = ['process', 'perform'] as const;
@@ -81,7 +81,7 @@ function confine(root: string, file: string, klass: string): string {
   const realRoot = realpathSync(root);
   const realFile = realpathSync(file);
   const inside = relative(realRoot, realFile);
-  if (inside === '' || inside.startsWith('..' + sep) || inside === '..' || isAbsolute(inside)) {
+  if (inside === '' || inside.startsWith(`..${sep}`) || inside === '..' || isAbsolute(inside)) {
     throw invalid(klass, `resolves outside the handler path (${realFile})`);
   }
   if (inside.split(sep).includes('node_modules')) throw invalid(klass, `resolves into node_modules (${realFile})`);
@@ -89,7 +89,7 @@ function confine(root: string, file: string, klass: string): string {
 }
 
 /** The absolute, real path of the module file for a klass, confined to the root. */
-export function resolveHandlerFile(root: string, klass: string): string {
+function resolveHandlerFile(root: string, klass: string): string {
   const { segments } = parseKlass(klass);
   const file = findModuleFile(root, segments);
   if (file === undefined) {
@@ -141,7 +141,7 @@ function pickExport(module: Module, exportName: string | undefined): unknown {
   return undefined;
 }
 
-function isClass(value: Function): boolean {
+function isClass(value: object): boolean {
   return /^class[\s{]/.test(Function.prototype.toString.call(value));
 }
 
@@ -163,7 +163,7 @@ function findMethod(target: object, name: string, asClass: boolean): Handler | u
 }
 
 /** Turns an export into a callable: a plain function, or a method named after the queue, `process`, `perform`. */
-export function handlerFromExport(value: unknown, queue: string, klass: string): Handler {
+function handlerFromExport(value: unknown, queue: string, klass: string): Handler {
   if (typeof value === 'function' && !isClass(value)) return (job) => (value as Method)(job);
   if (value !== null && (typeof value === 'object' || typeof value === 'function')) {
     const asClass = typeof value === 'function';
