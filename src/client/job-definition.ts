@@ -58,6 +58,11 @@ export abstract class JobDefinition<D = JsonValue> {
     return this.#changeTags('untag', tags);
   }
 
+  /** The client the calls go through (a getter, so it stays out of the object's own fields). */
+  protected get caller(): QlessCaller {
+    return this.#client;
+  }
+
   /** The call that adds or removes these (checked) tags; it answers with the tags afterwards. */
   protected abstract tagsCall(change: TagChange, tags: string[]): ScriptCall;
 

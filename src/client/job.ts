@@ -40,11 +40,9 @@ export class Job<D = JsonValue> extends JobDefinition<D> {
   #expires: number;
   #priority: number;
   #tracked: boolean;
-  readonly #client: QlessCaller;
 
   constructor(client: QlessCaller, json: JobJson) {
     super(client, json);
-    this.#client = client;
     this.state = json.state;
     this.worker = json.worker;
     this.remaining = json.remaining;
@@ -78,8 +76,8 @@ export class Job<D = JsonValue> extends JobDefinition<D> {
 
   /** Completes the job, or advances it to `next`; returns the state it is in afterwards. */
   async complete(next?: string, options: CompleteOptions = {}): Promise<CompletedState> {
-    const call = completeCall(this, this.#client.workerName, next, options);
-    return asString(await sendCall(this.#client, call), 'complete') as CompletedState;
+    const call = completeCall(this, this.caller.workerName, next, options);
+    return asString(await sendCall(this.caller, call), 'complete') as CompletedState;
   }
 
   /**
@@ -93,39 +91,39 @@ export class Job<D = JsonValue> extends JobDefinition<D> {
     next?: string,
     options: CompleteOptions = {},
   ): Promise<{ state: CompletedState; jobs: Job[] }> {
-    const call = completePopCall(this, this.#client.workerName, popQueue, count, next, options);
-    const reply = parseCompletePopReply(await sendCall(this.#client, call));
-    return { state: reply.state, jobs: reply.jobs.map((json) => new Job(this.#client, json)) };
+    const call = completePopCall(this, this.caller.workerName, popQueue, count, next, options);
+    const reply = parseCompletePopReply(await sendCall(this.caller, call));
+    return { state: reply.state, jobs: reply.jobs.map((json) => new Job(this.caller, json)) };
   }
 
   /** Fails the job into `group`; `data`, if given, replaces the job's data. */
   async fail(group: string, message: string, data?: unknown): Promise<string> {
-    const call = failCall(this, this.#client.workerName, group, message, data);
-    return asString(await sendCall(this.#client, call), 'fail');
+    const call = failCall(this, this.caller.workerName, group, message, data);
+    return asString(await sendCall(this.caller, call), 'fail');
   }
 
   /** Renews the lock; returns the new expiry (whole seconds) and stores it in `expires`. */
   async heartbeat(data?: unknown): Promise<number> {
-    const call = heartbeatCall(this, this.#client.workerName, data);
-    this.#expires = asNumber(await sendCall(this.#client, call), 'heartbeat');
+    const call = heartbeatCall(this, this.caller.workerName, data);
+    this.#expires = asNumber(await sendCall(this.caller, call), 'heartbeat');
     if (data !== undefined) this.replaceData(data as D);
     return this.#expires;
   }
 
   /** Hands the job back to its queue (or fails it once retries run out); returns retries left. */
   async retry(options: RetryOptions = {}): Promise<number> {
-    const call = retryCall(this, this.#client.workerName, options);
-    return asNumber(await sendCall(this.#client, call), 'retry');
+    const call = retryCall(this, this.caller.workerName, options);
+    return asNumber(await sendCall(this.caller, call), 'retry');
   }
 
   /** Deletes the job; refused if another job depends on it. */
   async cancel(): Promise<void> {
-    await this.#client.call('cancel', this.jid);
+    await this.caller.call('cancel', this.jid);
   }
 
   /** Ends the current lock at once: the job is stalled and popped first. */
   async timeout(): Promise<void> {
-    await this.#client.call('timeout', this.jid);
+    await this.caller.call('timeout', this.jid);
   }
 
   /**
@@ -134,26 +132,26 @@ export class Job<D = JsonValue> extends JobDefinition<D> {
    * lock_lost, while an operator moving a running job tells its worker at once that it lost it.
    */
   async move(queue: string, options: MoveOptions = {}): Promise<string> {
-    const call = putCall(this.#client.workerName, queue, this, options);
-    return asString(await sendCall(this.#client, call), 'put');
+    const call = putCall(this.caller.workerName, queue, this, options);
+    return asString(await sendCall(this.caller, call), 'put');
   }
 
   async setPriority(priority: number): Promise<void> {
     const value = requireFinite(priority, 'priority');
-    await this.#client.call('priority', this.jid, String(value));
+    await this.caller.call('priority', this.jid, String(value));
     this.#priority = value;
   }
 
   /** Starts tracking; returns whether that changed anything. */
   async track(): Promise<boolean> {
-    const changed = asString(await this.#client.call('track', 'track', this.jid), 'track') === '1';
+    const changed = asString(await this.caller.call('track', 'track', this.jid), 'track') === '1';
     this.#tracked = true;
     return changed;
   }
 
   /** Stops tracking; returns whether that changed anything. */
   async untrack(): Promise<boolean> {
-    const changed = asString(await this.#client.call('track', 'untrack', this.jid), 'track') === '1';
+    const changed = asString(await this.caller.call('track', 'untrack', this.jid), 'track') === '1';
     this.#tracked = false;
     return changed;
   }
@@ -165,7 +163,7 @@ export class Job<D = JsonValue> extends JobDefinition<D> {
   /** Makes this job (which must be in the depends state) wait for more jobs. */
   async depend(...jids: string[]): Promise<void> {
     if (jids.length === 0) throw new InvalidInputError('depend: give at least one jid');
-    await this.#client.call('depends', this.jid, 'on', ...requireNames(jids, 'jids'));
+    await this.caller.call('depends', this.jid, 'on', ...requireNames(jids, 'jids'));
   }
 
   /** Stops waiting for the given jobs; with none left, the job becomes waiting. */
@@ -173,11 +171,11 @@ export class Job<D = JsonValue> extends JobDefinition<D> {
     if (jids.length === 0) throw new InvalidInputError('undepend: give at least one jid (or use undependAll)');
     const names = requireNames(jids, 'jids');
     if (names.includes('all')) throw new InvalidInputError('undepend: "all" is not a jid here; use undependAll()');
-    await this.#client.call('depends', this.jid, 'off', ...names);
+    await this.caller.call('depends', this.jid, 'off', ...names);
   }
 
   async undependAll(): Promise<void> {
-    await this.#client.call('depends', this.jid, 'off', 'all');
+    await this.caller.call('depends', this.jid, 'off', 'all');
   }
 
   /** Appends an entry to the job's history. */
@@ -189,7 +187,7 @@ export class Job<D = JsonValue> extends JobDefinition<D> {
         throw new InvalidInputError('log: data must be an object');
       args.push(encodeJson(data, 'data'));
     }
-    await this.#client.call('log', this.jid, ...args);
+    await this.caller.call('log', this.jid, ...args);
   }
 
   /** The fields as plain data (data decoded), e.g. for `--json` output. */

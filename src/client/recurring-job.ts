@@ -22,11 +22,9 @@ export class RecurringJob<D = JsonValue> extends JobDefinition<D> {
   /** Children spawned so far; child jids are `<jid>-<n>`. */
   readonly count: number;
   readonly backlog: number;
-  readonly #client: QlessCaller;
 
   constructor(client: QlessCaller, json: RecurringJobJson) {
     super(client, json);
-    this.#client = client;
     this.priority = json.priority;
     this.interval = json.interval;
     this.count = json.count;
@@ -44,7 +42,7 @@ export class RecurringJob<D = JsonValue> extends JobDefinition<D> {
     if (changes.queue !== undefined) args.push('queue', requireName(changes.queue, 'queue'));
     if (changes.backlog !== undefined) args.push('backlog', String(requireCount(changes.backlog, 'backlog')));
     if (args.length === 0) throw new InvalidInputError('update: nothing to change');
-    await this.#client.call('recur.update', this.jid, ...args);
+    await this.caller.call('recur.update', this.jid, ...args);
   }
 
   /** Tags of the template (future children); tag/untag answer with them afterwards. */
@@ -54,7 +52,7 @@ export class RecurringJob<D = JsonValue> extends JobDefinition<D> {
 
   /** Stops the recurrence; children already spawned stay. */
   async cancel(): Promise<void> {
-    await this.#client.call('unrecur', this.jid);
+    await this.caller.call('unrecur', this.jid);
   }
 
   toJSON(): Record<string, unknown> {
