@@ -161,9 +161,9 @@ export class WorkerHarness {
     return this.until(() => this.lines.find(predicate), what, timeoutMs);
   }
 
-  /** Lines of one job that say it ended. */
+  /** The line that says how one job ended (the one with its outcome). */
   jobEnded(jid: string): LogLine | undefined {
-    return this.lines.find((line) => line.jid === jid && line.msg === 'job ended');
+    return this.lines.find((line) => line.jid === jid && typeof line.outcome === 'string');
   }
 
   waitForJobEnd(jid: string, timeoutMs?: number): Promise<LogLine> {

@@ -94,7 +94,7 @@ describe('lock loss', () => {
     const seen = await eventually(() => aborted(report), { what: 'the signal to abort' });
     assert.equal(seen.why, 'lock-lost');
     assert.equal((await worker.waitForJobEnd(jid)).outcome, 'lock-lost');
-    await worker.until(() => worker.lines.some((line) => line.msg === 'job ended' && line.jid === jid), 'job end');
+    await worker.until(() => worker.jobEnded(jid), 'job end');
     const job = await getJob(jid);
     assert.equal(job?.state, 'stalled', 'not completed or failed by the worker that lost it');
     assert.deepEqual(
