@@ -1,7 +1,7 @@
 // Batches: several script calls in one round trip, each with its own result or typed error.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { InvalidInputError, Job, LostLockError, QlessError } from '../../src/client/index.ts';
+import { InvalidInputError, type Job, LostLockError, QlessError } from '../../src/client/index.ts';
 import { useCore } from '../helpers/client-suite.ts';
 
 const T0 = 1_700_000_000;

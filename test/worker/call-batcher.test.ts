@@ -57,7 +57,7 @@ describe('call batcher', () => {
     const put = [await client.queue('q').put('noop', { n: 1 }), await client.queue('q').put('noop', { n: 2 })];
     const held = await popOne('q');
     const first = held.jid;
-    const second = put.find((jid) => jid !== first)!;
+    const second = put.find((jid) => jid !== first) ?? assert.fail('the other job');
     await client.redis.config('RESETSTAT');
 
     const completed = batcher.call(completeCall(held, WORKER));
@@ -98,7 +98,7 @@ describe('call batcher', () => {
     const put = [await client.queue('q').put('noop', {}), await client.queue('q').put('noop', {})];
     const held = await popOne('q');
     const lost = held.jid;
-    const waiting = put.find((jid) => jid !== lost)!;
+    const waiting = put.find((jid) => jid !== lost) ?? assert.fail('the other job');
     // Another worker takes it over: this worker's complete must be refused.
     await new Client({ redis: client.redis, workerName: 'other' }).call('timeout', lost);
     const [taken] = await new Client({ redis: client.redis, workerName: 'other' }).queue('q').pop(1);
@@ -121,7 +121,7 @@ describe('call batcher', () => {
     const put = [await client.queue('q').put('noop', {}), await client.queue('q').put('noop', {})];
     const held = await popOne('q');
     const failing = held.jid;
-    const next = put.find((jid) => jid !== failing)!;
+    const next = put.find((jid) => jid !== failing) ?? assert.fail('the other job');
     await client.redis.config('RESETSTAT');
 
     const failed = batcher.call(failCall(held, WORKER, 'q-Error', 'boom'));
