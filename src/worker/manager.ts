@@ -64,11 +64,6 @@ export class Manager {
     return this.paused;
   }
 
-  /** Jobs in flight right now. */
-  get jobsInFlight(): number {
-    return this.inFlight;
-  }
-
   pause(): void {
     this.paused = true;
     this.deps.wake.wake();
