@@ -1,14 +1,14 @@
 // Several script calls sent in one round trip (a Redis pipeline): e.g. the completes of every
 // job a worker finished meanwhile. Each call succeeds or fails on its own.
-import { completePopCall } from './complete-pop.ts';
 import {
   type CompleteOptions,
   completeCall,
+  completePopCall,
   failCall,
   type HeldJobRef,
   type RetryOptions,
   retryCall,
-} from './job-calls.ts';
+} from './commands.ts';
 import type { BatchResult, ScriptCall, ScriptCaller } from './script-caller.ts';
 import type { ScriptArg } from './types.ts';
 

@@ -1,7 +1,17 @@
 // The public API of the qless client.
 export { Client, type ClientOptions } from './client.ts';
 export { Batch, type BatchResult } from './batch.ts';
-export { COMPLETE_POP, completePopCall, type CompletePopReply, parseCompletePopReply } from './complete-pop.ts';
+export {
+  COMPLETE_POP,
+  type CompletedState,
+  type CompleteOptions,
+  completePopCall,
+  type CompletePopReply,
+  type HeldJobRef,
+  type MoveOptions,
+  parseCompletePopReply,
+  type RetryOptions,
+} from './commands.ts';
 export { Config, type ConfigValue } from './config.ts';
 export { DEFAULT_REDIS_URL, redactPassword, resolveRedisUrl } from './connection.ts';
 export { InvalidInputError, JobNotFoundError, LostLockError, QlessError } from './errors.ts';
@@ -14,8 +24,7 @@ export {
   type TrackedEventName,
 } from './events.ts';
 export { encodeJson } from './input.ts';
-export { Job, type CompletedState, type MoveOptions } from './job.ts';
-export type { CompleteOptions, HeldJobRef, RetryOptions } from './job-calls.ts';
+export { Job } from './job.ts';
 export { Jobs, type TrackedJobs } from './jobs.ts';
 export {
   POOL_KEY_PREFIX,

@@ -95,9 +95,7 @@ function checkJson(value: unknown, path: string, ancestors: Set<object>): void {
   }
   ancestors.add(object);
   if (Array.isArray(object)) {
-    object.forEach((item: unknown, index) => {
-      checkJson(item, `${path}[${index}]`, ancestors);
-    });
+    for (let index = 0; index < object.length; index++) checkJson(object[index], `${path}[${index}]`, ancestors);
   } else {
     for (const [key, item] of Object.entries(object)) {
       if (item === undefined) continue; // JSON omits undefined properties, as TypeScript's optional fields expect

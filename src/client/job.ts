@@ -1,81 +1,59 @@
 // A qless job as read from Redis, with the calls that act on it.
-import { completePopCall, parseCompletePopReply } from './complete-pop.ts';
 import {
+  type CompletedState,
   type CompleteOptions,
   completeCall,
+  completePopCall,
   failCall,
   heartbeatCall,
+  type MoveOptions,
+  parseCompletePopReply,
+  parsePopReply,
+  putCall,
   type RetryOptions,
   retryCall,
-} from './job-calls.ts';
-import { encodeJson, requireFinite, requireName, requireNames, requireNonNegative, requireCount } from './input.ts';
-import { asList, asNumber, asString, decodeData, parseReply } from './reply.ts';
-import type { QlessCaller } from './script-caller.ts';
+  sendCall,
+} from './commands.ts';
+import { encodeJson, requireFinite, requireName, requireNames } from './input.ts';
+import { JobDefinition, type TagChange } from './job-definition.ts';
+import { asList, asNumber, asString, parseReply } from './reply.ts';
+import type { QlessCaller, ScriptCall } from './script-caller.ts';
 import { InvalidInputError } from './errors.ts';
 import type { Failure, HistoryEntry, JobJson, JobState, JsonValue, ScriptReply } from './types.ts';
 
-export type { CompleteOptions, RetryOptions };
-
-export interface MoveOptions {
-  delay?: number;
-  priority?: number;
-  tags?: string[];
-  retries?: number;
-  depends?: string[];
-}
-
-/** The state a `complete` left the job in. */
-export type CompletedState = 'complete' | 'waiting' | 'scheduled' | 'depends';
+export type { CompletedState, CompleteOptions, MoveOptions, RetryOptions };
 
 /** `{}` (cjson's empty object) means no failure. */
 function isFailure(value: Failure | Record<string, never> | null | undefined): value is Failure {
   return typeof value === 'object' && value !== null && typeof value.group === 'string';
 }
 
-export class Job<D = JsonValue> {
-  readonly jid: string;
-  readonly klass: string;
-  readonly queue: string;
+export class Job<D = JsonValue> extends JobDefinition<D> {
   readonly state: JobState;
   readonly worker: string;
-  readonly retries: number;
   readonly remaining: number;
   readonly history: HistoryEntry[];
   readonly failure: Failure | null;
   readonly spawnedFromJid: string | null;
   readonly dependents: string[];
   readonly dependencies: string[];
-  #data: D;
   #expires: number;
   #priority: number;
-  #tags: string[];
   #tracked: boolean;
-  readonly #client: QlessCaller;
 
   constructor(client: QlessCaller, json: JobJson) {
-    this.#client = client;
-    this.jid = json.jid;
-    this.klass = json.klass;
-    this.queue = json.queue;
+    super(client, json);
     this.state = json.state;
     this.worker = json.worker;
-    this.retries = json.retries;
     this.remaining = json.remaining;
     this.history = asList(json.history);
     this.failure = isFailure(json.failure) ? json.failure : null;
     this.spawnedFromJid = typeof json.spawned_from_jid === 'string' ? json.spawned_from_jid : null;
     this.dependents = asList(json.dependents);
     this.dependencies = asList(json.dependencies);
-    this.#data = decodeData(json.data) as D;
     this.#expires = json.expires;
     this.#priority = json.priority;
-    this.#tags = asList(json.tags);
     this.#tracked = json.tracked;
-  }
-
-  /** The job's data, decoded. `complete` stores it back, so changes made to it while running are kept. */
-  get data(): D {
-    return this.#data;
   }
 
   /** Lock expiry in seconds since the epoch (0 when not locked); renewed by `heartbeat`. */
@@ -85,10 +63,6 @@ export class Job<D = JsonValue> {
 
   get priority(): number {
     return this.#priority;
-  }
-
-  get tags(): string[] {
-    return [...this.#tags];
   }
 
   get tracked(): boolean {
@@ -102,8 +76,8 @@ export class Job<D = JsonValue> {
 
   /** Completes the job, or advances it to `next`; returns the state it is in afterwards. */
   async complete(next?: string, options: CompleteOptions = {}): Promise<CompletedState> {
-    const call = completeCall(this, this.#client.workerName, next, options);
-    return asString(await this.#client.call(call.command, ...call.args), 'complete') as CompletedState;
+    const call = completeCall(this, this.caller.workerName, next, options);
+    return asString(await sendCall(this.caller, call), 'complete') as CompletedState;
   }
 
   /**
@@ -117,39 +91,39 @@ export class Job<D = JsonValue> {
     next?: string,
     options: CompleteOptions = {},
   ): Promise<{ state: CompletedState; jobs: Job[] }> {
-    const call = completePopCall(this, this.#client.workerName, popQueue, count, next, options);
-    const reply = parseCompletePopReply(await this.#client.call(call.command, ...call.args));
-    return { state: reply.state, jobs: reply.jobs.map((json) => new Job(this.#client, json)) };
+    const call = completePopCall(this, this.caller.workerName, popQueue, count, next, options);
+    const reply = parseCompletePopReply(await sendCall(this.caller, call));
+    return { state: reply.state, jobs: reply.jobs.map((json) => new Job(this.caller, json)) };
   }
 
   /** Fails the job into `group`; `data`, if given, replaces the job's data. */
   async fail(group: string, message: string, data?: unknown): Promise<string> {
-    const call = failCall(this, this.#client.workerName, group, message, data);
-    return asString(await this.#client.call(call.command, ...call.args), 'fail');
+    const call = failCall(this, this.caller.workerName, group, message, data);
+    return asString(await sendCall(this.caller, call), 'fail');
   }
 
   /** Renews the lock; returns the new expiry (whole seconds) and stores it in `expires`. */
   async heartbeat(data?: unknown): Promise<number> {
-    const call = heartbeatCall(this, this.#client.workerName, data);
-    this.#expires = asNumber(await this.#client.call(call.command, ...call.args), 'heartbeat');
-    if (data !== undefined) this.#data = data as D;
+    const call = heartbeatCall(this, this.caller.workerName, data);
+    this.#expires = asNumber(await sendCall(this.caller, call), 'heartbeat');
+    if (data !== undefined) this.replaceData(data as D);
     return this.#expires;
   }
 
   /** Hands the job back to its queue (or fails it once retries run out); returns retries left. */
   async retry(options: RetryOptions = {}): Promise<number> {
-    const call = retryCall(this, this.#client.workerName, options);
-    return asNumber(await this.#client.call(call.command, ...call.args), 'retry');
+    const call = retryCall(this, this.caller.workerName, options);
+    return asNumber(await sendCall(this.caller, call), 'retry');
   }
 
   /** Deletes the job; refused if another job depends on it. */
   async cancel(): Promise<void> {
-    await this.#client.call('cancel', this.jid);
+    await this.caller.call('cancel', this.jid);
   }
 
   /** Ends the current lock at once: the job is stalled and popped first. */
   async timeout(): Promise<void> {
-    await this.#client.call('timeout', this.jid);
+    await this.caller.call('timeout', this.jid);
   }
 
   /**
@@ -158,62 +132,38 @@ export class Job<D = JsonValue> {
    * lock_lost, while an operator moving a running job tells its worker at once that it lost it.
    */
   async move(queue: string, options: MoveOptions = {}): Promise<string> {
-    const args = [
-      this.#client.workerName,
-      requireName(queue, 'queue'),
-      this.jid,
-      this.klass,
-      encodeJson(this.data, 'data'),
-    ];
-    args.push(String(options.delay === undefined ? 0 : requireNonNegative(options.delay, 'delay')));
-    if (options.priority !== undefined) args.push('priority', String(requireFinite(options.priority, 'priority')));
-    if (options.tags !== undefined) args.push('tags', encodeJson(requireNames(options.tags, 'tags'), 'tags'));
-    if (options.retries !== undefined) args.push('retries', String(requireCount(options.retries, 'retries')));
-    if (options.depends !== undefined)
-      args.push('depends', encodeJson(requireNames(options.depends, 'depends'), 'depends'));
-    return asString(await this.#client.call('put', ...args), 'put');
+    const call = putCall(this.caller.workerName, queue, this, options);
+    return asString(await sendCall(this.caller, call), 'put');
   }
 
   async setPriority(priority: number): Promise<void> {
     const value = requireFinite(priority, 'priority');
-    await this.#client.call('priority', this.jid, String(value));
+    await this.caller.call('priority', this.jid, String(value));
     this.#priority = value;
   }
 
   /** Starts tracking; returns whether that changed anything. */
   async track(): Promise<boolean> {
-    const changed = asString(await this.#client.call('track', 'track', this.jid), 'track') === '1';
+    const changed = asString(await this.caller.call('track', 'track', this.jid), 'track') === '1';
     this.#tracked = true;
     return changed;
   }
 
   /** Stops tracking; returns whether that changed anything. */
   async untrack(): Promise<boolean> {
-    const changed = asString(await this.#client.call('track', 'untrack', this.jid), 'track') === '1';
+    const changed = asString(await this.caller.call('track', 'untrack', this.jid), 'track') === '1';
     this.#tracked = false;
     return changed;
   }
 
-  /** Adds tags; returns the job's tags afterwards. */
-  async tag(...tags: string[]): Promise<string[]> {
-    if (tags.length === 0) throw new InvalidInputError('tag: give at least one tag');
-    const reply = await this.#client.call('tag', 'add', this.jid, ...requireNames(tags, 'tags'));
-    this.#tags = asList(parseReply<string[]>(reply, 'tag'));
-    return this.tags;
-  }
-
-  /** Removes tags; returns the job's tags afterwards. */
-  async untag(...tags: string[]): Promise<string[]> {
-    if (tags.length === 0) throw new InvalidInputError('untag: give at least one tag');
-    const reply = await this.#client.call('tag', 'remove', this.jid, ...requireNames(tags, 'tags'));
-    this.#tags = asList(parseReply<string[]>(reply, 'tag'));
-    return this.tags;
+  protected override tagsCall(change: TagChange, tags: string[]): ScriptCall {
+    return { command: 'tag', args: [change === 'tag' ? 'add' : 'remove', this.jid, ...tags] };
   }
 
   /** Makes this job (which must be in the depends state) wait for more jobs. */
   async depend(...jids: string[]): Promise<void> {
     if (jids.length === 0) throw new InvalidInputError('depend: give at least one jid');
-    await this.#client.call('depends', this.jid, 'on', ...requireNames(jids, 'jids'));
+    await this.caller.call('depends', this.jid, 'on', ...requireNames(jids, 'jids'));
   }
 
   /** Stops waiting for the given jobs; with none left, the job becomes waiting. */
@@ -221,11 +171,11 @@ export class Job<D = JsonValue> {
     if (jids.length === 0) throw new InvalidInputError('undepend: give at least one jid (or use undependAll)');
     const names = requireNames(jids, 'jids');
     if (names.includes('all')) throw new InvalidInputError('undepend: "all" is not a jid here; use undependAll()');
-    await this.#client.call('depends', this.jid, 'off', ...names);
+    await this.caller.call('depends', this.jid, 'off', ...names);
   }
 
   async undependAll(): Promise<void> {
-    await this.#client.call('depends', this.jid, 'off', 'all');
+    await this.caller.call('depends', this.jid, 'off', 'all');
   }
 
   /** Appends an entry to the job's history. */
@@ -237,7 +187,7 @@ export class Job<D = JsonValue> {
         throw new InvalidInputError('log: data must be an object');
       args.push(encodeJson(data, 'data'));
     }
-    await this.#client.call('log', this.jid, ...args);
+    await this.caller.call('log', this.jid, ...args);
   }
 
   /** The fields as plain data (data decoded), e.g. for `--json` output. */
@@ -267,4 +217,9 @@ export class Job<D = JsonValue> {
 /** Jobs from a JSON array reply (`{}` = none). */
 export function jobsFromReply(client: QlessCaller, reply: ScriptReply, command: string): Job[] {
   return asList(parseReply<JobJson[]>(reply, command)).map((json) => new Job(client, json));
+}
+
+/** The jobs a `pop` handed out. */
+export function poppedJobs(client: QlessCaller, reply: ScriptReply): Job[] {
+  return parsePopReply(reply).map((json) => new Job(client, json));
 }

@@ -1,9 +1,10 @@
 // Looking jobs up across queues: by jid, tag, tracking, completion and failure group.
+import { getCall, parseGetReply, type RetryOptions, retryCall, sendCall } from './commands.ts';
 import { InvalidInputError } from './errors.ts';
 import { requireCount, requireName, requireNames } from './input.ts';
 import { Job, jobsFromReply } from './job.ts';
 import { RecurringJob } from './recurring-job.ts';
-import { asList, asStrings, parseReply } from './reply.ts';
+import { asList, asNumber, asStrings, parseReply } from './reply.ts';
 import type { QlessCaller } from './script-caller.ts';
 import type { JobJson, Page, RecurringJobJson } from './types.ts';
 
@@ -27,8 +28,7 @@ export class Jobs {
 
   /** The job, or the recurring job, with this jid; null if neither exists. */
   async get(jid: string): Promise<Job | RecurringJob | null> {
-    requireName(jid, 'jid');
-    const job = parseReply<JobJson>(await this.#client.call('get', jid), 'get');
+    const job = parseGetReply(await sendCall(this.#client, getCall(jid)));
     if (job !== null) return new Job(this.#client, job);
     const recurring = parseReply<RecurringJobJson>(await this.#client.call('recur.get', jid), 'recur.get');
     return recurring === null ? null : new RecurringJob(this.#client, recurring);
@@ -104,6 +104,20 @@ export class Jobs {
       String(requireCount(count, 'count')),
     );
     return asList(parseReply<string[]>(reply, 'tag'));
+  }
+
+  /**
+   * Retries a job as the worker that holds it (e.g. the jobs of a worker that died, handed back at
+   * once instead of after their locks expire); returns the retries left (below 0: the job failed,
+   * into failed-retries-<queue>). A job that worker no longer holds is refused with LostLockError.
+   */
+  async retryAs(worker: string, job: { jid: string; queue: string }, options: RetryOptions = {}): Promise<number> {
+    const call = retryCall(
+      { jid: requireName(job.jid, 'jid'), queue: requireName(job.queue, 'queue') },
+      requireName(worker, 'worker'),
+      options,
+    );
+    return asNumber(await sendCall(this.#client, call), 'retry');
   }
 
   /** Cancels several jobs at once (jobs that depend on each other must go together). */

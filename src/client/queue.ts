@@ -10,23 +10,15 @@ import {
   requireNonNegative,
   requirePositive,
 } from './input.ts';
-import { type Job, jobsFromReply } from './job.ts';
+import { type MoveOptions, popCall, putCall, sendCall } from './commands.ts';
+import { type Job, jobsFromReply, poppedJobs } from './job.ts';
 import { asList, asNumber, asString, asStrings, parseReply } from './reply.ts';
 import type { QlessCaller } from './script-caller.ts';
 import type { JobListState, QueueCounts, QueueStats, TimeStats } from './types.ts';
 
-export interface PutOptions {
+export interface PutOptions extends MoveOptions {
   /** Default: 32 hex characters of a random UUID. */
   jid?: string;
-  /** Seconds before the job becomes waiting (scheduled until then). */
-  delay?: number;
-  /** Higher pops first. Default 0 (or the job's current value when re-putting a jid). */
-  priority?: number;
-  tags?: string[];
-  /** Retries allowed before the job fails. Default 5 (or the current value). */
-  retries?: number;
-  /** Jids that must complete before this job can run. */
-  depends?: string[];
 }
 
 export interface RecurOptions {
@@ -81,14 +73,8 @@ export class Queue {
   /** Puts a job; returns its jid. Re-putting an existing jid moves that job here. */
   async put(klass: string, data: unknown, options: PutOptions = {}): Promise<string> {
     const jid = options.jid === undefined ? newJid() : requireName(options.jid, 'jid');
-    const args = [this.#client.workerName, this.name, jid, requireName(klass, 'klass'), encodeJson(data, 'data')];
-    args.push(String(options.delay === undefined ? 0 : requireNonNegative(options.delay, 'delay')));
-    if (options.priority !== undefined) args.push('priority', String(requireFinite(options.priority, 'priority')));
-    if (options.tags !== undefined) args.push('tags', encodeJson(requireNames(options.tags, 'tags'), 'tags'));
-    if (options.retries !== undefined) args.push('retries', String(requireCount(options.retries, 'retries')));
-    if (options.depends !== undefined)
-      args.push('depends', encodeJson(requireNames(options.depends, 'depends'), 'depends'));
-    return asString(await this.#client.call('put', ...args), 'put');
+    const call = putCall(this.#client.workerName, this.name, { jid, klass, data }, options);
+    return asString(await sendCall(this.#client, call), 'put');
   }
 
   /** Makes a recurring job that spawns a child every `interval` seconds; returns its jid. */
@@ -108,13 +94,8 @@ export class Queue {
 
   /** Takes up to `count` jobs for this client's worker name, locking them. */
   async pop(count = 1): Promise<Job[]> {
-    const reply = await this.#client.call(
-      'pop',
-      this.name,
-      this.#client.workerName,
-      String(requireCount(count, 'count', { min: 1 })),
-    );
-    return jobsFromReply(this.#client, reply, 'pop');
+    const reply = await sendCall(this.#client, popCall(this.name, this.#client.workerName, count));
+    return poppedJobs(this.#client, reply);
   }
 
   /** The next `count` jobs pop would hand out, without locking them. */

@@ -1,8 +1,8 @@
 // A recurring job template (`recur.get`), which spawns a child job every `interval` seconds.
 import { InvalidInputError } from './errors.ts';
-import { encodeJson, requireCount, requireFinite, requireName, requireNames, requirePositive } from './input.ts';
-import { asList, decodeData, parseReply } from './reply.ts';
-import type { QlessCaller } from './script-caller.ts';
+import { encodeJson, requireCount, requireFinite, requireName, requirePositive } from './input.ts';
+import { JobDefinition, type TagChange } from './job-definition.ts';
+import type { QlessCaller, ScriptCall } from './script-caller.ts';
 import type { JsonValue, RecurringJobJson } from './types.ts';
 
 export interface RecurringUpdate {
@@ -15,37 +15,20 @@ export interface RecurringUpdate {
   backlog?: number;
 }
 
-export class RecurringJob<D = JsonValue> {
-  readonly jid: string;
-  readonly klass: string;
-  readonly queue: string;
+export class RecurringJob<D = JsonValue> extends JobDefinition<D> {
   readonly state = 'recur';
   readonly priority: number;
   readonly interval: number;
-  readonly retries: number;
   /** Children spawned so far; child jids are `<jid>-<n>`. */
   readonly count: number;
   readonly backlog: number;
-  readonly data: D;
-  #tags: string[];
-  readonly #client: QlessCaller;
 
   constructor(client: QlessCaller, json: RecurringJobJson) {
-    this.#client = client;
-    this.jid = json.jid;
-    this.klass = json.klass;
-    this.queue = json.queue;
+    super(client, json);
     this.priority = json.priority;
     this.interval = json.interval;
-    this.retries = json.retries;
     this.count = json.count;
     this.backlog = json.backlog;
-    this.data = decodeData(json.data) as D;
-    this.#tags = asList(json.tags);
-  }
-
-  get tags(): string[] {
-    return [...this.#tags];
   }
 
   /** Changes the template; children already spawned keep their values. */
@@ -59,27 +42,17 @@ export class RecurringJob<D = JsonValue> {
     if (changes.queue !== undefined) args.push('queue', requireName(changes.queue, 'queue'));
     if (changes.backlog !== undefined) args.push('backlog', String(requireCount(changes.backlog, 'backlog')));
     if (args.length === 0) throw new InvalidInputError('update: nothing to change');
-    await this.#client.call('recur.update', this.jid, ...args);
+    await this.caller.call('recur.update', this.jid, ...args);
   }
 
-  /** Adds tags to the template (future children); returns its tags afterwards. */
-  async tag(...tags: string[]): Promise<string[]> {
-    if (tags.length === 0) throw new InvalidInputError('tag: give at least one tag');
-    const reply = await this.#client.call('recur.tag', this.jid, ...requireNames(tags, 'tags'));
-    this.#tags = asList(parseReply<string[]>(reply, 'recur.tag'));
-    return this.tags;
-  }
-
-  async untag(...tags: string[]): Promise<string[]> {
-    if (tags.length === 0) throw new InvalidInputError('untag: give at least one tag');
-    const reply = await this.#client.call('recur.untag', this.jid, ...requireNames(tags, 'tags'));
-    this.#tags = asList(parseReply<string[]>(reply, 'recur.untag'));
-    return this.tags;
+  /** Tags of the template (future children); tag/untag answer with them afterwards. */
+  protected override tagsCall(change: TagChange, tags: string[]): ScriptCall {
+    return { command: `recur.${change}`, args: [this.jid, ...tags] };
   }
 
   /** Stops the recurrence; children already spawned stay. */
   async cancel(): Promise<void> {
-    await this.#client.call('unrecur', this.jid);
+    await this.caller.call('unrecur', this.jid);
   }
 
   toJSON(): Record<string, unknown> {

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-export const SCRIPT_PATH = fileURLToPath(new URL('../lua/qless.lua', import.meta.url));
+const SCRIPT_PATH = fileURLToPath(new URL('../lua/qless.lua', import.meta.url));
 
 let cached: { source: string; sha: string } | undefined;
 

@@ -1,11 +1,11 @@
 // Gathers the script calls a worker makes in the same turn of the event loop (completes, fails,
 // hand-backs, and the pop that follows them) and sends them in one pipeline: with several jobs in
 // flight many end together, and even with one, its complete and the next pop share a round trip.
-// A complete followed by a pop in the same flush becomes one `complete.pop` call (the script's
-// extension, leaving exactly what the two leave), so a job costs Redis one script run instead of
-// two. That keeps Redis, not the network or the syscalls, the limit.
-import { COMPLETE_POP } from '../client/complete-pop.ts';
-import { QlessError } from '../client/errors.ts';
+// A complete followed by a pop of the same worker in the same flush becomes one `complete.pop`
+// call (the script's extension, leaving exactly what the two leave; the client fuses them), so a
+// job costs Redis one script run instead of two. That keeps Redis, not the network or the
+// syscalls, the limit.
+import { fuseCompletePop, splitCompletePopReply } from '../client/commands.ts';
 import type { BatchResult, ScriptCall } from '../client/script-caller.ts';
 import type { ScriptReply } from '../client/types.ts';
 
@@ -24,25 +24,13 @@ interface Pending {
 interface Fused {
   complete: Pending;
   pop: Pending;
-  /** The one `complete.pop` sent for both. */
   call: ScriptCall;
 }
 
 /** What goes on the wire for one flush: each entry is a call of its own, or a fused pair. */
 type Entry = Pending | Fused;
 
-const isFused = (entry: Entry): entry is Fused => 'pop' in entry;
-
-/**
- * `pop <queue> <worker> <count>` right after `complete <jid> <worker> <queue> <data>` (any `next`
- * options) of the same worker: `complete.pop <queue> <count> <complete's arguments>`.
- */
-function fusedCall(complete: ScriptCall, pop: ScriptCall): ScriptCall | undefined {
-  if (complete.command !== 'complete' || pop.command !== 'pop' || pop.args.length !== 3) return undefined;
-  const [queue, worker, count] = pop.args;
-  if (complete.args[1] !== worker || !(Number(count) >= 1)) return undefined;
-  return { command: COMPLETE_POP, args: [queue, String(count), ...complete.args] };
-}
+const isFused = (entry: Entry): entry is Fused => (entry as Partial<Fused>).pop !== undefined;
 
 export class CallBatcher {
   private queue: Pending[] = [];
@@ -94,9 +82,9 @@ export class CallBatcher {
     for (let index = 0; index < batch.length; index++) {
       const item = batch[index];
       const next = batch[index + 1];
-      const fused = next && fusedCall(item.call, next.call);
-      if (fused) {
-        entries.push({ complete: item, pop: next, call: fused });
+      const call = next && fuseCompletePop(item.call, next.call);
+      if (call) {
+        entries.push({ complete: item, pop: next, call });
         index++;
       } else {
         entries.push(item);
@@ -130,17 +118,18 @@ export class CallBatcher {
         return;
       }
       if (result?.ok) {
-        // [complete's reply, pop's reply]; the pop's JSON is left for its caller to decode.
-        const reply = result.value;
-        if (Array.isArray(reply) && reply.length === 2) {
-          tell(entry.complete, undefined, reply[0]);
-          tell(entry.pop, undefined, reply[1]);
-        } else {
+        // The pop's JSON is left for its caller to decode.
+        let replies: [complete: ScriptReply, pop: ScriptReply];
+        try {
+          replies = splitCompletePopReply(result.value);
+        } catch (error) {
           // It ran (nothing may be sent again), but its answer cannot be read.
-          const error = new QlessError(`unexpected reply to ${COMPLETE_POP}: ${JSON.stringify(reply)}`, COMPLETE_POP);
-          tell(entry.complete, error);
-          tell(entry.pop, error);
+          tell(entry.complete, error as Error);
+          tell(entry.pop, error as Error);
+          return;
         }
+        tell(entry.complete, undefined, replies[0]);
+        tell(entry.pop, undefined, replies[1]);
         return;
       }
       // A refused complete.pop wrote nothing (its pop arguments and the complete's checks come

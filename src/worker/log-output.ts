@@ -1,5 +1,5 @@
-// A worker process's log output: JSON lines (pino) with the fields createLogger in src/log.ts
-// gives them, written in batches by plain synchronous writes. Lines gather in memory and go out
+// A worker process's log output: JSON lines (pino, with pid and the worker's base fields),
+// written in batches by plain synchronous writes. Lines gather in memory and go out
 // in one write when flushed (the runner flushes before handlers run, so a job's start line is out
 // before its handler can block or kill the process), once FLUSH_BYTES are pending, FLUSH_MS after
 // the first pending line, and at exit. pino's usual asynchronous destination hands every write to
@@ -48,7 +48,7 @@ function writeAll(fd: number, text: string): void {
   }
 }
 
-export class BatchedLogOutput implements DestinationStream {
+class BatchedLogOutput implements DestinationStream {
   private pending = '';
   private timer: NodeJS.Timeout | undefined;
 

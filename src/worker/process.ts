@@ -1,24 +1,25 @@
 // Worker process entry, forked by the supervisor (cwd = the slot's sandbox). Waits for its
-// config over IPC, connects, loads the --import modules, says `ready`, polls, and leaves in two
-// phases (stop taking work, then drain) when told to stop, when the supervisor disappears, or
-// when it has to recycle itself (max-jobs / max-memory).
+// config over IPC, connects, loads the --import modules, says `ready`, and hands the work to the
+// manager. The supervisor's stop (or its disappearance, or a TERM) becomes the manager's
+// stop(deadline); a recycle (max-jobs / max-memory) is the manager's own decision. Then it
+// deregisters (unless recycling, when the next process keeps the name) and exits.
 import { chdir } from 'node:process';
-import { createRequire } from 'node:module';
-import { isAbsolute, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Client } from '../client/client.ts';
-import type { Logger } from '../log.ts';
 import type { LevelWithSilent } from 'pino';
-import { CallBatcher } from './call-batcher.ts';
-import { HeldJobs } from './held-jobs.ts';
+import { Client } from '../client/client.ts';
+import { redactPassword } from '../client/connection.ts';
+import type { Logger } from '../log.ts';
 import { isSupervisorMessage, type WorkerConfig, type WorkerMessage } from '../protocol/ipc.ts';
+import { CallBatcher } from './call-batcher.ts';
+import { Fetcher } from './fetcher.ts';
+import { loadImport } from './handler/imports.ts';
+import { HeldJobs } from './held-jobs.ts';
 import { exitProcess, installProcessGuard } from './job/job-scope.ts';
-import { Poller, type LeaveReason } from './poller.ts';
-import { createReserver } from './reserver.ts';
-import { createWorkerLogger } from './log-output.ts';
-import { loadModule } from './handler/module-loader.ts';
 import { JobRunner } from './job/runner.ts';
 import { emptySandbox } from './job/sandbox.ts';
+import { createWorkerLogger } from './log-output.ts';
+import { Manager } from './manager.ts';
+import { createReserver } from './reserver.ts';
+import { WakeSignal } from './wake-signal.ts';
 import { WorkEvents } from './work-events.ts';
 
 /** Signals a terminal sends to the whole process group: the supervisor acts on them, not us. */
@@ -46,41 +47,16 @@ function flushLogger(logger: Logger): Promise<void> {
   });
 }
 
-/**
- * Loads one --import module: a path (already absolute from the CLI), else a package seen from the
- * handler project; files go through the same loader as handlers, so TypeScript works in both
- * entry modes.
- */
-async function loadImport(specifier: string, handlerPath: string): Promise<void> {
-  if (isAbsolute(specifier)) {
-    await loadModule(specifier);
-    return;
-  }
-  if (specifier.startsWith('file:')) {
-    await loadModule(fileURLToPath(specifier));
-    return;
-  }
-  let resolved: string | undefined;
-  try {
-    resolved = createRequire(join(handlerPath, 'package.json')).resolve(specifier);
-  } catch {
-    // Not resolvable from the handler project (or ESM-only without a require condition): try ours.
-  }
-  if (resolved) await loadModule(resolved);
-  else await import(specifier);
-}
-
 class WorkerProcess {
   private readonly logger: Logger;
   private readonly client: Client;
   private readonly held: HeldJobs;
   private readonly batcher: CallBatcher;
   private readonly runner: JobRunner;
-  private readonly poller: Poller;
+  private readonly manager: Manager;
   private readonly events: WorkEvents;
-  private stopRequested: 'stop' | 'disconnect' | undefined;
-  /** Set by the supervisor's stop: when the jobs still running are handed back. */
-  private handBackAt: number | undefined;
+  /** The stop under way, once one was asked for. */
+  private stopping: Promise<void> | undefined;
   private lastRedisError = '';
 
   constructor(private readonly config: WorkerConfig) {
@@ -112,29 +88,32 @@ class WorkerProcess {
       { name: config.name, path: config.path, sandbox: config.sandbox, concurrency: config.concurrency },
       { client: this.client, batcher: this.batcher, held: this.held, logger: this.logger },
     );
+    const wake = new WakeSignal();
     this.events = new WorkEvents(this.client, config.name, config.queues, {
       onLockLost: (jid, event) => this.runner.lockLost(jid, event),
-      onWork: () => this.poller.wake.wake(),
+      onWork: () => wake.wake(),
       onError: (error) => this.onRedisError(error),
     });
-    this.poller = new Poller(
-      {
-        name: config.name,
-        interval: config.interval,
-        concurrency: config.concurrency,
-        maxJobs: config.maxJobs,
-        maxMemory: config.maxMemory,
-        paused: config.paused,
-        resume: config.resume,
-      },
+    const fetcher = new Fetcher(
+      { name: config.name, interval: config.interval, resume: config.resume },
       {
         client: this.client,
         batcher: this.batcher,
         reserver: createReserver(config.reserver, config.queues),
-        runner: this.runner,
         logger: this.logger,
         workWatch: this.events,
+        wake,
       },
+    );
+    this.manager = new Manager(
+      {
+        name: config.name,
+        concurrency: config.concurrency,
+        maxJobs: config.maxJobs,
+        maxMemory: config.maxMemory,
+        paused: config.paused,
+      },
+      { fetcher, runner: this.runner, logger: this.logger, wake },
     );
   }
 
@@ -146,33 +125,35 @@ class WorkerProcess {
         void send({ type: 'pong', id: message.id });
         break;
       case 'pause':
-        this.poller.pause();
-        this.logger.info('paused: not taking new jobs');
+        this.manager.pause();
+        this.logger.info({ event: 'paused' }, 'paused: not taking new jobs');
         break;
       case 'resume':
-        this.poller.resume();
-        this.logger.info('resumed');
+        this.manager.resume();
+        this.logger.info({ event: 'resumed' }, 'resumed');
         break;
       case 'stop':
-        this.handBackAt = message.handBackAt;
-        this.requestStop('stop');
+        this.requestStop('stop', message.handBackAt);
         break;
       case 'config':
         break;
     }
   }
 
-  /** Stop polling and drain; `disconnect` = the supervisor is gone. */
-  requestStop(why: 'stop' | 'disconnect'): void {
-    if (this.stopRequested) return;
-    this.stopRequested = why;
+  /**
+   * Stops the manager; `disconnect` = the supervisor is gone. The jobs still running at
+   * `handBackAt` (ms since the epoch) are handed back: the supervisor's stop says when (it kills
+   * the process a little later); otherwise --shutdown-timeout from now.
+   */
+  requestStop(why: 'stop' | 'disconnect', handBackAt = Date.now() + this.config.shutdownTimeout * 1000): void {
+    if (this.stopping !== undefined) return;
     this.logger.info(
-      { why },
+      { event: 'stopping', why },
       why === 'disconnect'
         ? 'supervisor gone: finishing jobs in flight, then exiting'
         : 'stopping: finishing jobs in flight',
     );
-    this.poller.stop();
+    this.stopping = this.manager.stop(handBackAt);
   }
 
   async run(): Promise<never> {
@@ -199,21 +180,22 @@ class WorkerProcess {
         concurrency: config.concurrency,
         reserver: config.reserver,
         interval: config.interval,
-        paused: this.poller.isPaused,
+        paused: this.manager.isPaused,
+        event: 'ready',
       },
       'worker ready',
     );
     await send({ type: 'ready' });
 
-    let reason: LeaveReason = { kind: 'stop' };
-    if (!this.stopRequested) reason = await this.poller.run();
-    // The supervisor's stop says when to hand back (it kills us a little later); otherwise (the
-    // supervisor is gone, or a TERM sent to this process) --shutdown-timeout from now.
-    const deadlineMs =
-      this.handBackAt !== undefined ? Math.max(0, this.handBackAt - Date.now()) : config.shutdownTimeout * 1000;
-    await this.poller.drain(deadlineMs);
+    const reason = await this.manager.run();
+    // Told to stop: that stop is under way. A recycle gives the jobs in flight --shutdown-timeout,
+    // undisturbed.
+    await (this.stopping ?? this.manager.stop(Date.now() + config.shutdownTimeout * 1000, 'recycle'));
     if (reason.kind === 'recycle') {
-      logger.info({ reason: reason.reason }, 'recycling: leaving so the supervisor starts a fresh process');
+      logger.info(
+        { event: 'recycling', reason: reason.reason },
+        'recycling: leaving so the supervisor starts a fresh process',
+      );
       await send({ type: 'recycle', reason: reason.reason });
     } else {
       await this.deregister();
@@ -221,14 +203,14 @@ class WorkerProcess {
     this.held.flush();
     await this.events.close().catch(() => undefined);
     await this.client.close().catch(() => undefined);
-    logger.info('worker exiting');
+    logger.info({ event: 'exiting' }, 'worker exiting');
     await flushLogger(logger);
     return exitProcess(0);
   }
 
   private async deregister(): Promise<void> {
     try {
-      await this.client.call('worker.deregister', this.config.name);
+      await this.client.workers.deregister(this.config.name);
     } catch (error) {
       this.logger.warn({ err: error }, 'could not deregister the worker name');
     }
@@ -238,10 +220,7 @@ class WorkerProcess {
     // ioredis reports every failed reconnect; one line per kind of trouble is enough.
     if (error.message === this.lastRedisError) return;
     this.lastRedisError = error.message;
-    this.logger.error(
-      { err: error, redis: this.config.redis.replace(/\/\/[^@]*@/, '//***@') },
-      'Redis connection error; retrying',
-    );
+    this.logger.error({ err: error, redis: redactPassword(this.config.redis) }, 'Redis connection error; retrying');
   }
 }
 

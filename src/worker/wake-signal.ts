@@ -1,5 +1,5 @@
 // A sleep that something else can cut short. Wake-ups are counted, so one that arrives while
-// the poller is busy popping (after it looked, before it sleeps) is not lost: sleeping from an
+// the fetcher is busy popping (after it looked, before it sleeps) is not lost: sleeping from an
 // older count returns at once.
 export class WakeSignal {
   private count = 0;

@@ -4,7 +4,7 @@
 // - `ql:log`: `put` (and `advanced`) into one of its queues → an idle worker polls at once
 //   instead of sleeping out --interval. Only while the worker is idle: ql:log carries every put
 //   and completion of the whole pool, which a busy worker would receive and decode for nothing
-//   (and Redis send to every worker). The poller watches before it sleeps and polls once more
+//   (and Redis send to every worker). The fetcher watches before it sleeps and polls once more
 //   after the subscription is active, so a put in between is not missed.
 import type { Client } from '../client/client.ts';
 import { Events, type LogEvent } from '../client/events.ts';

@@ -5,10 +5,8 @@ import { describe, test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { Client } from '../../src/client/client.ts';
 import { LostLockError } from '../../src/client/errors.ts';
-import { completeCall, failCall } from '../../src/client/job-calls.ts';
+import { completeCall, failCall, parsePopReply, popCall } from '../../src/client/commands.ts';
 import type { Job } from '../../src/client/job.ts';
-import type { JobJson } from '../../src/client/types.ts';
-import { parseReply } from '../../src/client/reply.ts';
 import { CallBatcher } from '../../src/worker/call-batcher.ts';
 import { startRedis, type RedisServer } from '../helpers/redis.ts';
 
@@ -54,22 +52,20 @@ async function popOne(queue: string): Promise<Job> {
   return job;
 }
 
-const popCall = (queue: string, count: number) => ({ command: 'pop', args: [queue, WORKER, count] });
-
 describe('call batcher', () => {
   test('a complete and the pop after it: one script call, each caller gets its own reply', async () => {
     const put = [await client.queue('q').put('noop', { n: 1 }), await client.queue('q').put('noop', { n: 2 })];
     const held = await popOne('q');
     const first = held.jid;
-    const second = put.find((jid) => jid !== first)!;
+    const second = put.find((jid) => jid !== first) ?? assert.fail('the other job');
     await client.redis.config('RESETSTAT');
 
     const completed = batcher.call(completeCall(held, WORKER));
-    const popped = batcher.call(popCall('q', 2));
+    const popped = batcher.call(popCall('q', WORKER, 2));
     assert.equal(await completed, 'complete');
-    const jobs = parseReply<JobJson[]>(await popped, 'pop');
+    const jobs = parsePopReply(await popped);
     assert.deepEqual(
-      jobs?.map((job) => job.jid),
+      jobs.map((job) => job.jid),
       [second],
     );
 
@@ -87,11 +83,11 @@ describe('call batcher', () => {
     await client.redis.config('RESETSTAT');
 
     const states = held.map((job) => batcher.call(completeCall(job, WORKER)));
-    const popped = batcher.call(popCall('q', 3));
+    const popped = batcher.call(popCall('q', WORKER, 3));
     assert.deepEqual(await Promise.all(states), ['complete', 'complete', 'complete']);
     const left = jids.filter((jid) => !held.some((job) => job.jid === jid));
     assert.deepEqual(
-      parseReply<JobJson[]>(await popped, 'pop')?.map((job) => job.jid),
+      parsePopReply(await popped).map((job) => job.jid),
       left,
     );
     assert.equal(await scriptCalls(), 3);
@@ -102,17 +98,17 @@ describe('call batcher', () => {
     const put = [await client.queue('q').put('noop', {}), await client.queue('q').put('noop', {})];
     const held = await popOne('q');
     const lost = held.jid;
-    const waiting = put.find((jid) => jid !== lost)!;
+    const waiting = put.find((jid) => jid !== lost) ?? assert.fail('the other job');
     // Another worker takes it over: this worker's complete must be refused.
     await new Client({ redis: client.redis, workerName: 'other' }).call('timeout', lost);
     const [taken] = await new Client({ redis: client.redis, workerName: 'other' }).queue('q').pop(1);
     assert.equal(taken?.jid, lost);
 
     const completed = batcher.call(completeCall(held, WORKER));
-    const popped = batcher.call(popCall('q', 1));
+    const popped = batcher.call(popCall('q', WORKER, 1));
     await assert.rejects(completed, LostLockError);
     assert.deepEqual(
-      parseReply<JobJson[]>(await popped, 'pop')?.map((job) => job.jid),
+      parsePopReply(await popped).map((job) => job.jid),
       [waiting],
     );
     const after = (await client.jobs.get(lost)) as Job;
@@ -125,14 +121,14 @@ describe('call batcher', () => {
     const put = [await client.queue('q').put('noop', {}), await client.queue('q').put('noop', {})];
     const held = await popOne('q');
     const failing = held.jid;
-    const next = put.find((jid) => jid !== failing)!;
+    const next = put.find((jid) => jid !== failing) ?? assert.fail('the other job');
     await client.redis.config('RESETSTAT');
 
     const failed = batcher.call(failCall(held, WORKER, 'q-Error', 'boom'));
-    const popped = batcher.call(popCall('q', 1));
+    const popped = batcher.call(popCall('q', WORKER, 1));
     assert.equal(await failed, failing);
     assert.deepEqual(
-      parseReply<JobJson[]>(await popped, 'pop')?.map((job) => job.jid),
+      parsePopReply(await popped).map((job) => job.jid),
       [next],
     );
     assert.equal(await scriptCalls(), 2);

@@ -1,35 +1,21 @@
 // bin/qless-worker's options: bad values are refused before anything starts (one line, exit 2,
-// nothing in Redis, no sandbox made); good ones, from flags or QLESS_* variables, reach the pool.
-import { after, before, describe, test } from 'node:test';
+// nothing in Redis, no sandbox made); good ones, from flags or QLESS_* variables, reach the pool;
+// the defaults (worker names) and every way to name Redis (REDIS_URL, QLESS_REDIS_URL, --host and
+// --port) end up in Redis as documented.
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Client } from '../../src/client/index.ts';
-import { startRedis, type RedisServer } from '../helpers/redis.ts';
 import { eventually, runWorkerToExit, startWorker } from '../helpers/worker.ts';
+import { readyLines, stopPool, SUPERVISED, usePools } from './blackbox.ts';
 
-const HANDLERS = fileURLToPath(new URL('../fixtures/supervisor/handlers', import.meta.url));
 const VERSION = (
   JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
 ).version;
 
-let redis: RedisServer;
-let client: Client;
-let cwd: string;
-
-before(async () => {
-  redis = await startRedis();
-  client = new Client({ url: redis.url, workerName: 'producer' });
-  cwd = mkdtempSync(join(tmpdir(), 'qless-cli-'));
-});
-
-after(async () => {
-  await client.close();
-  await redis.stop();
-  rmSync(cwd, { recursive: true, force: true });
-});
+// The refusals below run first: they check that nothing was written to this Redis yet.
+const fx = usePools('cli');
 
 describe('qless-worker refuses invalid options', () => {
   const cases: { name: string; args: string[]; env?: Record<string, string>; says: RegExp }[] = [
@@ -117,23 +103,23 @@ describe('qless-worker refuses invalid options', () => {
   for (const { name, args, env, says } of cases) {
     test(name, async () => {
       // Point at the private Redis unless the case is about the URL itself.
-      const redisArgs = args.includes('-r') || env?.QLESS_REDIS_URL ? [] : ['-r', redis.url];
-      const result = await runWorkerToExit([...args, ...redisArgs, '--no-watch'], { cwd, env });
+      const redisArgs = args.includes('-r') || env?.QLESS_REDIS_URL ? [] : ['-r', fx.redis.url];
+      const result = await runWorkerToExit([...args, ...redisArgs, '--no-watch'], { cwd: fx.scratch, env });
       assert.equal(result.code, 2, `exit code\n${result.stderr}`);
       const lines = result.stderr.split('\n').filter((line) => line !== '');
       assert.equal(lines.length, 1, `one line on stderr, got:\n${result.stderr}`);
       assert.match(lines[0], /^qless-worker: /);
       assert.match(lines[0], says);
       assert.equal(result.stdout, '', 'nothing logged: no supervisor started');
-      assert.equal(await client.redis.dbsize(), 0, 'nothing written to Redis');
-      assert.equal(existsSync(join(cwd, 'sandbox')), false, 'no sandbox made');
+      assert.equal(await fx.client.redis.dbsize(), 0, 'nothing written to Redis');
+      assert.equal(existsSync(join(fx.scratch, 'sandbox')), false, 'no sandbox made');
     });
   }
 });
 
 describe('qless-worker help and version', () => {
   test('--help shows the options and examples and exits 0', async () => {
-    const result = await runWorkerToExit(['--help'], { cwd });
+    const result = await runWorkerToExit(['--help'], { cwd: fx.scratch });
     assert.equal(result.code, 0);
     for (const text of [
       '--queue',
@@ -158,11 +144,11 @@ describe('qless-worker help and version', () => {
     ]) {
       assert.ok(result.stdout.includes(text), `help mentions ${text}`);
     }
-    assert.equal(await client.redis.dbsize(), 0);
+    assert.equal(await fx.client.redis.dbsize(), 0);
   });
 
   test('--version prints the package version', async () => {
-    const result = await runWorkerToExit(['--version'], { cwd });
+    const result = await runWorkerToExit(['--version'], { cwd: fx.scratch });
     assert.equal(result.code, 0);
     assert.equal(result.stdout.trim(), VERSION);
   });
@@ -171,8 +157,22 @@ describe('qless-worker help and version', () => {
 describe('qless-worker takes its options from flags and QLESS_* variables', () => {
   test('comma lists and repeated -q, defaults resolved, and the pool works the queues', async () => {
     const run = startWorker(
-      ['-q', 'first,second', '-q', 'third', '-r', redis.url, '-p', HANDLERS, '-w', '0', '--no-watch', '-n', 'flags'],
-      { cwd },
+      [
+        '-q',
+        'first,second',
+        '-q',
+        'third',
+        '-r',
+        fx.redis.url,
+        '-p',
+        SUPERVISED,
+        '-w',
+        '0',
+        '--no-watch',
+        '-n',
+        'flags',
+      ],
+      { cwd: fx.scratch },
     );
     try {
       const startup = await run.waitForLine('supervisor starting');
@@ -187,9 +187,9 @@ describe('qless-worker takes its options from flags and QLESS_* variables', () =
       assert.equal(options.concurrency, 1);
       assert.equal(options.reserver, 'ordered');
       assert.equal(options.shutdownTimeout, 30);
-      assert.equal(options.workdir, cwd);
-      const jid = await client.queue('third').put('sleepy', {});
-      await eventually(async () => (await client.jobs.get(jid))?.state === 'complete', {
+      assert.equal(options.workdir, fx.scratch);
+      const jid = await fx.client.queue('third').put('sleepy', {});
+      await eventually(async () => (await fx.client.jobs.get(jid))?.state === 'complete', {
         what: `job in "third" completed\n${run.describe()}`,
       });
       run.signal('SIGTERM');
@@ -200,13 +200,13 @@ describe('qless-worker takes its options from flags and QLESS_* variables', () =
   });
 
   test('QLESS_QUEUE, QLESS_WORKERS, QLESS_NAME and QLESS_REDIS_URL are read from the environment', async () => {
-    const run = startWorker(['-p', HANDLERS], {
-      cwd,
+    const run = startWorker(['-p', SUPERVISED], {
+      cwd: fx.scratch,
       env: {
         QLESS_QUEUE: 'env-a,env-b',
         QLESS_WORKERS: '1',
         QLESS_NAME: 'from-env',
-        QLESS_REDIS_URL: redis.url,
+        QLESS_REDIS_URL: fx.redis.url,
         QLESS_WATCH: 'false',
         QLESS_UNRELATED_SETTING: 'ignored',
       },
@@ -217,13 +217,13 @@ describe('qless-worker takes its options from flags and QLESS_* variables', () =
       assert.deepEqual(options.queues, ['env-a', 'env-b']);
       assert.equal(options.workers, 1);
       assert.equal(options.name, 'from-env');
-      assert.equal(options.redis, redis.url);
+      assert.equal(options.redis, fx.redis.url);
       assert.equal(options.watch, false);
-      const jid = await client.queue('env-b').put('sleepy', {});
-      await eventually(async () => (await client.jobs.get(jid))?.state === 'complete', {
+      const jid = await fx.client.queue('env-b').put('sleepy', {});
+      await eventually(async () => (await fx.client.jobs.get(jid))?.state === 'complete', {
         what: `job completed\n${run.describe()}`,
       });
-      const job = await client.jobs.get(jid);
+      const job = await fx.client.jobs.get(jid);
       assert.ok(job && 'history' in job);
       assert.ok(job.history.some((entry) => entry.what === 'popped' && entry.worker === 'from-env-0'));
       run.signal('SIGTERM');
@@ -231,5 +231,83 @@ describe('qless-worker takes its options from flags and QLESS_* variables', () =
     } finally {
       await run.kill();
     }
+  });
+});
+
+describe('options: defaults and the ways to name Redis', () => {
+  test('without --name, worker k is <hostname>-<supervisor pid>-<k>, one name per slot, in Redis', async () => {
+    const run = fx.pool(['-q', 'naming', '-r', fx.redis.url, '-p', SUPERVISED, '-w', '2', '--no-watch', '-i', '0.2']);
+    await eventually(() => readyLines(run).length === 2, { what: `two workers ready\n${run.describe()}` });
+    const prefix = `${hostname()}-${run.pid}`;
+    await eventually(
+      async () => {
+        const names = await fx.workerNames();
+        return names.includes(`${prefix}-0`) && names.includes(`${prefix}-1`);
+      },
+      { what: `both default names registered\n${run.describe()}` },
+    );
+    const jid = await fx.client.queue('naming').put('sleepy', {});
+    const done = await fx.settled(jid, run, ['complete']);
+    const popper = done.history.find((entry) => entry.what === 'popped')?.worker;
+    assert.ok(popper === `${prefix}-0` || popper === `${prefix}-1`, `popped by ${popper}`);
+    await stopPool(run);
+    const names = await fx.workerNames();
+    assert.ok(!names.some((name) => name.startsWith(prefix)), `deregistered on TERM: ${names.join(', ')}`);
+  });
+
+  test('REDIS_URL is used when neither --redis nor QLESS_REDIS_URL is given', async () => {
+    const run = fx.pool(
+      ['-q', 'env-redis', '-p', SUPERVISED, '-w', '1', '-n', 'plain-env', '--no-watch', '-i', '0.2'],
+      {
+        env: { REDIS_URL: fx.redis.url },
+      },
+    );
+    const jid = await fx.client.queue('env-redis').put('sleepy', {});
+    const done = await fx.settled(jid, run, ['complete']);
+    assert.equal(done.history.find((entry) => entry.what === 'popped')?.worker, 'plain-env-0');
+    await stopPool(run);
+  });
+
+  test('QLESS_REDIS_URL wins over REDIS_URL', async () => {
+    const run = fx.pool(
+      ['-q', 'env-order', '-p', SUPERVISED, '-w', '1', '-n', 'env-order', '--no-watch', '-i', '0.2'],
+      {
+        env: { QLESS_REDIS_URL: fx.redis.url, REDIS_URL: 'redis://127.0.0.1:1' },
+      },
+    );
+    const jid = await fx.client.queue('env-order').put('sleepy', {});
+    const done = await fx.settled(jid, run, ['complete']);
+    assert.equal(done.history.find((entry) => entry.what === 'popped')?.worker, 'env-order-0');
+    assert.equal(run.find('is unreachable').length, 0);
+    await stopPool(run);
+  });
+
+  test('--host and --port replace those parts of the URL', async () => {
+    const port = new URL(fx.redis.url).port;
+    const run = fx.pool([
+      '-q',
+      'host-port',
+      '-r',
+      'redis://nowhere.invalid:1',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      port,
+      '-p',
+      SUPERVISED,
+      '-w',
+      '1',
+      '-n',
+      'host-port',
+      '--no-watch',
+      '-i',
+      '0.2',
+    ]);
+    const startup = await run.waitForLine('supervisor starting');
+    assert.equal((startup.options as { redis: string }).redis, `redis://127.0.0.1:${port}`);
+    const jid = await fx.client.queue('host-port').put('sleepy', {});
+    const done = await fx.settled(jid, run, ['complete']);
+    assert.equal(done.history.find((entry) => entry.what === 'popped')?.worker, 'host-port-0');
+    await stopPool(run);
   });
 });

@@ -3,7 +3,7 @@
 // into one trailing report with the final set, and flush() sends what is pending.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { HeldJobs } from '../../src/worker/held-jobs.ts';
+import { HeldJobs, REPORT_EVERY_MS } from '../../src/worker/held-jobs.ts';
 import type { HeldJob } from '../../src/protocol/ipc.ts';
 
 const job = (jid: string, expires = 100): HeldJob => ({ jid, queue: 'q', klass: 'k', expires });
@@ -19,9 +19,14 @@ test('the jobs of one pop share one report, sent before any later turn of the ev
   assert.deepEqual(reports, [[job('a'), job('b')]]);
 });
 
-test('changes right after a report are folded into one trailing report with the final set', async () => {
+test('changes right after a report are folded into one trailing report with the final set', async (t) => {
+  // The report's timer and the clock it is measured by, both under the test's control.
+  t.mock.timers.enable({ apis: ['setTimeout', 'Date'] });
   const reports: HeldJob[][] = [];
-  const held = new HeldJobs((jobs) => reports.push(jobs));
+  const held = new HeldJobs(
+    (jobs) => reports.push(jobs),
+    () => Date.now(),
+  );
   held.add(job('a'));
   await microtasks();
   held.add(job('b'));
@@ -31,7 +36,9 @@ test('changes right after a report are folded into one trailing report with the 
   held.remove('c');
   await microtasks();
   assert.equal(reports.length, 1, 'throttled');
-  await new Promise((resolve) => setTimeout(resolve, 1_300));
+  t.mock.timers.tick(REPORT_EVERY_MS - 1);
+  assert.equal(reports.length, 1, `nothing more before ${REPORT_EVERY_MS} ms`);
+  t.mock.timers.tick(1);
   assert.deepEqual(reports, [[job('a')], [job('b', 200)]]);
 });
 

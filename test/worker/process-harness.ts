@@ -54,10 +54,12 @@ export class WorkerHarness {
       serialization: 'json',
     });
     live.add(this.child);
-    this.child.stdout!.setEncoding('utf8');
-    this.child.stdout!.on('data', (chunk: string) => this.onStdout(chunk));
-    this.child.stderr!.setEncoding('utf8');
-    this.child.stderr!.on('data', (chunk: string) => {
+    const { stdout, stderr } = this.child;
+    if (!stdout || !stderr) throw new Error('the worker was forked without stdout/stderr pipes');
+    stdout.setEncoding('utf8');
+    stdout.on('data', (chunk: string) => this.onStdout(chunk));
+    stderr.setEncoding('utf8');
+    stderr.on('data', (chunk: string) => {
       this.stderr += chunk;
     });
     this.child.on('message', (message: WorkerMessage) => {
@@ -161,9 +163,9 @@ export class WorkerHarness {
     return this.until(() => this.lines.find(predicate), what, timeoutMs);
   }
 
-  /** Lines of one job that say it ended. */
+  /** The line that says how one job ended (the one with its outcome). */
   jobEnded(jid: string): LogLine | undefined {
-    return this.lines.find((line) => line.jid === jid && line.msg === 'job ended');
+    return this.lines.find((line) => line.jid === jid && typeof line.outcome === 'string');
   }
 
   waitForJobEnd(jid: string, timeoutMs?: number): Promise<LogLine> {

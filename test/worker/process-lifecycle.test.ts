@@ -86,7 +86,7 @@ describe('IPC with the supervisor', () => {
     await worker.waitForMessage('ready');
     const queue = worker.config.queues[0];
     worker.send({ type: 'pause' });
-    await worker.waitForLine((line) => line.msg.startsWith('paused'), 'paused');
+    await worker.waitForLine((line) => line.event === 'paused', 'paused');
     const jid = await client.queue(queue).put('noop', {});
     await new Promise((resolve) => setTimeout(resolve, 600));
     assert.equal(((await client.jobs.get(jid)) as Job).state, 'waiting', 'a paused worker leaves it waiting');

@@ -9,13 +9,14 @@ import { fileURLToPath } from 'node:url';
 import { Client } from '../../src/client/index.ts';
 import { freePort, startRedis, type RedisServer } from '../helpers/redis.ts';
 import { eventually, startWorker, type WorkerRun } from '../helpers/worker.ts';
+import { isReady, startedJob } from './blackbox.ts';
 
 const JOBS = fileURLToPath(new URL('../fixtures/handlers/jobs', import.meta.url));
 /** Longer than ioredis's default retries of a pending command (20 reconnect attempts, about 10.5 s). */
 const OUTAGE_MS = 13_000;
 
 /** Forwards 127.0.0.1:<port> to Redis; cut() drops every connection and refuses new ones until restore(). */
-class CuttableProxy {
+class TcpProxy {
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
 
@@ -58,13 +59,13 @@ class CuttableProxy {
 }
 
 let redis: RedisServer;
-let proxy: CuttableProxy;
+let proxy: TcpProxy;
 let client: Client;
 let run: WorkerRun | undefined;
 
 before(async () => {
   redis = await startRedis();
-  proxy = new CuttableProxy(await freePort(), redis.port);
+  proxy = new TcpProxy(await freePort(), redis.port);
   await proxy.restore();
   client = new Client({ url: redis.url, workerName: 'producer' });
 });
@@ -95,11 +96,11 @@ test('jobs that end while Redis is unreachable are completed or failed once Redi
     JOBS,
     '--no-watch',
   ]);
-  await run.waitForLine('worker ready');
+  await run.waitForLine(isReady);
   const queue = client.queue('outage');
   const completes = await queue.put('wait.ForAWhile', { ms: 1_000 });
   const fails = await queue.put('wait.ThenThrows', { ms: 1_000 });
-  for (const jid of [completes, fails]) await run.waitForLine((line) => line.msg === 'job started' && line.jid === jid);
+  for (const jid of [completes, fails]) await run.waitForLine(startedJob(jid));
 
   await proxy.cut();
   // Both handlers end about a second into the outage; their complete and fail cannot reach Redis.
@@ -132,7 +133,7 @@ test('jobs that end while Redis is unreachable are completed or failed once Redi
   await eventually(async () => (await client.jobs.get(after))?.state === 'complete', {
     what: `job ${after} completed by the same pool\n${run.describe()}`,
   });
-  assert.equal(run.find('worker ready').length, 1, 'the worker process was never replaced');
+  assert.equal(run.find(isReady).length, 1, 'the worker process was never replaced');
   assert.equal(run.find('exited').length, 0, 'no worker exited');
 
   run.signal('SIGTERM');

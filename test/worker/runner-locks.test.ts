@@ -64,6 +64,12 @@ async function getJob(jid: string): Promise<Job | null> {
   return (await client.jobs.get(jid)) as Job | null;
 }
 
+async function existingJob(jid: string): Promise<Job> {
+  const job = await getJob(jid);
+  assert.ok(job, `job ${jid} exists`);
+  return job;
+}
+
 describe('heartbeats', () => {
   test('a job running three times its 1 s lock is renewed and completes by this worker alone', async () => {
     const jid = await client.queue('locks').put('wait.ForAWhile', { ms: 3_000 });
@@ -90,11 +96,11 @@ describe('lock loss', () => {
     await eventually(() => started(report), { what: 'the handler to start' });
     // Paused, the worker cannot pop the timed-out job straight back (it would be first in line).
     worker.send({ type: 'pause' });
-    await (await getJob(jid))!.timeout();
+    await (await existingJob(jid)).timeout();
     const seen = await eventually(() => aborted(report), { what: 'the signal to abort' });
     assert.equal(seen.why, 'lock-lost');
     assert.equal((await worker.waitForJobEnd(jid)).outcome, 'lock-lost');
-    await worker.until(() => worker.lines.some((line) => line.msg === 'job ended' && line.jid === jid), 'job end');
+    await worker.until(() => worker.jobEnded(jid), 'job end');
     const job = await getJob(jid);
     assert.equal(job?.state, 'stalled', 'not completed or failed by the worker that lost it');
     assert.deepEqual(
@@ -110,7 +116,7 @@ describe('lock loss', () => {
     const jid = await client.queue('locks').put('wait.UntilAborted', { report });
     await eventually(() => started(report), { what: 'the handler to start' });
     worker.send({ type: 'pause' });
-    await (await getJob(jid))!.timeout();
+    await (await existingJob(jid)).timeout();
     const rival = new Client({ url: server.url, workerName: 'rival' });
     try {
       const [taken] = await rival.queue('locks').pop(1);

@@ -17,7 +17,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { emptySandbox, JobSandboxes, prepareJobSandbox, SandboxError } from '../../src/worker/job/sandbox.ts';
+import { emptySandbox, JobSandboxes, SandboxError } from '../../src/worker/job/sandbox.ts';
 
 let base: string;
 let sandbox: string;
@@ -97,37 +97,6 @@ describe('emptySandbox', () => {
   });
 });
 
-describe('prepareJobSandbox', () => {
-  test('concurrency 1 uses the slot sandbox itself, emptied', () => {
-    mkdirSync(sandbox, { recursive: true });
-    writeFileSync(join(sandbox, 'left-over'), 'x');
-    assert.equal(prepareJobSandbox(sandbox, 1, 0), sandbox);
-    assert.deepEqual(readdirSync(sandbox), []);
-  });
-
-  test('concurrency > 1 gives each lane its own emptied sub-directory and leaves the others alone', () => {
-    const lane0 = prepareJobSandbox(sandbox, 3, 0);
-    const lane1 = prepareJobSandbox(sandbox, 3, 1);
-    assert.notEqual(lane0, lane1);
-    assert.ok(lane0.startsWith(`${sandbox}/`) && lane1.startsWith(`${sandbox}/`));
-    writeFileSync(join(lane0, 'zero'), 'x');
-    writeFileSync(join(lane1, 'one'), 'x');
-    assert.equal(prepareJobSandbox(sandbox, 3, 0), lane0);
-    assert.deepEqual(readdirSync(lane0), []);
-    assert.deepEqual(readdirSync(lane1), ['one']);
-  });
-
-  test('a lane directory replaced by a symlink does not lead outside', () => {
-    const lane = prepareJobSandbox(sandbox, 2, 1);
-    rmdirSync(lane);
-    symlinkSync(outside, lane);
-    assert.equal(prepareJobSandbox(sandbox, 2, 1), lane);
-    assert.ok(!lstatSync(lane).isSymbolicLink());
-    assertOutsideIntact();
-    assert.ok(existsSync(join(outside, 'keep.txt')));
-  });
-});
-
 describe("JobSandboxes (the runner's per-job sandboxes)", () => {
   test('concurrency 1: the slot sandbox, emptied before and after', () => {
     const sandboxes = new JobSandboxes(sandbox, 1);
@@ -144,15 +113,37 @@ describe("JobSandboxes (the runner's per-job sandboxes)", () => {
   test('lanes: each its own directory, emptied before and after its job, the others left alone', () => {
     const sandboxes = new JobSandboxes(sandbox, 3);
     const lane0 = sandboxes.prepare(0).dir;
+    const lane1 = sandboxes.prepare(1).dir;
     const lane2 = sandboxes.prepare(2).dir;
     assert.equal(lane0, join(sandbox, 'job-0'));
+    assert.equal(lane1, join(sandbox, 'job-1'));
     assert.equal(lane2, join(sandbox, 'job-2'));
     writeFileSync(join(lane0, 'zero'), 'x');
+    writeFileSync(join(lane1, 'one'), 'x');
     writeFileSync(join(lane2, 'two'), 'x');
     sandboxes.empty(lane0);
     assert.deepEqual(readdirSync(lane0), []);
     assert.deepEqual(readdirSync(lane2), ['two']);
     assert.deepEqual(readdirSync(sandboxes.prepare(2).dir), []);
+    // Preparing a lane again empties it and only it.
+    writeFileSync(join(lane0, 'zero'), 'x');
+    assert.equal(sandboxes.prepare(0).dir, lane0);
+    assert.deepEqual(readdirSync(lane0), []);
+    assert.deepEqual(readdirSync(lane1), ['one']);
+  });
+
+  test('a lane directory replaced by a symlink does not lead outside', () => {
+    const sandboxes = new JobSandboxes(sandbox, 2);
+    const lane = sandboxes.prepare(1).dir;
+    rmdirSync(lane);
+    symlinkSync(outside, lane);
+    const again = sandboxes.prepare(1);
+    assert.equal(again.dir, lane);
+    assert.equal(again.recreated, true);
+    assert.ok(!lstatSync(lane).isSymbolicLink());
+    assert.deepEqual(readdirSync(lane), []);
+    assertOutsideIntact();
+    assert.ok(existsSync(join(outside, 'keep.txt')));
   });
 
   test('a slot sandbox replaced by a symlink (by a job, between turns) is caught before the next job', async () => {

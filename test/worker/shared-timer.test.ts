@@ -1,7 +1,8 @@
 // The one timer behind every lock renewal: each task runs once its deadline is reached (earlier
 // deadlines first, whatever the order they were scheduled in), a cancelled or re-scheduled
 // deadline does not run early, and a task scheduled inside a job's async context does not drag
-// that context into the others' turn.
+// that context into the others' turn. The timer takes a clock: the deadlines are checked under
+// node:test's mock timers (the async-context one needs Node's real timers).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AsyncLocalStorage } from 'node:async_hooks';
@@ -20,45 +21,59 @@ function recorder(log: string[], name: string, at: () => number): DueTask & { ra
   return task;
 }
 
-test('tasks run in deadline order, each once, none before its deadline', async () => {
-  const timer = new SharedTimer(fail);
+test('tasks run in deadline order, each once, none before its deadline', (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout', 'Date'] });
+  const timer = new SharedTimer(fail, () => Date.now());
   const log: string[] = [];
-  const start = performance.now();
-  const late = recorder(log, 'late', () => performance.now() - start);
-  const early = recorder(log, 'early', () => performance.now() - start);
-  const middle = recorder(log, 'middle', () => performance.now() - start);
+  const at = (): number => Date.now();
+  const late = recorder(log, 'late', at);
+  const early = recorder(log, 'early', at);
+  const middle = recorder(log, 'middle', at);
   timer.schedule(late, 150);
   timer.schedule(early, 30);
   timer.schedule(middle, 80);
-  await sleep(300);
+  t.mock.timers.tick(29);
+  assert.deepEqual(log, []);
+  t.mock.timers.tick(1);
+  assert.deepEqual(log, ['early']);
+  t.mock.timers.tick(49);
+  assert.deepEqual(log, ['early']);
+  t.mock.timers.tick(1);
+  assert.deepEqual(log, ['early', 'middle']);
+  t.mock.timers.tick(70);
   assert.deepEqual(log, ['early', 'middle', 'late']);
-  assert.ok(
-    early.ranAt! >= 29 && middle.ranAt! >= 79 && late.ranAt! >= 149,
-    JSON.stringify([early.ranAt, middle.ranAt, late.ranAt]),
-  );
+  assert.deepEqual([early.ranAt, middle.ranAt, late.ranAt], [30, 80, 150]);
   assert.equal(timer.size, 0);
+  t.mock.timers.tick(1_000);
+  assert.equal(log.length, 3, 'each ran once');
 });
 
-test('a cancelled task never runs; a re-scheduled one runs at its new deadline only', async () => {
-  const timer = new SharedTimer(fail);
+test('a cancelled task never runs; a re-scheduled one runs at its new deadline only', (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout', 'Date'] });
+  const timer = new SharedTimer(fail, () => Date.now());
   const log: string[] = [];
-  const start = performance.now();
   const cancelled = recorder(log, 'cancelled', () => 0);
-  const moved = recorder(log, 'moved', () => performance.now() - start);
+  const moved = recorder(log, 'moved', () => Date.now());
   timer.schedule(cancelled, 20);
   timer.schedule(moved, 20);
   timer.cancel(cancelled);
   timer.schedule(moved, 120);
-  await sleep(60);
+  t.mock.timers.tick(60);
   assert.deepEqual(log, [], 'the timer fired for the old deadlines and found nothing due');
-  await sleep(150);
+  t.mock.timers.tick(59);
+  assert.deepEqual(log, []);
+  t.mock.timers.tick(1);
   assert.deepEqual(log, ['moved']);
-  assert.ok(moved.ranAt! >= 119);
+  assert.equal(moved.ranAt, 120);
 });
 
-test('a task that throws does not keep the others from running', async () => {
+test('a task that throws does not keep the others from running', (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout', 'Date'] });
   const errors: unknown[] = [];
-  const timer = new SharedTimer((error) => errors.push(error));
+  const timer = new SharedTimer(
+    (error) => errors.push(error),
+    () => Date.now(),
+  );
   const log: string[] = [];
   timer.schedule(
     {
@@ -72,7 +87,7 @@ test('a task that throws does not keep the others from running', async () => {
     recorder(log, 'after', () => 0),
     10,
   );
-  await sleep(80);
+  t.mock.timers.tick(10);
   assert.deepEqual(log, ['after']);
   assert.equal((errors[0] as Error | undefined)?.message, 'boom');
 });

@@ -7,7 +7,7 @@ import { isAbsolute, join, relative, sep } from 'node:path';
 import { loadModule } from './module-loader.ts';
 
 /** Extensions tried, in this order, for a module path (then the same for `<dir>/index`). */
-export const HANDLER_EXTENSIONS = ['.ts', '.mts', '.js', '.mjs', '.cjs'] as const;
+const HANDLER_EXTENSIONS = ['.ts', '.mts', '.js', '.mjs', '.cjs'] as const;
 
 /** Method names tried on an object or class export, after the job's queue name. */
 const FALLBACK_METHODS = ['process', 'perform'] as const;
@@ -89,7 +89,7 @@ function confine(root: string, file: string, klass: string): string {
 }
 
 /** The absolute, real path of the module file for a klass, confined to the root. */
-export function resolveHandlerFile(root: string, klass: string): string {
+function resolveHandlerFile(root: string, klass: string): string {
   const { segments } = parseKlass(klass);
   const file = findModuleFile(root, segments);
   if (file === undefined) {
@@ -164,7 +164,7 @@ function findMethod(target: object, name: string, asClass: boolean): Handler | u
 }
 
 /** Turns an export into a callable: a plain function, or a method named after the queue, `process`, `perform`. */
-export function handlerFromExport(value: unknown, queue: string, klass: string): Handler {
+function handlerFromExport(value: unknown, queue: string, klass: string): Handler {
   if (typeof value === 'function' && !isClass(value)) return (job) => (value as Method)(job);
   if (value !== null && (typeof value === 'object' || typeof value === 'function')) {
     const asClass = typeof value === 'function';

@@ -10,12 +10,13 @@ import { chdir } from 'node:process';
 import type { Logger } from '../../log.ts';
 import type { QlessCaller, ScriptCall } from '../../client/script-caller.ts';
 import type { JobJson } from '../../client/types.ts';
-import { completeCall, failCall, retryCall } from '../../client/job-calls.ts';
+import { completeCall, failCall, retryCall } from '../../client/commands.ts';
 import { LostLockError } from '../../client/errors.ts';
 import { decodeData } from '../../client/reply.ts';
 import type { CallBatcher } from '../call-batcher.ts';
 import type { HeldJobs } from '../held-jobs.ts';
-import { HandlerResolutionError, loadHandler, type Handler } from '../handler/resolve.ts';
+import { loadHandler, type Handler } from '../handler/resolve.ts';
+import { errorGroupName, errorMessage } from './failure.ts';
 import { LockRenewer } from './lock-renewer.ts';
 import { SharedTimer } from './shared-timer.ts';
 import { runInJobScope } from './job-scope.ts';
@@ -23,11 +24,6 @@ import { JobSandboxes } from './sandbox.ts';
 import { JobAbortError, RunningJob, type Ending } from './running-job.ts';
 import { WorkerJob } from './worker-job.ts';
 import type { LockEvent } from '../work-events.ts';
-
-export { JobAbortError };
-
-/** The longest failure message stored (the stack is cut beyond this). */
-export const MAX_FAILURE_MESSAGE = 10_000;
 
 export type JobOutcome = 'completed' | 'failed' | 'settled-by-handler' | 'lock-lost' | 'canceled' | 'handed-back';
 
@@ -48,38 +44,9 @@ export interface RunnerDeps {
   logger: Logger;
 }
 
-/** The failure group suffix for something a handler threw. */
-export function errorGroupName(error: unknown): string {
-  if (error instanceof HandlerResolutionError) return error.group;
-  if (error instanceof Error) {
-    // `class MyError extends Error {}` keeps name "Error": its class name says more.
-    if (error.name && error.name !== 'Error') return error.name;
-    const ctor = (error as { constructor?: { name?: unknown } }).constructor?.name;
-    return typeof ctor === 'string' && ctor !== '' ? ctor : 'Error';
-  }
-  return 'NonError';
-}
-
-/** The failure message: the stack (or a description of a non-Error), at most MAX_FAILURE_MESSAGE characters. */
-export function errorMessage(error: unknown): string {
-  let text: string;
-  if (error instanceof Error) text = error.stack ?? `${error.name}: ${error.message}`;
-  else {
-    let shown: string;
-    try {
-      shown = typeof error === 'string' ? JSON.stringify(error) : (JSON.stringify(error) ?? String(error));
-    } catch {
-      shown = String(error);
-    }
-    text = `the handler threw a value that is not an Error: ${shown}`;
-  }
-  return text.length > MAX_FAILURE_MESSAGE ? text.slice(0, MAX_FAILURE_MESSAGE) : text;
-}
-
 export class JobRunner {
   private readonly running = new Map<string, RunningJob>();
   private readonly handlers = new Map<string, Promise<Handler>>();
-  private stopping = false;
   private logFlushQueued = false;
   private readonly sandboxes: JobSandboxes;
   /** One timer for the lock renewals of every job in flight. */
@@ -108,10 +75,10 @@ export class JobRunner {
     job.end({ kind: 'lost', event });
   }
 
-  /** The worker is stopping: every job's signal fires; their handlers may still finish. */
-  stop(): void {
-    this.stopping = true;
-    for (const job of this.running.values()) job.abort(new JobAbortError('stopping', 'the worker is stopping'));
+  /** The worker is stopping: the signal of every job in flight fires; their handlers may still finish. */
+  signalStopping(): void {
+    for (const job of this.running.values())
+      if (!job.abortReason) job.abort(new JobAbortError('stopping', 'the worker is stopping'));
   }
 
   /** The drain deadline passed: give every job still running back to its queue. */
@@ -137,7 +104,6 @@ export class JobRunner {
     this.lockLost(json.jid, 'lock_lost');
     this.running.set(json.jid, run);
     held.add({ jid: json.jid, queue: json.queue, klass: json.klass, expires: json.expires });
-    if (this.stopping) run.abort(new JobAbortError('stopping', 'the worker is stopping'));
     const logInfo = logger.isLevelEnabled('info');
 
     let job: WorkerJob | undefined;
@@ -259,7 +225,7 @@ export class JobRunner {
       // The handler may have changed job.data; complete stores what it holds now.
       const ref = job ?? { jid: json.jid, queue: json.queue, data: decodeData(json.data) };
       try {
-        this.write(completeCall(ref, this.settings.name), run, 'complete');
+        this.write(completeCall(ref, this.settings.name), run);
         return 'completed';
       } catch (refused) {
         // job.data left in a state JSON cannot hold (a BigInt, a cycle): the handler's doing.
@@ -268,12 +234,12 @@ export class JobRunner {
     }
     const group = `${json.queue}-${errorGroupName(error)}`;
     run.logger.warn({ err: error, group }, 'handler failed');
-    this.write(failCall(json, this.settings.name, group, errorMessage(error)), run, 'fail');
+    this.write(failCall(json, this.settings.name, group, errorMessage(error)), run);
     return 'failed';
   }
 
   /** Sends a call that ends the job; the job stays in the held set until Redis answered. */
-  private write(call: ScriptCall, run: RunningJob, what: string): void {
+  private write(call: ScriptCall, run: RunningJob, what = call.command): void {
     const { held } = this.deps;
     this.deps.batcher.send(call, (error) => {
       held.remove(run.jid);

@@ -95,23 +95,6 @@ function emptyCheckedSandbox(dir: string): boolean {
 }
 
 /**
- * The directory of one in-flight job, emptied: the slot's sandbox itself at concurrency 1, else
- * the sub-directory `job-<lane>` of it (lane = which of the concurrent jobs this is). The slot's
- * sandbox is checked to be a real directory first, so a job cannot redirect a sibling's path.
- */
-export function prepareJobSandbox(sandbox: string, concurrency: number, lane: number): string {
-  assertSandboxPath(sandbox);
-  if (concurrency <= 1) {
-    emptySandbox(sandbox);
-    return sandbox;
-  }
-  ensureRealDirectory(sandbox);
-  const dir = join(sandbox, `job-${lane}`);
-  emptySandbox(dir);
-  return dir;
-}
-
-/**
  * The sandboxes of one worker process, for the runner's every job: the slot's sandbox and, at
  * concurrency above 1, one sub-directory per lane. Paths are checked and joined once. Before a
  * job, the slot's sandbox is checked to be a real directory (so a job cannot redirect a sibling's
@@ -130,7 +113,10 @@ export class JobSandboxes {
     this.lanes = concurrency > 1 ? Array.from({ length: concurrency }, (_, lane) => join(slot, `job-${lane}`)) : [];
   }
 
-  /** The job's emptied directory (see prepareJobSandbox); `recreated` when it was made anew. */
+  /**
+   * The emptied directory of the job in `lane` (0 … concurrency-1): the slot's sandbox itself at
+   * concurrency 1, else its sub-directory `job-<lane>`; `recreated` when it was made anew.
+   */
   prepare(lane: number): { dir: string; recreated: boolean } {
     if (this.concurrency <= 1) return { dir: this.slot, recreated: emptyCheckedSandbox(this.slot) };
     const dir = this.lanes[lane];
