@@ -7,7 +7,7 @@ import { isAbsolute, relative, sep } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 
 export const DEBOUNCE_MS = 100;
-export const MAX_BURST_MS = 1_000;
+const MAX_BURST_MS = 1_000;
 
 export class CodeWatcher {
   private watcher: FSWatcher | undefined;
