@@ -7,10 +7,9 @@
 // decisions say: fork, send, kill, hand back, log.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { redactPassword } from '../client/index.ts';
-import type { HeldJob, WorkerConfig } from '../protocol/ipc.ts';
+import type { HeldJob } from '../protocol/ipc.ts';
 import type { WorkerOptions } from '../protocol/options.ts';
 import { CodeWatcher } from './code-watcher.ts';
 import { EventQueue } from './event-queue.ts';
@@ -34,9 +33,8 @@ import type { SupervisorCalls } from './redis-calls.ts';
 import { listenForSignals } from './signals.ts';
 import { withTimeout } from './time-limit.ts';
 import { Watchdog, type WatchdogPolicy } from './watchdog.ts';
+import { DEFAULT_ENTRY, workerConfig, workerExecArgv } from './worker-launch.ts';
 
-// The CommonJS entry registers tsx's in-thread hooks itself: no loader thread (~25 MB) per worker.
-const DEFAULT_ENTRY = fileURLToPath(new URL('../worker/worker-entry.cjs', import.meta.url));
 /** How long a slot waits for the hand-back of its dead worker's jobs before it is refilled anyway. */
 const HANDBACK_WAIT_MS = 3_000;
 /** How long shutdown waits for hand-backs when Redis is slow or gone. */
@@ -81,12 +79,7 @@ class Supervisor {
       () => this.events.push({ type: 'holdings-answered' }),
     );
     this.entry = internals.entry ?? DEFAULT_ENTRY;
-    // A TypeScript entry (test fakes) needs tsx's loader, resolved from this package so it works
-    // wherever the package is installed; the default entry registers tsx by itself.
-    this.execArgv = [
-      ...workerV8Flags(process.env.NODE_OPTIONS),
-      ...(this.entry.endsWith('.cjs') ? [] : ['--import', import.meta.resolve('tsx')]),
-    ];
+    this.execArgv = workerExecArgv(this.entry, process.env.NODE_OPTIONS);
     this.settings = { shutdownTimeout: options.shutdownTimeout };
     this.state = initialState(options.workers);
   }
@@ -290,7 +283,7 @@ class Supervisor {
     try {
       worker = new ForkedWorker({
         entry: this.entry,
-        config: this.workerConfig(index, name, sandbox),
+        config: workerConfig(this.options, { index, name, sandbox }, this.state.paused),
         execArgv: this.execArgv,
         stdout: this.display.workerStdout,
         onEvent: (event) => this.events.push(event),
@@ -310,28 +303,6 @@ class Supervisor {
       { event: 'worker-forked', restart, slot: index, workerPid: worker.pid, worker: name },
       `${restart ? 'restarted' : 'forked'} worker ${name} (pid ${worker.pid})`,
     );
-  }
-
-  private workerConfig(slot: number, name: string, sandbox: string): WorkerConfig {
-    const { options } = this;
-    return {
-      slot,
-      name,
-      queues: options.queues,
-      interval: options.interval,
-      path: options.path,
-      sandbox,
-      redis: options.redis,
-      concurrency: options.concurrency,
-      reserver: options.reserver,
-      resume: options.resume,
-      imports: options.imports,
-      maxJobs: options.maxJobs,
-      maxMemory: options.maxMemory,
-      paused: this.state.paused,
-      logLevel: options.logLevel,
-      shutdownTimeout: options.shutdownTimeout,
-    };
   }
 
   private async deregister(names: string[]): Promise<void> {
@@ -359,17 +330,6 @@ class Supervisor {
     await this.redis.close();
     this.logger.info({ event: 'supervisor-stopped' }, 'qless-worker supervisor stopped');
   }
-}
-
-/**
- * V8 flags of every worker process: a young generation of at most 1 MB a semi-space (V8's default
- * grows to 16 MB). Start-up garbage no longer leaves an idle worker with a large, mostly empty
- * young generation (about 4 MB less RSS idle, about 25 MB less after a run of jobs), at no
- * measured cost in throughput (`npm run bench`). A --max-semi-space-size in NODE_OPTIONS (which
- * the workers inherit) is left to rule instead.
- */
-function workerV8Flags(nodeOptions: string | undefined): string[] {
-  return nodeOptions?.includes('semi-space-size') ? [] : ['--max-semi-space-size=1'];
 }
 
 /** Starts the supervisor with resolved options; resolves to the process exit code. */
