@@ -106,6 +106,46 @@ describe('the watchdog decision', () => {
   });
 });
 
+describe('the watchdog in the loop (IPC reports only)', () => {
+  const now = 1_700_000_000_000;
+
+  type Stand = WatchedChild & { pings: number; departure: WatchedChild['departure'] };
+
+  function child(name: string, lastHeardAt: number, expires: number): Stand {
+    const stand: Stand = {
+      name,
+      alive: true,
+      departure: UNASKED,
+      held: [{ jid: `${name}-job`, queue: 'q', klass: 'K', expires: expires / 1000 }],
+      lastHeardAt,
+      pings: 0,
+      ping: () => {
+        stand.pings++;
+      },
+    };
+    return stand;
+  }
+
+  test('pings every child once per period; kills the silent one past its lock expiry, once', () => {
+    const watchdog = new Watchdog({ ...POLICY, pingEveryMs: 1_000 });
+    const answering = child('answering', now, now - 1);
+    const blocked = child('blocked', now - 5_000, now - 1);
+    const doomed = watchdog.inspect([answering, blocked], now);
+    assert.deepEqual(
+      doomed.map((each) => [each.worker.name, each.why, each.held]),
+      [['blocked', 'unresponsive for 5 s, past the lock expiry of blocked-job', ['blocked-job']]],
+    );
+    assert.deepEqual([answering.pings, blocked.pings], [1, 1]);
+    assert.equal(watchdog.nextPingAt(), now + 1_000);
+
+    blocked.departure = { kind: 'killed', why: 'watchdog', asked: false };
+    assert.deepEqual(watchdog.inspect([answering, blocked], now + 500), [], 'a killed child is not judged again');
+    assert.deepEqual([answering.pings, blocked.pings], [1, 1], 'not pinged before the period is over');
+    watchdog.inspect([answering, blocked], now + 1_000);
+    assert.deepEqual([answering.pings, blocked.pings], [2, 2]);
+  });
+});
+
 describe('watchdog', () => {
   test('kills a silent worker whose unreported job is past its lock expiry (from Redis)', async () => {
     const now = Date.now();
