@@ -18,7 +18,9 @@ const LAUNCHER = [
   import.meta.resolve('tsx'),
   fileURLToPath(new URL('../fixtures/supervisor/run-supervisor.ts', import.meta.url)),
 ];
-const QUICK_WATCHDOG = JSON.stringify({ pingEveryMs: 100, silentAfterMs: 400, idleSilenceLimitMs: 2_000 });
+// Quick to kill a silent worker past a lock expiry; the idle limit stays long, or a fake worker
+// still loading tsx on a busy machine (silent, holding nothing) would be killed as idle first.
+const QUICK_WATCHDOG = JSON.stringify({ pingEveryMs: 100, silentAfterMs: 400, idleSilenceLimitMs: 60_000 });
 
 let redis: RedisServer;
 const runs: WorkerRun[] = [];
@@ -175,6 +177,7 @@ describe('supervisor with a fake worker entry', () => {
     const kill = await run.waitForLine(logged('watchdog-kill'));
     assert.equal(kill.workerPid, first.pid);
     assert.deepEqual(kill.held, ['blocked-job']);
+    assert.match(String(kill.why), /past the lock expiry of blocked-job$/);
     const exit = await run.waitForLine(died({ workerPid: first.pid }));
     assert.equal(exit.signal, 'SIGKILL');
     const second = await run.waitForLine((line) => started(line) && line.pid !== first.pid);
