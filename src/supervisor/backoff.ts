@@ -13,34 +13,29 @@ export interface BackoffPolicy {
   maxDelayMs: number;
 }
 
-export const DEFAULT_BACKOFF: BackoffPolicy = { youngerThanMs: 1_000, firstDelayMs: 250, maxDelayMs: 30_000 };
+const DEFAULT_BACKOFF: BackoffPolicy = { youngerThanMs: 1_000, firstDelayMs: 250, maxDelayMs: 30_000 };
 
-export class RestartBackoff {
-  private youngDeaths = 0;
+export interface Restart {
+  /** Consecutive young deaths of the slot so far (0 = healthy): the backoff step. */
+  streak: number;
+  /** How long the slot waits before it is filled again. */
+  delayMs: number;
+}
 
-  constructor(private readonly policy: BackoffPolicy = DEFAULT_BACKOFF) {}
-
-  /** Consecutive young deaths so far (0 = healthy). */
-  get step(): number {
-    return this.youngDeaths;
-  }
-
-  /**
-   * Records how a worker of the slot ended; returns the delay in ms before the slot is filled again.
-   * @param readyForMs how long it had been ready when it exited; undefined if it never was
-   */
-  afterExit(readyForMs: number | undefined, unexpected: boolean): number {
-    if (!unexpected || (readyForMs !== undefined && readyForMs >= this.policy.youngerThanMs)) {
-      this.youngDeaths = 0;
-      return 0;
-    }
-    this.youngDeaths++;
-    if (this.youngDeaths === 1) return 0;
-    return Math.min(this.policy.maxDelayMs, this.policy.firstDelayMs * 2 ** (this.youngDeaths - 2));
-  }
-
-  /** Forget the streak (a code change may have fixed whatever killed the slot). */
-  reset(): void {
-    this.youngDeaths = 0;
-  }
+/**
+ * How a slot goes on after one of its workers ended.
+ * @param streak the slot's consecutive young deaths before this exit
+ * @param readyForMs how long the worker had been ready when it exited; undefined if it never was
+ * @param unexpected nobody asked it to go (a crash, a watchdog kill)
+ */
+export function restartAfterExit(
+  streak: number,
+  readyForMs: number | undefined,
+  unexpected: boolean,
+  policy: BackoffPolicy = DEFAULT_BACKOFF,
+): Restart {
+  if (!unexpected || (readyForMs !== undefined && readyForMs >= policy.youngerThanMs)) return { streak: 0, delayMs: 0 };
+  const next = streak + 1;
+  if (next === 1) return { streak: next, delayMs: 0 };
+  return { streak: next, delayMs: Math.min(policy.maxDelayMs, policy.firstDelayMs * 2 ** (next - 2)) };
 }

@@ -1,20 +1,13 @@
 // Watches the handler project (--path) for changes that need fresh worker processes. Ignores
 // node_modules, dot-folders (and dot-files: editor swap files) and the sandboxes. A burst of
-// events (a save that writes several files) is told twice: at its first event (so the pool stops
-// taking jobs with the old code at once) and once it has settled (DEBOUNCE_MS without an event,
-// or MAX_BURST_MS after it began, so a file written without pause cannot hold it open forever).
+// events is told at its first event and once it has settled (burst.ts).
 import { isAbsolute, relative, sep } from 'node:path';
-import { watch, type FSWatcher } from 'chokidar';
-
-export const DEBOUNCE_MS = 100;
-export const MAX_BURST_MS = 1_000;
+import { type FSWatcher, watch } from 'chokidar';
+import { Burst } from './burst.ts';
 
 export class CodeWatcher {
   private watcher: FSWatcher | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  private changed = new Set<string>();
-  /** When the burst in progress began (performance.now()); undefined between bursts. */
-  private burstStartedAt: number | undefined;
+  private readonly burst: Burst;
 
   /**
    * @param root the directory to watch
@@ -25,10 +18,12 @@ export class CodeWatcher {
   constructor(
     private readonly root: string,
     private readonly excluded: readonly string[],
-    private readonly onChange: (files: string[]) => void,
+    onChange: (files: string[]) => void,
     private readonly onError: (error: unknown) => void,
-    private readonly onBurst: (file: string) => void,
-  ) {}
+    onBurst: (file: string) => void,
+  ) {
+    this.burst = new Burst(onBurst, onChange);
+  }
 
   private isIgnored(path: string): boolean {
     for (const dir of this.excluded) {
@@ -47,33 +42,15 @@ export class CodeWatcher {
       ignored: (path: string) => this.isIgnored(path),
     });
     this.watcher.on('all', (event, path) => {
-      if (event === 'addDir') return;
-      const file = relative(this.root, path);
-      this.changed.add(file);
-      clearTimeout(this.timer);
-      const now = performance.now();
-      if (this.burstStartedAt === undefined) {
-        this.burstStartedAt = now;
-        this.onBurst(file);
-      }
-      const settleIn = Math.min(DEBOUNCE_MS, this.burstStartedAt + MAX_BURST_MS - now);
-      this.timer = setTimeout(() => this.flush(), Math.max(0, settleIn));
+      if (event !== 'addDir') this.burst.add(relative(this.root, path));
     });
     this.watcher.on('error', (error) => this.onError(error));
     const watcher = this.watcher;
     return new Promise((resolve) => watcher.once('ready', () => resolve()));
   }
 
-  private flush(): void {
-    this.burstStartedAt = undefined;
-    const files = [...this.changed].sort();
-    this.changed.clear();
-    if (files.length > 0) this.onChange(files);
-  }
-
   async close(): Promise<void> {
-    clearTimeout(this.timer);
-    this.burstStartedAt = undefined;
+    this.burst.cancel();
     await this.watcher?.close();
     this.watcher = undefined;
   }

@@ -1,26 +1,26 @@
 // One worker process as the supervisor sees it: the fork, its IPC messages, what it holds,
-// when it was last heard from, and how it ended.
-import { fork, type ChildProcess } from 'node:child_process';
+// when it was last heard from, and why it leaves. Whatever the loop must look at is also pushed
+// to the loop's queue as an event.
+import { type ChildProcess, fork } from 'node:child_process';
 import type { HeldJob, SupervisorMessage, WorkerConfig } from '../protocol/ipc.ts';
 import { isWorkerMessage } from '../protocol/ipc.ts';
+import { afterKill, afterRecycle, afterStop, type Departure, type StopReason, UNASKED } from './departure.ts';
+import type { SupervisorEvent } from './events.ts';
 
-export interface WorkerExit {
+interface WorkerExit {
   code: number | null;
   signal: NodeJS.Signals | null;
   at: number;
 }
 
-/** Why the supervisor asked the worker to leave (absent: it was not asked). */
-export type StopReason = 'reload' | 'retire' | 'shutdown';
-
-export interface ForkOptions {
+interface ForkOptions {
   entry: string;
   config: WorkerConfig;
   /** Node flags of the child (the tsx loader). */
   execArgv: string[];
   stdout: 'inherit' | 'pipe';
-  /** Called whenever something happened that the reconcile loop should look at. */
-  wake: () => void;
+  /** Where the child's ready, recycling and exit events go (the loop's queue). */
+  onEvent: (event: SupervisorEvent) => void;
 }
 
 export class ForkedWorker {
@@ -34,12 +34,9 @@ export class ForkedWorker {
   held: HeldJob[] = [];
   /** Last time any message came from it (the watchdog's liveness signal). */
   lastHeardAt = Date.now();
-  stopReason: StopReason | undefined;
-  /** Set when it announced it is leaving by itself (max-jobs, max-memory). */
-  recycleReason: string | undefined;
-  /** Set when the supervisor killed it, with why. */
-  killedFor: string | undefined;
   exit: WorkerExit | undefined;
+  private leaving: Departure = UNASKED;
+  private stopSent = false;
   private pingId = 0;
 
   constructor(options: ForkOptions) {
@@ -52,13 +49,15 @@ export class ForkedWorker {
       serialization: 'json',
     });
     this.pid = this.child.pid ?? -1;
+    const tell = (type: 'child-ready' | 'child-recycling' | 'child-exited'): void =>
+      options.onEvent({ type, slot: this.slot, pid: this.pid });
     this.child.on('message', (message: unknown) => {
       this.lastHeardAt = Date.now();
       if (!isWorkerMessage(message)) return;
       switch (message.type) {
         case 'ready':
           this.readyAt = Date.now();
-          options.wake();
+          tell('child-ready');
           break;
         case 'jobs':
           this.held = message.jobs;
@@ -66,8 +65,8 @@ export class ForkedWorker {
         case 'pong':
           break;
         case 'recycle':
-          this.recycleReason = message.reason;
-          options.wake();
+          this.leaving = afterRecycle(this.leaving, message.reason);
+          tell('child-recycling');
           break;
       }
     });
@@ -75,18 +74,28 @@ export class ForkedWorker {
     this.child.on('error', () => {
       if (this.child.exitCode === null && this.child.signalCode === null && this.child.pid === undefined) {
         this.exit ??= { code: null, signal: null, at: Date.now() };
-        options.wake();
+        tell('child-exited');
       }
     });
     this.child.on('exit', (code, signal) => {
       this.exit = { code, signal, at: Date.now() };
-      options.wake();
+      tell('child-exited');
     });
     this.send({ type: 'config', config: options.config });
   }
 
   get alive(): boolean {
     return this.exit === undefined;
+  }
+
+  /** Why it leaves (or left), as far as the supervisor knows. */
+  get departure(): Departure {
+    return this.leaving;
+  }
+
+  /** It was sent `stop` (only the first stop is sent). */
+  get toldToStop(): boolean {
+    return this.stopSent;
   }
 
   /** Age in ms when it exited (or now). */
@@ -113,27 +122,18 @@ export class ForkedWorker {
 
   /**
    * Asks it to stop polling, finish its jobs (handing back what still runs at `handBackAt`),
-   * deregister and exit 0. Only the first reason counts.
+   * deregister and exit 0. Only the first stop is sent.
    */
   stop(reason: StopReason, handBackAt: number): void {
-    if (this.stopReason !== undefined) return;
-    this.stopReason = reason;
+    if (this.stopSent) return;
+    this.stopSent = true;
+    this.leaving = afterStop(this.leaving, reason);
     this.send({ type: 'stop', handBackAt });
   }
 
   kill(why: string): void {
     if (!this.alive) return;
-    this.killedFor ??= why;
+    this.leaving = afterKill(this.leaving, why);
     this.child.kill('SIGKILL');
-  }
-
-  /** Whether the exit was asked for (stop, recycle) and clean; anything else is a death. */
-  get leftCleanly(): boolean {
-    return (
-      this.exit !== undefined &&
-      this.exit.code === 0 &&
-      this.killedFor === undefined &&
-      (this.stopReason !== undefined || this.recycleReason !== undefined)
-    );
   }
 }

@@ -1,18 +1,20 @@
-// The supervisor's own Redis connection (used to hand back the jobs of dead workers and to
-// deregister names). An unreachable Redis is logged once per retry step and retried with
-// backoff; commands wait for the connection instead of failing, and nothing here throws on
-// connection errors, so Redis trouble never brings the supervisor down.
+// The supervisor's own Redis connection (used to hand back the jobs of dead workers, to ask what
+// a silent worker holds and to deregister names; the calls themselves are in redis-calls.ts).
+// An unreachable Redis is logged once per retry step and retried with backoff; commands wait for
+// the connection instead of failing, and nothing here throws on connection errors, so Redis
+// trouble never brings the supervisor down.
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { Client, redactPassword } from '../client/index.ts';
+import { SupervisorCalls } from './redis-calls.ts';
 
 const FIRST_RETRY_MS = 200;
 const MAX_RETRY_MS = 10_000;
 
 export class SupervisorRedis {
-  readonly redis: Redis;
-  /** The qless client over this connection. */
-  readonly client: Client;
+  private readonly redis: Redis;
+  /** Every call the supervisor makes, over this connection. */
+  readonly calls: SupervisorCalls;
   private lastError = 'connection closed';
   private wasDown = false;
   private readyWaiters: (() => void)[] = [];
@@ -31,26 +33,27 @@ export class SupervisorRedis {
         const delay = Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** Math.min(attempt - 1, 10));
         // Logged once per step of the backoff (at most every MAX_RETRY_MS once it is reached).
         this.logger.error(
-          { redis: shown, attempt, retryInMs: delay, error: this.lastError },
+          { event: 'redis-unreachable', redis: shown, attempt, retryInMs: delay, error: this.lastError },
           `Redis at ${shown} is unreachable (${this.lastError}); retrying in ${delay} ms`,
         );
         this.wasDown = true;
         return delay;
       },
     });
-    this.client = new Client({ redis: this.redis, workerName: 'qless-worker-supervisor' });
+    this.calls = new SupervisorCalls(new Client({ redis: this.redis, workerName: 'qless-worker-supervisor' }));
     this.redis.on('error', (error: Error) => {
       this.lastError = error.message || (error as NodeJS.ErrnoException).code || String(error);
     });
     this.redis.on('ready', () => {
       this.lastError = 'connection closed';
-      if (this.wasDown) this.logger.info({ redis: shown }, `Redis at ${shown} is reachable again`);
+      if (this.wasDown)
+        this.logger.info({ event: 'redis-reachable', redis: shown }, `Redis at ${shown} is reachable again`);
       this.wasDown = false;
       for (const resolve of this.readyWaiters.splice(0)) resolve();
     });
   }
 
-  get isReady(): boolean {
+  private get isReady(): boolean {
     return this.redis.status === 'ready';
   }
 

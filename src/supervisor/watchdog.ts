@@ -1,9 +1,10 @@
 // Finds workers that stopped answering (a blocked event loop): each is pinged regularly, and one
 // that has been silent past the lock expiry of a job it holds is to be killed, since its jobs can
 // no longer be heartbeated. A silent worker that holds nothing is given a longer limit.
-// What a worker holds comes from its IPC reports (throttled, so they may lag a little) and, once
-// it is silent, from Redis: the jobs its name holds there, and which of their locks expired.
-import type { ForkedWorker } from './forked-worker.ts';
+// What a worker holds comes from its IPC reports and, once it is silent, from Redis (holdings.ts).
+import type { HeldJob } from '../protocol/ipc.ts';
+import type { Departure } from './departure.ts';
+import { type HeldInRedis, holdingsOf } from './holdings.ts';
 
 export interface WatchdogPolicy {
   pingEveryMs: number;
@@ -13,26 +14,59 @@ export interface WatchdogPolicy {
   idleSilenceLimitMs: number;
 }
 
-export const DEFAULT_WATCHDOG: WatchdogPolicy = {
+const DEFAULT_WATCHDOG: WatchdogPolicy = {
   pingEveryMs: 1_000,
   silentAfterMs: 3_000,
   idleSilenceLimitMs: 120_000,
 };
 
-/** The jobs Redis says a worker name holds: `held` with a live lock, `expired` past its lock expiry. */
-export interface HeldInRedis {
-  held: string[];
-  expired: string[];
+/** What the watchdog knows of one worker when it judges it. */
+export interface Watched {
+  /** Last time any IPC message came from it. */
+  lastHeardAt: number;
+  /** Its last held-jobs report (with lock expiries). */
+  reported: readonly HeldJob[];
+  /** What Redis said its name holds, asked after it was last heard; undefined while unknown. */
+  inRedis: HeldInRedis | undefined;
 }
 
-/** Asks Redis what a worker name holds (rejects when Redis does not answer in time). */
-export type HeldLookup = (workerName: string) => Promise<HeldInRedis>;
-
-export interface Doomed {
-  worker: ForkedWorker;
+export interface Verdict {
   why: string;
   /** Every job it was known to hold (IPC report and Redis together). */
   held: string[];
+}
+
+function silenceOf(lastHeardAt: number, now: number, policy: WatchdogPolicy): number | undefined {
+  const silentMs = now - lastHeardAt;
+  return silentMs < policy.silentAfterMs ? undefined : silentMs;
+}
+
+/** The watchdog's decision about one worker: kill it (why, and what it held) or leave it (undefined). */
+export function judge(worker: Watched, now: number, policy: WatchdogPolicy = DEFAULT_WATCHDOG): Verdict | undefined {
+  const silentMs = silenceOf(worker.lastHeardAt, now, policy);
+  if (silentMs === undefined) return undefined;
+  const { held, expired } = holdingsOf(worker.reported, worker.inRedis, now);
+  const silence = `unresponsive for ${Math.round(silentMs / 1000)} s`;
+  if (expired.length > 0) return { held, why: `${silence}, past the lock expiry of ${expired.join(', ')}` };
+  if (held.length === 0 && silentMs >= policy.idleSilenceLimitMs) return { held: [], why: silence };
+  return undefined;
+}
+
+/** A live child as the watchdog sees it. */
+export interface WatchedChild {
+  readonly name: string;
+  readonly alive: boolean;
+  readonly departure: Departure;
+  readonly lastHeardAt: number;
+  readonly held: readonly HeldJob[];
+  ping(): void;
+}
+
+/** Asks Redis what a worker name holds (rejects when Redis does not answer in time). */
+type HeldLookup = (workerName: string) => Promise<HeldInRedis>;
+
+interface Doomed<W> extends Verdict {
+  worker: W;
 }
 
 interface RedisView {
@@ -44,41 +78,31 @@ interface RedisView {
   resultAskedAt: number;
 }
 
+/** Pings the children and asks Redis about the silent ones; `judge` decides. */
 export class Watchdog {
   private lastPingAt = 0;
-  private readonly views = new WeakMap<ForkedWorker, RedisView>();
+  private readonly views = new WeakMap<WatchedChild, RedisView>();
 
   constructor(
-    readonly policy: WatchdogPolicy = DEFAULT_WATCHDOG,
+    private readonly policy: WatchdogPolicy = DEFAULT_WATCHDOG,
     private readonly lookup?: HeldLookup,
     /** Called when a lookup answered, so the loop inspects again. */
     private readonly onLookup: () => void = () => undefined,
   ) {}
 
   /** Pings the workers when due; returns those to kill, with why. */
-  inspect(workers: readonly ForkedWorker[], now: number): Doomed[] {
+  inspect<W extends WatchedChild>(workers: readonly W[], now: number): Doomed<W>[] {
     if (now - this.lastPingAt >= this.policy.pingEveryMs) {
       this.lastPingAt = now;
       for (const worker of workers) worker.ping();
     }
-    const doomed: Doomed[] = [];
+    const doomed: Doomed<W>[] = [];
     for (const worker of workers) {
-      if (!worker.alive || worker.killedFor !== undefined) continue;
-      const silentMs = now - worker.lastHeardAt;
-      if (silentMs < this.policy.silentAfterMs) continue;
-      const redis = this.redisView(worker, now);
-      const expired = new Set(worker.held.filter((job) => job.expires * 1000 <= now).map((job) => job.jid));
-      for (const jid of redis?.expired ?? []) expired.add(jid);
-      const held = new Set([...worker.held.map((job) => job.jid), ...(redis?.held ?? []), ...expired]);
-      if (expired.size > 0) {
-        doomed.push({
-          worker,
-          held: [...held],
-          why: `unresponsive for ${Math.round(silentMs / 1000)} s, past the lock expiry of ${[...expired].join(', ')}`,
-        });
-      } else if (held.size === 0 && silentMs >= this.policy.idleSilenceLimitMs) {
-        doomed.push({ worker, held: [], why: `unresponsive for ${Math.round(silentMs / 1000)} s` });
-      }
+      if (!worker.alive || worker.departure.kind === 'killed') continue;
+      if (silenceOf(worker.lastHeardAt, now, this.policy) === undefined) continue;
+      const watched = { lastHeardAt: worker.lastHeardAt, reported: worker.held, inRedis: this.redisView(worker, now) };
+      const verdict = judge(watched, now, this.policy);
+      if (verdict) doomed.push({ worker, ...verdict });
     }
     return doomed;
   }
@@ -92,7 +116,7 @@ export class Watchdog {
    * What Redis said the silent worker holds, from a lookup asked during this silence (older
    * answers may predate jobs it popped since); asks again every ping period.
    */
-  private redisView(worker: ForkedWorker, now: number): HeldInRedis | undefined {
+  private redisView(worker: WatchedChild, now: number): HeldInRedis | undefined {
     if (!this.lookup) return undefined;
     let view = this.views.get(worker);
     if (!view) {

@@ -6,7 +6,8 @@ import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CodeWatcher, DEBOUNCE_MS } from '../../src/supervisor/code-watcher.ts';
+import { DEBOUNCE_MS } from '../../src/supervisor/burst.ts';
+import { CodeWatcher } from '../../src/supervisor/code-watcher.ts';
 import { eventually } from '../helpers/worker.ts';
 
 interface Seen {

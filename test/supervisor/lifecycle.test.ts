@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { Client, type Job } from '../../src/client/index.ts';
 import { freePort, startRedis, type RedisServer } from '../helpers/redis.ts';
 import { eventually, isAlive, startWorker, type LogLine, type WorkerRun } from '../helpers/worker.ts';
+import { died, handedBack, logged } from './log-events.ts';
 
 const HANDLERS = fileURLToPath(new URL('../fixtures/supervisor/handlers', import.meta.url));
 const THROWING_IMPORT = fileURLToPath(new URL('../fixtures/supervisor/throwing-import.ts', import.meta.url));
@@ -69,8 +70,8 @@ describe('dead workers', () => {
     const started = await run.waitForLine(startedJob(jid));
     process.kill(started.pid, 'SIGKILL');
 
-    await run.waitForLine((line) => line.msg.includes('exited unexpectedly') && line.workerPid === started.pid);
-    const handback = await run.waitForLine((line) => line.msg.includes('handed back') && line.jid === jid);
+    await run.waitForLine(died({ workerPid: started.pid }));
+    const handback = await run.waitForLine(handedBack(jid));
     assert.equal(handback.remaining, 2);
     await eventually(async () => (await states([jid, ...others])).every((state) => state === 'complete'), {
       what: `every job completed\n${run.describe()}`,
@@ -103,7 +104,7 @@ describe('dead workers', () => {
     assert.equal(failed.remaining, -1);
     assert.deepEqual(await client.jobs.failed(), { 'failed-retries-poison': 1 });
     assert.equal(failed.history.filter((entry) => entry.what === 'popped').length, 3, 'one run per allowed try');
-    assert.equal(run.find('exited unexpectedly').length, 3);
+    assert.equal(run.find(died()).length, 3);
 
     const healthy = await client.queue('poison').put('sleepy', {});
     await eventually(async () => (await job(healthy)).state === 'complete', {
@@ -119,7 +120,7 @@ describe('dead workers', () => {
     const first = await run.waitForLine('worker ready');
     const jid = await client.queue('blocked').put('blocker', {}, { retries: 0 });
     await run.waitForLine(startedJob(jid));
-    const kill = await run.waitForLine('watchdog: killing', { timeout: 30_000 });
+    const kill = await run.waitForLine(logged('watchdog-kill'), { timeout: 30_000 });
     assert.equal(kill.workerPid, first.pid);
     assert.deepEqual(kill.held, [jid]);
     await eventually(async () => (await job(jid)).state === 'failed', {
@@ -139,7 +140,7 @@ describe('workers that die while starting', () => {
     const jid = await client.queue('broken').put('sleepy', {});
     const steps = await eventually(
       () => {
-        const lines = run.find('keeps dying young');
+        const lines = run.find(logged('backoff'));
         return lines.length >= 3 ? lines : undefined;
       },
       { what: `three backoff steps\n${run.describe()}` },
@@ -223,7 +224,7 @@ describe('signals', () => {
     await run.waitForLine(startedJob(inFlight));
     const mark = run.lines.length;
     run.signal('SIGHUP');
-    await run.waitForLine('rolling restart', { after: mark });
+    await run.waitForLine(logged('rolling-restart', { why: 'SIGHUP' }), { after: mark });
     const next = await client.queue('hup').put('sleepy', {});
     await eventually(async () => (await states([inFlight, next])).every((state) => state === 'complete'), {
       what: `both completed\n${run.describe()}`,
@@ -234,7 +235,7 @@ describe('signals', () => {
     const second = await job(next);
     assert.notEqual(data(second).ranBy, old.pid, 'popped after the HUP by a fresh process');
     assert.equal(isAlive(old.pid), false);
-    assert.equal(run.find((line) => line.msg.includes('exited') && line.reason === 'stopped (reload)').length, 1);
+    assert.equal(run.find(logged('worker-exited', { reason: 'stopped (reload)' })).length, 1);
     run.signal('SIGTERM');
     assert.equal((await run.waitForExit()).code, 0);
   });
@@ -256,7 +257,7 @@ describe('signals', () => {
     assert.ok((await workerNames()).includes('ttin-0'));
     // Never below one worker.
     run.signal('SIGTTOU');
-    await run.waitForLine((line) => line.msg.startsWith('SIGTTOU') && line.target === 1);
+    await run.waitForLine(logged('set-target', { signal: 'SIGTTOU', target: 1 }));
     const jid = await client.queue('ttin').put('sleepy', {});
     await eventually(async () => (await job(jid)).state === 'complete', { what: 'the remaining worker still works' });
     run.signal('SIGTERM');
@@ -288,16 +289,16 @@ describe('Redis trouble and display', () => {
     const port = await freePort();
     const url = `redis://127.0.0.1:${port}`;
     const run = pool('late', 'late', ['-w', '1'], url);
-    await run.waitForLine((line) => line.msg.includes('is unreachable') && line.attempt === 2);
+    await run.waitForLine(logged('redis-unreachable', { attempt: 2 }));
     assert.equal(run.exit, undefined, 'still running');
-    assert.equal(run.find('forked worker').length, 0, 'no worker forked without Redis');
+    assert.equal(run.find(logged('worker-forked')).length, 0, 'no worker forked without Redis');
     const server = spawn(
       'redis-server',
       ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
       { stdio: 'ignore' },
     );
     try {
-      await run.waitForLine('is reachable again', { timeout: 30_000 });
+      await run.waitForLine(logged('redis-reachable'), { timeout: 30_000 });
       await run.waitForLine('worker ready');
       const late = new Client({ url, workerName: 'producer' });
       try {

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { Client } from '../../src/client/index.ts';
 import { startRedis, type RedisServer } from '../helpers/redis.ts';
 import { eventually, isAlive, startWorker, type LogLine, type WorkerRun } from '../helpers/worker.ts';
+import { died, handedBack, logged } from './log-events.ts';
 
 const LAUNCHER = [
   process.execPath,
@@ -17,7 +18,9 @@ const LAUNCHER = [
   import.meta.resolve('tsx'),
   fileURLToPath(new URL('../fixtures/supervisor/run-supervisor.ts', import.meta.url)),
 ];
-const QUICK_WATCHDOG = JSON.stringify({ pingEveryMs: 100, silentAfterMs: 400, idleSilenceLimitMs: 2_000 });
+// Quick to kill a silent worker past a lock expiry; the idle limit stays long, or a fake worker
+// still loading tsx on a busy machine (silent, holding nothing) would be killed as idle first.
+const QUICK_WATCHDOG = JSON.stringify({ pingEveryMs: 100, silentAfterMs: 400, idleSilenceLimitMs: 60_000 });
 
 let redis: RedisServer;
 const runs: WorkerRun[] = [];
@@ -71,7 +74,8 @@ describe('supervisor with a fake worker entry', () => {
     const bySlot = new Map(starts.map((line) => [line.slot as number, line]));
     assert.deepEqual([...bySlot.keys()].sort(), [0, 1]);
     for (const slot of [0, 1]) {
-      const line = bySlot.get(slot)!;
+      const line = bySlot.get(slot);
+      assert.ok(line, `slot ${slot} started`);
       assert.equal(line.worker, `pool-${slot}`);
       assert.equal(line.cwd, join(dir, 'sandbox', `worker-${slot}`));
       const config = line.config as Record<string, unknown>;
@@ -84,7 +88,7 @@ describe('supervisor with a fake worker entry', () => {
       // The worker is a child of the supervisor (no process in between).
       assert.notEqual(line.pid, run.pid);
     }
-    const startup = await run.waitForLine('supervisor starting');
+    const startup = await run.waitForLine(logged('supervisor-starting'));
     assert.deepEqual((startup.options as Record<string, unknown>).queues, ['jobs']);
     run.signal('SIGTERM');
     assert.deepEqual(await run.waitForExit(), { code: 0, signal: null });
@@ -103,7 +107,7 @@ describe('supervisor with a fake worker entry', () => {
       assert.equal(isAlive(before[slot]), false);
     }
     assert.equal(run.find('fake worker stopping').length, 2);
-    const exits = run.find((line) => line.msg.includes('exited') && line.reason === 'stopped (reload)');
+    const exits = run.find(logged('worker-exited', { reason: 'stopped (reload)' }));
     assert.equal(exits.length, 2);
     assert.ok(exits.every((line) => line.code === 0));
     run.signal('SIGTERM');
@@ -116,14 +120,11 @@ describe('supervisor with a fake worker entry', () => {
     run.signal('SIGTTIN');
     await run.waitForLine((line) => started(line) && line.slot === 1);
     run.signal('SIGTTOU');
-    await run.waitForLine('slot 1 retired');
-    assert.ok(
-      run.find((line) => line.msg.includes('exited') && line.slot === 1 && line.reason === 'stopped (retire)')
-        .length === 1,
-    );
+    await run.waitForLine(logged('slot-retired', { slot: 1 }));
+    assert.ok(run.find(logged('worker-exited', { slot: 1, reason: 'stopped (retire)' })).length === 1);
     const mark = run.lines.length;
     run.signal('SIGTTOU');
-    await run.waitForLine((line) => line.msg.includes('SIGTTOU') && line.target === 1, { after: mark });
+    await run.waitForLine(logged('set-target', { signal: 'SIGTTOU', target: 1 }), { after: mark });
     assert.equal(isAlive(currentPid(run, 0)), true);
     assert.equal(run.find((line) => started(line) && line.slot === 0).length, 1);
     run.signal('SIGTERM');
@@ -150,7 +151,7 @@ describe('supervisor with a fake worker entry', () => {
     const { run } = supervise(['-w', '1', '--no-watch'], { FAKE_WORKER_MODE: 'crash' });
     const steps = await eventually(
       () => {
-        const lines = run.find('keeps dying young');
+        const lines = run.find(logged('backoff'));
         return lines.length >= 3 ? lines : undefined;
       },
       { what: `three backoff steps\n${run.describe()}` },
@@ -162,8 +163,8 @@ describe('supervisor with a fake worker entry', () => {
       [2, 3, 4],
     );
     // One fork per death: the first death is replaced at once, then one per backoff step.
-    const forks = run.find((line) => /^(forked|restarted) worker/.test(line.msg)).length;
-    const deaths = run.find('exited unexpectedly').length;
+    const forks = run.find(logged('worker-forked')).length;
+    const deaths = run.find(died()).length;
     assert.ok(forks <= deaths + 1, `forks ${forks}, deaths ${deaths}`);
     assert.equal(run.exit, undefined, 'the supervisor keeps running');
     run.signal('SIGTERM');
@@ -173,12 +174,11 @@ describe('supervisor with a fake worker entry', () => {
   test('the watchdog kills a worker that stops answering past its lock expiry and replaces it', async () => {
     const { run } = supervise(['-w', '1', '--no-watch'], { FAKE_WORKER_MODE: 'block', FAKE_WATCHDOG: QUICK_WATCHDOG });
     const first = await run.waitForLine(started);
-    const kill = await run.waitForLine('watchdog: killing');
+    const kill = await run.waitForLine(logged('watchdog-kill'));
     assert.equal(kill.workerPid, first.pid);
     assert.deepEqual(kill.held, ['blocked-job']);
-    const exit = await run.waitForLine(
-      (line) => line.msg.includes('exited unexpectedly') && line.workerPid === first.pid,
-    );
+    assert.match(String(kill.why), /past the lock expiry of blocked-job$/);
+    const exit = await run.waitForLine(died({ workerPid: first.pid }));
     assert.equal(exit.signal, 'SIGKILL');
     const second = await run.waitForLine((line) => started(line) && line.pid !== first.pid);
     assert.equal(second.slot, 0);
@@ -203,16 +203,17 @@ describe('supervisor with a fake worker entry', () => {
       assert.equal(running.state, 'running');
       assert.equal(running.worker, 'pool-0');
       process.kill(popped.pid, 'SIGKILL');
-      const handback = await run.waitForLine((line) => line.msg.includes('handed back') && line.jid === jid);
+      const handback = await run.waitForLine(handedBack(jid));
       assert.equal(handback.remaining, 3);
       const [back] = await client.jobs.multiget(jid);
       assert.equal(back.state, 'waiting', 'back in its queue long before its lock would expire');
       assert.equal(back.remaining, 3);
       // The hand-back happened before the replacement (same name) was forked.
-      const order = run.lines.findIndex((line) => line.msg.includes('handed back'));
-      const restart = run.lines.findIndex((line) => line.msg.startsWith('restarted worker pool-0'));
+      const refill = logged('worker-forked', { worker: 'pool-0', restart: true });
+      const order = run.lines.findIndex(logged('handback', { outcome: 'handed-back' }));
+      const restart = run.lines.findIndex(refill);
       assert.ok(restart === -1 || order < restart, 'hand-back before the refill');
-      await run.waitForLine('restarted worker pool-0');
+      await run.waitForLine(refill);
       run.signal('SIGTERM');
       assert.equal((await run.waitForExit()).code, 0);
     } finally {
@@ -227,7 +228,11 @@ describe('supervisor with a fake worker entry', () => {
     run.signal('SIGTERM');
     assert.deepEqual(await run.waitForExit(), { code: 0, signal: null });
     assert.equal(run.find('fake worker ignoring stop').length, 2);
-    assert.equal(run.find((line) => line.msg.startsWith('shutdown timeout of 0.5 s reached: killing 2')).length, 1);
+    const kills = run.find(logged('kill-all', { why: 'shutdown timeout of 0.5 s reached' }));
+    assert.deepEqual(
+      kills.map((line) => (line.workers as string[]).length),
+      [2],
+    );
     for (const pid of pids) assert.equal(isAlive(pid), false);
   });
 
@@ -238,12 +243,16 @@ describe('supervisor with a fake worker entry', () => {
     await run.waitForLine('fake worker ignoring stop');
     run.signal('SIGINT');
     assert.deepEqual(await run.waitForExit(), { code: 0, signal: null });
-    assert.equal(run.find((line) => line.msg.startsWith('second SIGINT: immediate shutdown: killing 1')).length, 1);
+    const kills = run.find(logged('kill-all', { why: 'second SIGINT: immediate shutdown' }));
+    assert.deepEqual(
+      kills.map((line) => line.workers),
+      [['pool-0']],
+    );
   });
 
   test('a change under --path restarts the workers; node_modules, dot-folders and sandboxes do not', async () => {
     const { run, dir } = supervise(['-w', '1', '-i', '1']);
-    await run.waitForLine('watching');
+    await run.waitForLine(logged('watching'));
     await waitForStarts(run, 1);
     mkdirSync(join(dir, 'node_modules', 'dep'), { recursive: true });
     mkdirSync(join(dir, '.git'), { recursive: true });
@@ -251,11 +260,10 @@ describe('supervisor with a fake worker entry', () => {
     writeFileSync(join(dir, '.git', 'HEAD'), 'ref\n');
     writeFileSync(join(dir, 'sandbox', 'worker-0', 'scratch.txt'), 'job output\n');
     writeFileSync(join(dir, 'handler.ts'), 'export default () => 1;\n');
-    const restart = await run.waitForLine('rolling restart');
-    assert.match(restart.msg, /handler\.ts/);
-    assert.doesNotMatch(restart.msg, /node_modules|\.git|sandbox/);
+    const restart = await run.waitForLine(logged('rolling-restart'));
+    assert.equal(restart.file, 'handler.ts', 'node_modules, .git and the sandbox did not count');
     await waitForStarts(run, 2);
-    assert.equal(run.find('rolling restart').length, 1);
+    assert.equal(run.find(logged('rolling-restart')).length, 1);
     run.signal('SIGTERM');
     assert.equal((await run.waitForExit()).code, 0);
   });

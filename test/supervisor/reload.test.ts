@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { Client, type Job } from '../../src/client/index.ts';
 import { startRedis, type RedisServer } from '../helpers/redis.ts';
 import { eventually, startWorker, type LogLine, type WorkerRun } from '../helpers/worker.ts';
+import { died, logged } from './log-events.ts';
 
 let redis: RedisServer;
 let client: Client;
@@ -81,8 +82,8 @@ function data(found: Job): Record<string, unknown> {
   return found.data as Record<string, unknown>;
 }
 
-const reloadLine = (line: LogLine): boolean => line.msg.startsWith('rolling restart (change under --path');
-const reloadExit = (line: LogLine): boolean => /exited \(code 0, stopped \(reload\)\)/.test(line.msg);
+const reloadLine = (line: LogLine): boolean => logged('rolling-restart')(line) && line.file !== undefined;
+const reloadExit = logged('worker-exited', { code: 0, reason: 'stopped (reload)' });
 
 /**
  * The change after `mark` restarted the pool: the old worker was told to stop and has exited, so
@@ -98,7 +99,7 @@ describe('hot reload', () => {
     // The job in flight finishes on the old code.
     const dir = project(1);
     const run = pool('reload', 'reload', dir);
-    await run.waitForLine('watching');
+    await run.waitForLine(logged('watching'));
     await run.waitForLine('worker ready');
 
     const before = await finished(await client.queue('reload').put('versioned', {}), run);
@@ -110,7 +111,7 @@ describe('hot reload', () => {
     const mark = run.lines.length;
     writeVersion(dir, 2);
     const reload = await run.waitForLine(reloadLine, { after: mark });
-    assert.match(reload.msg, /lib\/version\.ts/);
+    assert.equal(reload.file, 'lib/version.ts');
     const next = await client.queue('reload').put('versioned', {});
 
     const inFlight = await finished(long, run);
@@ -130,7 +131,7 @@ describe('hot reload', () => {
     // The new worker starts once every file is written.
     const dir = project(1);
     const run = pool('burst', 'burst', dir, ['--log-level', 'debug']);
-    await run.waitForLine('watching');
+    await run.waitForLine(logged('watching'));
     await run.waitForLine('worker ready');
     const first = await finished(await client.queue('burst').put('versioned', {}), run);
     assert.equal(data(first).version, 1);
@@ -140,14 +141,14 @@ describe('hot reload', () => {
     writeFileSync(join(dir, 'lib', 'extra.ts'), 'export const EXTRA = true;\n');
     // The old worker is told to stop at the save's first event, before the save has settled.
     const reload = await run.waitForLine(reloadLine, { after: mark });
-    assert.match(reload.msg, /lib\/(version|extra)\.ts/);
+    assert.match(String(reload.file), /^lib\/(version|extra)\.ts$/);
     // Once it has exited (a pop it had in flight when told could still have taken a job put now),
     // a job put meanwhile waits for the new worker.
     await run.waitForLine(reloadExit, { after: mark });
     const next = await client.queue('burst').put('versioned', {});
-    const settled = await run.waitForLine((line) => line.msg.startsWith('code under --path settled'), { after: mark });
+    const settled = await run.waitForLine(logged('code-settled'), { after: mark });
     assert.deepEqual(settled.files, ['lib/extra.ts', 'lib/version.ts'], 'both files of the save, in one burst');
-    const restarted = await run.waitForLine((line) => line.msg.startsWith('restarted worker'), { after: mark });
+    const restarted = await run.waitForLine(logged('worker-forked', { restart: true }), { after: mark });
     assert.ok(
       run.lines.indexOf(restarted) > run.lines.indexOf(settled),
       'no worker starts while the files are being written',
@@ -169,7 +170,7 @@ describe('hot reload', () => {
   test('a handler with a syntax error fails the jobs that need it; the next save heals the worker', async () => {
     const dir = project(1);
     const run = pool('syntax', 'syntax', dir);
-    await run.waitForLine('watching');
+    await run.waitForLine(logged('watching'));
     await run.waitForLine('worker ready');
 
     let mark = run.lines.length;
@@ -177,8 +178,9 @@ describe('hot reload', () => {
     await reloaded(run, mark);
     const broken = await finished(await client.queue('syntax').put('versioned', {}), run);
     assert.equal(broken.state, 'failed');
-    assert.match(broken.failure?.group ?? '', /^syntax-\w+$/, 'group <queue>-<ErrorName>');
-    assert.ok((await client.jobs.failed())[broken.failure!.group] === 1);
+    const group = broken.failure?.group ?? '';
+    assert.match(group, /^syntax-\w+$/, 'group <queue>-<ErrorName>');
+    assert.ok((await client.jobs.failed())[group] === 1);
 
     mark = run.lines.length;
     writeVersion(dir, 3);
@@ -186,7 +188,7 @@ describe('hot reload', () => {
     const healed = await finished(await client.queue('syntax').put('versioned', {}), run);
     assert.equal(healed.state, 'complete');
     assert.equal(data(healed).version, 3);
-    assert.equal(run.find('exited unexpectedly').length, 0, 'no worker crashed');
+    assert.equal(run.find(died()).length, 0, 'no worker crashed');
 
     run.signal('SIGTERM');
     assert.equal((await run.waitForExit()).code, 0);

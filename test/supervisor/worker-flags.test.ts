@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { startRedis, type RedisServer } from '../helpers/redis.ts';
 import { startWorker, type WorkerRun } from '../helpers/worker.ts';
+import { logged } from './log-events.ts';
 
 const HANDLERS = fileURLToPath(new URL('../fixtures/handlers/jobs', import.meta.url));
 
@@ -25,7 +26,7 @@ after(async () => {
 async function workerCommandLine(env: Record<string, string> = {}): Promise<string[]> {
   const run = startWorker(['-q', 'flags', '-r', redis.url, '-w', '1', '-p', HANDLERS, '--no-watch'], { env });
   runs.push(run);
-  const forked = await run.waitForLine((line) => line.msg.startsWith('forked worker'));
+  const forked = await run.waitForLine(logged('worker-forked', { restart: false }));
   await run.waitForLine('worker ready');
   const commandLine = readFileSync(`/proc/${Number(forked.workerPid)}/cmdline`, 'utf8')
     .split('\0')

@@ -1,0 +1,55 @@
+// Why a child leaves, as far as the supervisor knows: one value per child instead of a flag per
+// cause. A kill overrides every other cause (it remembers whether the child was also asked to go,
+// before or after the kill); a recycle announcement overrides a stop (it was leaving anyway).
+
+/** Why the supervisor asked a child to leave. */
+export type StopReason = 'reload' | 'retire' | 'shutdown';
+
+export type Departure =
+  /** Nobody asked it to go: if it exits, it died. */
+  | { kind: 'unasked' }
+  /** Told to stop (take no new job, finish, exit 0). */
+  | { kind: 'stopped'; reason: StopReason }
+  /** It announced it leaves by itself (max-jobs, max-memory). */
+  | { kind: 'recycled'; reason: string }
+  /** The supervisor sent SIGKILL; `asked`: it was also told to stop or announced a recycle. */
+  | { kind: 'killed'; why: string; asked: boolean };
+
+export const UNASKED: Departure = { kind: 'unasked' };
+
+export function afterStop(departure: Departure, reason: StopReason): Departure {
+  if (departure.kind === 'killed') return { ...departure, asked: true };
+  return departure.kind === 'unasked' ? { kind: 'stopped', reason } : departure;
+}
+
+export function afterRecycle(departure: Departure, reason: string): Departure {
+  return departure.kind === 'killed' ? { ...departure, asked: true } : { kind: 'recycled', reason };
+}
+
+export function afterKill(departure: Departure, why: string): Departure {
+  return departure.kind === 'killed' ? departure : { kind: 'killed', why, asked: departure.kind !== 'unasked' };
+}
+
+/** How the exit is told in the log (`reason` field). */
+export function departureReason(departure: Departure): string {
+  switch (departure.kind) {
+    case 'unasked':
+      return 'died';
+    case 'stopped':
+      return `stopped (${departure.reason})`;
+    case 'recycled':
+      return `recycled: ${departure.reason}`;
+    case 'killed':
+      return departure.why;
+  }
+}
+
+/** An exit that was asked for (stop, recycle) and clean (code 0); anything else is a death. */
+export function leftCleanly(departure: Departure, exitCode: number | null): boolean {
+  return exitCode === 0 && (departure.kind === 'stopped' || departure.kind === 'recycled');
+}
+
+/** An exit nobody asked for (a crash, or a watchdog kill): it counts towards the slot's restart backoff. */
+export function endedUnasked(departure: Departure): boolean {
+  return departure.kind === 'unasked' || (departure.kind === 'killed' && !departure.asked);
+}

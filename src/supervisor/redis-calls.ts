@@ -1,0 +1,32 @@
+// Every Redis call the supervisor makes, in one place: what a worker name holds, the jobs behind
+// those jids, handing a job back, forgetting worker names. The rest of src/supervisor/ only sees
+// these methods, so a change of the client's API is a change here.
+import type { Client, Job, WorkerJobs } from '../client/index.ts';
+
+export class SupervisorCalls {
+  constructor(private readonly client: Client) {}
+
+  /** Jids the worker name holds: `jobs` with a live lock, `stalled` past its lock expiry. */
+  workerJobs(name: string): Promise<WorkerJobs> {
+    return this.client.workers.get(name);
+  }
+
+  /** The jobs that exist among these jids. */
+  jobs(jids: string[]): Promise<Job[]> {
+    return this.client.jobs.multiget(...jids);
+  }
+
+  /**
+   * `retry <jid> <queue> <worker> 0`: the job goes back to its queue at once, at the cost of one
+   * retry. Resolves to the retries left (below 0: it is now failed, failed-retries-<queue>);
+   * rejects with LostLockError when the worker no longer holds it.
+   */
+  retryNow(jid: string, queue: string, worker: string): Promise<number> {
+    return this.client.jobs.retryAs(worker, { jid, queue }, { delay: 0 });
+  }
+
+  /** Forgets worker names (their job lists stay until the jobs' locks expire). */
+  deregister(names: string[]): Promise<void> {
+    return this.client.workers.deregister(...names);
+  }
+}
