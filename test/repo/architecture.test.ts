@@ -29,8 +29,15 @@ interface Import {
 function importsOf(file: string): Import[] {
   const text = readFileSync(file, 'utf8');
   const found: Import[] = [];
-  const pattern =
-    /(import\s+type\s[^'"]*?from\s*|import\s[^'"]*?from\s*|export\s[^'"]*?from\s*|import\s*\(\s*|require\s*\(\s*|new URL\(\s*)['"](\.{1,2}\/[^'"]+)['"]/g;
+  const kinds = [
+    String.raw`import\s+type\s[^'"]*?from\s*`,
+    String.raw`import\s[^'"]*?from\s*`,
+    String.raw`export\s[^'"]*?from\s*`,
+    String.raw`import\s*\(\s*`,
+    String.raw`require\s*\(\s*`,
+    String.raw`new URL\(\s*`,
+  ];
+  const pattern = new RegExp(`(${kinds.join('|')})['"](\\.{1,2}/[^'"]+)['"]`, 'g');
   for (const match of text.matchAll(pattern)) {
     const target = resolve(dirname(file), match[2]);
     found.push({
