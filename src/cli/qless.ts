@@ -17,6 +17,7 @@ import { jobs, pause, peek, queue, queues, unpause } from './qless/queues.ts';
 import { script } from './qless/script.ts';
 import { stats } from './qless/stats.ts';
 import { watch } from './qless/watch.ts';
+import { web } from './qless/web.ts';
 import { worker, workers } from './qless/workers.ts';
 
 const COMMANDS: readonly CommandSpec[] = [
@@ -45,6 +46,7 @@ const COMMANDS: readonly CommandSpec[] = [
   config,
   stats,
   watch,
+  web,
   script,
 ];
 

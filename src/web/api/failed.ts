@@ -1,0 +1,56 @@
+// Failure groups: their counts with a sample message, a group's jobs paged, and retry-all /
+// cancel-all of a whole group (a bulk operation: batched, with progress, no cap).
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { jobSummary } from '../data/job-view.ts';
+import { audit, type DashboardContext, writeRoute } from './context.ts';
+import { badRequest, notFound } from './http-error.ts';
+import { checkOffset, inputOf, paging } from './params.ts';
+
+function groupParam(request: FastifyRequest): string {
+  const group = (request.params as { group?: string }).group ?? '';
+  if (group === '') throw badRequest('group is required');
+  return group;
+}
+
+export function registerFailedRoutes(app: FastifyInstance, ctx: DashboardContext): void {
+  const { client } = ctx;
+
+  app.get('/api/failed', async () => {
+    const counts = await client.jobs.failed();
+    const groups = await Promise.all(
+      Object.entries(counts)
+        .sort(([, a], [, b]) => b - a)
+        .map(async ([group, count]) => {
+          const newest = (await client.jobs.failedGroup(group, 0, 1)).jobs[0];
+          return {
+            group,
+            count,
+            sample: newest
+              ? { jid: newest.jid, klass: newest.klass, queue: newest.queue, failure: jobSummary(newest).failure }
+              : null,
+          };
+        }),
+    );
+    return { groups, total: groups.reduce((sum, group) => sum + group.count, 0) };
+  });
+
+  app.get('/api/failed/:group', async (request) => {
+    const group = groupParam(request);
+    const page = paging(inputOf(request.query));
+    const found = await client.jobs.failedGroup(group, page.offset, page.limit);
+    if (found.total === 0) throw notFound(`no failure group ${group}`);
+    checkOffset(page, found.total, `jobs in ${group}`);
+    return { group, total: found.total, ...page, jobs: found.jobs.map(jobSummary) };
+  });
+
+  for (const action of ['retry', 'cancel'] as const) {
+    writeRoute(app, 'POST', `/api/failed/:group/${action}-all`, async (request, reply) => {
+      const group = groupParam(request);
+      if (!((await client.jobs.failed())[group] > 0)) throw notFound(`no failure group ${group}`);
+      const operation = ctx.operations.start(action, { group }, {});
+      audit(request, `${action}-all`, { group, operation: operation.id });
+      reply.code(202);
+      return operation;
+    });
+  }
+}
