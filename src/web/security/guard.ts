@@ -49,7 +49,8 @@ function sameOrigin(request: FastifyRequest): boolean {
   if (origin === undefined) return true;
   if (origin === 'null') return false;
   try {
-    return new URL(origin).host === request.headers.host;
+    // Through URL on both sides, so `host:80` and an Origin without the default port compare equal.
+    return new URL(origin).host === new URL(`${request.protocol}://${request.headers.host ?? ''}`).host;
   } catch {
     return false;
   }
