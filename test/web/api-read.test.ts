@@ -193,7 +193,8 @@ test('GET api/workers and api/workers/:name: qless counts with the pool status p
   const list = await d.get<{ workers: Json[] }>('/api/workers');
   const worker = list.body.workers.find((item) => item.name === 'pool-1');
   assert.equal(worker?.jobs, 1);
-  assert.deepEqual([(worker?.process as Json).host, ((worker?.process as Json).slot as Json).restarts], ['host-a', 2]);
+  const process = (worker?.process ?? {}) as Json;
+  assert.deepEqual([process.host, (process.slot as Json).restarts], ['host-a', 2]);
   const one = await d.get<Json>('/api/workers/pool-1');
   assert.equal((one.body.jobs as Json[]).length, 1);
   assert.equal(((one.body.process as Json).slot as Json).pid, 4243);
