@@ -58,7 +58,8 @@ function sameOrigin(request: FastifyRequest): boolean {
 
 /** Read-only mode and cross-site protection for every route marked as a write. */
 export function registerWriteGuard(app: FastifyInstance, options: DashboardOptions, csrfToken: string): void {
-  app.addHook('preHandler', async (request: FastifyRequest) => {
+  // onRequest, before the body is read: a cross-site form post is refused as such, not as a bad body.
+  app.addHook('onRequest', async (request: FastifyRequest) => {
     if (!request.routeOptions.config.write) return;
     if (options.readOnly) throw forbidden('the dashboard is read-only');
     if (!sameOrigin(request)) throw forbidden('cross-site request refused');
