@@ -15,6 +15,13 @@ import { type RedisServer, startRedis } from '../helpers/redis.ts';
 import { eventually, startWorker, type WorkerRun } from '../helpers/worker.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
+
+/** What the tests read inside the page (the project's TypeScript has no DOM types). */
+interface InPage {
+  notReloaded?: boolean;
+  pwned?: number;
+  document: { querySelector(selector: string): { textContent: string | null } | null };
+}
 const HANDLERS = fileURLToPath(new URL('../fixtures/handlers/jobs', import.meta.url));
 const SCREENSHOTS = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
 const RETRIED = 12;
@@ -127,9 +134,13 @@ test('overview → queue → job, by clicking', async () => {
   await page.locator('.tab.current', { hasText: 'waiting' }).waitFor();
   assert.match(await page.locator('.pager').innerText(), /1–25 of 51/);
   await page.locator('.pager button', { hasText: '3' }).click();
-  await page.waitForFunction(() => document.querySelector('.pager')?.textContent?.includes('51–51 of 51'));
+  await page.waitForFunction(() =>
+    (globalThis as unknown as InPage).document.querySelector('.pager')?.textContent?.includes('51–51 of 51'),
+  );
   await page.locator('.pager button', { hasText: '1' }).first().click();
-  await page.waitForFunction(() => document.querySelector('.pager')?.textContent?.includes('1–25 of 51'));
+  await page.waitForFunction(() =>
+    (globalThis as unknown as InPage).document.querySelector('.pager')?.textContent?.includes('1–25 of 51'),
+  );
   await shot('queue');
   const firstJid = (await page.locator('table.jobs tbody tr td.mono a').first().innerText()).trim();
   await page.locator('table.jobs tbody tr td.mono a').first().click();
@@ -151,7 +162,7 @@ test('retry a failure group: a real qless-worker runs the jobs and the page upda
   await page.locator('table.groups', { hasText: 'work-FlakyError' }).waitFor();
   await shot('failed');
   await page.evaluate(() => {
-    (window as unknown as { notReloaded: boolean }).notReloaded = true;
+    (globalThis as unknown as InPage).notReloaded = true;
   });
   const row = page.locator('table.groups tr', { hasText: 'work-FlakyError' });
   await row.getByRole('button', { name: `Retry all ${RETRIED}` }).click();
@@ -170,7 +181,7 @@ test('retry a failure group: a real qless-worker runs the jobs and the page upda
   );
   await page.goto(`${dashboard.url}#/queues/work`);
   await page.locator('.card', { hasText: `completed today ${RETRIED}` }).waitFor({ timeout: 20_000 });
-  assert.equal(await page.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded), true);
+  assert.equal(await page.evaluate(() => (globalThis as unknown as InPage).notReloaded), true);
   // The overview once the worker has done something (its throughput shows).
   await page.goto(dashboard.url);
   await page.locator('table.queues', { hasText: 'work' }).waitFor();
@@ -256,7 +267,7 @@ test('a job whose data and klass hold HTML shows them as text and runs nothing',
   assert.equal(await page.locator('main script, main img, main b').count(), 0);
   await page.goto(`${dashboard.url}#/queues/evil`);
   await page.locator('table.jobs', { hasText: '<img src=x' }).waitFor();
-  assert.equal(await page.evaluate(() => (window as unknown as { pwned?: number }).pwned), undefined);
+  assert.equal(await page.evaluate(() => (globalThis as unknown as InPage).pwned), undefined);
 });
 
 test('read-only mode shows no write control, and its write routes answer 403', async () => {
@@ -271,7 +282,7 @@ test('read-only mode shows no write control, and its write routes answer 403', a
   assert.equal(await page.locator('.badge.readonly').count(), 1);
   assert.equal(await page.getByRole('link', { name: 'Put' }).count(), 0);
   const statuses = await page.evaluate(async (jid) => {
-    const session = await (await fetch('api/session')).json();
+    const session = (await (await fetch('api/session')).json()) as { csrfToken: string };
     const headers = { 'content-type': 'application/json', 'x-qless-csrf': session.csrfToken };
     const writes = [
       ['jobs', { queue: 'q', klass: 'K', data: '{}' }],
