@@ -2,6 +2,7 @@
 // cancel-all of a whole group (a bulk operation: batched, with progress, no cap).
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { jobSummary } from '../data/job-view.ts';
+import { newestFailed } from '../data/raw-reads.ts';
 import { audit, type DashboardContext, writeRoute } from './context.ts';
 import { badRequest, notFound } from './http-error.ts';
 import { checkOffset, inputOf, paging } from './params.ts';
@@ -16,21 +17,22 @@ export function registerFailedRoutes(app: FastifyInstance, ctx: DashboardContext
   const { client } = ctx;
 
   app.get('/api/failed', async () => {
-    const counts = await client.jobs.failed();
-    const groups = await Promise.all(
-      Object.entries(counts)
-        .sort(([, a], [, b]) => b - a)
-        .map(async ([group, count]) => {
-          const newest = (await client.jobs.failedGroup(group, 0, 1)).jobs[0];
-          return {
-            group,
-            count,
-            sample: newest
-              ? { jid: newest.jid, klass: newest.klass, queue: newest.queue, failure: jobSummary(newest).failure }
-              : null,
-          };
-        }),
+    const counts = Object.entries(await client.jobs.failed()).sort(([, a], [, b]) => b - a);
+    const newest = await newestFailed(
+      client.redis,
+      counts.map(([group]) => group),
     );
+    const jobs = new Map(
+      (await client.jobs.multiget(...newest.filter((jid): jid is string => jid !== null))).map((job) => [job.jid, job]),
+    );
+    const groups = counts.map(([group, count], index) => {
+      const job = jobs.get(newest[index] ?? '');
+      return {
+        group,
+        count,
+        sample: job ? { jid: job.jid, klass: job.klass, queue: job.queue, failure: jobSummary(job).failure } : null,
+      };
+    });
     return { groups, total: groups.reduce((sum, group) => sum + group.count, 0) };
   });
 

@@ -3,6 +3,7 @@
 //   - a page of a queue's waiting jobs (qless only offers `peek`, which spawns and moves jobs)
 //   - the age of a queue's oldest waiting job
 //   - the number of completed jobs
+//   - the newest job of every failure group at once (qless reads one group per call)
 import type { Redis } from 'ioredis';
 
 const workKey = (queue: string): string => `ql:q:${queue}-work`;
@@ -74,4 +75,16 @@ export async function oldestWaiting(redis: Redis, queues: readonly string[]): Pr
   }
   for (const queue of queues) result.set(queue, oldest.get(queue) ?? null);
   return result;
+}
+
+/** The newest jid of each failure group (the head of `ql:f:<group>`), in one round trip. */
+export async function newestFailed(redis: Redis, groups: readonly string[]): Promise<(string | null)[]> {
+  if (groups.length === 0) return [];
+  const pipeline = redis.pipeline();
+  for (const group of groups) pipeline.lindex(`ql:f:${group}`, 0);
+  const replies = (await pipeline.exec()) ?? [];
+  return groups.map((_, index) => {
+    const [error, jid] = replies[index] ?? [null, null];
+    return error || typeof jid !== 'string' ? null : jid;
+  });
 }
