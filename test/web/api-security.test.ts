@@ -1,6 +1,7 @@
 // Safe by default: read-only mode refuses every write route on the server, writes need the CSRF
 // token and a same-origin request, and an exposed dashboard needs a password or a token.
 import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
 import { describe, test } from 'node:test';
 import { useDashboard } from './dashboard.ts';
 
@@ -141,5 +142,33 @@ describe('mounted under a prefix', () => {
     assert.equal(bare.statusCode, 308);
     assert.equal(bare.headers.location, '/ops/qless/');
     assert.equal((await d.app.inject({ method: 'GET', url: '/api/overview' })).statusCode, 404);
+  });
+});
+
+describe('the log of writes', () => {
+  const lines: Record<string, unknown>[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString().split('\n')) if (line.trim() !== '') lines.push(JSON.parse(line));
+      done();
+    },
+  });
+  const d = useDashboard({ logTo: sink, auth: { user: 'alice', password: 'pw' } });
+  const as = { authorization: `Basic ${Buffer.from('alice:pw').toString('base64')}` };
+
+  test('every write is logged through pino with who, what and which jids; reads are not', async () => {
+    const jid = await d.client.queue('q').put('K', {});
+    await d.get('/api/overview', as);
+    assert.equal((await d.post(`/api/jobs/${jid}/priority`, { priority: 4 }, as)).status, 200);
+    assert.equal((await d.post(`/api/jobs/${jid}/cancel`, {}, as)).status, 200);
+    const audit = lines.filter((line) => line.audit === true);
+    assert.deepEqual(
+      audit.map((line) => [line.actor, line.action, line.jids]),
+      [
+        ['alice', 'priority', [jid]],
+        ['alice', 'cancel', [jid]],
+      ],
+    );
+    assert.equal(audit[0].priority, 4);
   });
 });

@@ -2,7 +2,9 @@
 // dashboard plugin in a fastify app on it, and requests sent through fastify's inject (the whole
 // request path, without a socket). Writes carry the CSRF token unless a test leaves it out.
 import { after, before, beforeEach } from 'node:test';
-import Fastify, { type FastifyInstance } from 'fastify';
+import type { Writable } from 'node:stream';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { pino } from 'pino';
 import { Client } from '../../src/client/index.ts';
 import { type DashboardPluginOptions, qlessDashboard } from '../../src/web/index.ts';
 import { type Core, startCore } from '../helpers/qless.ts';
@@ -34,9 +36,13 @@ export interface DashboardFixture {
   ): Promise<Reply<T>>;
 }
 
-export function useDashboard(
-  options: Omit<DashboardPluginOptions, 'client' | 'redis'> & { prefix?: string } = {},
-): DashboardFixture {
+export interface FixtureOptions extends Omit<DashboardPluginOptions, 'client' | 'redis'> {
+  prefix?: string;
+  /** Where the app's pino logger writes (default: no logger). */
+  logTo?: Writable;
+}
+
+export function useDashboard(options: FixtureOptions = {}): DashboardFixture {
   const prefix = options.prefix ?? '';
   const fixture = {} as DashboardFixture;
   fixture.withClient = async (workerName, shift, use) => {
@@ -52,9 +58,10 @@ export function useDashboard(
     fixture.core = await startCore();
     fixture.url = fixture.core.server.url;
     fixture.client = new Client({ url: fixture.url, workerName: 'test-producer' });
-    fixture.app = Fastify();
+    fixture.app = options.logTo ? Fastify({ loggerInstance: pino(options.logTo) as FastifyBaseLogger }) : Fastify();
+    const { logTo: _logTo, ...pluginOptions } = options;
     await fixture.app.register(qlessDashboard, {
-      ...options,
+      ...pluginOptions,
       prefix,
       redis: fixture.url,
       liveFlushMs: options.liveFlushMs ?? 100,
@@ -62,7 +69,12 @@ export function useDashboard(
       throughputMs: options.throughputMs ?? 200,
     });
     await fixture.app.ready();
-    const session = await fixture.get<{ csrfToken: string }>('/api/session');
+    const credentials: Record<string, string> = options.auth
+      ? { authorization: `Basic ${Buffer.from(`${options.auth.user}:${options.auth.password}`).toString('base64')}` }
+      : options.token
+        ? { authorization: `Bearer ${options.token}` }
+        : {};
+    const session = await fixture.get<{ csrfToken: string }>('/api/session', credentials);
     fixture.csrf = session.body.csrfToken;
   });
   beforeEach(async () => {

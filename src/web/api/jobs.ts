@@ -2,6 +2,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Client, Job } from '../../client/index.ts';
 import { jobDetail, recurringDetail } from '../data/job-view.ts';
+import { isKnownQueue } from '../data/raw-reads.ts';
 import { audit, type DashboardContext, writeRoute } from './context.ts';
 import { badRequest, conflict, notFound } from './http-error.ts';
 import {
@@ -32,7 +33,7 @@ async function jobOf(client: Client, request: FastifyRequest): Promise<Job> {
 }
 
 export async function requireKnownQueue(client: Client, queue: string): Promise<void> {
-  if (!(await client.queues()).some((counts) => counts.name === queue))
+  if (!(await isKnownQueue(client.redis, queue)))
     throw badRequest(`no queue named ${queue} (qless knows a queue once a job was put into it)`);
 }
 

@@ -19,8 +19,21 @@ export interface QueueOverview extends QueueCounts {
 }
 
 export async function queueOverviews(ctx: DashboardContext, pools: PoolStatus[]): Promise<QueueOverview[]> {
+  return withDetails(ctx, pools, await ctx.client.queues());
+}
+
+/** One queue's overview (its counts only, not every queue's). */
+export async function queueOverview(ctx: DashboardContext, pools: PoolStatus[], queue: string): Promise<QueueOverview> {
+  const [overview] = await withDetails(ctx, pools, [await ctx.client.queue(queue).counts()]);
+  return overview;
+}
+
+async function withDetails(
+  ctx: DashboardContext,
+  pools: PoolStatus[],
+  queues: QueueCounts[],
+): Promise<QueueOverview[]> {
   const { client, sampler } = ctx;
-  const queues = await client.queues();
   const oldest = await oldestWaiting(
     client.redis,
     queues.filter((counts) => counts.waiting > 0).map((counts) => counts.name),

@@ -3,12 +3,12 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Client, Job } from '../../client/index.ts';
 import { QUEUE_STATES } from '../data/find.ts';
 import { jobSummary, recurringDetail } from '../data/job-view.ts';
-import { waitingPage } from '../data/raw-reads.ts';
+import { isKnownQueue, waitingPage } from '../data/raw-reads.ts';
 import { summarize } from '../data/time-stats.ts';
 import { audit, type DashboardContext, writeRoute } from './context.ts';
 import { badRequest, notFound } from './http-error.ts';
 import { checkOffset, inputOf, optionalText, paging } from './params.ts';
-import { queueOverviews } from './overview.ts';
+import { queueOverview, queueOverviews } from './overview.ts';
 
 const PAGE_STATES = [...QUEUE_STATES, 'recurring'] as const;
 type PageState = (typeof PAGE_STATES)[number];
@@ -19,8 +19,8 @@ function queueParam(request: FastifyRequest): string {
   return queue;
 }
 
-async function knownQueue(client: Client, queue: string): Promise<boolean> {
-  return (await client.queues()).some((counts) => counts.name === queue);
+function knownQueue(client: Client, queue: string): Promise<boolean> {
+  return isKnownQueue(client.redis, queue);
 }
 
 /** `YYYY-MM-DD` (UTC) → seconds at that day's noon; absent → now. */
@@ -62,8 +62,11 @@ export function registerQueueRoutes(app: FastifyInstance, ctx: DashboardContext)
     const queue = queueParam(request);
     if (!(await knownQueue(client, queue))) throw notFound(`no queue named ${queue}`);
     const date = optionalText(inputOf(request.query), 'date');
-    const [overview] = (await queueOverviews(ctx, await client.pools.list())).filter((item) => item.name === queue);
-    const stats = await client.queue(queue).stats(statsDate(date, client.now()));
+    const [overview, stats, recurringJobs] = await Promise.all([
+      client.pools.list().then((pools) => queueOverview(ctx, pools, queue)),
+      client.queue(queue).stats(statsDate(date, client.now())),
+      recurringOf(client, queue),
+    ]);
     return {
       ...overview,
       stats: {
@@ -74,7 +77,7 @@ export function registerQueueRoutes(app: FastifyInstance, ctx: DashboardContext)
         failures: stats.failures,
         failed: stats.failed,
       },
-      recurringJobs: await recurringOf(client, queue),
+      recurringJobs,
     };
   });
 

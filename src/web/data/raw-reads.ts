@@ -4,6 +4,7 @@
 //   - the age of a queue's oldest waiting job
 //   - the number of completed jobs
 //   - the newest job of every failure group at once (qless reads one group per call)
+//   - whether a queue is known (qless's `queues` counts every queue to answer that)
 import type { Redis } from 'ioredis';
 
 const workKey = (queue: string): string => `ql:q:${queue}-work`;
@@ -87,4 +88,9 @@ export async function newestFailed(redis: Redis, groups: readonly string[]): Pro
     const [error, jid] = replies[index] ?? [null, null];
     return error || typeof jid !== 'string' ? null : jid;
   });
+}
+
+/** Whether qless knows the queue (`ql:queues`), without reading every queue's counts. */
+export async function isKnownQueue(redis: Redis, queue: string): Promise<boolean> {
+  return (await redis.zscore('ql:queues', queue)) !== null;
 }
