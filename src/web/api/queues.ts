@@ -67,6 +67,9 @@ export function registerQueueRoutes(app: FastifyInstance, ctx: DashboardContext)
       client.queue(queue).stats(statsDate(date, client.now())),
       recurringOf(client, queue),
     ]);
+    // Today's totals straight from qless (the sampler's may be a few seconds old).
+    const today = date === undefined ? stats : await client.queue(queue).stats();
+    overview.throughput = { ...overview.throughput, completedToday: today.run.count, failedToday: today.failures };
     return {
       ...overview,
       stats: {

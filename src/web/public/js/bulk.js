@@ -85,9 +85,8 @@ export function OperationReport({ operation, onClose }) {
  * The bulk bar: actions on the selected jids, or on every job of `target` (a filter or a failure
  * group) when "all N" is chosen. `total` is N for the confirmation.
  */
-export function BulkBar({ selected, total, target, clear }) {
+export function BulkBar({ selected, total, target, clear, onStarted }) {
   const [all, setAll] = useState(false);
-  const [operation, setOperation] = useState(null);
   if (readOnly()) return null;
   const count = all ? total : selected.length;
   const start = async (spec) => {
@@ -98,7 +97,8 @@ export function BulkBar({ selected, total, target, clear }) {
     if (spec.danger && !window.confirm(`Really ${what}${args.queue ? ` to ${args.queue}` : ''}?`)) return;
     try {
       const body = { action: spec.action, ...args, ...(all ? target : { jids: selected }) };
-      setOperation(await post('operations', body));
+      onStarted(await post('operations', body));
+      setAll(false);
       clear();
     } catch (error) {
       toast(error.message, 'error');
@@ -115,7 +115,6 @@ export function BulkBar({ selected, total, target, clear }) {
       (spec) =>
         html`<button class=${spec.danger ? 'small danger' : 'small'} disabled=${count === 0} onClick=${() => start(spec)}>${spec.label}</button>`,
     )}
-    ${operation ? html`<${OperationReport} operation=${operation} onClose=${() => setOperation(null)} />` : null}
   </div>`;
 }
 
@@ -150,14 +149,20 @@ const HEADERS = {
 /** A table of job summaries with checkboxes (unless read-only) and the bulk bar above it. */
 export function JobTable({ jobs, columns, total, target, empty = 'No jobs.' }) {
   const [selected, setSelected] = useState([]);
+  // Kept here, not in the bar: the report stays while the jobs it changed leave the list.
+  const [operation, setOperation] = useState(null);
   const selectable = !readOnly();
   const jids = jobs.map((job) => job.jid);
   useEffect(() => setSelected((old) => old.filter((jid) => jids.includes(jid))), [jids.join(',')]);
-  if (jobs.length === 0) return html`<p class="muted empty">${empty}</p>`;
+  const report = operation
+    ? html`<${OperationReport} key=${operation.id} operation=${operation} onClose=${() => setOperation(null)} />`
+    : null;
+  if (jobs.length === 0) return html`<div>${report}<p class="muted empty">${empty}</p></div>`;
   const toggle = (jid) => setSelected((old) => (old.includes(jid) ? old.filter((x) => x !== jid) : [...old, jid]));
   const allSelected = selected.length === jobs.length;
   return html`<div>
-    ${selectable ? html`<${BulkBar} selected=${selected} total=${total ?? jobs.length} target=${target} clear=${() => setSelected([])} />` : null}
+    ${selectable ? html`<${BulkBar} selected=${selected} total=${total ?? jobs.length} target=${target} clear=${() => setSelected([])} onStarted=${setOperation} />` : null}
+    ${report}
     <div class="table-wrap"><table class="jobs">
       <thead><tr>
         ${selectable ? html`<th class="check"><input type="checkbox" aria-label="select all" checked=${allSelected} onChange=${() => setSelected(allSelected ? [] : jids)} /></th>` : null}

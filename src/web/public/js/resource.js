@@ -5,6 +5,8 @@ import { useLive } from './live.js';
 import { useCallback, useEffect, useRef, useState } from '../vendor/preact-htm.js';
 
 const MIN_GAP_MS = 1000;
+/** Live pages also refresh this often without news: figures derived from samples move on their own. */
+const REFRESH_MS = 15000;
 
 /**
  * `path` is fetched with GET api/<path>. `relevant(changes)` decides whether a `changes` message
@@ -53,7 +55,16 @@ export function useResource(path, relevant = () => true) {
   useEffect(() => {
     setState({ data: null, error: null, loading: true, updatedAt: 0 });
     void load();
-    return () => clearTimeout(timer.current);
+    const refresh =
+      relevant === null
+        ? null
+        : setInterval(() => {
+            if (document.visibilityState === 'visible') schedule();
+          }, REFRESH_MS);
+    return () => {
+      clearTimeout(timer.current);
+      clearInterval(refresh);
+    };
   }, [path]);
 
   useLive((event, data) => {

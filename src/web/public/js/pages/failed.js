@@ -9,8 +9,8 @@ import { ErrorNote, groupLink, jobLink, Loading, Pager, Section, toast } from '.
 
 const PAGE = 25;
 
-function GroupActions({ group, count }) {
-  const [operation, setOperation] = useState(null);
+/** Retry-all and cancel-all; the page shows the operation's report (it outlives the group's row). */
+function GroupActions({ group, count, onStarted }) {
   if (readOnly()) return null;
   const start = async (action) => {
     const verb = action === 'retry' ? 'Retry' : 'Cancel';
@@ -19,7 +19,7 @@ function GroupActions({ group, count }) {
     )
       return;
     try {
-      setOperation(await post(`failed/${enc(group)}/${action}-all`));
+      onStarted(await post(`failed/${enc(group)}/${action}-all`));
     } catch (error) {
       toast(error.message, 'error');
     }
@@ -27,17 +27,22 @@ function GroupActions({ group, count }) {
   return html`<span class="group-actions">
     <button class="small" onClick=${() => start('retry')}>Retry all ${num(count)}</button>
     <button class="small danger" onClick=${() => start('cancel')}>Cancel all</button>
-    ${operation ? html`<${OperationReport} operation=${operation} onClose=${() => setOperation(null)} />` : null}
   </span>`;
 }
 
+function Report({ operation, close }) {
+  return operation ? html`<${OperationReport} key=${operation.id} operation=${operation} onClose=${close} />` : null;
+}
+
 export function FailedPage() {
+  const [operation, setOperation] = useState(null);
   const { data, error, loading } = useResource('failed', (changes) => changes.failures);
   if (loading && !data) return html`<${Loading} />`;
   if (!data) return html`<${ErrorNote} error=${error} />`;
   return html`<div class="page failed">
     <header class="page-head"><h1>Failed jobs <span class="muted">${num(data.total)}</span></h1></header>
     <${ErrorNote} error=${error} />
+    <${Report} operation=${operation} close=${() => setOperation(null)} />
     ${
       data.groups.length === 0
         ? html`<p class="muted empty">No failed jobs.</p>`
@@ -48,7 +53,7 @@ export function FailedPage() {
               <td><a href=${groupLink(group.group)}><strong>${group.group}</strong></a></td>
               <td class="num bad">${num(group.count)}</td>
               <td class="message">${group.sample ? html`<a class="mono" href=${jobLink(group.sample.jid)}>${group.sample.klass}</a> ${firstLine(group.sample.failure?.message, 160)}` : ''}</td>
-              <td><${GroupActions} group=${group.group} count=${group.count} /></td>
+              <td><${GroupActions} group=${group.group} count=${group.count} onStarted=${setOperation} /></td>
             </tr>`,
           )}</tbody>
         </table></div>`
@@ -58,6 +63,7 @@ export function FailedPage() {
 
 export function FailedGroupPage({ params, search, navigate }) {
   const group = params[0];
+  const [operation, setOperation] = useState(null);
   const offset = Number(search.get('offset')) || 0;
   const { data, error, loading } = useResource(
     `failed/${enc(group)}${query({ offset, limit: PAGE })}`,
@@ -68,8 +74,9 @@ export function FailedGroupPage({ params, search, navigate }) {
     return html`<div class="page"><h1>${group}</h1><p class="muted empty">This group has no failed jobs (any more).</p></div>`;
   if (!data) return html`<${ErrorNote} error=${error} />`;
   return html`<div class="page failed-group">
-    <header class="page-head"><h1>${group} <span class="muted">${num(data.total)} failed</span></h1><${GroupActions} group=${group} count=${data.total} /></header>
+    <header class="page-head"><h1>${group} <span class="muted">${num(data.total)} failed</span></h1><${GroupActions} group=${group} count=${data.total} onStarted=${setOperation} /></header>
     <${ErrorNote} error=${error} />
+    <${Report} operation=${operation} close=${() => setOperation(null)} />
     <${Section} title="Jobs">
       <${JobTable} jobs=${data.jobs} total=${data.total} target=${{ group }} columns=${['jid', 'klass', 'queue', 'failure', 'updated']} />
       <${Pager} total=${data.total} offset=${data.offset} limit=${data.limit} go=${(next) => navigate({ offset: next })} />
