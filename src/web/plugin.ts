@@ -97,7 +97,8 @@ async function registerSecurity(
 
 export const qlessDashboard: FastifyPluginAsync<DashboardPluginOptions> = async (app, options) => {
   const ownsClient = options.client === undefined;
-  const client = options.client ?? new Client({ url: options.redis });
+  // A page asking while Redis is away gets a 503 after two reconnect attempts instead of hanging.
+  const client = options.client ?? new Client({ url: options.redis, redisOptions: { maxRetriesPerRequest: 2 } });
   if (ownsClient) client.redis.on('error', (error: Error) => app.log.warn({ err: error }, 'dashboard: Redis error'));
   const csrfToken = randomBytes(24).toString('base64url');
   const sampler = new ThroughputSampler(client, options.throughputMs ?? 10_000);

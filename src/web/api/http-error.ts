@@ -19,6 +19,13 @@ export const notFound = (message: string): HttpError => new HttpError(404, messa
 /** qless refused the change (e.g. cancel of a job others depend on). */
 export const conflict = (message: string): HttpError => new HttpError(409, message);
 
+/** ioredis giving up on a command (Redis away) or a socket error: nothing the request did wrong. */
+function isRedisTrouble(error: Error): boolean {
+  if (error.name === 'MaxRetriesPerRequestError') return true;
+  const code = (error as NodeJS.ErrnoException).code;
+  return typeof code === 'string' && /^E(CONNREFUSED|CONNRESET|PIPE|TIMEDOUT|HOSTUNREACH)$/.test(code);
+}
+
 /** The body of every error reply. */
 export interface ErrorBody {
   error: string;
@@ -38,12 +45,16 @@ export function replyWithError(error: FastifyError | Error, request: FastifyRequ
   } else if (error instanceof QlessError) {
     status = 409;
     message = error.message;
+  } else if (isRedisTrouble(error)) {
+    status = 503;
+    message = `Redis is not answering: ${error.message}`;
   } else if ('statusCode' in error && typeof error.statusCode === 'number' && error.statusCode < 500) {
     // fastify's own refusals: malformed JSON body, body too large, wrong content type.
     status = error.statusCode;
     message = error.message;
   }
-  if (status >= 500) request.log.error({ err: error }, 'dashboard request failed');
+  if (status === 500) request.log.error({ err: error }, 'dashboard request failed');
+  else if (status === 503) request.log.warn({ err: error }, 'dashboard request failed: Redis is not answering');
   const body: ErrorBody = { error: message, statusCode: status };
   void reply.code(status).type('application/json; charset=utf-8').send(body);
 }
