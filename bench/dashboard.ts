@@ -331,7 +331,9 @@ export function formatDashboard(result: DashboardResult): string {
   const fixed = (value: number, digits = 1): string => (Number.isFinite(value) ? value.toFixed(digits) : '-');
   const lines = [
     '',
-    `6. Dashboard: ${result.seed.jobs.toLocaleString('en-US')} jobs in ${result.seed.queues} queues (put in ${fixed(result.seed.seconds)} s, ${fixed(result.seed.putsPerSecond, 0)} puts/s); qless web ready in ${fixed(result.startupMs, 0)} ms`,
+    `6. Dashboard: ${result.seed.jobs.toLocaleString('en-US')} jobs in ${result.seed.queues} queues ` +
+      `(put in ${fixed(result.seed.seconds)} s, ${fixed(result.seed.putsPerSecond, 0)} puts/s); ` +
+      `qless web ready in ${fixed(result.startupMs, 0)} ms`,
   ];
   const all = [...result.latencies, result.live.overviewUnderLoad, result.live.queueUnderLoad];
   const widths = [Math.max(...all.map((item) => item.name.length), 4), 9, 6, 6, 9, 6];
@@ -358,11 +360,17 @@ export function formatDashboard(result: DashboardResult): string {
     );
   const { live } = result;
   lines.push(
-    `live window: ${live.workers} worker × concurrency ${live.concurrency} completed ${fixed(live.jobsPerSecond, 0)} jobs/s for ${fixed(live.seconds)} s; the page's stream carried ${fixed(live.streamMessagesPerSecond, 2)} change messages/s (${fixed(live.streamBytesPerSecond / 1024, 1)} KiB/s)`,
+    `live window: ${live.workers} worker × concurrency ${live.concurrency} completed ` +
+      `${fixed(live.jobsPerSecond, 0)} jobs/s for ${fixed(live.seconds)} s; the page's stream carried ` +
+      `${fixed(live.streamMessagesPerSecond, 2)} change messages/s ` +
+      `(${fixed(live.streamBytesPerSecond / 1024, 1)} KiB/s)`,
   );
   if (live.clickToQueueMs)
     lines.push(
-      `in Chromium under load: click on a queue → its jobs shown ${fixed(live.clickToQueueMs.median, 0)} ms median (max ${fixed(live.clickToQueueMs.max, 0)}, ${live.clickToQueueMs.samples} clicks); longest main-thread task ${fixed(live.longestTaskMs ?? Number.NaN, 0)} ms; the overview refetched itself ${live.overviewRefetches} times in ${LOAD_SECONDS / 2} s`,
+      `in Chromium under load: click on a queue → its jobs shown ${fixed(live.clickToQueueMs.median, 0)} ms ` +
+        `median (max ${fixed(live.clickToQueueMs.max, 0)}, ${live.clickToQueueMs.samples} clicks); longest ` +
+        `main-thread task ${fixed(live.longestTaskMs ?? Number.NaN, 0)} ms; the overview refetched itself ` +
+        `${live.overviewRefetches} times in ${LOAD_SECONDS / 2} s`,
     );
   return lines.join('\n');
 }

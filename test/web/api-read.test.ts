@@ -314,7 +314,7 @@ test('GET metrics: the documented names, read from qless', async () => {
   assert.match(body, /^qless_queue_wait_seconds_sum\{queue="m"\} \d/m);
 });
 
-test('GET / serves the page with a strict CSP and no inline script; vendor modules come from the packages', async () => {
+test('GET / serves the page with a strict CSP, no inline script; vendor modules from the packages', async () => {
   const page = await d.get<string>('/');
   assert.equal(page.status, 200);
   const csp = String(page.headers['content-security-policy']);

@@ -60,7 +60,7 @@ describe('read-only mode', () => {
 describe('cross-site protection', () => {
   const d = useDashboard();
 
-  test('a write without the token, with a wrong token, or from another site is refused and changes nothing', async () => {
+  test('a write without the token, with a wrong one, or from another site: refused, nothing changed', async () => {
     await seed(d);
     const before = await d.core.snapshot();
     for (const [method, url, body] of WRITES) {

@@ -82,7 +82,7 @@ test('POST api/jobs puts a job with every option; bad input changes nothing', as
   await refused(409, () => d.post('/api/jobs', { queue: 'q', klass: 'K', jid: parent }), /exists already/);
 });
 
-test('retry, cancel, move, run-now and timeout act on the job; wrong states and unknown queues are refused', async () => {
+test('retry, cancel, move, run-now and timeout act; wrong states and unknown queues are refused', async () => {
   const [failedJid] = await failed('q', 'q-Error', 1);
   const retried = await d.post<Json>(`/api/jobs/${failedJid}/retry`);
   assert.equal(retried.status, 200);

@@ -189,7 +189,7 @@ test('retry a failure group: a real qless-worker runs the jobs and the page upda
   await shot('overview');
 });
 
-test('workers: what qless knows, with the status a pool publishes (host, pid, memory, restarts, current job)', async () => {
+test("workers: what qless knows, with a pool's status (host, pid, memory, restarts, current job)", async () => {
   // Pools do not publish their status yet (another issue): this record stands in for the one the
   // running qless-worker will write, for its real worker web-worker-0.
   const status: PoolStatus = {

@@ -70,7 +70,9 @@ function LiveIndicator() {
     paused: 'paused (tab hidden)',
     polling: 'live stream lost: polling every 5 s',
   }[status.mode];
-  return html`<span class=${`live live-${status.mode}`} role="status" title="Updates pushed by the server as qless events happen"><span class="dot"></span>${text}</span>`;
+  return html`<span class=${`live live-${status.mode}`} role="status"
+    title="Updates pushed by the server as qless events happen">
+    <span class="dot"></span>${text}</span>`;
 }
 
 function FindBox() {
@@ -79,7 +81,10 @@ function FindBox() {
     event.preventDefault();
     if (jid.trim() !== '') location.hash = `#/find?jid=${encodeURIComponent(jid.trim())}`;
   };
-  return html`<form class="jidbox" role="search" onSubmit=${submit}><input aria-label="find a jid" placeholder="jid or prefix…" value=${jid} onInput=${(event) => setJid(event.target.value)} /></form>`;
+  return html`<form class="jidbox" role="search" onSubmit=${submit}>
+    <input aria-label="find a jid" placeholder="jid or prefix…" value=${jid}
+      onInput=${(event) => setJid(event.target.value)} />
+    </form>`;
 }
 
 function App() {
@@ -110,10 +115,18 @@ function App() {
       <a class="brand" href="#/">qless</a>
       <button class="menu" aria-label="menu" aria-expanded=${open} onClick=${() => setOpen(!open)}>☰</button>
       <nav class=${open ? 'nav open' : 'nav'}>
-        ${NAV.filter(([name]) => !(readOnly() && name === 'put')).map(([name, href, label]) => html`<a class=${name === section ? 'current' : ''} href=${href}>${label}</a>`)}
+        ${NAV.filter(([name]) => !(readOnly() && name === 'put')).map(
+          ([name, href, label]) => html`<a class=${name === section ? 'current' : ''} href=${href}>${label}
+          </a>`,
+        )}
       </nav>
       <${FindBox} />
-      ${readOnly() ? html`<span class="badge readonly" title="Writes are refused by the server">read-only</span>` : null}
+      ${
+        readOnly()
+          ? html`<span class="badge readonly"
+        title="Writes are refused by the server">read-only</span>`
+          : null
+      }
       <${LiveIndicator} />
     </header>
     <main>${page}</main>

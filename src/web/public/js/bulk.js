@@ -66,7 +66,12 @@ export function OperationReport({ operation, onClose }) {
           ? html`<span>finding jobs… ${num(status.examined)} looked at, ${num(status.total)} match</span>`
           : html`<span class="op-count">${num(status.done)} of ${num(status.total)} done</span>`
       }
-      ${finished ? html` — <span class="op-result">${num(status.succeeded)} succeeded, ${num(status.failed)} failed</span>` : null}
+      ${
+        finished
+          ? html` — <span
+        class="op-result">${num(status.succeeded)} succeeded, ${num(status.failed)} failed</span>`
+          : null
+      }
       ${status.error ? html` — <span class="error">${status.error}</span>` : null}
       ${finished && onClose ? html` <button class="small" onClick=${onClose}>Close</button>` : null}
     </div>
@@ -74,7 +79,10 @@ export function OperationReport({ operation, onClose }) {
     ${
       failures.length > 0
         ? html`<details><summary>${num(failures.length)} job(s) not changed</summary>
-          <ul class="failures">${failures.slice(0, 200).map((result) => html`<li><a href=${jobLink(result.jid)}>${result.jid}</a>: ${result.error}</li>`)}</ul>
+          <ul class="failures">${failures.slice(0, 200).map(
+            (result) => html`<li>
+            <a href=${jobLink(result.jid)}>${result.jid}</a>: ${result.error}</li>`,
+          )}</ul>
         </details>`
         : null
     }
@@ -107,13 +115,17 @@ export function BulkBar({ selected, total, target, clear, onStarted }) {
   return html`<div class="bulk">
     ${
       target && total > 0
-        ? html`<label class="all"><input type="checkbox" checked=${all} onChange=${(event) => setAll(event.target.checked)} /> all ${num(total)} matching</label>`
+        ? html`<label class="all">
+          <input type="checkbox" checked=${all}
+            onChange=${(event) => setAll(event.target.checked)} /> all ${num(total)} matching</label>`
         : null
     }
     <span class="muted">${all ? `all ${num(total)}` : `${num(selected.length)} selected`}:</span>
     ${ACTIONS.map(
       (spec) =>
-        html`<button class=${spec.danger ? 'small danger' : 'small'} disabled=${count === 0} onClick=${() => start(spec)}>${spec.label}</button>`,
+        html`<button class=${spec.danger ? 'small danger' : 'small'} disabled=${count === 0}
+          onClick=${() => start(spec)}>${spec.label}
+          </button>`,
     )}
   </div>`;
 }
@@ -161,16 +173,35 @@ export function JobTable({ jobs, columns, total, target, empty = 'No jobs.' }) {
   const toggle = (jid) => setSelected((old) => (old.includes(jid) ? old.filter((x) => x !== jid) : [...old, jid]));
   const allSelected = selected.length === jobs.length;
   return html`<div>
-    ${selectable ? html`<${BulkBar} selected=${selected} total=${total ?? jobs.length} target=${target} clear=${() => setSelected([])} onStarted=${setOperation} />` : null}
+    ${
+      selectable
+        ? html`<${BulkBar} selected=${selected} total=${total ?? jobs.length} target=${target}
+      clear=${() => setSelected([])} onStarted=${setOperation} />`
+        : null
+    }
     ${report}
     <div class="table-wrap"><table class="jobs">
       <thead><tr>
-        ${selectable ? html`<th class="check"><input type="checkbox" aria-label="select all" checked=${allSelected} onChange=${() => setSelected(allSelected ? [] : jids)} /></th>` : null}
+        ${
+          selectable
+            ? html`<th class="check">
+          <input type="checkbox" aria-label="select all" checked=${allSelected}
+            onChange=${() => setSelected(allSelected ? [] : jids)} />
+          </th>`
+            : null
+        }
         ${columns.map((column) => html`<th>${HEADERS[column]}</th>`)}
       </tr></thead>
       <tbody>${jobs.map(
         (job) => html`<tr key=${job.jid} class=${selected.includes(job.jid) ? 'selected' : ''}>
-          ${selectable ? html`<td class="check"><input type="checkbox" aria-label=${`select ${job.jid}`} checked=${selected.includes(job.jid)} onChange=${() => toggle(job.jid)} /></td>` : null}
+          ${
+            selectable
+              ? html`<td class="check">
+            <input type="checkbox" aria-label=${`select ${job.jid}`} checked=${selected.includes(job.jid)}
+              onChange=${() => toggle(job.jid)} />
+            </td>`
+              : null
+          }
           ${columns.map((column) => COLUMNS[column](job))}
         </tr>`,
       )}</tbody>

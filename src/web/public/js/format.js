@@ -28,7 +28,8 @@ export function absolute(epochSeconds) {
   if (!epochSeconds) return '';
   const date = new Date(epochSeconds * 1000);
   const pad = (n) => String(n).padStart(2, '0');
-  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}`;
+  const day = `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
+  return `${day} ${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}`;
 }
 
 export const bytes = (value) => (typeof value === 'number' ? `${(value / 1048576).toFixed(0)} MB` : '–');

@@ -49,7 +49,9 @@ export function Pager({ total, offset, limit, go }) {
   const numbers = [];
   for (let n = Math.max(1, page - 3); n <= Math.min(pages, page + 3); n++) numbers.push(n);
   const button = (n, label, disabled) =>
-    html`<button class=${n === page && !label ? 'pg current' : 'pg'} disabled=${disabled} onClick=${() => go((n - 1) * limit)}>${label ?? n}</button>`;
+    html`<button class=${n === page && !label ? 'pg current' : 'pg'} disabled=${disabled}
+      onClick=${() => go((n - 1) * limit)}>${label ?? n}
+      </button>`;
   return html`<nav class="pager" aria-label="pages">
     ${button(1, '«', page === 1)} ${button(page - 1, '‹', page === 1)}
     ${numbers.map((n) => button(n, undefined, n === page))}

@@ -8,15 +8,28 @@ function Row({ item }) {
   const [value, setValue] = useState(String(item.value ?? ''));
   return html`<tr class=${item.stored ? 'stored' : ''}>
     <td class="mono">${item.key}</td>
-    <td>${readOnly() ? html`<span class="mono">${String(item.value ?? '')}</span>` : html`<input class="mono" aria-label=${item.key} value=${value} onInput=${(event) => setValue(event.target.value)} />`}</td>
+    <td>${
+      readOnly()
+        ? html`<span class="mono">${String(item.value ?? '')}
+      </span>`
+        : html`<input class="mono" aria-label=${item.key} value=${value}
+          onInput=${(event) => setValue(event.target.value)} />`
+    }
+      </td>
     <td class="mono muted">${item.default === null ? '–' : String(item.default)}</td>
     <td>${item.stored ? 'set' : html`<span class="muted">default</span>`}</td>
     ${
       readOnly()
         ? null
         : html`<td class="action-row">
-          <${Action} small=${true} label="Save" run=${() => post(`config/${enc(item.key)}`, { value })} done=${`${item.key} = ${value}`} />
-          ${item.stored ? html`<${Action} small=${true} label="Unset" run=${() => del(`config/${enc(item.key)}`)} done=${`${item.key} back to its default`} />` : null}
+          <${Action} small=${true} label="Save" run=${() => post(`config/${enc(item.key)}`, { value })}
+            done=${`${item.key} = ${value}`} />
+          ${
+            item.stored
+              ? html`<${Action} small=${true} label="Unset" run=${() => del(`config/${enc(item.key)}`)}
+            done=${`${item.key} back to its default`} />`
+              : null
+          }
         </td>`
     }
   </tr>`;
@@ -38,7 +51,9 @@ export function ConfigPage() {
       readOnly()
         ? null
         : html`<form class="inline" onSubmit=${(event) => event.preventDefault()}>
-          <label>Key <input class="mono" placeholder="e.g. images-heartbeat" value=${key} onInput=${(event) => setKey(event.target.value)} /></label>
+          <label>Key <input class="mono" placeholder="e.g. images-heartbeat" value=${key}
+            onInput=${(event) => setKey(event.target.value)} />
+            </label>
           <label>Value <input class="mono" value=${value} onInput=${(event) => setValue(event.target.value)} /></label>
           <${Action} label="Set" disabled=${key === ''} run=${async () => {
             await post(`config/${enc(key)}`, { value });

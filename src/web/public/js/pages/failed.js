@@ -52,7 +52,12 @@ export function FailedPage() {
             (group) => html`<tr key=${group.group}>
               <td><a href=${groupLink(group.group)}><strong>${group.group}</strong></a></td>
               <td class="num bad">${num(group.count)}</td>
-              <td class="message">${group.sample ? html`<a class="mono" href=${jobLink(group.sample.jid)}>${group.sample.klass}</a> ${firstLine(group.sample.failure?.message, 160)}` : ''}</td>
+              <td class="message">${
+                group.sample
+                  ? html`<a class="mono" href=${jobLink(group.sample.jid)}>${group.sample.klass}
+                </a> ${firstLine(group.sample.failure?.message, 160)}`
+                  : ''
+              }</td>
               <td><${GroupActions} group=${group.group} count=${group.count} onStarted=${setOperation} /></td>
             </tr>`,
           )}</tbody>
@@ -71,15 +76,19 @@ export function FailedGroupPage({ params, search, navigate }) {
   );
   if (loading && !data) return html`<${Loading} />`;
   if (error?.status === 404)
-    return html`<div class="page"><h1>${group}</h1><p class="muted empty">This group has no failed jobs (any more).</p></div>`;
+    return html`<div class="page"><h1>${group}</h1>
+      <p class="muted empty">This group has no failed jobs (any more).</p></div>`;
   if (!data) return html`<${ErrorNote} error=${error} />`;
   return html`<div class="page failed-group">
-    <header class="page-head"><h1>${group} <span class="muted">${num(data.total)} failed</span></h1><${GroupActions} group=${group} count=${data.total} onStarted=${setOperation} /></header>
+    <header class="page-head"><h1>${group} <span class="muted">${num(data.total)} failed</span></h1>
+      <${GroupActions} group=${group} count=${data.total} onStarted=${setOperation} /></header>
     <${ErrorNote} error=${error} />
     <${Report} operation=${operation} close=${() => setOperation(null)} />
     <${Section} title="Jobs">
-      <${JobTable} jobs=${data.jobs} total=${data.total} target=${{ group }} columns=${['jid', 'klass', 'queue', 'failure', 'updated']} />
-      <${Pager} total=${data.total} offset=${data.offset} limit=${data.limit} go=${(next) => navigate({ offset: next })} />
+      <${JobTable} jobs=${data.jobs} total=${data.total} target=${{ group }}
+        columns=${['jid', 'klass', 'queue', 'failure', 'updated']} />
+      <${Pager} total=${data.total} offset=${data.offset} limit=${data.limit}
+        go=${(next) => navigate({ offset: next })} />
     <//>
   </div>`;
 }

@@ -58,16 +58,26 @@ export function FindPage({ search, navigate }) {
     }
   };
   const input = (name, label, placeholder) =>
-    html`<label>${label}<input name=${name} placeholder=${placeholder} value=${form[name]} onInput=${(event) => setForm({ ...form, [name]: event.target.value })} /></label>`;
+    html`<label>${label}
+      <input name=${name} placeholder=${placeholder} value=${form[name]}
+        onInput=${(event) => setForm({ ...form, [name]: event.target.value })} />
+      </label>`;
   const filterOnly = Object.fromEntries(Object.entries(filter).filter(([, value]) => value !== ''));
   return html`<div class="page find">
     <header class="page-head"><h1>Find jobs</h1></header>
     <form class="find-form" onSubmit=${submit}>
       ${input('jid', 'Jid', 'whole jid or its beginning')}
-      <label class="wide">In the data<input name="q" placeholder="data.user.id = 123, or free text" value=${form.q} onInput=${(event) => setForm({ ...form, q: event.target.value })} /></label>
+      <label class="wide">In the data<input name="q" placeholder="data.user.id = 123, or free text" value=${form.q}
+        onInput=${(event) => setForm({ ...form, q: event.target.value })} />
+        </label>
       ${input('queue', 'Queue', '')}
-      <label>State<select name="state" value=${form.state} onChange=${(event) => setForm({ ...form, state: event.target.value })}>${STATES.map((state) => html`<option value=${state}>${state || 'any'}</option>`)}</select></label>
-      ${input('klass', 'Klass', '')} ${input('tag', 'Tag', '')} ${input('worker', 'Worker', '')} ${input('group', 'Failure group', '')}
+      <label>State<select name="state" value=${form.state}
+        onChange=${(event) => setForm({ ...form, state: event.target.value })}>${STATES.map(
+          (state) => html`<option value=${state}>${state || 'any'}
+        </option>`,
+        )}</select></label>
+      ${input('klass', 'Klass', '')} ${input('tag', 'Tag', '')}
+      ${input('worker', 'Worker', '')} ${input('group', 'Failure group', '')}
       <div class="wide"><button class="action" type="submit">Find</button></div>
     </form>
     <${ErrorNote} error=${error} />
@@ -75,11 +85,24 @@ export function FindPage({ search, navigate }) {
       result
         ? html`<div class="find-result">
           <p class="muted find-summary">
-            ${num(result.jobs.length)} found among ${num(result.examined)} jobs looked at (${result.source})${result.done ? ' — every candidate looked at.' : '.'}
-            ${result.done ? null : html` <button class="small" disabled=${busy} onClick=${() => step(result.cursor, result)}>Continue</button>`}
-            ${count === null ? html` <button class="small" disabled=${busy} onClick=${countAll}>Count all matching</button>` : html` <strong>${num(count)}</strong> match in all.`}
+            ${`${num(result.jobs.length)} found among ${num(result.examined)} jobs looked at`}
+            ${` (${result.source})${result.done ? ' — every candidate looked at.' : '.'}`}
+            ${
+              result.done
+                ? null
+                : html` <button class="small" disabled=${busy}
+              onClick=${() => step(result.cursor, result)}>Continue</button>`
+            }
+            ${
+              count === null
+                ? html` <button class="small" disabled=${busy} onClick=${countAll}>Count all matching</button>`
+                : html` <strong>${num(count)}
+              </strong> match in all.`
+            }
           </p>
-          <${JobTable} jobs=${result.jobs} total=${count ?? 0} target=${count === null ? null : { filter: filterOnly }} columns=${['jid', 'klass', 'queue', 'state', 'tags', 'failure', 'updated']} empty="No job found yet." />
+          <${JobTable} jobs=${result.jobs} total=${count ?? 0}
+            target=${count === null ? null : { filter: filterOnly }}
+            columns=${['jid', 'klass', 'queue', 'state', 'tags', 'failure', 'updated']} empty="No job found yet." />
         </div>`
         : busy
           ? html`<p class="muted">Searching…</p>`

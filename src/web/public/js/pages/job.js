@@ -36,7 +36,8 @@ function historyText(entry) {
     case 'done':
       return 'completed';
     case 'failed':
-      return html`failed into <a href=${groupLink(entry.group)}>${entry.group}</a>${entry.worker ? html` by <a href=${workerLink(entry.worker)}>${entry.worker}</a>` : ''}`;
+      return html`failed into <a href=${groupLink(entry.group)}>${entry.group}
+        </a>${entry.worker ? html` by <a href=${workerLink(entry.worker)}>${entry.worker}</a>` : ''}`;
     case 'timed-out':
       return 'timed out (lock lost)';
     default: {
@@ -51,7 +52,12 @@ function Timeline({ history }) {
     ${history.map(
       (entry, index) => html`<li class=${`what-${entry.what}`}>
         <span class="when" title=${absolute(entry.when)}>${absolute(entry.when)}</span>
-        ${index > 0 ? html`<span class="gap">+${duration(entry.when - history[index - 1].when)}</span>` : html`<span class="gap"></span>`}
+        ${
+          index > 0
+            ? html`<span class="gap">+${duration(entry.when - history[index - 1].when)}
+          </span>`
+            : html`<span class="gap"></span>`
+        }
         <span class="what">${historyText(entry)}</span>
       </li>`,
     )}
@@ -66,30 +72,72 @@ function JobActions({ job }) {
   const act = (action, body) => () => post(`jobs/${jid}/${action}`, body);
   return html`<div class="actions">
     <div class="action-row">
-      ${job.state === 'failed' || job.state === 'stalled' ? html`<${Action} label="Retry" run=${act('retry')} done="Retried: back in its queue" />` : null}
+      ${
+        job.state === 'failed' || job.state === 'stalled'
+          ? html`<${Action} label="Retry" run=${act('retry')}
+        done="Retried: back in its queue" />`
+          : null
+      }
       ${job.state === 'scheduled' ? html`<${Action} label="Run now" run=${act('run-now')} done="Waiting now" />` : null}
-      ${job.state === 'running' ? html`<${Action} label="Force timeout" danger=${true} confirm=${`Time out job ${job.jid}? Its worker loses the lock and the job is handed to another.`} run=${act('timeout')} done="Timed out" />` : null}
-      ${job.state === 'depends' ? html`<${Action} label="Undepend all" run=${act('undepend', { all: true })} done="No longer waits for its dependencies" />` : null}
-      ${job.tracked ? html`<${Action} label="Untrack" run=${act('untrack')} done="Untracked" />` : html`<${Action} label="Track" run=${act('track')} done="Tracked" />`}
-      ${job.state !== 'complete' ? html`<${Action} label="Cancel" danger=${true} confirm=${`Cancel job ${job.jid}? It is deleted.`} run=${act('cancel')} done="Canceled" />` : null}
+      ${
+        job.state === 'running'
+          ? html`<${Action} label="Force timeout" danger=${true}
+        confirm=${`Time out job ${job.jid}? Its worker loses the lock and the job is handed to another.`}
+        run=${act('timeout')} done="Timed out" />`
+          : null
+      }
+      ${
+        job.state === 'depends'
+          ? html`<${Action} label="Undepend all" run=${act('undepend', { all: true })}
+        done="No longer waits for its dependencies" />`
+          : null
+      }
+      ${
+        job.tracked
+          ? html`<${Action} label="Untrack" run=${act('untrack')} done="Untracked" />`
+          : html`<${Action}
+        label="Track" run=${act('track')} done="Tracked" />`
+      }
+      ${
+        job.state !== 'complete'
+          ? html`<${Action} label="Cancel" danger=${true}
+        confirm=${`Cancel job ${job.jid}? It is deleted.`} run=${act('cancel')} done="Canceled" />`
+          : null
+      }
     </div>
     <form class="inline" onSubmit=${(event) => event.preventDefault()}>
-      <label>Move to <input name="queue" placeholder="queue" value=${queue} onInput=${(event) => setQueue(event.target.value)} /></label>
-      <${Action} label="Move" small=${true} disabled=${queue === ''} run=${act('move', { queue })} done=${`Moved to ${queue}`} />
+      <label>Move to <input name="queue" placeholder="queue" value=${queue}
+        onInput=${(event) => setQueue(event.target.value)} />
+        </label>
+      <${Action} label="Move" small=${true} disabled=${queue === ''} run=${act('move', { queue })}
+        done=${`Moved to ${queue}`} />
     </form>
     <form class="inline" onSubmit=${(event) => event.preventDefault()}>
-      <label>Priority <input name="priority" type="number" step="any" placeholder=${String(job.priority)} value=${priority} onInput=${(event) => setPriority(event.target.value)} /></label>
-      <${Action} label="Set" small=${true} disabled=${priority === ''} run=${act('priority', { priority: Number(priority) })} done="Priority set" />
-      ${PRESETS.map(([name, value]) => html`<${Action} label=${`${name} (${value})`} small=${true} run=${act('priority', { priority: value })} done=${`Priority ${value}`} />`)}
+      <label>Priority <input name="priority" type="number" step="any" placeholder=${String(job.priority)}
+        value=${priority} onInput=${(event) => setPriority(event.target.value)} />
+        </label>
+      <${Action} label="Set" small=${true} disabled=${priority === ''}
+        run=${act('priority', { priority: Number(priority) })} done="Priority set" />
+      ${PRESETS.map(
+        ([name, value]) => html`<${Action} label=${`${name} (${value})`} small=${true}
+        run=${act('priority', { priority: value })} done=${`Priority ${value}`} />`,
+      )}
     </form>
     <form class="inline" onSubmit=${(event) => event.preventDefault()}>
-      <label>Tag <input name="tag" placeholder="tag" value=${tag} onInput=${(event) => setTag(event.target.value)} /></label>
+      <label>Tag <input name="tag" placeholder="tag" value=${tag} onInput=${(event) => setTag(event.target.value)} />
+        </label>
       <${Action} label="Add" small=${true} disabled=${tag === ''} run=${act('tag', { tags: [tag] })} done="Tag added" />
-      <${Action} label="Remove" small=${true} disabled=${tag === ''} run=${act('untag', { tags: [tag] })} done="Tag removed" />
+      <${Action} label="Remove" small=${true} disabled=${tag === ''} run=${act('untag', { tags: [tag] })}
+        done="Tag removed" />
     </form>
     ${
       job.state === 'depends' && job.dependencies.length > 0
-        ? html`<div class="action-row">${job.dependencies.map((dep) => html`<${Action} small=${true} label=${`Undepend ${dep.slice(0, 8)}…`} run=${act('undepend', { jids: [dep] })} done="Dependency removed" />`)}</div>`
+        ? html`<div class="action-row">${job.dependencies.map(
+            (dep) => html`<${Action} small=${true}
+          label=${`Undepend ${dep.slice(0, 8)}…`} run=${act('undepend', { jids: [dep] })}
+          done="Dependency removed" />`,
+          )}
+          </div>`
         : null
     }
   </div>`;
@@ -127,13 +175,18 @@ function JobView({ job }) {
     ${
       job.failure
         ? html`<section class="card failure">
-          <header><h2>Failed in <a href=${groupLink(job.failure.group)}>${job.failure.group}</a></h2><span class="muted"><${Time} at=${job.failure.when} />${job.failure.worker ? ` by ${job.failure.worker}` : ''}</span></header>
+          <header><h2>Failed in <a href=${groupLink(job.failure.group)}>${job.failure.group}</a></h2>
+            <span class="muted">
+            <${Time} at=${job.failure.when} />${job.failure.worker ? ` by ${job.failure.worker}` : ''}</span></header>
           <pre class="message">${job.failure.message}</pre>
         </section>`
         : null
     }
     <div class="columns two">
-      <${Section} title="Job"><dl class="fields">${rows.map(([name, value]) => html`<div><dt>${name}</dt><dd>${value}</dd></div>`)}</dl><//>
+      <${Section} title="Job"><dl class="fields">${rows.map(
+        ([name, value]) => html`<div><dt>${name}</dt><dd>${value}
+        </dd></div>`,
+      )}</dl><//>
       ${readOnly() ? null : html`<${Section} title="Actions"><${JobActions} job=${job} /><//>`}
     </div>
     <${Section} title="Data"><${Json} value=${job.data} /><//>
@@ -149,9 +202,14 @@ export function JobPage({ params }) {
   );
   if (loading && !data) return html`<${Loading} />`;
   if (error?.status === 404)
-    return html`<div class="page"><h1 class="mono">${jid}</h1><p class="muted">No such job: it may have been canceled, or expired after completing. <a href=${link(`/find?jid=${enc(jid)}`)}>Search for jids starting with it</a>.</p></div>`;
+    return html`<div class="page"><h1 class="mono">${jid}</h1>
+      <p class="muted">No such job: it may have been canceled, or expired after completing. <a
+        href=${link(`/find?jid=${enc(jid)}`)}>Search for jids starting with it</a>.</p>
+      </div>`;
   if (!data) return html`<${ErrorNote} error=${error} />`;
   if (data.kind === 'recurring')
-    return html`<div class="page job"><header class="page-head"><h1 class="mono">${data.jid}</h1><span class="badge">recurring</span></header><${RecurringEditor} job=${data} /><${Section} title="Data"><${Json} value=${data.data} /><//></div>`;
+    return html`<div class="page job"><header class="page-head"><h1 class="mono">${data.jid}</h1>
+      <span class="badge">recurring</span></header><${RecurringEditor} job=${data} /><${Section} title="Data">
+      <${Json} value=${data.data} /><//></div>`;
   return html`<div><${ErrorNote} error=${error} /><${JobView} job=${data} /></div>`;
 }

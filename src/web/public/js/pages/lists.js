@@ -14,8 +14,14 @@ export function TrackedPage() {
   if (!data) return html`<${ErrorNote} error=${error} />`;
   return html`<div class="page">
     <header class="page-head"><h1>Tracked jobs <span class="muted">${num(data.jobs.length)}</span></h1></header>
-    <${JobTable} jobs=${data.jobs} columns=${['jid', 'klass', 'queue', 'state', 'worker', 'updated']} empty="No tracked jobs: track one from its page." />
-    ${data.expired.length > 0 ? html`<p class="muted">${num(data.expired.length)} tracked jid(s) no longer exist.</p>` : null}
+    <${JobTable} jobs=${data.jobs} columns=${['jid', 'klass', 'queue', 'state', 'worker', 'updated']}
+      empty="No tracked jobs: track one from its page." />
+    ${
+      data.expired.length > 0
+        ? html`<p
+      class="muted">${num(data.expired.length)} tracked jid(s) no longer exist.</p>`
+        : null
+    }
   </div>`;
 }
 
@@ -29,9 +35,23 @@ export function TagsPage({ search, navigate }) {
     ${
       data.tags.length === 0
         ? html`<p class="muted empty">No tag is used by two jobs or more.</p>`
-        : html`<div class="tag-cloud">${data.tags.map((item) => html`<a class="tag big" href=${tagLink(item.tag)}>${item.tag} <span class="muted">${num(item.jobs)}</span></a>`)}</div>`
+        : html`<div class="tag-cloud">${data.tags.map(
+            (
+              item,
+            ) => html`<a class="tag big" href=${tagLink(item.tag)}>${item.tag} <span class="muted">${num(item.jobs)}
+          </span></a>`,
+          )}</div>`
     }
-    ${offset > 0 || data.tags.length === 100 ? html`<nav class="pager"><button disabled=${offset === 0} onClick=${() => navigate({ offset: Math.max(0, offset - 100) })}>‹ more used</button><button disabled=${data.tags.length < 100} onClick=${() => navigate({ offset: offset + 100 })}>less used ›</button></nav>` : null}
+    ${
+      offset > 0 || data.tags.length === 100
+        ? html`<nav class="pager">
+      <button disabled=${offset === 0}
+        onClick=${() => navigate({ offset: Math.max(0, offset - 100) })}>‹ more used</button>
+      <button disabled=${data.tags.length < 100}
+        onClick=${() => navigate({ offset: offset + 100 })}>less used ›</button>
+      </nav>`
+        : null
+    }
   </div>`;
 }
 
@@ -43,8 +63,10 @@ export function TagPage({ params, search, navigate }) {
   if (!data) return html`<${ErrorNote} error=${error} />`;
   return html`<div class="page">
     <header class="page-head"><h1>Tag ${tag} <span class="muted">${num(data.total)} jobs</span></h1></header>
-    <${JobTable} jobs=${data.jobs} total=${data.total} target=${{ filter: { tag } }} columns=${['jid', 'klass', 'queue', 'state', 'updated']} />
-    <${Pager} total=${data.total} offset=${data.offset} limit=${data.limit} go=${(next) => navigate({ offset: next })} />
+    <${JobTable} jobs=${data.jobs} total=${data.total} target=${{ filter: { tag } }}
+      columns=${['jid', 'klass', 'queue', 'state', 'updated']} />
+    <${Pager} total=${data.total} offset=${data.offset} limit=${data.limit}
+      go=${(next) => navigate({ offset: next })} />
   </div>`;
 }
 
@@ -60,7 +82,8 @@ export function CompletedPage({ search, navigate }) {
     <header class="page-head"><h1>Completed <span class="muted">${num(data.total)} kept</span></h1></header>
     <${Section} title="Newest first">
       <${JobTable} jobs=${data.jobs} columns=${['jid', 'klass', 'tags', 'updated']} empty="No completed jobs kept." />
-      <${Pager} total=${data.total} offset=${data.offset} limit=${data.limit} go=${(next) => navigate({ offset: next })} />
+      <${Pager} total=${data.total} offset=${data.offset} limit=${data.limit}
+        go=${(next) => navigate({ offset: next })} />
     <//>
   </div>`;
 }

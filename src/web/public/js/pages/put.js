@@ -30,7 +30,10 @@ export function PutPage() {
     return html`<div class="page"><h1>Put a job</h1><p class="muted">The dashboard is read-only.</p></div>`;
   const problem = jsonProblem(form.data);
   const field = (name, label, extra = {}) =>
-    html`<label>${label}<input name=${name} value=${form[name]} onInput=${(event) => setForm({ ...form, [name]: event.target.value })} ...${extra} /></label>`;
+    html`<label>${label}
+      <input name=${name} value=${form[name]}
+        onInput=${(event) => setForm({ ...form, [name]: event.target.value })} ...${extra} />
+      </label>`;
   const list = (text) =>
     text
       .split(',')
@@ -62,7 +65,9 @@ export function PutPage() {
     <form class="put-form" onSubmit=${submit}>
       ${field('queue', 'Queue', { required: true, placeholder: 'images' })}
       ${field('klass', 'Klass', { required: true, placeholder: 'resize.Thumbnail' })}
-      <label class="wide">Data (JSON)<textarea name="data" rows="6" class=${problem ? 'invalid' : ''} onInput=${(event) => setForm({ ...form, data: event.target.value })}>${form.data}</textarea>
+      <label class="wide">Data (JSON)<textarea name="data" rows="6" class=${problem ? 'invalid' : ''}
+        onInput=${(event) => setForm({ ...form, data: event.target.value })}>${form.data}
+        </textarea>
         ${problem ? html`<span class="error">${problem}</span>` : null}</label>
       ${field('priority', 'Priority', { type: 'number', step: 'any', placeholder: '0' })}
       ${field('delay', 'Delay (s)', { type: 'number', min: '0', step: 'any', placeholder: '0' })}
@@ -71,6 +76,11 @@ export function PutPage() {
       ${field('depends', 'Depends on', { placeholder: 'jids, comma-separated' })}
       <div class="wide"><button class="action" type="submit" disabled=${busy || problem !== null}>Put</button></div>
     </form>
-    ${created ? html`<p class="created">Put <a class="mono" href=${jobLink(created.jid)}>${created.jid}</a> (${created.state}).</p>` : null}
+    ${
+      created
+        ? html`<p class="created">Put <a class="mono" href=${jobLink(created.jid)}>${created.jid}
+      </a> (${created.state}).</p>`
+        : null
+    }
   </div>`;
 }

@@ -10,6 +10,8 @@ import { Action, ErrorNote, jobLink, Loading, Pager, Section, Tags } from '../ui
 
 const STATES = ['waiting', 'running', 'stalled', 'scheduled', 'depends', 'recurring'];
 const PAGE = 25;
+const HELD_COLUMNS = ['jid', 'klass', 'worker', 'priority', 'tags', 'updated'];
+const WAITING_COLUMNS = ['jid', 'klass', 'priority', 'tags', 'retries', 'updated'];
 
 function TimeStats({ title, stats }) {
   return html`<div class="timestats">
@@ -22,16 +24,25 @@ function TimeStats({ title, stats }) {
       <div><dt>p99</dt><dd>${stats.p99 === null ? '–' : `< ${duration(stats.p99)}`}</dd></div>
       <div><dt>std</dt><dd>${stats.count > 1 ? duration(stats.std) : '–'}</dd></div>
     </dl>
-    ${stats.buckets.length > 0 ? html`<${HistogramChart} buckets=${stats.buckets} label=${title} />` : html`<p class="muted empty">No samples that day.</p>`}
+    ${
+      stats.buckets.length > 0
+        ? html`<${HistogramChart} buckets=${stats.buckets} label=${title} />`
+        : html`<p
+      class="muted empty">No samples that day.</p>`
+    }
   </div>`;
 }
 
 function RecurringTable({ jobs }) {
   return html`<div class="table-wrap"><table>
-    <thead><tr><th>jid</th><th>klass</th><th class="num">every</th><th class="num">prio</th><th class="num">retries</th><th class="num">spawned</th><th>tags</th></tr></thead>
+    <thead><tr><th>jid</th><th>klass</th><th class="num">every</th><th class="num">prio</th>
+      <th class="num">retries</th><th class="num">spawned</th><th>tags</th></tr></thead>
     <tbody>${jobs.map(
       (job) =>
-        html`<tr><td class="mono"><a href=${jobLink(job.jid)}>${job.jid}</a></td><td class="mono">${job.klass}</td><td class="num">${duration(job.interval)}</td><td class="num">${job.priority}</td><td class="num">${job.retries}</td><td class="num">${num(job.count)}</td><td><${Tags} tags=${job.tags} /></td></tr>`,
+        html`<tr><td class="mono"><a href=${jobLink(job.jid)}>${job.jid}</a></td><td class="mono">${job.klass}</td>
+          <td class="num">${duration(job.interval)}</td><td class="num">${job.priority}</td>
+          <td class="num">${job.retries}</td><td class="num">${num(job.count)}</td><td><${Tags} tags=${job.tags} />
+          </td></tr>`,
     )}</tbody>
   </table></div>`;
 }
@@ -50,7 +61,7 @@ function StatePage({ queue, state, offset, go }) {
           jobs=${data.jobs}
           total=${data.total}
           target=${{ filter: { queue, state } }}
-          columns=${state === 'running' || state === 'stalled' ? ['jid', 'klass', 'worker', 'priority', 'tags', 'updated'] : ['jid', 'klass', 'priority', 'tags', 'retries', 'updated']}
+          columns=${state === 'running' || state === 'stalled' ? HELD_COLUMNS : WAITING_COLUMNS}
           empty=${`No ${state} jobs.`}
         />`
     }
@@ -67,33 +78,55 @@ export function QueuePage({ params, search, navigate }) {
   if (!data) return html`<${ErrorNote} error=${error} />`;
   return html`<div class="page queue">
     <header class="page-head">
-      <h1>${queue} ${data.paused ? html`<span class="badge paused">paused</span>` : null} ${data.unattended ? html`<span class="badge warn">no worker</span>` : null}</h1>
+      <h1>${queue} ${data.paused ? html`<span class="badge paused">paused</span>` : null} ${
+        data.unattended ? html`<span class="badge warn">no worker</span>` : null
+      }
+        </h1>
       ${
         readOnly()
           ? null
           : data.paused
-            ? html`<${Action} label="Unpause" run=${() => post(`queues/${enc(queue)}/unpause`)} done="Queue unpaused" />`
-            : html`<${Action} label="Pause" run=${() => post(`queues/${enc(queue)}/pause`)} done="Queue paused: workers take no more jobs from it" />`
+            ? html`<${Action} label="Unpause" run=${() => post(`queues/${enc(queue)}/unpause`)}
+              done="Queue unpaused" />`
+            : html`<${Action} label="Pause" run=${() => post(`queues/${enc(queue)}/pause`)}
+              done="Queue paused: workers take no more jobs from it" />`
       }
     </header>
     <${ErrorNote} error=${error} />
-    ${data.pools.length > 0 ? html`<p class="muted">Served by pool${data.pools.length > 1 ? 's' : ''} ${data.pools.join(', ')}.</p>` : null}
+    ${
+      data.pools.length > 0
+        ? html`<p
+      class="muted">Served by pool${data.pools.length > 1 ? 's' : ''} ${data.pools.join(', ')}.</p>`
+        : null
+    }
     <nav class="tabs" role="tablist">
       ${STATES.map(
         (name) =>
-          html`<a role="tab" aria-selected=${name === state} class=${name === state ? 'tab current' : 'tab'} href=${`#/queues/${enc(queue)}?state=${name}`}>${name} <span class="tab-count">${num(data[name])}</span></a>`,
+          html`<a role="tab" aria-selected=${name === state} class=${name === state ? 'tab current' : 'tab'}
+            href=${`#/queues/${enc(queue)}?state=${name}`}>${name} <span class="tab-count">${num(data[name])}
+            </span></a>`,
       )}
     </nav>
     <${StatePage} queue=${queue} state=${state} offset=${offset} go=${(next) => navigate({ state, offset: next })} />
-    <${Section} title="Throughput" extra=${html`<span class="muted">completed today ${num(data.throughput.completedToday)}, failed today ${num(data.throughput.failedToday)}</span>`}>
+    <${Section} title="Throughput" extra=${html`<span
+      class="muted">completed today ${num(data.throughput.completedToday)},
+          failed today ${num(data.throughput.failedToday)}
+      </span>`}>
       <${ThroughputChart} completed=${data.throughput.completed} failed=${data.throughput.failed} />
     <//>
-    <${Section} title=${`Wait and run times (${data.stats.date}, UTC)`} extra=${html`<span class="muted">retries ${num(data.stats.retries)}, failures ${num(data.stats.failures)}</span>`}>
+    <${Section} title=${`Wait and run times (${data.stats.date}, UTC)`} extra=${html`<span
+      class="muted">retries ${num(data.stats.retries)}, failures ${num(data.stats.failures)}
+      </span>`}>
       <div class="columns two">
         <${TimeStats} title="wait" stats=${data.stats.wait} />
         <${TimeStats} title="run" stats=${data.stats.run} />
       </div>
     <//>
-    ${data.recurringJobs.length > 0 ? html`<${Section} title=${`Recurring jobs (${data.recurringJobs.length})`}><${RecurringTable} jobs=${data.recurringJobs} /><//>` : null}
+    ${
+      data.recurringJobs.length > 0
+        ? html`<${Section} title=${`Recurring jobs (${data.recurringJobs.length})`}>
+      <${RecurringTable} jobs=${data.recurringJobs} /><//>`
+        : null
+    }
   </div>`;
 }

@@ -13,7 +13,9 @@ export function RecurringEditor({ job }) {
     tags: job.tags.join(', '),
   });
   const field = (name, label, type = 'text') =>
-    html`<label>${label} <input name=${name} type=${type} step="any" value=${form[name]} disabled=${readOnly()} onInput=${(event) => setForm({ ...form, [name]: event.target.value })} /></label>`;
+    html`<label>${label} <input name=${name} type=${type} step="any" value=${form[name]} disabled=${readOnly()}
+      onInput=${(event) => setForm({ ...form, [name]: event.target.value })} />
+      </label>`;
   const save = () =>
     post(`recurring/${enc(job.jid)}`, {
       interval: Number(form.interval),
@@ -32,12 +34,16 @@ export function RecurringEditor({ job }) {
       <div><dt>spawned</dt><dd>${num(job.count)}</dd></div>
     </dl>
     <form class="edit" onSubmit=${(event) => event.preventDefault()}>
-      ${field('interval', 'interval (s)', 'number')} ${field('priority', 'priority', 'number')} ${field('retries', 'retries', 'number')} ${field('tags', 'tags')}
+      ${field('interval', 'interval (s)', 'number')} ${field('priority', 'priority', 'number')}
+      ${field('retries', 'retries', 'number')} ${field('tags', 'tags')}
       ${
         readOnly()
           ? null
           : html`<div class="action-row"><${Action} label="Save" run=${save} done="Recurring job updated" />
-            <${Action} label="Unrecur" danger=${true} confirm=${`Stop recurring job ${job.jid}? Jobs it spawned stay.`} run=${() => post(`recurring/${enc(job.jid)}/unrecur`)} done="No longer recurs" /></div>`
+            <${Action} label="Unrecur" danger=${true}
+              confirm=${`Stop recurring job ${job.jid}? Jobs it spawned stay.`}
+              run=${() => post(`recurring/${enc(job.jid)}/unrecur`)} done="No longer recurs" />
+              </div>`
       }
     </form>
   <//>`;
@@ -53,8 +59,15 @@ export function RecurringPage() {
       data.jobs.length === 0
         ? html`<p class="muted empty">No recurring jobs.</p>`
         : html`<div class="table-wrap"><table>
-          <thead><tr><th>jid</th><th>queue</th><th>klass</th><th class="num">every</th><th class="num">prio</th><th class="num">retries</th><th class="num">spawned</th><th>tags</th></tr></thead>
-          <tbody>${data.jobs.map((job) => html`<tr><td class="mono"><a href=${jobLink(job.jid)}>${job.jid}</a></td><td><a href=${queueLink(job.queue)}>${job.queue}</a></td><td class="mono">${job.klass}</td><td class="num">${duration(job.interval)}</td><td class="num">${job.priority}</td><td class="num">${job.retries}</td><td class="num">${num(job.count)}</td><td><${Tags} tags=${job.tags} /></td></tr>`)}</tbody>
+          <thead><tr><th>jid</th><th>queue</th><th>klass</th><th class="num">every</th><th class="num">prio</th>
+            <th class="num">retries</th><th class="num">spawned</th><th>tags</th></tr></thead>
+          <tbody>${data.jobs.map(
+            (job) => html`<tr><td class="mono"><a href=${jobLink(job.jid)}>${job.jid}</a></td>
+            <td><a href=${queueLink(job.queue)}>${job.queue}</a></td><td class="mono">${job.klass}</td>
+            <td class="num">${duration(job.interval)}</td><td class="num">${job.priority}</td>
+            <td class="num">${job.retries}</td><td class="num">${num(job.count)}</td><td><${Tags} tags=${job.tags} />
+            </td></tr>`,
+          )}</tbody>
         </table></div>`
     }
   </div>`;
