@@ -1,7 +1,7 @@
 // The command line of `npm run bench` (bench/run.ts): which parts run and how big they are.
 import { parseArgs } from 'node:util';
 
-const PARTS = ['throughput', 'latency', 'replacement', 'memory', 'reload'] as const;
+const PARTS = ['throughput', 'latency', 'replacement', 'memory', 'reload', 'dashboard'] as const;
 type Part = (typeof PARTS)[number];
 
 export interface BenchOptions {
@@ -14,6 +14,8 @@ export interface BenchOptions {
   kills: number;
   /** Handler changes in the reload part. */
   reloads: number;
+  /** Jobs put for the dashboard part. */
+  dashboardJobs: number;
   /** --interval of the idle pools (seconds). */
   interval: number;
   /** --log-level of every qless-worker run. */
@@ -44,6 +46,7 @@ export const USAGE = `Usage: npm run bench -- [options]
   --latency-jobs <n>    jobs put one at a time per idle pool (default 200)
   --kills <n>           workers killed in the replacement part (default 5)
   --reloads <n>         handler changes in the reload part (default 200)
+  --dashboard-jobs <n>  jobs put (across 100 queues) for the dashboard part (default 1000000)
   --interval <s>        --interval of the idle pools (default 5)
   --log-level <level>   qless-worker --log-level (default info, the worker's default)
   --json                print one JSON document instead of tables
@@ -73,6 +76,7 @@ function parseCommandLine(argv: string[]) {
         'latency-jobs': { type: 'string', default: '200' },
         kills: { type: 'string', default: '5' },
         reloads: { type: 'string', default: '200' },
+        'dashboard-jobs': { type: 'string', default: '1000000' },
         interval: { type: 'string', default: '5' },
         'log-level': { type: 'string', default: 'info' },
         json: { type: 'boolean', default: false },
@@ -113,6 +117,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions | undefined {
     latencyJobs: positiveInteger('latency-jobs', values['latency-jobs']),
     kills: positiveInteger('kills', values.kills),
     reloads: positiveInteger('reloads', values.reloads),
+    dashboardJobs: positiveInteger('dashboard-jobs', values['dashboard-jobs']),
     interval,
     logLevel: values['log-level'],
     json: values.json,

@@ -1,5 +1,6 @@
 // What `npm run bench` prints: the figures beside their targets (issue 3) and the machine they
 // were measured on, as aligned tables for people or one JSON document for machines.
+import type { DashboardResult } from './dashboard.ts';
 import type { LatencyResult } from './latency.ts';
 import type { Machine } from './machine.ts';
 import type { MemoryResult } from './memory.ts';
@@ -30,6 +31,7 @@ export interface BenchReport {
   replacement?: ReplacementResult;
   memory?: MemoryResult;
   reload?: ReloadResult;
+  dashboard?: DashboardResult;
   targets: typeof TARGETS;
   /** Per measured part: whether its target was met. */
   met: { throughput?: boolean; latency?: boolean; replacement?: boolean; memory?: boolean };

@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BenchRedis } from './bench-redis.ts';
+import { formatDashboard, measureDashboard } from './dashboard.ts';
 import { measureLatency } from './latency.ts';
 import { currentLoad, describeMachine } from './machine.ts';
 import { measureIdleMemory } from './memory.ts';
@@ -60,6 +61,9 @@ async function bench(options: BenchOptions): Promise<BenchReport> {
         case 'reload':
           report.reload = await measureReloads(redis, { ...common, reloads: options.reloads });
           break;
+        case 'dashboard':
+          report.dashboard = await measureDashboard(redis, { ...common, jobs: options.dashboardJobs });
+          break;
       }
     }
     report.loadAverageAtEnd = currentLoad();
@@ -87,7 +91,8 @@ async function main(): Promise<number> {
     return 0;
   }
   const report = await bench(options);
-  process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatReport(report)}\n`);
+  const text = `${formatReport(report)}${report.dashboard ? `\n${formatDashboard(report.dashboard)}` : ''}`;
+  process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : `${text}\n`);
   return 0;
 }
 

@@ -1,8 +1,11 @@
 // `npm run demo`: the whole system on a fresh machine, in a few seconds. Starts a private
 // redis-server, puts a few dozen jobs for the handlers in this folder, runs the real
 // bin/qless-worker on them (pretty logs), waits until every job has ended, stops the worker with
-// SIGTERM, checks that each job ended as its handler promises, and prints a summary.
-// Exit 0 when all went as expected; 1 with the reason otherwise; 130 when interrupted.
+// SIGTERM, checks that each job ended as its handler promises, and prints a summary. The dashboard
+// (`qless web`) serves the whole time; with --web, the dashboard and the worker keep running
+// (with a few new jobs every few seconds) until Ctrl-C.
+// Exit 0 when all went as expected (and after Ctrl-C with --web); 1 with the reason otherwise;
+// 130 when interrupted before the end.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { startRedis, type RedisServer } from '../scripts/private-redis.ts';
 import { Client } from '../src/client/index.ts';
 import type { Job } from '../src/client/index.ts';
+import { DEFAULT_PORT, type RunningDashboard, startDashboard } from '../src/web/index.ts';
 import type { CountdownData } from './countdown.ts';
 import type { ChargeData } from './failing.ts';
 import type { PipelineData } from './pipeline.ts';
@@ -18,6 +22,12 @@ import type { UploadData } from './retrying.ts';
 
 const EXAMPLES = fileURLToPath(new URL('.', import.meta.url));
 const WORKER_BIN = fileURLToPath(new URL('../bin/qless-worker', import.meta.url));
+
+/** `npm run demo -- --web`: keep the dashboard and the worker running until Ctrl-C. */
+const WEB = process.argv.slice(2).includes('--web');
+/** With --web, this many new jobs every TRICKLE_MS, so the pages have something to show. */
+const TRICKLE_JOBS = 3;
+const TRICKLE_MS = 5_000;
 
 const WORKERS = 2;
 const CONCURRENCY = 4;
@@ -124,6 +134,10 @@ class Resources {
   workerExit: Promise<WorkerExit> | undefined;
   workerError: Error | undefined;
   workdir: string | undefined;
+  dashboard: RunningDashboard | undefined;
+  trickle: NodeJS.Timeout | undefined;
+  /** --web, after the summary: Ctrl-C is the expected way out. */
+  waitingForCtrlC = false;
 
   /** SIGKILL to the worker's process group (supervisor and its workers); synchronous, for 'exit'. */
   killWorkerGroup(): void {
@@ -148,6 +162,10 @@ class Resources {
     this.client = undefined;
     // Dropped rather than closed: QUIT would wait for a server that Ctrl-C may already have stopped.
     client?.redis.disconnect();
+    clearInterval(this.trickle);
+    const dashboard = this.dashboard;
+    this.dashboard = undefined;
+    await dashboard?.close().catch(() => undefined);
     const redis = this.redis;
     this.redis = undefined;
     if (redis) await redis.stop().catch(() => undefined);
@@ -265,7 +283,17 @@ function countBy<T>(items: T[], key: (item: T) => string): string {
   return [...counts].map(([name, count]) => `${name} ${count}`).join(', ');
 }
 
-function printSummary(planned: PlannedJob[], jobs: Job[], seconds: number, exitCode: number): void {
+/** The dashboard on 127.0.0.1:5678, or on a free port when 5678 is taken. */
+async function startDemoDashboard(url: string): Promise<RunningDashboard> {
+  try {
+    return await startDashboard({ host: '127.0.0.1', port: DEFAULT_PORT, redis: url });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+    return startDashboard({ host: '127.0.0.1', port: 0, redis: url });
+  }
+}
+
+function printSummary(planned: PlannedJob[], jobs: Job[], seconds: number, exitCode: number | null): void {
   const completed = planned.filter((_, index) => jobs[index].state === 'complete');
   const failed = jobs.filter((job) => job.state === 'failed');
   const lines = [
@@ -274,7 +302,8 @@ function printSummary(planned: PlannedJob[], jobs: Job[], seconds: number, exitC
     `jobs:      ${jobs.length} put, all ended ${seconds.toFixed(1)} s after the worker started`,
     `completed: ${completed.length} (${countBy(completed, (job) => job.label)})`,
     `failed:    ${failed.length} (${countBy(failed, (job) => job.failure?.group ?? '?')})`,
-    `worker:    ${WORKERS} processes × ${CONCURRENCY} jobs in flight; stopped by SIGTERM, exit code ${exitCode}`,
+    `worker:    ${WORKERS} processes × ${CONCURRENCY} jobs in flight; ` +
+      (exitCode === null ? 'still running' : `stopped by SIGTERM, exit code ${exitCode}`),
     'Every job ended as its handler promises (see examples/README.md).',
     '',
   ];
@@ -295,12 +324,38 @@ async function run(resources: Resources): Promise<void> {
   const jids: string[] = [];
   for (const job of planned) jids.push(await client.queue(job.queue).put(job.klass, job.data));
   say(`put ${jids.length} jobs: ${countBy(planned, (job) => `${job.klass} → ${job.queue}`)}`);
+  resources.dashboard = await startDemoDashboard(redis.url);
+  say(
+    `dashboard on ${resources.dashboard.url}${WEB ? '' : ' while the demo runs (npm run demo -- --web keeps it open)'}`,
+  );
 
   resources.workdir = mkdtempSync(join(tmpdir(), 'qless-demo-'));
   const started = performance.now();
   const { worker, exited } = startWorker(resources, redis.url, resources.workdir);
   const jobs = await waitUntilEnded(client, jids, resources, worker);
   const seconds = (performance.now() - started) / 1000;
+
+  if (WEB) {
+    const wrong = surprises(planned, jobs);
+    if (wrong.length > 0)
+      throw new DemoFailure(`${wrong.length} job(s) did not end as expected:\n  ${wrong.join('\n  ')}`);
+    printSummary(planned, jobs, seconds, null);
+    resources.trickle = setInterval(() => {
+      for (const job of plan()
+        .filter((item) => item.expect.state === 'complete')
+        .slice(0, TRICKLE_JOBS))
+        void client
+          .queue(job.queue)
+          .put(job.klass, job.data)
+          .catch(() => undefined);
+    }, TRICKLE_MS);
+    resources.waitingForCtrlC = true;
+    say(
+      `the dashboard (${resources.dashboard?.url}) and qless-worker keep running, ` +
+        'with new jobs every 5 s: Ctrl-C to stop',
+    );
+    return new Promise<void>(() => undefined);
+  }
 
   say(`all ${jobs.length} jobs ended; stopping qless-worker with SIGTERM`);
   worker.kill('SIGTERM');
@@ -334,7 +389,8 @@ async function main(): Promise<number> {
     if (interrupted) return;
     interrupted = true;
     say(`${signal}: stopping qless-worker and redis-server`);
-    void resources.release().finally(() => process.exit(130));
+    const code = resources.waitingForCtrlC ? 0 : 130;
+    void resources.release().finally(() => process.exit(code));
   };
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, interrupt);
 

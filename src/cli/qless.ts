@@ -15,6 +15,7 @@ import { jobs, pause, peek, queue, queues, unpause } from './qless/queues.ts';
 import { script } from './qless/script.ts';
 import { stats } from './qless/stats.ts';
 import { watch } from './qless/watch.ts';
+import { web } from './qless/web.ts';
 import { worker, workers } from './qless/workers.ts';
 import { withUsage } from './usage.ts';
 
@@ -44,6 +45,7 @@ const COMMANDS: readonly CommandSpec[] = [
   config,
   stats,
   watch,
+  web,
   script,
 ];
 

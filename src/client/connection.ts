@@ -43,7 +43,11 @@ export async function closeRedis(redis: Redis): Promise<void> {
   if (redis.status === 'end') return;
   const ended = once(redis, 'end');
   if (redis.status !== 'ready') {
+    const waitingToReconnect = redis.status === 'reconnecting';
     redis.disconnect();
+    // Between two reconnect attempts there is no socket left to close, so no 'end' would come:
+    // disconnect() has cancelled the next attempt, which is all there is to stop.
+    if (waitingToReconnect) return;
   } else {
     try {
       if (redis.condition?.subscriber) await redis.unsubscribe();
