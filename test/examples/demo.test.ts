@@ -9,6 +9,7 @@ import { Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { Client } from '../../src/client/client.ts';
 import type { Job } from '../../src/client/job.ts';
+import { childEnv } from '../helpers/child-env.ts';
 import { startRedis, type RedisServer } from '../helpers/redis.ts';
 import { eventually, startWorker, type LogLine, type WorkerRun } from '../helpers/worker.ts';
 
@@ -23,11 +24,7 @@ class DemoRun {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 
   constructor() {
-    const env: NodeJS.ProcessEnv = {};
-    for (const [key, value] of Object.entries(process.env)) {
-      if (key.startsWith('QLESS_') || key === 'REDIS_URL' || key === 'NODE_OPTIONS') continue;
-      env[key] = value;
-    }
+    const env = childEnv();
     this.child = spawn('npm', ['run', 'demo'], { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     this.child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (this.stdout += chunk));
     this.child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (this.stderr += chunk));

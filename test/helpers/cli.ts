@@ -2,6 +2,7 @@
 // stdout, stderr and exit code out. Long-running commands (watch) can be started, read while
 // they run, signalled and waited for.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { childEnv } from './child-env.ts';
 import { fileURLToPath } from 'node:url';
 
 const QLESS_BIN = fileURLToPath(new URL('../../bin/qless', import.meta.url));
@@ -24,11 +25,7 @@ interface CliOptions {
 
 /** The test's own environment without anything that would point qless at another Redis. */
 function cliEnv(options: CliOptions): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (key.startsWith('QLESS_') || key === 'REDIS_URL' || key === 'NODE_OPTIONS') continue;
-    env[key] = value;
-  }
+  const env = childEnv();
   // Readable times in the tests' expectations do not depend on the machine's zone.
   env.TZ = 'UTC';
   if (options.redis !== undefined) env.QLESS_REDIS_URL = options.redis;

@@ -2,6 +2,7 @@
 // collects its JSON log lines, waits for lines or exit, sends signals, and always kills the
 // whole process group at the end (the supervisor and every worker it forked).
 import { spawn, type ChildProcess } from 'node:child_process';
+import { childEnv } from './child-env.ts';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -45,19 +46,6 @@ process.on('exit', () => {
   for (const run of live) run.killGroup();
 });
 
-function testEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (key.startsWith('QLESS_') || key === 'REDIS_URL' || key === 'NODE_OPTIONS') continue;
-    env[key] = value;
-  }
-  for (const [key, value] of Object.entries(extra)) {
-    if (value === undefined) delete env[key];
-    else env[key] = value;
-  }
-  return env;
-}
-
 interface Waiter {
   predicate: (line: LogLine) => boolean;
   resolve: (line: LogLine) => void;
@@ -87,7 +75,7 @@ export class WorkerRun {
     // detached: the child leads its own process group, so the cleanup can kill every worker too.
     this.child = spawn(program, [...leading, ...args], {
       cwd: this.cwd,
-      env: testEnv(options.env),
+      env: childEnv(options.env),
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     });
