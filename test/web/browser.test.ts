@@ -1,11 +1,12 @@
 // The dashboard in real headless Chromium (Debian's chromium, driven by playwright-core), one
 // browser and one dashboard for the whole file, a real bin/qless-worker running the jobs that get
-// retried. Saves the README's screenshots to docs/screenshots/.
+// retried. Saves screenshots of the main pages: to a temporary directory, or to the directory in
+// QLESS_SCREENSHOTS_DIR (`npm run screenshots` refreshes README's pictures in docs/screenshots/).
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
@@ -23,7 +24,8 @@ interface InPage {
   document: { querySelector(selector: string): { textContent: string | null } | null };
 }
 const HANDLERS = fileURLToPath(new URL('../fixtures/handlers/jobs', import.meta.url));
-const SCREENSHOTS = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
+const KEEP_SCREENSHOTS = process.env.QLESS_SCREENSHOTS_DIR;
+const SCREENSHOTS = KEEP_SCREENSHOTS ? resolve(KEEP_SCREENSHOTS) : mkdtempSync(join(tmpdir(), 'qless-web-screens-'));
 const RETRIED = 12;
 
 let redis: RedisServer;
@@ -120,6 +122,7 @@ after(async () => {
   await readOnlyDashboard?.close();
   await client?.close();
   await redis?.stop();
+  if (!KEEP_SCREENSHOTS) rmSync(SCREENSHOTS, { recursive: true, force: true });
 });
 
 async function shot(name: string): Promise<void> {
