@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import yargs, { type Argv } from 'yargs';
+import { CONNECTION_OPTIONS, exportSentinelPassword, hideSecretArguments } from './connection-flags.ts';
 import { Args } from './qless/args.ts';
 import type { CommandSpec } from './qless/command.ts';
 import { config } from './qless/config.ts';
@@ -56,6 +57,7 @@ const EPILOGUE = [
   '  3  Redis could not be reached, or failed',
   '  4  a bug in qless',
   'Redis: --redis, else $QLESS_REDIS_URL, else $REDIS_URL, else redis://127.0.0.1:6379.',
+  'URLs: redis://[user:password@]host[:port][/db], rediss://… (TLS), redis+sentinel://host1:26379,host2:26379/<master>[/db].',
 ].join('\n');
 
 function packageVersion(): string {
@@ -89,6 +91,9 @@ function buildParser(argv: string[], choose: (chosen: Chosen) => void): Argv {
       description: 'Redis URL',
       defaultDescription: '$QLESS_REDIS_URL, $REDIS_URL, redis://127.0.0.1:6379',
     })
+    .options(
+      Object.fromEntries(Object.entries(CONNECTION_OPTIONS).map(([name, spec]) => [name, { ...spec, global: true }])),
+    )
     .option('json', {
       type: 'boolean',
       default: false,
@@ -132,6 +137,7 @@ function buildParser(argv: string[], choose: (chosen: Chosen) => void): Argv {
 export async function main(argv: string[]): Promise<number> {
   // Messages outside a command's result (help, errors) are never JSON.
   const plain = new Output(false);
+  hideSecretArguments(argv);
   let chosen: Chosen | undefined;
   let printed = '';
   try {
@@ -154,7 +160,8 @@ export async function main(argv: string[]): Promise<number> {
   const command = chosen.spec.command.split(' ')[0];
   let context: Context | undefined;
   try {
-    context = new Context({ json: args.flag('json'), redis: args.optionalText('redis') });
+    exportSentinelPassword(chosen.argv);
+    context = new Context({ json: args.flag('json'), redis: args.optionalText('redis'), connection: chosen.argv });
     await chosen.spec.run(args, context);
     return EXIT.ok;
   } catch (error) {

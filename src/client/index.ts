@@ -3,7 +3,17 @@ export { Client, type ClientOptions } from './client.ts';
 export { Batch, type BatchResult } from './batch.ts';
 export { COMPLETE_POP, completePopCall, type CompletePopReply, parseCompletePopReply } from './complete-pop.ts';
 export { Config, type ConfigValue } from './config.ts';
-export { DEFAULT_REDIS_URL, redactPassword, resolveRedisUrl } from './connection.ts';
+export {
+  DEFAULT_REDIS_URL,
+  isSentinelUrl,
+  parseRedisUrl,
+  redactPassword,
+  resolveRedisUrl,
+  type RedisTarget,
+  type TlsFiles,
+  withTlsFiles,
+} from './connection.ts';
+export { openRedis, redisOptionsFor, SENTINEL_PASSWORD_VARIABLE } from './open-redis.ts';
 export { InvalidInputError, JobNotFoundError, LostLockError, QlessError } from './errors.ts';
 export {
   Events,

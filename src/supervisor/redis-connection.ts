@@ -2,9 +2,10 @@
 // deregister names). An unreachable Redis is logged once per retry step and retried with
 // backoff; commands wait for the connection instead of failing, and nothing here throws on
 // connection errors, so Redis trouble never brings the supervisor down.
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { Client, redactPassword } from '../client/index.ts';
+import { openRedis } from '../client/open-redis.ts';
 
 const FIRST_RETRY_MS = 200;
 const MAX_RETRY_MS = 10_000;
@@ -22,7 +23,7 @@ export class SupervisorRedis {
     private readonly logger: Logger,
   ) {
     const shown = redactPassword(url);
-    this.redis = new Redis(url, {
+    this.redis = openRedis(url, {
       lazyConnect: true,
       // Wait for the connection rather than failing a hand-back: it is retried until Redis answers.
       maxRetriesPerRequest: null,

@@ -1,0 +1,135 @@
+// Failover under load: a primary, a replica and three sentinels (real processes), a qless-worker
+// pool of 4 workers on the Sentinel URL with jobs flowing, then kill -9 of the primary. Sentinel
+// promotes the replica; the pool moves by itself; every job ends completed (those whose completion
+// the dead primary had not replicated run again, counted); nothing fails because of the switch;
+// `qless put` and `qless get` sent during the failover wait for the new primary.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Client } from '../../src/client/index.ts';
+import { qless, startQless } from '../helpers/cli.ts';
+import { SentinelCluster } from '../helpers/sentinel.ts';
+import { eventually, isAlive, startWorker, type WorkerRun } from '../helpers/worker.ts';
+
+const HANDLERS = fileURLToPath(new URL('./fixtures/', import.meta.url));
+const JOBS = 1500;
+/** Jobs completed before the kill, so that the kill lands on a pool in full flow. */
+const COMPLETED_BEFORE_KILL = 300;
+
+describe('failover: kill -9 of the primary under a pool of 4 workers', () => {
+  let cluster: SentinelCluster;
+  let producer: Client;
+  let pool: WorkerRun | undefined;
+  let dir: string;
+
+  before(async () => {
+    cluster = await SentinelCluster.start();
+    dir = mkdtempSync(join(tmpdir(), 'qless-ha-failover-'));
+    producer = new Client({ url: cluster.url(), workerName: 'producer', redisOptions: { maxRetriesPerRequest: null } });
+    producer.redis.on('error', () => undefined);
+  });
+
+  after(async () => {
+    await pool?.kill();
+    await producer?.close();
+    await cluster?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('the pool resumes on the new primary; every job completes; nothing fails', async (t) => {
+    // A lock whose completion died with the old primary expires (and its job runs again) within seconds.
+    await producer.config.set('heartbeat', 3);
+    const queue = producer.queue('ha');
+    const jids: string[] = [];
+    for (let i = 0; i < JOBS; i += 100) {
+      const chunk = Array.from({ length: Math.min(100, JOBS - i) }, () => queue.put('runs', { ms: 4 }));
+      jids.push(...(await Promise.all(chunk)));
+    }
+    // Every put reached the replica: the failover must not lose a job that was put.
+    assert.equal(await producer.redis.wait(1, 5_000), 1, 'the replica acknowledged the puts');
+
+    const runsFile = join(dir, 'runs.log');
+    writeFileSync(runsFile, '');
+    pool = startWorker(
+      ['-q', 'ha', '-w', '4', '-i', '0.2', '-p', HANDLERS, '-d', dir, '-n', 'ha', '--no-watch', '-r', cluster.url()],
+      { env: { HA_RUNS_FILE: runsFile } },
+    );
+    await eventually(async () => (await producer.redis.zcard('ql:completed')) >= COMPLETED_BEFORE_KILL, {
+      timeout: 30_000,
+      what: `${COMPLETED_BEFORE_KILL} jobs completed before the kill`,
+    });
+    const forkedBefore = pool.find('forked worker').map((line) => line.workerPid);
+    assert.equal(forkedBefore.length, 4, pool.describe());
+
+    const { node: dead, at: killedAt } = await cluster.killPrimary();
+    // Sent while there is no primary: both wait for the promotion instead of failing.
+    const put = startQless(['put', 'ha', 'runs', '--data', '{"ms":1}'], { redis: cluster.url() });
+    const get = startQless(['get', jids[0], '--json'], { redis: cluster.url() });
+    const promotion = await cluster.waitForPromotion(dead.port);
+    t.diagnostic(`Sentinel promoted the replica ${promotion.at - killedAt} ms after the kill`);
+
+    const putResult = await put.done;
+    assert.equal(putResult.code, 0, `qless put during the failover: ${putResult.stderr}`);
+    const putJid = putResult.stdout.trim();
+    assert.match(putJid, /^[0-9a-f]{32}$/);
+    const getResult = await get.done;
+    assert.equal(getResult.code, 0, `qless get during the failover: ${getResult.stderr}`);
+    assert.equal((JSON.parse(getResult.stdout) as { jid: string }).jid, jids[0]);
+    jids.push(putJid);
+
+    await eventually(async () => (await producer.redis.zcard('ql:completed')) >= jids.length, {
+      timeout: 60_000,
+      interval: 200,
+      what: 'every job completed on the new primary',
+    });
+    // The producer follows Sentinel too: it reads the new primary.
+    assert.equal(Number((await producer.redis.info('server')).match(/tcp_port:(\d+)/)?.[1]), promotion.port);
+
+    const states = await Promise.all(jids.map((jid) => producer.redis.hget(`ql:j:${jid}`, 'state')));
+    const notComplete = jids.filter((_, index) => states[index] !== 'complete');
+    assert.deepEqual(notComplete, [], 'every job put before (and during) the kill ends completed');
+    assert.deepEqual(await producer.redis.smembers('ql:failures'), [], 'nothing failed');
+    assert.equal(await producer.redis.zcard('ql:q:ha-locks'), 0, 'nothing left running');
+    assert.equal(await producer.redis.zcard('ql:q:ha-work'), 0, 'nothing left waiting');
+
+    // What ran, from the handler's own record on disk.
+    const runs = new Map<string, number[]>();
+    for (const line of readFileSync(runsFile, 'utf8').split('\n').filter(Boolean)) {
+      const [jid, startedAt] = line.split(' ');
+      runs.set(jid, [...(runs.get(jid) ?? []), Number(startedAt)]);
+    }
+    assert.deepEqual(
+      jids.filter((jid) => !runs.has(jid)),
+      [],
+      'every job ran',
+    );
+    const again = [...runs].filter(([, starts]) => starts.length > 1);
+    t.diagnostic(`${again.length} job(s) ran twice (their pop or completion died with the old primary)`);
+    for (const [jid, starts] of again) {
+      // Only the switch may run a job again: its first run began on the old primary.
+      assert.ok(starts[0] < killedAt, `${jid} ran again without having run before the kill`);
+      assert.equal(starts.length, 2, `${jid} ran ${starts.length} times`);
+    }
+
+    // The supervisor and its four workers lived through it: no restart, no crash loop.
+    assert.ok(isAlive(pool.pid), 'the supervisor is still running');
+    assert.deepEqual(
+      pool.find('forked worker').map((line) => line.workerPid),
+      forkedBefore,
+      'no worker was forked again',
+    );
+    assert.deepEqual(pool.find('exited'), [], 'no worker exited');
+    for (const pid of forkedBefore) assert.ok(isAlive(pid as number), `worker ${pid} is alive`);
+  });
+
+  test('qless after the failover: the workers of the pool are listed on the new primary', async () => {
+    const result = await qless(['workers', '--json'], { redis: cluster.url() });
+    assert.equal(result.code, 0, result.stderr);
+    const { workers } = JSON.parse(result.stdout) as { workers: { name: string }[] };
+    const names = workers.map((worker) => worker.name).sort();
+    assert.deepEqual(names, ['ha-0', 'ha-1', 'ha-2', 'ha-3']);
+  });
+});
