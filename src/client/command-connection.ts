@@ -39,10 +39,6 @@ export async function untilConnected(redis: Redis, url: string, timeoutMs?: numb
   redis.on('error', (error: Error) => {
     lastError = error;
   });
-  // A sentinel that answers without naming a primary (an unknown master name) is only a sentinelError.
-  redis.on('sentinelError', (error: Error) => {
-    if (/invalid reply/.test(error.message)) lastError = new Error(`${error.message} (no master of that name?)`);
-  });
   let timer: NodeJS.Timeout | undefined;
   let onReady: (() => void) | undefined;
   let onEnd: (() => void) | undefined;
@@ -61,10 +57,15 @@ export async function untilConnected(redis: Redis, url: string, timeoutMs?: numb
       new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(lastError ?? new Error(`no answer within ${limit / 1000}s`)), limit);
       }),
-      redis.connect().catch((error: unknown) => {
-        // A plain server's single attempt failed; behind Sentinel the retries go on ('end' decides).
-        if (!isSentinelUrl(url)) throw lastError ?? error;
-      }),
+      redis.connect().then(
+        () => undefined,
+        (error: unknown) => {
+          // A plain server's single attempt failed. Behind Sentinel this rejects at the first
+          // closed connection, while the retries go on: 'ready' or 'end' decides.
+          if (!isSentinelUrl(url)) throw lastError ?? error;
+          return new Promise<never>(() => undefined);
+        },
+      ),
     ]);
   } catch (error) {
     redis.disconnect();

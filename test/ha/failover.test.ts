@@ -2,7 +2,8 @@
 // pool of 4 workers on the Sentinel URL with jobs flowing, then kill -9 of the primary. Sentinel
 // promotes the replica; the pool moves by itself; every job ends completed (those whose completion
 // the dead primary had not replicated run again, counted); nothing fails because of the switch;
-// `qless put` and `qless get` sent during the failover wait for the new primary.
+// `qless put` and `qless get` sent during the failover wait for the new primary. The data nodes
+// and the sentinels have passwords; neither shows in a log line, a command line or Redis.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,17 +19,47 @@ const HANDLERS = fileURLToPath(new URL('./fixtures/', import.meta.url));
 const JOBS = 1500;
 /** Jobs completed before the kill, so that the kill lands on a pool in full flow. */
 const COMPLETED_BEFORE_KILL = 300;
+const DATA_PASSWORD = 'data-pw-5d1c';
+const SENTINEL_PASSWORD = 'sentinel-pw-8e2a';
+
+/** Every key of the database with its contents, as text (to look for secrets in). */
+async function everything(client: Client): Promise<string> {
+  const parts: string[] = [];
+  for (const key of await client.redis.keys('*')) {
+    const type = await client.redis.type(key);
+    if (type === 'string') parts.push(key, String(await client.redis.get(key)));
+    else if (type === 'hash') parts.push(key, JSON.stringify(await client.redis.hgetall(key)));
+    else if (type === 'list') parts.push(key, JSON.stringify(await client.redis.lrange(key, 0, -1)));
+    else if (type === 'set') parts.push(key, JSON.stringify(await client.redis.smembers(key)));
+    else if (type === 'zset') parts.push(key, JSON.stringify(await client.redis.zrange(key, 0, -1)));
+  }
+  return parts.join('\n');
+}
+
+function commandLine(pid: number): string {
+  return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
+}
 
 describe('failover: kill -9 of the primary under a pool of 4 workers', () => {
   let cluster: SentinelCluster;
   let producer: Client;
   let pool: WorkerRun | undefined;
   let dir: string;
+  let url: string;
+  const cli = (): { redis: string; env: Record<string, string> } => ({
+    redis: url,
+    env: { QLESS_SENTINEL_PASSWORD: SENTINEL_PASSWORD },
+  });
 
   before(async () => {
-    cluster = await SentinelCluster.start();
+    cluster = await SentinelCluster.start({ password: DATA_PASSWORD, sentinelPassword: SENTINEL_PASSWORD });
+    url = cluster.url({ auth: `:${DATA_PASSWORD}` });
     dir = mkdtempSync(join(tmpdir(), 'qless-ha-failover-'));
-    producer = new Client({ url: cluster.url(), workerName: 'producer', redisOptions: { maxRetriesPerRequest: null } });
+    producer = new Client({
+      url,
+      workerName: 'producer',
+      redisOptions: { maxRetriesPerRequest: null, sentinelPassword: SENTINEL_PASSWORD },
+    });
     producer.redis.on('error', () => undefined);
   });
 
@@ -54,7 +85,10 @@ describe('failover: kill -9 of the primary under a pool of 4 workers', () => {
     const runsFile = join(dir, 'runs.log');
     writeFileSync(runsFile, '');
     pool = startWorker(
-      ['-q', 'ha', '-w', '4', '-i', '0.2', '-p', HANDLERS, '-d', dir, '-n', 'ha', '--no-watch', '-r', cluster.url()],
+      [
+        ...['-q', 'ha', '-w', '4', '-i', '0.2', '-p', HANDLERS, '-d', dir, '-n', 'ha', '--no-watch', '-r', url],
+        ...['--sentinel-password', SENTINEL_PASSWORD],
+      ],
       { env: { HA_RUNS_FILE: runsFile } },
     );
     await eventually(async () => (await producer.redis.zcard('ql:completed')) >= COMPLETED_BEFORE_KILL, {
@@ -66,8 +100,8 @@ describe('failover: kill -9 of the primary under a pool of 4 workers', () => {
 
     const { node: dead, at: killedAt } = await cluster.killPrimary();
     // Sent while there is no primary: both wait for the promotion instead of failing.
-    const put = startQless(['put', 'ha', 'runs', '--data', '{"ms":1}'], { redis: cluster.url() });
-    const get = startQless(['get', jids[0], '--json'], { redis: cluster.url() });
+    const put = startQless(['put', 'ha', 'runs', '--data', '{"ms":1}'], cli());
+    const get = startQless(['get', jids[0], '--json'], cli());
     const promotion = await cluster.waitForPromotion(dead.port);
     t.diagnostic(`Sentinel promoted the replica ${promotion.at - killedAt} ms after the kill`);
 
@@ -123,13 +157,37 @@ describe('failover: kill -9 of the primary under a pool of 4 workers', () => {
     );
     assert.deepEqual(pool.find('exited'), [], 'no worker exited');
     for (const pid of forkedBefore) assert.ok(isAlive(pid as number), `worker ${pid} is alive`);
+
+    // The passwords are nowhere to be read: not in the logs, not in `ps`, not in Redis.
+    const logs = [...pool.lines.map((line) => JSON.stringify(line)), ...pool.otherStdout, pool.stderr].join('\n');
+    assert.match(logs, /redis\+sentinel:\/\/:\*\*\*@/, 'the logs show the URL, redacted');
+    const shown = [logs, commandLine(pool.pid), ...forkedBefore.map((pid) => commandLine(pid as number))];
+    shown.push(await everything(producer));
+    for (const text of shown) {
+      assert.ok(!text.includes(DATA_PASSWORD), 'the data password is hidden');
+      assert.ok(!text.includes(SENTINEL_PASSWORD), 'the sentinel password is hidden');
+    }
+    assert.match(commandLine(pool.pid), /--sentinel-password \*\*\*/);
   });
 
   test('qless after the failover: the workers of the pool are listed on the new primary', async () => {
-    const result = await qless(['workers', '--json'], { redis: cluster.url() });
+    const result = await qless(['workers', '--json'], cli());
     assert.equal(result.code, 0, result.stderr);
     const { workers } = JSON.parse(result.stdout) as { workers: { name: string }[] };
     const names = workers.map((worker) => worker.name).sort();
     assert.deepEqual(names, ['ha-0', 'ha-1', 'ha-2', 'ha-3']);
+  });
+
+  test('qless with a wrong sentinel password, or an unknown master name: exit 3 with the reason', async () => {
+    const wrong = await qless(['queues'], { ...cli(), env: { QLESS_SENTINEL_PASSWORD: 'wrong' } });
+    assert.equal(wrong.code, 3, wrong.stderr);
+    assert.match(
+      wrong.stderr,
+      /^qless: cannot connect to Redis at redis\+sentinel:\/\/:\*\*\*@.*no sentinel .*WRONGPASS/,
+    );
+    const unknown = await qless(['queues'], { ...cli(), redis: url.replace('/qless', '/nosuchmaster') });
+    assert.equal(unknown.code, 3, unknown.stderr);
+    assert.match(unknown.stderr, /no sentinel named a primary \(ERR No such master with that name\)/);
+    for (const result of [wrong, unknown]) assert.ok(!result.stderr.includes(DATA_PASSWORD));
   });
 });
