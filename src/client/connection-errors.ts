@@ -20,7 +20,7 @@ export function describeConnectionError(error: unknown): string {
   if (code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID')
     return `TLS: the server's certificate is not valid now (${error.message})`;
   if (/CERTIFICATE_REQUIRED/i.test(code) || /certificate required/i.test(error.message))
-    return `TLS: the server asks for a client certificate (${error.message}); give one with --tls-cert and --tls-key`;
+    return 'TLS: the server asks for a client certificate; give one with --tls-cert and --tls-key';
   // ioredis's words for "no sentinel named a primary"; the reason is its "Last error".
   const sentinels = /^All sentinels are unreachable[^.]*\.(?: Last error: (.*))?$/s.exec(error.message);
   if (sentinels)

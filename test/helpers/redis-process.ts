@@ -27,8 +27,12 @@ export interface RedisProcessOptions {
 function answers(port: number, tls: boolean): Promise<boolean> {
   return new Promise((resolve) => {
     let reply = '';
+    // Over TLS a finished handshake is enough: the server may want a client certificate for more.
     const socket = tls
-      ? tlsConnect({ port, host: '127.0.0.1', rejectUnauthorized: false }, () => socket.write('PING\r\n'))
+      ? tlsConnect({ port, host: '127.0.0.1', rejectUnauthorized: false }, () => {
+          socket.destroy();
+          resolve(true);
+        })
       : new Socket().connect(port, '127.0.0.1', () => socket.write('PING\r\n'));
     socket.setTimeout(500);
     socket.once('error', () => resolve(false));
