@@ -6,6 +6,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { Client, redactPassword } from '../client/index.ts';
 import { openRedis } from '../client/open-redis.ts';
+import { waitForWorkerAccess } from '../client/access-check.ts';
 
 const FIRST_RETRY_MS = 200;
 const MAX_RETRY_MS = 10_000;
@@ -17,9 +18,10 @@ export class SupervisorRedis {
   private lastError = 'connection closed';
   private wasDown = false;
   private readyWaiters: (() => void)[] = [];
+  private readonly closing = new AbortController();
 
   constructor(
-    url: string,
+    private readonly url: string,
     private readonly logger: Logger,
   ) {
     const shown = redactPassword(url);
@@ -55,15 +57,29 @@ export class SupervisorRedis {
     return this.redis.status === 'ready';
   }
 
-  /** Starts connecting; resolves once Redis answered (possibly after many retries). */
+  /**
+   * Starts connecting; resolves once Redis answered (possibly after many retries) and its user may
+   * run a pool (an ACL refusal is logged and checked again, not fatal).
+   */
   whenReady(): Promise<void> {
-    if (this.isReady) return Promise.resolve();
-    const ready = new Promise<void>((resolve) => this.readyWaiters.push(resolve));
+    const ready = this.isReady ? Promise.resolve() : new Promise<void>((resolve) => this.readyWaiters.push(resolve));
     if (this.redis.status === 'wait') this.redis.connect().catch(() => undefined);
-    return ready;
+    return ready.then(() =>
+      waitForWorkerAccess(this.client, this.url, {
+        signal: this.closing.signal,
+        onRefused: (problem, user, retryInMs) =>
+          this.logger.error(
+            { user, problem, retryInMs },
+            `Redis user ${user} may not do what qless-worker needs (${problem}); no worker starts until it may: ` +
+              `see "ACL users" in the README for the rule. Checking again in ${retryInMs} ms`,
+          ),
+        onAllowed: (user) => this.logger.info({ user }, `Redis user ${user} may now run the pool`),
+      }),
+    );
   }
 
   async close(): Promise<void> {
+    this.closing.abort();
     for (const resolve of this.readyWaiters.splice(0)) resolve();
     if (!this.isReady) {
       this.redis.disconnect();
