@@ -1,7 +1,7 @@
 // The command line of `npm run bench` (bench/run.ts): which parts run and how big they are.
 import { parseArgs } from 'node:util';
 
-export const PARTS = ['throughput', 'latency', 'replacement', 'memory', 'reload'] as const;
+export const PARTS = ['throughput', 'latency', 'replacement', 'memory', 'reload', 'failover'] as const;
 export type Part = (typeof PARTS)[number];
 
 export interface BenchOptions {
@@ -14,6 +14,8 @@ export interface BenchOptions {
   kills: number;
   /** Handler changes in the reload part. */
   reloads: number;
+  /** Primaries killed in the failover part. */
+  failovers: number;
   /** --interval of the idle pools (seconds). */
   interval: number;
   /** --log-level of every qless-worker run. */
@@ -44,6 +46,7 @@ export const USAGE = `Usage: npm run bench -- [options]
   --latency-jobs <n>    jobs put one at a time per idle pool (default 200)
   --kills <n>           workers killed in the replacement part (default 5)
   --reloads <n>         handler changes in the reload part (default 200)
+  --failovers <n>       kills of the Redis primary in the failover part (default 5)
   --interval <s>        --interval of the idle pools (default 5)
   --log-level <level>   qless-worker --log-level (default info, the worker's default)
   --json                print one JSON document instead of tables
@@ -75,6 +78,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions | undefined {
         'latency-jobs': { type: 'string', default: '200' },
         kills: { type: 'string', default: '5' },
         reloads: { type: 'string', default: '200' },
+        failovers: { type: 'string', default: '5' },
         interval: { type: 'string', default: '5' },
         'log-level': { type: 'string', default: 'info' },
         json: { type: 'boolean', default: false },
@@ -111,6 +115,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions | undefined {
     latencyJobs: positiveInteger('latency-jobs', values['latency-jobs']),
     kills: positiveInteger('kills', values.kills),
     reloads: positiveInteger('reloads', values.reloads),
+    failovers: positiveInteger('failovers', values.failovers),
     interval,
     logLevel: values['log-level'],
     json: values.json,

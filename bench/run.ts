@@ -9,6 +9,7 @@ import { measureLatency } from './latency.ts';
 import { currentLoad, describeMachine } from './machine.ts';
 import { measureIdleMemory } from './memory.ts';
 import { BenchUsageError, parseBenchOptions, USAGE, type BenchOptions } from './options.ts';
+import { measureFailover } from './failover.ts';
 import { measureReloads } from './reload.ts';
 import { measureReplacement } from './replacement.ts';
 import { measuredRevision } from './revision.ts';
@@ -59,6 +60,9 @@ async function bench(options: BenchOptions): Promise<BenchReport> {
           break;
         case 'reload':
           report.reload = await measureReloads(redis, { ...common, reloads: options.reloads });
+          break;
+        case 'failover':
+          report.failover = await measureFailover({ ...common, failovers: options.failovers });
           break;
       }
     }
