@@ -16,14 +16,18 @@ const RETRY_EVERY_MS = 200;
 export function commandConnectionOptions(url: string, waitMs = FAILOVER_WAIT_MS): RedisOptions {
   const common: RedisOptions = { lazyConnect: true, connectTimeout: CONNECT_TIMEOUT_MS };
   if (!isSentinelUrl(url)) return { ...common, retryStrategy: () => null, maxRetriesPerRequest: 0 };
-  const giveUpAt = Date.now() + waitMs;
+  // Since when the connection has been down: ioredis counts attempts from 1 again after each connect.
+  let downSince = Date.now();
   return {
     ...common,
     // Called once per round of the sentinels: 1 may just mean the round began where the last
     // connection left off; 2 means every sentinel failed to answer in a whole round: give up.
     sentinelRetryStrategy: (round) => (round <= 1 ? 10 : null),
     // The sentinels answer but their primary does not (yet): a failover under way.
-    retryStrategy: () => (Date.now() < giveUpAt ? RETRY_EVERY_MS : null),
+    retryStrategy: (attempt) => {
+      if (attempt === 1) downSince = Date.now();
+      return Date.now() - downSince < waitMs ? RETRY_EVERY_MS : null;
+    },
     maxRetriesPerRequest: null,
   };
 }

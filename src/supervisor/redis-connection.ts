@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { Client, redactPassword } from '../client/index.ts';
 import { openRedis } from '../client/open-redis.ts';
 import { waitForWorkerAccess } from '../client/access-check.ts';
+import { describeConnectionError } from '../client/connection-errors.ts';
 
 const FIRST_RETRY_MS = 200;
 const MAX_RETRY_MS = 10_000;
@@ -43,7 +44,7 @@ export class SupervisorRedis {
     });
     this.client = new Client({ redis: this.redis, workerName: 'qless-worker-supervisor' });
     this.redis.on('error', (error: Error) => {
-      this.lastError = error.message || (error as NodeJS.ErrnoException).code || String(error);
+      this.lastError = describeConnectionError(error);
     });
     this.redis.on('ready', () => {
       this.lastError = 'connection closed';

@@ -1,7 +1,7 @@
 // The connection description: every URL form parsed as documented, wrong ones refused with one
 // clear message that never shows a password, TLS flags folded into the URL, secrets hidden from
 // arguments, and the ioredis options each form stands for.
-import { describe, test } from 'node:test';
+import { describe, mock, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,6 +15,7 @@ import {
   withTlsFiles,
 } from '../../src/client/index.ts';
 import { foldTlsFlags, redactArguments } from '../../src/cli/connection-flags.ts';
+import { commandConnectionOptions, FAILOVER_WAIT_MS } from '../../src/client/command-connection.ts';
 
 describe('Redis URL forms', () => {
   test('redis:// and rediss://: host, port, user, password, db', () => {
@@ -194,5 +195,32 @@ describe('secrets on the command line', () => {
         '--redis=rediss://u:***@h',
       ],
     );
+  });
+});
+
+describe('a command connection', () => {
+  test('plain URL: one attempt; Sentinel URL: retries for 60 s from each loss of the connection', () => {
+    const plain = commandConnectionOptions('redis://h:1');
+    assert.equal(plain.retryStrategy?.(1), null);
+    assert.equal(plain.maxRetriesPerRequest, 0);
+    mock.timers.enable({ apis: ['Date'], now: 1_000_000 });
+    try {
+      const { retryStrategy, sentinelRetryStrategy, maxRetriesPerRequest } =
+        commandConnectionOptions('redis+sentinel://s1/m');
+      assert.ok(retryStrategy && sentinelRetryStrategy);
+      assert.equal(maxRetriesPerRequest, null, 'calls wait for the new primary');
+      // A long-running command (watch) loses its primary an hour after it started: it waits again.
+      mock.timers.tick(3_600_000);
+      assert.equal(retryStrategy(1), 200);
+      mock.timers.tick(FAILOVER_WAIT_MS - 1);
+      assert.equal(retryStrategy(300), 200);
+      mock.timers.tick(1);
+      assert.equal(retryStrategy(301), null, 'gives up 60 s after the loss');
+      // Every sentinel unreachable for a whole round: give up at once.
+      assert.equal(sentinelRetryStrategy(1), 10);
+      assert.equal(sentinelRetryStrategy(2), null);
+    } finally {
+      mock.timers.reset();
+    }
   });
 });
