@@ -1,6 +1,7 @@
 // TLS: a redis-server that speaks only TLS (--port 0, --tls-port) with certificates made here by
 // openssl, and asks for client certificates. The pool (flags) and `qless` (URL parameters) work
 // over rediss://; a wrong CA, or no client certificate, is refused with a clear message (exit 3).
+// Then Sentinel over TLS (rediss+sentinel://): data nodes, replication and sentinels TLS only.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -10,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { Client } from '../../src/client/index.ts';
 import { qless } from '../helpers/cli.ts';
 import { dataNodeArgs, RedisProcess } from '../helpers/redis-process.ts';
+import { SentinelCluster } from '../helpers/sentinel.ts';
 import { makeCertificates, type TestCertificates } from '../helpers/tls-certs.ts';
 import { eventually, startWorker, type WorkerRun } from '../helpers/worker.ts';
 
@@ -109,5 +111,52 @@ describe('TLS with a CA and client certificates', () => {
     const missing = await qless(['queues', '--tls-ca', join(dir, 'nope.pem')], { redis: base });
     assert.equal(missing.code, 2, missing.stderr);
     assert.match(missing.stderr, /the tls_ca file .*nope\.pem cannot be read \(ENOENT\)/);
+  });
+});
+
+describe('Sentinel over TLS (rediss+sentinel://)', () => {
+  let certs: TestCertificates;
+  let cluster: SentinelCluster;
+  let client: Client;
+  let pool: WorkerRun | undefined;
+  let dir: string;
+
+  before(async () => {
+    certs = makeCertificates();
+    cluster = await SentinelCluster.start({ tls: { ca: certs.ca, cert: certs.serverCert, key: certs.serverKey } });
+    client = new Client({ url: cluster.url(), workerName: 'producer' });
+    dir = mkdtempSync(join(tmpdir(), 'qless-ha-tls-sentinel-'));
+  });
+
+  after(async () => {
+    await pool?.kill();
+    await client?.close();
+    await cluster?.stop();
+    certs?.remove();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('qless and a pool find the primary through TLS sentinels and talk to it over TLS', async () => {
+    const url = cluster.url();
+    assert.match(url, /^rediss\+sentinel:\/\/.*\?tls_ca=/);
+    const put = await qless(['put', 'tls-sentinel', 'runs'], { redis: url });
+    assert.equal(put.code, 0, put.stderr);
+    const jid = put.stdout.trim();
+    const runsFile = join(dir, 'runs.log');
+    writeFileSync(runsFile, '');
+    pool = startWorker(
+      ['-q', 'tls-sentinel', '-w', '1', '-i', '0.2', '-p', HANDLERS, '-d', dir, '-n', 'tls-s', '--no-watch', '-r', url],
+      { env: { HA_RUNS_FILE: runsFile } },
+    );
+    await eventually(async () => (await client.redis.hget(`ql:j:${jid}`, 'state')) === 'complete', {
+      what: 'the job completed through the TLS sentinels',
+    });
+    // On the primary the sentinels name, reached over TLS only.
+    const primary = cluster.connect((await cluster.primary()).port);
+    try {
+      assert.equal(await primary.hget(`ql:j:${jid}`, 'state'), 'complete');
+    } finally {
+      primary.disconnect();
+    }
   });
 });

@@ -1,7 +1,7 @@
 // A private Redis Sentinel set-up of real processes: a primary, a replica (--replicaof) and three
 // sentinels (redis-server <conf> --sentinel) on free loopback ports, tuned so that a failover
 // takes a couple of seconds. Tests and the failover bench kill the primary and watch what follows.
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { dataNodeArgs, RedisProcess } from './redis-process.ts';
@@ -17,6 +17,8 @@ export interface SentinelClusterOptions {
   downAfterMs?: number;
   /** Sentinel's failover-timeout. Default 10000. */
   failoverTimeoutMs?: number;
+  /** Everything over TLS only (data nodes, replication, sentinels), with this CA and server certificate. */
+  tls?: { ca: string; cert: string; key: string };
 }
 
 /** How long the sentinels took to promote a replica after the primary died. */
@@ -40,16 +42,18 @@ export class SentinelCluster {
 
   /** Starts a primary, one replica and three sentinels; resolves once they all know each other. */
   static async start(options: SentinelClusterOptions = {}): Promise<SentinelCluster> {
-    const auth = options.password ? ['--requirepass', options.password, '--masterauth', options.password] : [];
-    const primary = await RedisProcess.start({ args: (port, dir) => dataNodeArgs(port, dir, auth) });
+    const tls = options.tls !== undefined;
+    const primary = await RedisProcess.start({ tls, args: (port, dir) => dataNodeCommand(options, port, dir, []) });
     const replica = await RedisProcess.start({
-      args: (port, dir) => dataNodeArgs(port, dir, [...auth, '--replicaof', '127.0.0.1', String(primary.port)]),
+      tls,
+      args: (port, dir) => dataNodeCommand(options, port, dir, ['--replicaof', '127.0.0.1', String(primary.port)]),
     });
     const cluster = new SentinelCluster([primary, replica], [], options);
     try {
       for (let i = 0; i < 3; i++) {
         cluster.sentinels.push(
           await RedisProcess.start({
+            tls,
             args: (port, dir) => [cluster.writeSentinelConfig(port, dir, primary.port), '--sentinel'],
           }),
         );
@@ -65,8 +69,13 @@ export class SentinelCluster {
 
   private writeSentinelConfig(port: number, dir: string, primaryPort: number): string {
     const name = this.masterName;
+    const { tls } = this.options;
     const lines = [
-      `port ${port}`,
+      ...(tls
+        ? ['port 0', `tls-port ${port}`, `tls-cert-file ${tls.cert}`, `tls-key-file ${tls.key}`]
+        : [`port ${port}`]),
+      // Over TLS: to the data nodes and the other sentinels too (tls-replication).
+      ...(tls ? [`tls-ca-cert-file ${tls.ca}`, 'tls-replication yes', 'tls-auth-clients no'] : []),
       'bind 127.0.0.1',
       'daemonize no',
       `dir ${dir}`,
@@ -84,12 +93,18 @@ export class SentinelCluster {
     return file;
   }
 
-  /** `redis+sentinel://[auth@]127.0.0.1:<s1>,…/<master>[/db]`. */
-  url(options: { auth?: string; db?: number; query?: string } = {}): string {
+  /** `redis+sentinel://[auth@]127.0.0.1:<s1>,…/<master>[/db]`; `rediss+sentinel://…?tls_ca=<ca>` over TLS. */
+  url(options: { auth?: string; db?: number } = {}): string {
     const hosts = this.sentinels.map((sentinel) => `127.0.0.1:${sentinel.port}`).join(',');
     const auth = options.auth ? `${options.auth}@` : '';
     const db = options.db === undefined ? '' : `/${options.db}`;
-    return `redis+sentinel://${auth}${hosts}/${this.masterName}${db}${options.query ? `?${options.query}` : ''}`;
+    const { tls } = this.options;
+    const scheme = tls ? 'rediss+sentinel' : 'redis+sentinel';
+    return `${scheme}://${auth}${hosts}/${this.masterName}${db}${tls ? `?tls_ca=${tls.ca}` : ''}`;
+  }
+
+  private tlsOptions(): { tls?: { ca: Buffer } } {
+    return this.options.tls ? { tls: { ca: readFileSync(this.options.tls.ca) } } : {};
   }
 
   /** A plain connection to one data node (for assertions); the caller disconnects it. */
@@ -98,6 +113,7 @@ export class SentinelCluster {
       password: this.options.password,
       maxRetriesPerRequest: 1,
       retryStrategy: () => null,
+      ...this.tlsOptions(),
     });
     redis.on('error', () => undefined);
     return redis;
@@ -108,6 +124,7 @@ export class SentinelCluster {
       password: this.options.sentinelPassword,
       maxRetriesPerRequest: 1,
       retryStrategy: () => null,
+      ...this.tlsOptions(),
     });
     redis.on('error', () => undefined);
     return redis;
@@ -165,11 +182,8 @@ export class SentinelCluster {
   /** Starts a killed node again as a replica of the current primary and waits until it is in sync. */
   async rejoin(node: RedisProcess): Promise<void> {
     const primary = await this.primary();
-    const auth = this.options.password
-      ? ['--requirepass', this.options.password, '--masterauth', this.options.password]
-      : [];
     await node.restart((port, dir) =>
-      dataNodeArgs(port, dir, [...auth, '--replicaof', '127.0.0.1', String(primary.port)]),
+      dataNodeCommand(this.options, port, dir, ['--replicaof', '127.0.0.1', String(primary.port)]),
     );
     await this.waitForReplicaInSync(node.port);
     await this.waitForTopology(
@@ -213,6 +227,19 @@ export class SentinelCluster {
   async stop(): Promise<void> {
     await Promise.all([...this.sentinels, ...this.nodes].map((node) => node.stop()));
   }
+}
+
+/** A data node's redis-server options: password, TLS only (with TLS replication), then `extra`. */
+function dataNodeCommand(options: SentinelClusterOptions, port: number, dir: string, extra: string[]): string[] {
+  const auth = options.password ? ['--requirepass', options.password, '--masterauth', options.password] : [];
+  const { tls } = options;
+  if (!tls) return dataNodeArgs(port, dir, [...auth, ...extra]);
+  return dataNodeArgs(0, dir, [
+    ...['--tls-port', String(port), '--tls-cert-file', tls.cert, '--tls-key-file', tls.key],
+    ...['--tls-ca-cert-file', tls.ca, '--tls-replication', 'yes', '--tls-auth-clients', 'no'],
+    ...auth,
+    ...extra,
+  ]);
 }
 
 /** SENTINEL replies list fields as name, value, name, value… */
