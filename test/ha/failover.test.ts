@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client } from '../../src/client/index.ts';
 import { qless, startQless } from '../helpers/cli.ts';
+import type { RedisProcess } from '../helpers/redis-process.ts';
 import { SentinelCluster } from '../helpers/sentinel.ts';
 import { eventually, isAlive, startWorker, type WorkerRun } from '../helpers/worker.ts';
 
@@ -36,6 +37,16 @@ async function everything(client: Client): Promise<string> {
   return parts.join('\n');
 }
 
+/** The handler's record: each jid's run start times. */
+function readRuns(file: string): Map<string, number[]> {
+  const runs = new Map<string, number[]>();
+  for (const line of readFileSync(file, 'utf8').split('\n').filter(Boolean)) {
+    const [jid, startedAt] = line.split(' ');
+    runs.set(jid, [...(runs.get(jid) ?? []), Number(startedAt)]);
+  }
+  return runs;
+}
+
 function commandLine(pid: number): string {
   return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
 }
@@ -46,6 +57,8 @@ describe('failover: kill -9 of the primary under a pool of 4 workers', () => {
   let pool: WorkerRun | undefined;
   let dir: string;
   let url: string;
+  let runsFile: string;
+  let dead: RedisProcess | undefined;
   const cli = (): { redis: string; env: Record<string, string> } => ({
     redis: url,
     env: { QLESS_SENTINEL_PASSWORD: SENTINEL_PASSWORD },
@@ -82,7 +95,7 @@ describe('failover: kill -9 of the primary under a pool of 4 workers', () => {
     // Every put reached the replica: the failover must not lose a job that was put.
     assert.equal(await producer.redis.wait(1, 5_000), 1, 'the replica acknowledged the puts');
 
-    const runsFile = join(dir, 'runs.log');
+    runsFile = join(dir, 'runs.log');
     writeFileSync(runsFile, '');
     pool = startWorker(
       [
@@ -98,7 +111,9 @@ describe('failover: kill -9 of the primary under a pool of 4 workers', () => {
     const forkedBefore = pool.find('forked worker').map((line) => line.workerPid);
     assert.equal(forkedBefore.length, 4, pool.describe());
 
-    const { node: dead, at: killedAt } = await cluster.killPrimary();
+    const killed = await cluster.killPrimary();
+    dead = killed.node;
+    const killedAt = killed.at;
     // Sent while there is no primary: both wait for the promotion instead of failing.
     const put = startQless(['put', 'ha', 'runs', '--data', '{"ms":1}'], cli());
     const get = startQless(['get', jids[0], '--json'], cli());
@@ -130,11 +145,7 @@ describe('failover: kill -9 of the primary under a pool of 4 workers', () => {
     assert.equal(await producer.redis.zcard('ql:q:ha-work'), 0, 'nothing left waiting');
 
     // What ran, from the handler's own record on disk.
-    const runs = new Map<string, number[]>();
-    for (const line of readFileSync(runsFile, 'utf8').split('\n').filter(Boolean)) {
-      const [jid, startedAt] = line.split(' ');
-      runs.set(jid, [...(runs.get(jid) ?? []), Number(startedAt)]);
-    }
+    const runs = readRuns(runsFile);
     assert.deepEqual(
       jids.filter((jid) => !runs.has(jid)),
       [],
@@ -169,6 +180,47 @@ describe('failover: kill -9 of the primary under a pool of 4 workers', () => {
       assert.ok(!text.includes(SENTINEL_PASSWORD), 'the sentinel password is hidden');
     }
     assert.match(commandLine(pool.pid), /--sentinel-password \*\*\*/);
+  });
+
+  test('a manual failover (the old primary demoted, still up): the pool follows; every job completes; nothing fails', async (t) => {
+    assert.ok(pool && dead, 'runs after the kill test');
+    // The killed node comes back as a replica; then Sentinel swaps the roles while jobs flow.
+    await cluster.rejoin(dead);
+    const before = await cluster.primary();
+    const queue = producer.queue('ha');
+    const jids: string[] = [];
+    for (let i = 0; i < 1_000; i += 100)
+      jids.push(...(await Promise.all(Array.from({ length: 100 }, () => queue.put('runs', { ms: 4 })))));
+    assert.equal(await producer.redis.wait(1, 5_000), 1, 'the replica acknowledged the puts');
+    const forked = pool.find('forked worker').length;
+    const done = await producer.redis.zcard('ql:completed');
+    await eventually(async () => (await producer.redis.zcard('ql:completed')) >= done + 200, {
+      what: '200 of the new jobs completed before the failover',
+    });
+    await cluster.failover();
+    const promotion = await cluster.waitForPromotion(before.port);
+    t.diagnostic(`Sentinel moved the primary from ${before.port} to ${promotion.port}`);
+    await eventually(
+      async () => {
+        const states = await Promise.all(jids.map((jid) => producer.redis.hget(`ql:j:${jid}`, 'state')));
+        return states.every((state) => state === 'complete');
+      },
+      { timeout: 60_000, interval: 250, what: 'every new job completed on the new primary' },
+    );
+    assert.deepEqual(await producer.redis.smembers('ql:failures'), [], 'nothing failed');
+    assert.equal(await producer.redis.zcard('ql:q:ha-locks'), 0, 'nothing left running');
+    const runs = readRuns(runsFile);
+    assert.deepEqual(
+      jids.filter((jid) => !runs.has(jid)),
+      [],
+      'every job ran',
+    );
+    const again = jids.filter((jid) => (runs.get(jid)?.length ?? 0) > 1);
+    t.diagnostic(`${again.length} job(s) ran twice (written to the old primary after the new one was promoted)`);
+    for (const jid of again)
+      assert.ok((runs.get(jid) ?? [])[0] < promotion.at, `${jid} ran again after the switch only`);
+    assert.equal(pool.find('forked worker').length, forked, 'no worker was forked again');
+    assert.deepEqual(pool.find('exited'), [], 'no worker exited');
   });
 
   test('qless after the failover: the workers of the pool are listed on the new primary', async () => {

@@ -167,6 +167,16 @@ export class SentinelCluster {
     return { node, at };
   }
 
+  /** A manual failover (SENTINEL FAILOVER): a replica is promoted, the primary demoted while it is up. */
+  async failover(): Promise<void> {
+    const redis = this.sentinelConnection(this.sentinels[0]);
+    try {
+      await redis.call('SENTINEL', 'FAILOVER', this.masterName);
+    } finally {
+      redis.disconnect();
+    }
+  }
+
   /** Waits until a sentinel names another primary than `oldPort` (polled every 20 ms). */
   async waitForPromotion(oldPort: number, timeout = 30_000): Promise<Promotion> {
     const deadline = Date.now() + timeout;
