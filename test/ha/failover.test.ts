@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Client } from '../../src/client/index.ts';
+import { Client, scriptSha } from '../../src/client/index.ts';
 import { qless, startQless } from '../helpers/cli.ts';
 import type { RedisProcess } from '../helpers/redis-process.ts';
 import { SentinelCluster } from '../helpers/sentinel.ts';
@@ -111,6 +111,14 @@ describe('failover: kill -9 of the primary under a pool of 4 workers', () => {
     const forkedBefore = pool.find('forked worker').map((line) => line.workerPid);
     assert.equal(forkedBefore.length, 4, pool.describe());
 
+    // Redis does not replicate its script cache: the replica has no qless script yet.
+    const primaryBefore = await cluster.primary();
+    const replica = cluster.connect(cluster.nodes.find((node) => node !== primaryBefore)?.port ?? 0);
+    try {
+      assert.deepEqual(await replica.script('EXISTS', scriptSha()), [0]);
+    } finally {
+      replica.disconnect();
+    }
     const killed = await cluster.killPrimary();
     dead = killed.node;
     const killedAt = killed.at;
@@ -136,6 +144,8 @@ describe('failover: kill -9 of the primary under a pool of 4 workers', () => {
     });
     // The producer follows Sentinel too: it reads the new primary.
     assert.equal(Number((await producer.redis.info('server')).match(/tcp_port:(\d+)/)?.[1]), promotion.port);
+    // The script was loaded on the new primary at its first use there (NOSCRIPT, then SCRIPT LOAD).
+    assert.deepEqual(await producer.redis.script('EXISTS', scriptSha()), [1]);
 
     const states = await Promise.all(jids.map((jid) => producer.redis.hget(`ql:j:${jid}`, 'state')));
     const notComplete = jids.filter((_, index) => states[index] !== 'complete');
