@@ -67,7 +67,9 @@ describe('TLS with a CA and client certificates', () => {
     });
     const states = await Promise.all(jids.map((jid) => client.redis.hget(`ql:j:${jid}`, 'state')));
     assert.deepEqual(new Set(states), new Set(['complete']));
-    assert.deepEqual((await client.redis.zrange('ql:workers', 0, -1)).sort(), ['tls-0', 'tls-1']);
+    await eventually(async () => (await client.redis.zrange('ql:workers', 0, -1)).sort().join() === 'tls-0,tls-1', {
+      what: 'both workers polled over TLS',
+    });
   });
 
   test('qless over rediss:// with the files as URL parameters', async () => {
