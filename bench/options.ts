@@ -1,7 +1,7 @@
 // The command line of `npm run bench` (bench/run.ts): which parts run and how big they are.
 import { parseArgs } from 'node:util';
 
-const PARTS = ['throughput', 'latency', 'replacement', 'memory', 'reload', 'dashboard'] as const;
+const PARTS = ['throughput', 'latency', 'replacement', 'memory', 'reload', 'dashboard', 'failover'] as const;
 type Part = (typeof PARTS)[number];
 
 export interface BenchOptions {
@@ -16,6 +16,8 @@ export interface BenchOptions {
   reloads: number;
   /** Jobs put for the dashboard part. */
   dashboardJobs: number;
+  /** Primaries killed in the failover part. */
+  failovers: number;
   /** --interval of the idle pools (seconds). */
   interval: number;
   /** --log-level of every qless-worker run. */
@@ -47,6 +49,7 @@ export const USAGE = `Usage: npm run bench -- [options]
   --kills <n>           workers killed in the replacement part (default 5)
   --reloads <n>         handler changes in the reload part (default 200)
   --dashboard-jobs <n>  jobs put (across 100 queues) for the dashboard part (default 1000000)
+  --failovers <n>       kills of the Redis primary in the failover part (default 5)
   --interval <s>        --interval of the idle pools (default 5)
   --log-level <level>   qless-worker --log-level (default info, the worker's default)
   --json                print one JSON document instead of tables
@@ -77,6 +80,7 @@ function parseCommandLine(argv: string[]) {
         kills: { type: 'string', default: '5' },
         reloads: { type: 'string', default: '200' },
         'dashboard-jobs': { type: 'string', default: '1000000' },
+        failovers: { type: 'string', default: '5' },
         interval: { type: 'string', default: '5' },
         'log-level': { type: 'string', default: 'info' },
         json: { type: 'boolean', default: false },
@@ -118,6 +122,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions | undefined {
     kills: positiveInteger('kills', values.kills),
     reloads: positiveInteger('reloads', values.reloads),
     dashboardJobs: positiveInteger('dashboard-jobs', values['dashboard-jobs']),
+    failovers: positiveInteger('failovers', values.failovers),
     interval,
     logLevel: values['log-level'],
     json: values.json,

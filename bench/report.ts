@@ -1,6 +1,8 @@
 // What `npm run bench` prints: the figures beside their targets (issue 3) and the machine they
 // were measured on, as aligned tables for people or one JSON document for machines.
 import type { DashboardResult } from './dashboard.ts';
+import type { FailoverResult } from './failover.ts';
+import { failoverMet, formatFailover } from './failover-report.ts';
 import type { LatencyResult } from './latency.ts';
 import type { Machine } from './machine.ts';
 import type { MemoryResult } from './memory.ts';
@@ -32,9 +34,10 @@ export interface BenchReport {
   memory?: MemoryResult;
   reload?: ReloadResult;
   dashboard?: DashboardResult;
+  failover?: FailoverResult;
   targets: typeof TARGETS;
   /** Per measured part: whether its target was met. */
-  met: { throughput?: boolean; latency?: boolean; replacement?: boolean; memory?: boolean };
+  met: { throughput?: boolean; latency?: boolean; replacement?: boolean; memory?: boolean; failover?: boolean };
 }
 
 /** Which targets the measured figures meet (parts not run are left out). */
@@ -48,6 +51,7 @@ export function judge(report: Omit<BenchReport, 'met' | 'targets'>): BenchReport
   if (report.replacement) met.replacement = report.replacement.medianMs < TARGETS.replacementMs;
   if (report.memory)
     met.memory = report.memory.idle.workersMb.every((mb) => mb !== undefined && mb < TARGETS.idleWorkerRssMb);
+  if (report.failover) met.failover = failoverMet(report.failover);
   return { ...report, targets: TARGETS, met };
 }
 
@@ -221,5 +225,6 @@ export function formatReport(report: BenchReport): string {
       ),
     );
   }
+  if (report.failover) out.push(...formatFailover(report.failover));
   return out.join('\n');
 }

@@ -10,6 +10,7 @@ import { measureLatency } from './latency.ts';
 import { currentLoad, describeMachine } from './machine.ts';
 import { measureIdleMemory } from './memory.ts';
 import { BenchUsageError, parseBenchOptions, USAGE, type BenchOptions } from './options.ts';
+import { measureFailover } from './failover.ts';
 import { measureReloads } from './reload.ts';
 import { measureReplacement } from './replacement.ts';
 import { measuredRevision } from './revision.ts';
@@ -63,6 +64,9 @@ async function bench(options: BenchOptions): Promise<BenchReport> {
           break;
         case 'dashboard':
           report.dashboard = await measureDashboard(redis, { ...common, jobs: options.dashboardJobs });
+          break;
+        case 'failover':
+          report.failover = await measureFailover({ ...common, failovers: options.failovers });
           break;
       }
     }

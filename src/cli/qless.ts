@@ -1,6 +1,7 @@
 // `qless`, the operator's command: yargs definitions only. Each subcommand reads and checks its
 // arguments (bad usage → exit 2 before anything is sent), then calls the client and formats.
 import yargs, { type Argv } from 'yargs';
+import { CONNECTION_OPTIONS, exportSentinelPassword, hideSecretArguments } from './connection-flags.ts';
 import { Args } from './qless/args.ts';
 import { type CommandSpec, valueOption } from './qless/command.ts';
 import { config } from './qless/config.ts';
@@ -57,6 +58,8 @@ const EPILOGUE = [
   '  3  Redis could not be reached, or failed',
   '  4  a bug in qless',
   'Redis: --redis, else $QLESS_REDIS_URL, else $REDIS_URL, else redis://127.0.0.1:6379.',
+  'URLs: redis://[user:password@]host[:port][/db], rediss://… (TLS),',
+  '      redis+sentinel://host1:26379,host2:26379/<master>[/db].',
 ].join('\n');
 
 /** What the chosen subcommand asks for; yargs calls the handler, main() runs it. */
@@ -79,6 +82,9 @@ function buildParser(argv: string[], choose: (chosen: Chosen) => void): Argv {
       alias: 'r',
       global: true,
     })
+    .options(
+      Object.fromEntries(Object.entries(CONNECTION_OPTIONS).map(([name, spec]) => [name, { ...spec, global: true }])),
+    )
     .option('json', {
       type: 'boolean',
       default: false,
@@ -115,6 +121,7 @@ function buildParser(argv: string[], choose: (chosen: Chosen) => void): Argv {
 export async function main(argv: string[]): Promise<number> {
   // Messages outside a command's result (help, errors) are never JSON.
   const plain = new Output(false);
+  hideSecretArguments(argv);
   let chosen: Chosen | undefined;
   let printed = '';
   try {
@@ -137,7 +144,8 @@ export async function main(argv: string[]): Promise<number> {
   const command = chosen.spec.command.split(' ')[0];
   let context: Context | undefined;
   try {
-    context = new Context({ json: args.flag('json'), redis: args.optionalText('redis') });
+    exportSentinelPassword(chosen.argv);
+    context = new Context({ json: args.flag('json'), redis: args.optionalText('redis'), connection: chosen.argv });
     await chosen.spec.run(args, context);
     return EXIT.ok;
   } catch (error) {

@@ -7,7 +7,15 @@ import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import yargs from 'yargs';
 import type { LevelWithSilent } from 'pino';
-import { redactPassword, resolveRedisUrl } from '../client/index.ts';
+import { isSentinelUrl, redactPassword, resolveRedisUrl } from '../client/index.ts';
+import {
+  CONNECTION_OPTION_NAMES,
+  CONNECTION_OPTIONS,
+  type ConnectionFlags,
+  exportSentinelPassword,
+  foldTlsFlags,
+  hideSecretArguments,
+} from './connection-flags.ts';
 import { defaultLogFormat, type LogFormat } from '../log.ts';
 import type { ReserverName, WorkerOptions } from '../protocol/options.ts';
 import { runSupervisor } from '../supervisor/supervisor.ts';
@@ -68,16 +76,30 @@ function queueNames(values: readonly unknown[] | undefined): string[] {
 }
 
 /** --redis, else QLESS_REDIS_URL, else REDIS_URL, else the local default; --host/--port replace those parts. */
-function redisUrl(given: string | undefined, host: string | undefined, port: unknown, env: NodeJS.ProcessEnv): string {
+function redisUrl(
+  given: string | undefined,
+  host: string | undefined,
+  port: unknown,
+  flags: ConnectionFlags,
+  env: NodeJS.ProcessEnv,
+): string {
   let text: string;
   try {
     text = resolveRedisUrl(given, env);
   } catch (error) {
     throw new UsageError(
-      `--redis: ${(error as Error).message} (expected redis://[user:password@]host[:port][/db] or rediss://…)`,
+      `--redis: ${(error as Error).message} ` +
+        '(expected redis://[user:password@]host[:port][/db], rediss://… or redis+sentinel://…)',
     );
   }
+  try {
+    text = resolveRedisUrl(foldTlsFlags(text, flags), {});
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
   if (host === undefined && port === undefined) return text;
+  if (isSentinelUrl(text))
+    throw new UsageError('--host and --port cannot change a Sentinel URL: it names its sentinels');
   const url = new URL(text);
   if (host !== undefined) {
     if (host.trim() === '') throw new UsageError('--host must not be empty');
@@ -123,6 +145,7 @@ const OPTION_NAMES = [
   'redis',
   'host',
   'port',
+  ...CONNECTION_OPTION_NAMES,
   'name',
   'concurrency',
   'reserver',
@@ -213,6 +236,7 @@ function buildParser(argv: string[]) {
     })
     .option('host', { type: 'string', requiresArg: true, description: 'Redis host (replaces the host of the URL)' })
     .option('port', { type: 'number', requiresArg: true, description: 'Redis port (replaces the port of the URL)' })
+    .options(CONNECTION_OPTIONS)
     .option('name', {
       alias: 'n',
       type: 'string',
@@ -316,6 +340,8 @@ export function parseWorkerOptions(argv: string[], env: NodeJS.ProcessEnv = proc
     }),
   );
   if (helpShown) return undefined;
+  // Into the environment (which the worker processes inherit), not into the options.
+  exportSentinelPassword(args, env);
 
   const workers = integerAtLeast('workers', args.workers, 0);
   return {
@@ -324,7 +350,7 @@ export function parseWorkerOptions(argv: string[], env: NodeJS.ProcessEnv = proc
     interval: quantity('interval', args.interval, { unit: 'seconds', allowZero: false }),
     path: existingDirectory('path', args.path ?? process.cwd()),
     workdir: existingDirectory('workdir', args.workdir ?? process.cwd()),
-    redis: redisUrl(args.redis, args.host, args.port, env),
+    redis: redisUrl(args.redis, args.host, args.port, args, env),
     name: nonEmpty('name', args.name ?? `${hostname()}-${process.pid}`),
     concurrency: integerAtLeast('concurrency', args.concurrency, 1),
     reserver: choice('reserver', args.reserver, RESERVERS),
@@ -347,6 +373,7 @@ function nonEmpty(name: string, value: string): string {
 
 /** Runs the command; resolves to the process exit code. */
 export async function main(argv: string[]): Promise<number> {
+  hideSecretArguments(argv);
   let options: WorkerOptions | undefined;
   try {
     options = parseWorkerOptions(argv);

@@ -1,9 +1,10 @@
 // The entry point: one Redis connection, the script, and the objects that speak qless over it.
 import { hostname } from 'node:os';
-import { Redis, type RedisOptions } from 'ioredis';
+import type { Redis, RedisOptions } from 'ioredis';
 import { Batch } from './batch.ts';
 import { Config } from './config.ts';
 import { closeRedis, resolveRedisUrl } from './connection.ts';
+import { openRedis } from './open-redis.ts';
 import { Events } from './events.ts';
 import { requireName } from './input.ts';
 import { Jobs } from './jobs.ts';
@@ -15,7 +16,10 @@ import type { QueueCounts, ScriptArg, ScriptReply } from './types.ts';
 import { Workers } from './workers.ts';
 
 export interface ClientOptions {
-  /** Default: QLESS_REDIS_URL, else REDIS_URL, else redis://127.0.0.1:6379. */
+  /**
+   * Default: QLESS_REDIS_URL, else REDIS_URL, else redis://127.0.0.1:6379. Also rediss:// (TLS files as
+   * URL parameters) and redis+sentinel://host1:26379,host2:26379/<master-name>[/db] (see redis-url.ts).
+   */
   url?: string;
   /** Extra ioredis options for the connection made from `url` (e.g. `tls: { ca }`). */
   redisOptions?: RedisOptions;
@@ -49,7 +53,7 @@ export class Client implements QlessCaller {
       this.redis = options.redis;
       this.#ownsRedis = false;
     } else {
-      this.redis = new Redis(resolveRedisUrl(options.url), options.redisOptions ?? {});
+      this.redis = openRedis(resolveRedisUrl(options.url), options.redisOptions);
       this.#ownsRedis = true;
     }
     this.#caller = new ScriptCaller(this.redis, this.#clock);

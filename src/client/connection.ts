@@ -1,37 +1,43 @@
 // Which Redis to talk to (the URL chain shared by the client, the worker and the CLI), and
-// closing a connection for good.
+// closing a connection for good. The URL forms are in redis-url.ts; making a connection from one
+// is open-redis.ts (which loads ioredis: this file does not, for the command-line tools).
 import { once } from 'node:events';
+import { accessSync, constants } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Redis } from 'ioredis';
 import { InvalidInputError } from './errors.ts';
+import { parseRedisUrl, TLS_PARAMETERS, type TlsFiles, withTlsFiles } from './redis-url.ts';
+
+export { isSentinelUrl, parseRedisUrl, redactPassword, withTlsFiles } from './redis-url.ts';
+export type { RedisTarget, TlsFiles } from './redis-url.ts';
 
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 
 /**
  * The Redis URL to use: the one given, else QLESS_REDIS_URL, else REDIS_URL, else the local
- * default. Empty strings count as unset. Only redis:// and rediss:// URLs are accepted.
+ * default. Empty strings count as unset. The URL is checked (see redis-url.ts for its forms), and
+ * its TLS files must be readable; relative file paths are made absolute (worker processes run in
+ * their sandboxes), the rest is returned as written.
  */
 export function resolveRedisUrl(url?: string, env: NodeJS.ProcessEnv = process.env): string {
   const chosen =
     [url, env.QLESS_REDIS_URL, env.REDIS_URL].find((candidate) => candidate !== undefined && candidate !== '') ??
     DEFAULT_REDIS_URL;
-  let parsed: URL;
-  try {
-    parsed = new URL(chosen);
-  } catch {
-    throw new InvalidInputError(`Redis URL cannot be parsed: ${redactPassword(chosen)}`);
+  const { tlsFiles } = parseRedisUrl(chosen);
+  const absolute: TlsFiles = {};
+  for (const [field, file] of Object.entries(tlsFiles) as [keyof TlsFiles, string][]) {
+    absolute[field] = resolve(file);
+    try {
+      accessSync(absolute[field], constants.R_OK);
+    } catch (error) {
+      const reason = (error as NodeJS.ErrnoException).code ?? String(error);
+      throw new InvalidInputError(
+        `Redis URL: the ${TLS_PARAMETERS[field]} file ${absolute[field]} cannot be read (${reason})`,
+      );
+    }
   }
-  if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') {
-    throw new InvalidInputError(`Redis URL must start with redis:// or rediss://, got ${redactPassword(chosen)}`);
-  }
-  if (parsed.pathname.length > 1 && !/^\/\d+$/.test(parsed.pathname)) {
-    throw new InvalidInputError(`Redis URL path must be a database number, got ${redactPassword(chosen)}`);
-  }
-  return chosen;
-}
-
-/** The URL with its password replaced by `***`, for messages and logs. */
-export function redactPassword(url: string): string {
-  return url.replace(/^(rediss?:\/\/[^:/@]*:)[^@]*@/, '$1***@');
+  const changed = (Object.keys(absolute) as (keyof TlsFiles)[]).some((field) => absolute[field] !== tlsFiles[field]);
+  return changed ? withTlsFiles(chosen, absolute) : chosen;
 }
 
 /**

@@ -13,7 +13,17 @@ export {
   type RetryOptions,
 } from './commands.ts';
 export { Config, type ConfigValue } from './config.ts';
-export { DEFAULT_REDIS_URL, redactPassword, resolveRedisUrl } from './connection.ts';
+export {
+  DEFAULT_REDIS_URL,
+  isSentinelUrl,
+  parseRedisUrl,
+  redactPassword,
+  resolveRedisUrl,
+  type RedisTarget,
+  type TlsFiles,
+  withTlsFiles,
+} from './connection.ts';
+export { openRedis, redisOptionsFor, SENTINEL_PASSWORD_VARIABLE } from './open-redis.ts';
 export { InvalidInputError, JobNotFoundError, LostLockError, QlessError } from './errors.ts';
 export {
   Events,

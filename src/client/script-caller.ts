@@ -22,6 +22,12 @@ export interface QlessCaller {
   call(command: string, ...args: ScriptArg[]): Promise<ScriptReply>;
 }
 
+/**
+ * Sends of a call that met NOSCRIPT: more than two, since a failover can come between the load
+ * and the next send (the load reached the old primary, the call the new one).
+ */
+const LOAD_ATTEMPTS = 3;
+
 export class ScriptCaller {
   private loading: Promise<void> | undefined;
 
@@ -35,18 +41,15 @@ export class ScriptCaller {
   }
 
   private async callArgv(command: string, argv: string[]): Promise<ScriptReply> {
-    try {
-      return await this.evalsha(argv);
-    } catch (error) {
-      if (!isNoScript(error)) throw toQlessError(error, command);
-    }
-    // Redis lost the script (restart, SCRIPT FLUSH, failover): load it and send the call again.
-    // A NOSCRIPT reply means nothing ran, so sending it again cannot apply it twice.
-    await this.load();
-    try {
-      return await this.evalsha(argv);
-    } catch (error) {
-      throw toQlessError(error, command);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.evalsha(argv);
+      } catch (error) {
+        if (!isNoScript(error) || attempt >= LOAD_ATTEMPTS) throw toQlessError(error, command);
+      }
+      // Redis lost the script (restart, SCRIPT FLUSH, failover): load it and send the call again.
+      // A NOSCRIPT reply means nothing ran, so sending it again cannot apply it twice.
+      await this.load();
     }
   }
 
@@ -72,7 +75,7 @@ export class ScriptCaller {
       const missing: number[] = [];
       pending.forEach((index, position) => {
         const [error, value] = replies[position] ?? [new Error('no reply from Redis'), null];
-        if (error && isNoScript(error) && attempt === 0) missing.push(index);
+        if (error && isNoScript(error) && attempt + 1 < LOAD_ATTEMPTS) missing.push(index);
         else if (error) results[index] = { ok: false, error: toQlessError(error, calls[index].command) };
         else results[index] = { ok: true, value: value as ScriptReply };
       });
