@@ -1,8 +1,9 @@
 // Bounds the label sets of one metric. A klass, a queue or a failure group comes from a job, so a
-// flood of distinct ones must not grow the registry without end: past `cap` distinct label sets,
-// a new set is counted with its job-given values replaced by "other" (first the klass and group,
-// then the queue too), and the first time that happens it is logged. One set is kept free for
-// the all-"other" one, so a metric never holds more than `cap`.
+// flood of distinct ones must not grow the registry without end: once a metric holds `cap` less a
+// tenth of distinct label sets, a new set is counted with its job-given values replaced by
+// "other" (first the klass and group: one "other" set per queue, which the last tenth is kept
+// for; then the queue too), and the first time that happens it is logged. A metric never holds
+// more than `cap` sets.
 
 export const OTHER = 'other';
 export const DEFAULT_LABEL_SETS = 1_000;
@@ -32,11 +33,14 @@ export class LabelBudget<L extends Labels> {
 
   /** The labels to count under: these, or their fallback once the metric is full. */
   admit(labels: L): L {
+    const last = this.fallbacks.length;
+    // Room left for new sets at each step: the originals stop short of the sets kept for "other".
+    const reserved = Math.max(last, Math.floor(this.cap / 10));
     let candidate = labels;
     for (let step = 0; ; step++) {
       const key = this.key(candidate);
-      const last = step === this.fallbacks.length;
-      if (this.seen.has(key) || this.seen.size < this.cap - 1 || (last && this.seen.size < this.cap)) {
+      const room = step === 0 ? this.cap - reserved : step < last ? this.cap - 1 : this.cap;
+      if (this.seen.has(key) || this.seen.size < room) {
         this.seen.add(key);
         if (step > 0 && !this.overflowed) {
           this.overflowed = true;
@@ -44,7 +48,8 @@ export class LabelBudget<L extends Labels> {
         }
         return candidate;
       }
-      if (last) return candidate;
+      // Only reached if the all-"other" set itself had no room, which the reserve rules out.
+      if (step === last) return candidate;
       candidate = { ...candidate };
       for (const name of this.fallbacks[step]) (candidate as Labels)[name] = OTHER;
     }
