@@ -98,7 +98,7 @@ export function samplesOf(exposition: Exposition, name: string, labels: Labels =
 }
 
 /** The one sample with exactly these labels, or undefined. */
-export function valueOf(exposition: Exposition, name: string, labels: Labels = {}): number | undefined {
+export function sampleValue(exposition: Exposition, name: string, labels: Labels = {}): number | undefined {
   const found = exposition.samples.filter(
     (sample) => matches(sample, name, labels) && Object.keys(sample.labels).length === Object.keys(labels).length,
   );

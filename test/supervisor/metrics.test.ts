@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { putCall } from '../../src/client/commands.ts';
 import { DEFAULT_LABEL_SETS } from '../../src/supervisor/metrics/label-budget.ts';
-import { type Exposition, probe, samplesOf, scrape, sumOf, table, valueOf } from '../helpers/prometheus.ts';
+import { type Exposition, probe, samplesOf, scrape, sumOf, table, sampleValue } from '../helpers/prometheus.ts';
 import { freePort, startRedis } from '../helpers/redis.ts';
 import { eventually, runWorkerToExit, type WorkerRun } from '../helpers/worker.ts';
 import { readyLines, usePools } from '../worker/blackbox.ts';
@@ -65,168 +65,180 @@ async function runningOn(jid: string, run: WorkerRun): Promise<string> {
 }
 
 const started = (queue: string, klass: string) => (metrics: Exposition) =>
-  valueOf(metrics, 'qless_jobs_started_total', { queue, klass });
+  sampleValue(metrics, 'qless_jobs_started_total', { queue, klass });
 
 describe('metrics of a pool at work', () => {
-  test('every job counter equals what the jobs did, per queue and klass, through a kill -9, a reload and a shutdown', async () => {
-    const { run, port } = await metricsPool('met', 'mA,mB', ['-w', '2', '-c', '2']);
-    await eventually(() => readyLines(run).length >= 2, { what: `two workers ready\n${run.describe()}` });
-    const healthy = await scrapeUntil(
-      port,
-      'two running workers and Redis up',
-      (m) => valueOf(m, 'qless_workers', { state: 'running' }) === 2 && valueOf(m, 'qless_redis_up') === 1,
-      run,
-    );
-    assert.ok((valueOf(healthy, 'qless_worker_resident_memory_bytes', { worker: 'met-0' }) ?? 0) > 0, 'RSS of met-0');
-    assert.ok(samplesOf(healthy, 'process_cpu_user_seconds_total').length === 1, "the supervisor's process metrics");
-    assert.equal((await probe(port, '/readyz')).status, 200);
+  test(
+    'every job counter equals what the jobs did, per queue and klass, ' + 'through a kill -9, a reload and a shutdown',
+    async () => {
+      const { run, port } = await metricsPool('met', 'mA,mB', ['-w', '2', '-c', '2']);
+      await eventually(() => readyLines(run).length >= 2, { what: `two workers ready\n${run.describe()}` });
+      const healthy = await scrapeUntil(
+        port,
+        'two running workers and Redis up',
+        (m) => sampleValue(m, 'qless_workers', { state: 'running' }) === 2 && sampleValue(m, 'qless_redis_up') === 1,
+        run,
+      );
+      assert.ok(
+        (sampleValue(healthy, 'qless_worker_resident_memory_bytes', { worker: 'met-0' }) ?? 0) > 0,
+        'RSS of met-0',
+      );
+      assert.ok(samplesOf(healthy, 'process_cpu_user_seconds_total').length === 1, "the supervisor's process metrics");
+      assert.equal((await probe(port, '/readyz')).status, 200);
 
-    // Completed, failed, retried by the handler.
-    const put = (queue: string, klass: string, data: Record<string, unknown> = {}) =>
-      fx.client.queue(queue).put(`observed.${klass}`, data);
-    const quick = [
-      ...(await Promise.all([1, 2, 3].map(() => put('mA', 'Completes')))),
-      ...(await Promise.all([1, 2].map(() => put('mA', 'Fails')))),
-      await put('mB', 'Fails'),
-      ...(await Promise.all([1, 2].map(() => put('mB', 'Retries')))),
-    ];
-    for (const jid of quick) await fx.settled(jid, run, ['complete', 'failed', 'scheduled']);
+      // Completed, failed, retried by the handler.
+      const put = (queue: string, klass: string, data: Record<string, unknown> = {}) =>
+        fx.client.queue(queue).put(`observed.${klass}`, data);
+      const quick = [
+        ...(await Promise.all([1, 2, 3].map(() => put('mA', 'Completes')))),
+        ...(await Promise.all([1, 2].map(() => put('mA', 'Fails')))),
+        await put('mB', 'Fails'),
+        ...(await Promise.all([1, 2].map(() => put('mB', 'Retries')))),
+      ];
+      for (const jid of quick) await fx.settled(jid, run, ['complete', 'failed', 'scheduled']);
 
-    // Cancelled while it runs.
-    const cancelled = await put('mA', 'ThrowsOnAbort');
-    await runningOn(cancelled, run);
-    await fx.client.jobs.cancel(cancelled);
+      // Cancelled while it runs.
+      const cancelled = await put('mA', 'ThrowsOnAbort');
+      await runningOn(cancelled, run);
+      await fx.client.jobs.cancel(cancelled);
 
-    // A worker killed with -9 in the middle of a job: handed back, run again by another process.
-    const gate = join(fx.scratch, 'gate');
-    const killedJob = await put('mA', 'Gate', { gate });
-    const holder = await runningOn(killedJob, run);
-    await scrapeUntil(
-      port,
-      'the start of the job to kill counted',
-      (m) => started('mA', 'observed.Gate')(m) === 1,
-      run,
-    );
-    const beforeKill = await scrape(port);
-    const pool = await fx.client.pools.get('met');
-    const victim = pool?.slots.find((slot) => slot.worker === holder)?.pid;
-    assert.ok(victim, `the pool status names the process of ${holder}`);
-    process.kill(victim, 'SIGKILL');
-    await scrapeUntil(
-      port,
-      'the killed job handed back and started again',
-      (m) =>
-        valueOf(m, 'qless_jobs_handed_back_total', { queue: 'mA', klass: 'observed.Gate', reason: 'worker-died' }) ===
-          1 && started('mA', 'observed.Gate')(m) === 2,
-      run,
-    );
-    writeFileSync(gate, 'open');
-    await fx.settled(killedJob, run, ['complete']);
-    const afterKill = await scrapeUntil(
-      port,
-      'the rerun completed',
-      (m) => valueOf(m, 'qless_jobs_completed_total', { queue: 'mA', klass: 'observed.Gate' }) === 1,
-      run,
-    );
-    for (const name of JOB_COUNTERS)
-      for (const sample of samplesOf(beforeKill, name))
+      // A worker killed with -9 in the middle of a job: handed back, run again by another process.
+      const gate = join(fx.scratch, 'gate');
+      const killedJob = await put('mA', 'Gate', { gate });
+      const holder = await runningOn(killedJob, run);
+      await scrapeUntil(
+        port,
+        'the start of the job to kill counted',
+        (m) => started('mA', 'observed.Gate')(m) === 1,
+        run,
+      );
+      const beforeKill = await scrape(port);
+      const pool = await fx.client.pools.get('met');
+      const victim = pool?.slots.find((slot) => slot.worker === holder)?.pid;
+      assert.ok(victim, `the pool status names the process of ${holder}`);
+      process.kill(victim, 'SIGKILL');
+      await scrapeUntil(
+        port,
+        'the killed job handed back and started again',
+        (m) =>
+          sampleValue(m, 'qless_jobs_handed_back_total', {
+            queue: 'mA',
+            klass: 'observed.Gate',
+            reason: 'worker-died',
+          }) === 1 && started('mA', 'observed.Gate')(m) === 2,
+        run,
+      );
+      writeFileSync(gate, 'open');
+      await fx.settled(killedJob, run, ['complete']);
+      const afterKill = await scrapeUntil(
+        port,
+        'the rerun completed',
+        (m) => sampleValue(m, 'qless_jobs_completed_total', { queue: 'mA', klass: 'observed.Gate' }) === 1,
+        run,
+      );
+      for (const name of JOB_COUNTERS)
+        for (const sample of samplesOf(beforeKill, name))
+          assert.ok(
+            (sampleValue(afterKill, name, sample.labels) ?? 0) >= sample.value,
+            `${name} ${JSON.stringify(sample.labels)} kept its count when the worker was replaced`,
+          );
+
+      // A reload (HUP) hands back the job that throws on its signal; the new workers run it again.
+      const aborting = await put('mB', 'ThrowsOnAbort');
+      await runningOn(aborting, run);
+      await scrapeUntil(port, 'its start counted', (m) => started('mB', 'observed.ThrowsOnAbort')(m) === 1, run);
+      const readyBefore = readyLines(run).length;
+      run.signal('SIGHUP');
+      await eventually(() => readyLines(run).length >= readyBefore + 2, { what: `two new workers\n${run.describe()}` });
+      await scrapeUntil(
+        port,
+        'the reload hand-back and the rerun counted',
+        (m) =>
+          sampleValue(m, 'qless_jobs_handed_back_total', {
+            queue: 'mB',
+            klass: 'observed.ThrowsOnAbort',
+            reason: 'reload',
+          }) === 1 && started('mB', 'observed.ThrowsOnAbort')(m) === 2,
+        run,
+      );
+
+      // A shutdown hands it back again, while a job that ignores its signal keeps the pool stopping.
+      const lastGate = join(fx.scratch, 'last-gate');
+      const lingering = await put('mA', 'Gate', { gate: lastGate });
+      await runningOn(lingering, run);
+      await runningOn(aborting, run);
+      run.signal('SIGTERM');
+      const final = await scrapeUntil(
+        port,
+        'the shutdown hand-back counted',
+        (m) =>
+          sampleValue(m, 'qless_jobs_handed_back_total', {
+            queue: 'mB',
+            klass: 'observed.ThrowsOnAbort',
+            reason: 'shutdown',
+          }) === 1 && started('mA', 'observed.Gate')(m) === 3,
+        run,
+      );
+      const stopping = await probe(port, '/readyz');
+      assert.deepEqual([stopping.status, stopping.body.reason], [503, 'the pool is shutting down']);
+      assert.equal(stopping.text.trim().split('\n').length, 1, 'one line of JSON');
+
+      assert.deepEqual(table(final, 'qless_jobs_started_total'), {
+        'queue=mA,klass=observed.Completes': 3,
+        'queue=mA,klass=observed.Fails': 2,
+        'queue=mB,klass=observed.Fails': 1,
+        'queue=mB,klass=observed.Retries': 2,
+        'queue=mA,klass=observed.ThrowsOnAbort': 1,
+        'queue=mA,klass=observed.Gate': 3,
+        'queue=mB,klass=observed.ThrowsOnAbort': 2,
+      });
+      assert.deepEqual(table(final, 'qless_jobs_completed_total'), {
+        'queue=mA,klass=observed.Completes': 3,
+        'queue=mA,klass=observed.Gate': 1,
+      });
+      assert.deepEqual(table(final, 'qless_jobs_failed_total'), {
+        'queue=mA,klass=observed.Fails,group=mA-TypeError': 2,
+        'queue=mB,klass=observed.Fails,group=mB-TypeError': 1,
+      });
+      assert.deepEqual(table(final, 'qless_jobs_retried_total'), { 'queue=mB,klass=observed.Retries': 2 });
+      assert.deepEqual(table(final, 'qless_jobs_handed_back_total'), {
+        'queue=mA,klass=observed.Gate,reason=worker-died': 1,
+        'queue=mB,klass=observed.ThrowsOnAbort,reason=reload': 1,
+        'queue=mB,klass=observed.ThrowsOnAbort,reason=shutdown': 1,
+      });
+      assert.deepEqual(table(final, 'qless_lock_lost_total'), { 'queue=mA,why=canceled': 1 });
+      assert.deepEqual(table(final, 'qless_worker_restarts_total'), {
+        'reason=exit-code': 0,
+        'reason=signal': 1,
+        'reason=watchdog': 0,
+        'reason=max-jobs': 0,
+        'reason=max-memory': 0,
+        'reason=reload': 2,
+      });
+      // Run times of the jobs whose handler ended them; waits of the jobs on their first pop.
+      assert.deepEqual(table(final, 'qless_job_duration_seconds_count'), {
+        'queue=mA,klass=observed.Completes': 3,
+        'queue=mA,klass=observed.Fails': 2,
+        'queue=mB,klass=observed.Fails': 1,
+        'queue=mB,klass=observed.Retries': 2,
+        'queue=mA,klass=observed.Gate': 1,
+      });
+      assert.deepEqual(table(final, 'qless_job_wait_seconds_count'), { 'queue=mA': 8, 'queue=mB': 4 });
+      assert.equal(sampleValue(final, 'qless_jobs_in_flight', { queue: 'mA' }), 1, 'the lingering job');
+      assert.equal(sampleValue(final, 'qless_jobs_in_flight', { queue: 'mB' }), 0);
+      for (const command of ['pop', 'fail', 'retry', 'workers'])
         assert.ok(
-          (valueOf(afterKill, name, sample.labels) ?? 0) >= sample.value,
-          `${name} ${JSON.stringify(sample.labels)} kept its count when the worker was replaced`,
+          (sampleValue(final, 'qless_script_call_seconds_count', { command }) ?? 0) > 0,
+          `${command} calls timed`,
         );
+      // What Redis says agrees with the counters.
+      assert.equal((await fx.client.jobs.failed())['mA-TypeError'], 2);
+      assert.equal((await fx.mustGet(killedJob)).state, 'complete');
 
-    // A reload (HUP) hands back the job that throws on its signal; the new workers run it again.
-    const aborting = await put('mB', 'ThrowsOnAbort');
-    await runningOn(aborting, run);
-    await scrapeUntil(port, 'its start counted', (m) => started('mB', 'observed.ThrowsOnAbort')(m) === 1, run);
-    const readyBefore = readyLines(run).length;
-    run.signal('SIGHUP');
-    await eventually(() => readyLines(run).length >= readyBefore + 2, { what: `two new workers\n${run.describe()}` });
-    await scrapeUntil(
-      port,
-      'the reload hand-back and the rerun counted',
-      (m) =>
-        valueOf(m, 'qless_jobs_handed_back_total', {
-          queue: 'mB',
-          klass: 'observed.ThrowsOnAbort',
-          reason: 'reload',
-        }) === 1 && started('mB', 'observed.ThrowsOnAbort')(m) === 2,
-      run,
-    );
-
-    // A shutdown hands it back again, while a job that ignores its signal keeps the pool stopping.
-    const lastGate = join(fx.scratch, 'last-gate');
-    const lingering = await put('mA', 'Gate', { gate: lastGate });
-    await runningOn(lingering, run);
-    await runningOn(aborting, run);
-    run.signal('SIGTERM');
-    const final = await scrapeUntil(
-      port,
-      'the shutdown hand-back counted',
-      (m) =>
-        valueOf(m, 'qless_jobs_handed_back_total', {
-          queue: 'mB',
-          klass: 'observed.ThrowsOnAbort',
-          reason: 'shutdown',
-        }) === 1 && started('mA', 'observed.Gate')(m) === 3,
-      run,
-    );
-    const stopping = await probe(port, '/readyz');
-    assert.deepEqual([stopping.status, stopping.body.reason], [503, 'the pool is shutting down']);
-    assert.equal(stopping.text.trim().split('\n').length, 1, 'one line of JSON');
-
-    assert.deepEqual(table(final, 'qless_jobs_started_total'), {
-      'queue=mA,klass=observed.Completes': 3,
-      'queue=mA,klass=observed.Fails': 2,
-      'queue=mB,klass=observed.Fails': 1,
-      'queue=mB,klass=observed.Retries': 2,
-      'queue=mA,klass=observed.ThrowsOnAbort': 1,
-      'queue=mA,klass=observed.Gate': 3,
-      'queue=mB,klass=observed.ThrowsOnAbort': 2,
-    });
-    assert.deepEqual(table(final, 'qless_jobs_completed_total'), {
-      'queue=mA,klass=observed.Completes': 3,
-      'queue=mA,klass=observed.Gate': 1,
-    });
-    assert.deepEqual(table(final, 'qless_jobs_failed_total'), {
-      'queue=mA,klass=observed.Fails,group=mA-TypeError': 2,
-      'queue=mB,klass=observed.Fails,group=mB-TypeError': 1,
-    });
-    assert.deepEqual(table(final, 'qless_jobs_retried_total'), { 'queue=mB,klass=observed.Retries': 2 });
-    assert.deepEqual(table(final, 'qless_jobs_handed_back_total'), {
-      'queue=mA,klass=observed.Gate,reason=worker-died': 1,
-      'queue=mB,klass=observed.ThrowsOnAbort,reason=reload': 1,
-      'queue=mB,klass=observed.ThrowsOnAbort,reason=shutdown': 1,
-    });
-    assert.deepEqual(table(final, 'qless_lock_lost_total'), { 'queue=mA,why=canceled': 1 });
-    assert.deepEqual(table(final, 'qless_worker_restarts_total'), {
-      'reason=exit-code': 0,
-      'reason=signal': 1,
-      'reason=watchdog': 0,
-      'reason=max-jobs': 0,
-      'reason=max-memory': 0,
-      'reason=reload': 2,
-    });
-    // Run times of the jobs whose handler ended them; waits of the jobs on their first pop.
-    assert.deepEqual(table(final, 'qless_job_duration_seconds_count'), {
-      'queue=mA,klass=observed.Completes': 3,
-      'queue=mA,klass=observed.Fails': 2,
-      'queue=mB,klass=observed.Fails': 1,
-      'queue=mB,klass=observed.Retries': 2,
-      'queue=mA,klass=observed.Gate': 1,
-    });
-    assert.deepEqual(table(final, 'qless_job_wait_seconds_count'), { 'queue=mA': 8, 'queue=mB': 4 });
-    assert.equal(valueOf(final, 'qless_jobs_in_flight', { queue: 'mA' }), 1, 'the lingering job');
-    assert.equal(valueOf(final, 'qless_jobs_in_flight', { queue: 'mB' }), 0);
-    for (const command of ['pop', 'fail', 'retry', 'workers'])
-      assert.ok((valueOf(final, 'qless_script_call_seconds_count', { command }) ?? 0) > 0, `${command} calls timed`);
-    // What Redis says agrees with the counters.
-    assert.equal((await fx.client.jobs.failed())['mA-TypeError'], 2);
-    assert.equal((await fx.mustGet(killedJob)).state, 'complete');
-
-    writeFileSync(lastGate, 'open');
-    assert.deepEqual(await run.waitForExit(30_000), { code: 0, signal: null }, run.describe());
-  });
+      writeFileSync(lastGate, 'open');
+      assert.deepEqual(await run.waitForExit(30_000), { code: 0, signal: null }, run.describe());
+    },
+  );
 
   test('/healthz answers 200 while the loop turns; /readyz 503 while Redis is stopped, 200 again after', async () => {
     const own = await startRedis();
@@ -254,7 +266,7 @@ describe('metrics of a pool at work', () => {
         { what: `503 with Redis stopped\n${run.describe()}` },
       );
       assert.deepEqual(down.body, { status: 'unavailable', reason: 'Redis is not reachable' });
-      assert.equal(valueOf(await scrape(port), 'qless_redis_up'), 0);
+      assert.equal(sampleValue(await scrape(port), 'qless_redis_up'), 0);
       assert.equal((await probe(port, '/healthz')).status, 200, 'the supervisor itself is alive');
 
       restarted = await startRedis({ port: own.port });
@@ -262,7 +274,7 @@ describe('metrics of a pool at work', () => {
         what: `ready again\n${run.describe()}`,
         timeout: 30_000,
       });
-      assert.equal(valueOf(await scrape(port), 'qless_redis_up'), 1);
+      assert.equal(sampleValue(await scrape(port), 'qless_redis_up'), 1);
     } finally {
       await run.kill();
       await restarted?.stop();
@@ -303,7 +315,7 @@ describe('metrics of a pool at work', () => {
       assert.ok(sets <= DEFAULT_LABEL_SETS, `${name}: ${sets} label sets`);
       assert.ok(sets > DEFAULT_LABEL_SETS / 2, `${name}: the cap is used before "other"`);
     }
-    assert.ok((valueOf(metrics, 'qless_jobs_started_total', { queue: 'flood', klass: 'other' }) ?? 0) > 0);
+    assert.ok((sampleValue(metrics, 'qless_jobs_started_total', { queue: 'flood', klass: 'other' }) ?? 0) > 0);
     const capped = run.find((line) => line.event === 'metric-labels-capped').map((line) => line.metric);
     assert.equal(new Set(capped).size, capped.length, 'logged once per metric');
     assert.ok(capped.includes('qless_jobs_started_total'), run.describe(5));
