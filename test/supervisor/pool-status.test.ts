@@ -60,7 +60,7 @@ async function ownKeys(): Promise<string> {
 }
 
 describe('the pool status record', () => {
-  test("names each slot's process and the jobs it runs; no password; deleted on TERM; shown by qless workers", async () => {
+  test("names each slot's process and its jobs; no password; deleted on TERM; shown by qless workers", async () => {
     const run = pool('status', ['-w', '2', '-c', '2']);
     const ready = await eventually(
       () => {

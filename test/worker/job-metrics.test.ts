@@ -110,7 +110,7 @@ test('job ends tallied per queue and klass, by outcome; run times only for jobs 
   ]);
 });
 
-test('reports are throttled like the held-jobs report, each holds only what is new, flush sends the rest', async (t) => {
+test('reports are throttled like the held-jobs report, each holds what is new, flush sends the rest', async (t) => {
   t.mock.timers.enable({ apis: ['setTimeout', 'Date'] });
   const reports: WorkerMetricsReport[] = [];
   const metrics = new JobMetrics(
