@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BenchRedis } from './bench-redis.ts';
 import { measureLatency } from './latency.ts';
+import { measureMetrics } from './metrics.ts';
 import { currentLoad, describeMachine } from './machine.ts';
 import { measureIdleMemory } from './memory.ts';
 import { BenchUsageError, parseBenchOptions, USAGE, type BenchOptions } from './options.ts';
@@ -59,6 +60,14 @@ async function bench(options: BenchOptions): Promise<BenchReport> {
           break;
         case 'reload':
           report.reload = await measureReloads(redis, { ...common, reloads: options.reloads });
+          break;
+        case 'metrics':
+          report.metrics = await measureMetrics(redis, {
+            jobs: options.jobs,
+            logLevel: options.logLevel,
+            dir,
+            progress,
+          });
           break;
       }
     }
