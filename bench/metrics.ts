@@ -1,7 +1,8 @@
 // Part 6, metrics: what --metrics-port costs.
 // - Throughput of 2 workers with and without --metrics-port, at concurrency 1 and 8, measured as in
 //   part 1 (bench/throughput.ts); the two are run in turns, ROUNDS times each, so both meet the same
-//   load of the (shared) machine; the medians are compared.
+//   load of the (shared) machine; the medians are compared, and so is the CPU the pool's processes
+//   spent per job (which depends less on what else runs on the machine).
 // - A scrape of /metrics from a pool that has run one job of each of 20 klasses in each of 100
 //   queues: the label sets are as many as the cap allows (1,000 per metric). SCRAPES GETs one after
 //   the other, each timed from the request to the last byte of the answer.
@@ -13,7 +14,7 @@ import { median, percentile } from './statistics.ts';
 import { runOnce, type ThroughputSettings } from './throughput.ts';
 import { freePort } from '../scripts/private-redis.ts';
 
-const ROUNDS = 3;
+const ROUNDS = 5;
 const CONCURRENCIES = [1, 8];
 const QUEUES = 100;
 const KLASSES = 20;
@@ -30,6 +31,9 @@ export interface MetricsThroughput {
   medianWith: number;
   /** (median with − median without) ÷ median without, in percent. */
   changePercent: number;
+  /** CPU of the workers and the supervisor together per job (median of the rounds): less sensitive to load. */
+  cpuUsPerJobWithout: number;
+  cpuUsPerJobWith: number;
 }
 
 export interface ScrapeResult {
@@ -56,6 +60,8 @@ async function compareThroughput(bench: BenchRedis, settings: ThroughputSettings
   for (const concurrency of CONCURRENCIES) {
     const without: number[] = [];
     const withMetrics: number[] = [];
+    const cpuWithout: number[] = [];
+    const cpuWith: number[] = [];
     for (let round = 0; round < ROUNDS; round++) {
       // Alternate which goes first, so neither always follows the other.
       const order = round % 2 === 0 ? [false, true] : [true, false];
@@ -65,6 +71,7 @@ async function compareThroughput(bench: BenchRedis, settings: ThroughputSettings
           : { name: `-plain-${round}`, args: [] };
         const result = await runOnce(bench, 2, concurrency, settings, variant);
         (on ? withMetrics : without).push(result.jobsPerSecond);
+        (on ? cpuWith : cpuWithout).push(result.workerCpuUsPerJob + result.supervisorCpuUsPerJob);
         settings.progress(
           `  c${concurrency} round ${round + 1} ${on ? 'with' : 'without'} --metrics-port: ` +
             `${Math.round(result.jobsPerSecond)} jobs/s`,
@@ -81,6 +88,8 @@ async function compareThroughput(bench: BenchRedis, settings: ThroughputSettings
       medianWithout,
       medianWith,
       changePercent: ((medianWith - medianWithout) / medianWithout) * 100,
+      cpuUsPerJobWithout: median(cpuWithout),
+      cpuUsPerJobWith: median(cpuWith),
     });
   }
   return results;

@@ -247,12 +247,23 @@ export function formatReport(report: BenchReport): string {
     );
     out.push(
       table(
-        ['conc.', 'without jobs/s', 'with jobs/s', 'change %', 'rounds without', 'rounds with'],
+        [
+          'conc.',
+          'without jobs/s',
+          'with jobs/s',
+          'change %',
+          'CPU µs/job without',
+          'CPU µs/job with',
+          'rounds without',
+          'rounds with',
+        ],
         throughput.map((result) => [
           String(result.concurrency),
           fixed(result.medianWithout, 0),
           fixed(result.medianWith, 0),
           fixed(result.changePercent, 1),
+          fixed(result.cpuUsPerJobWithout, 1),
+          fixed(result.cpuUsPerJobWith, 1),
           result.withoutMetrics.map((value) => fixed(value, 0)).join(', '),
           result.withMetrics.map((value) => fixed(value, 0)).join(', '),
         ]),

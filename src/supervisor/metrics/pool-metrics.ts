@@ -11,7 +11,7 @@ import { SLOT_STATES } from '../pool-view.ts';
 import { DEFAULT_LABEL_SETS, LabelBudget, type Labels } from './label-budget.ts';
 import type { JobLabels, PoolMetricsSink, PoolReadings } from './sources.ts';
 
-const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600];
+const DURATION_BUCKETS = [0.005, 0.025, 0.1, 0.25, 1, 2.5, 10, 30, 60, 300, 1800];
 /** Job history times are whole seconds. */
 const WAIT_BUCKETS = [0, 1, 2, 5, 10, 30, 60, 300, 900, 3600, 21600, 86400];
 const SCRIPT_CALL_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
