@@ -186,11 +186,12 @@ class Supervisor {
   private turn(): void {
     this.lastTurnAt = Date.now();
     const before = this.state;
-    this.act(handleEvents(this.state, this.events.take(), Date.now(), this.settings));
+    const events = this.events.take();
+    this.act(handleEvents(this.state, events, Date.now(), this.settings));
     this.murder(Date.now());
     this.act(reconcile(this.state, Date.now(), this.settings));
     // A fork, an exit, a ready worker, a stop, a pause: the published status shows it soon.
-    if (this.state !== before) this.status.changed();
+    if (events.length > 0 || this.state !== before) this.status.changed();
   }
 
   private act(turn: Turn<ForkedWorker>): void {
