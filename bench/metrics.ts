@@ -31,9 +31,11 @@ export interface MetricsThroughput {
   medianWith: number;
   /** (median with − median without) ÷ median without, in percent. */
   changePercent: number;
-  /** CPU of the workers and the supervisor together per job (median of the rounds): less sensitive to load. */
-  cpuUsPerJobWithout: number;
-  cpuUsPerJobWith: number;
+  /** CPU per job of the workers together, and of the supervisor (medians of the rounds): less sensitive to load. */
+  workerCpuUsPerJobWithout: number;
+  workerCpuUsPerJobWith: number;
+  supervisorCpuUsPerJobWithout: number;
+  supervisorCpuUsPerJobWith: number;
 }
 
 export interface ScrapeResult {
@@ -60,8 +62,12 @@ async function compareThroughput(bench: BenchRedis, settings: ThroughputSettings
   for (const concurrency of CONCURRENCIES) {
     const without: number[] = [];
     const withMetrics: number[] = [];
-    const cpuWithout: number[] = [];
-    const cpuWith: number[] = [];
+    const cpu = {
+      workersWith: [] as number[],
+      workersWithout: [] as number[],
+      with: [] as number[],
+      without: [] as number[],
+    };
     for (let round = 0; round < ROUNDS; round++) {
       // Alternate which goes first, so neither always follows the other.
       const order = round % 2 === 0 ? [false, true] : [true, false];
@@ -71,7 +77,8 @@ async function compareThroughput(bench: BenchRedis, settings: ThroughputSettings
           : { name: `-plain-${round}`, args: [] };
         const result = await runOnce(bench, 2, concurrency, settings, variant);
         (on ? withMetrics : without).push(result.jobsPerSecond);
-        (on ? cpuWith : cpuWithout).push(result.workerCpuUsPerJob + result.supervisorCpuUsPerJob);
+        (on ? cpu.workersWith : cpu.workersWithout).push(result.workerCpuUsPerJob);
+        (on ? cpu.with : cpu.without).push(result.supervisorCpuUsPerJob);
         settings.progress(
           `  c${concurrency} round ${round + 1} ${on ? 'with' : 'without'} --metrics-port: ` +
             `${Math.round(result.jobsPerSecond)} jobs/s`,
@@ -88,8 +95,10 @@ async function compareThroughput(bench: BenchRedis, settings: ThroughputSettings
       medianWithout,
       medianWith,
       changePercent: ((medianWith - medianWithout) / medianWithout) * 100,
-      cpuUsPerJobWithout: median(cpuWithout),
-      cpuUsPerJobWith: median(cpuWith),
+      workerCpuUsPerJobWithout: median(cpu.workersWithout),
+      workerCpuUsPerJobWith: median(cpu.workersWith),
+      supervisorCpuUsPerJobWithout: median(cpu.without),
+      supervisorCpuUsPerJobWith: median(cpu.with),
     });
   }
   return results;
