@@ -1,7 +1,7 @@
 // The command line of `npm run bench` (bench/run.ts): which parts run and how big they are.
 import { parseArgs } from 'node:util';
 
-const PARTS = ['throughput', 'latency', 'replacement', 'memory', 'reload', 'dashboard', 'failover'] as const;
+const PARTS = ['throughput', 'latency', 'replacement', 'memory', 'reload', 'metrics', 'dashboard', 'failover'] as const;
 type Part = (typeof PARTS)[number];
 
 export interface BenchOptions {
@@ -44,7 +44,7 @@ export interface IdlePartSettings extends PartSettings {
 
 export const USAGE = `Usage: npm run bench -- [options]
   --only <parts>        comma list of ${PARTS.join(', ')} (default: all)
-  --jobs <n>            no-op jobs per throughput run (default 20000)
+  --jobs <n>            no-op jobs per throughput run (also the metrics part's; default 20000)
   --latency-jobs <n>    jobs put one at a time per idle pool (default 200)
   --kills <n>           workers killed in the replacement part (default 5)
   --reloads <n>         handler changes in the reload part (default 200)

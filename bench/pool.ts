@@ -33,6 +33,8 @@ interface PoolSettings {
   watch?: boolean;
   /** Environment variables for the pool's processes, beyond the bench's own environment. */
   env?: Record<string, string>;
+  /** More qless-worker options (e.g. --metrics-port). */
+  args?: string[];
 }
 
 const live = new Set<BenchPool>();
@@ -92,6 +94,7 @@ export class BenchPool {
         '--log-level',
         settings.logLevel,
       ],
+      ...(settings.args ?? []),
     ];
     this.spawnedAt = performance.timeOrigin + performance.now();
     // detached: the supervisor leads its own process group, so a cleanup can reach every worker.

@@ -4,6 +4,7 @@ import type { DashboardResult } from './dashboard.ts';
 import type { FailoverResult } from './failover.ts';
 import { failoverMet, formatFailover } from './failover-report.ts';
 import type { LatencyResult } from './latency.ts';
+import type { MetricsResult } from './metrics.ts';
 import type { Machine } from './machine.ts';
 import type { MemoryResult } from './memory.ts';
 import type { ReloadResult } from './reload.ts';
@@ -20,6 +21,10 @@ const TARGETS = {
   replacementMs: 1_000,
   /** RSS of each idle worker; strictly below. */
   idleWorkerRssMb: 70,
+  /** Throughput with --metrics-port at most this much below without (median of the rounds, each concurrency). */
+  metricsThroughputLossPercent: 3,
+  /** A scrape of /metrics after 100 queues × 20 klasses, median; strictly below. */
+  scrapeMs: 50,
 } as const;
 
 export interface BenchReport {
@@ -35,9 +40,18 @@ export interface BenchReport {
   reload?: ReloadResult;
   dashboard?: DashboardResult;
   failover?: FailoverResult;
+  metrics?: MetricsResult;
   targets: typeof TARGETS;
   /** Per measured part: whether its target was met. */
-  met: { throughput?: boolean; latency?: boolean; replacement?: boolean; memory?: boolean; failover?: boolean };
+  met: {
+    throughput?: boolean;
+    latency?: boolean;
+    replacement?: boolean;
+    memory?: boolean;
+    metricsThroughput?: boolean;
+    scrape?: boolean;
+    failover?: boolean;
+  };
 }
 
 /** Which targets the measured figures meet (parts not run are left out). */
@@ -52,6 +66,12 @@ export function judge(report: Omit<BenchReport, 'met' | 'targets'>): BenchReport
   if (report.memory)
     met.memory = report.memory.idle.workersMb.every((mb) => mb !== undefined && mb < TARGETS.idleWorkerRssMb);
   if (report.failover) met.failover = failoverMet(report.failover);
+  if (report.metrics) {
+    met.metricsThroughput = report.metrics.throughput.every(
+      (result) => result.changePercent >= -TARGETS.metricsThroughputLossPercent,
+    );
+    met.scrape = report.metrics.scrape.medianMs < TARGETS.scrapeMs;
+  }
   return { ...report, targets: TARGETS, met };
 }
 
@@ -226,5 +246,45 @@ export function formatReport(report: BenchReport): string {
     );
   }
   if (report.failover) out.push(...formatFailover(report.failover));
+  if (report.metrics) {
+    const { throughput, scrape } = report.metrics;
+    out.push(
+      '',
+      `6. Metrics: ${settings.jobs} no-op jobs, 2 workers, without and with --metrics-port in turns ` +
+        '(as in part 1; median of the rounds)',
+    );
+    out.push(
+      table(
+        [
+          'conc.',
+          'without jobs/s',
+          'with jobs/s',
+          'change %',
+          'workers CPU µs/job without / with',
+          'supervisor CPU µs/job without / with',
+          'rounds without',
+          'rounds with',
+        ],
+        throughput.map((result) => [
+          String(result.concurrency),
+          fixed(result.medianWithout, 0),
+          fixed(result.medianWith, 0),
+          fixed(result.changePercent, 1),
+          `${fixed(result.workerCpuUsPerJobWithout, 1)} / ${fixed(result.workerCpuUsPerJobWith, 1)}`,
+          `${fixed(result.supervisorCpuUsPerJobWithout, 1)} / ${fixed(result.supervisorCpuUsPerJobWith, 1)}`,
+          result.withoutMetrics.map((value) => fixed(value, 0)).join(', '),
+          result.withMetrics.map((value) => fixed(value, 0)).join(', '),
+        ]),
+      ),
+    );
+    out.push(
+      `target: with ≥ without − ${TARGETS.metricsThroughputLossPercent} %: ${verdict(met.metricsThroughput)}`,
+      `GET /metrics after ${scrape.jobs} jobs in ${scrape.queues} queues × ${scrape.klasses} klasses ` +
+        `(${scrape.startedLabelSets} label sets in qless_jobs_started_total, ${scrape.lines} lines, ` +
+        `${scrape.bytes} bytes), ${scrape.scrapes} scrapes: median ${fixed(scrape.medianMs, 1)} ms, ` +
+        `p99 ${fixed(scrape.p99Ms, 1)} ms, max ${fixed(scrape.maxMs, 1)} ms`,
+      `target: median < ${TARGETS.scrapeMs} ms: ${verdict(met.scrape)}`,
+    );
+  }
   return out.join('\n');
 }

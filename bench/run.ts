@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { BenchRedis } from './bench-redis.ts';
 import { formatDashboard, measureDashboard } from './dashboard.ts';
 import { measureLatency } from './latency.ts';
+import { measureMetrics } from './metrics.ts';
 import { currentLoad, describeMachine } from './machine.ts';
 import { measureIdleMemory } from './memory.ts';
 import { BenchUsageError, parseBenchOptions, USAGE, type BenchOptions } from './options.ts';
@@ -67,6 +68,14 @@ async function bench(options: BenchOptions): Promise<BenchReport> {
           break;
         case 'failover':
           report.failover = await measureFailover({ ...common, failovers: options.failovers });
+          break;
+        case 'metrics':
+          report.metrics = await measureMetrics(redis, {
+            jobs: options.jobs,
+            logLevel: options.logLevel,
+            dir,
+            progress,
+          });
           break;
       }
     }

@@ -47,7 +47,7 @@ export interface ThroughputResult {
   rssAfter: PoolRss;
 }
 
-interface ThroughputSettings extends PartSettings {
+export interface ThroughputSettings extends PartSettings {
   jobs: number;
 }
 
@@ -82,11 +82,13 @@ async function waitForAll(bench: BenchRedis, jobs: number, pool: BenchPool): Pro
   }
 }
 
-async function runOnce(
+/** One run; `variant` adds qless-worker options (and names the run's directory after them). */
+export async function runOnce(
   bench: BenchRedis,
   workers: number,
   concurrency: number,
   settings: ThroughputSettings,
+  variant: { name: string; args: string[] } = { name: '', args: [] },
 ): Promise<ThroughputResult> {
   const { jobs } = settings;
   await bench.reset(jobs);
@@ -108,8 +110,9 @@ async function runOnce(
       concurrency,
       interval: 5,
       logLevel: settings.logLevel,
-      dir: join(settings.dir, `throughput-w${workers}-c${concurrency}`),
+      dir: join(settings.dir, `throughput-w${workers}-c${concurrency}${variant.name}`),
       name: 'bench',
+      args: variant.args,
     });
     try {
       const firstPopAt = await run.guard(firstPop);

@@ -75,6 +75,8 @@ interface StartRedisOptions {
    * Redis before its user has shut down what depends on it (the demo). Still stopped at exit.
    */
   detached?: boolean;
+  /** This port instead of a free one (e.g. to start a stopped server again where its clients look for it). */
+  port?: number;
 }
 
 async function startOnce(port: number, extraArgs: string[], detached: boolean): Promise<RedisServer | undefined> {
@@ -132,8 +134,9 @@ async function startOnce(port: number, extraArgs: string[], detached: boolean): 
 /** Starts a private redis-server; retries on another port if the chosen one was taken meanwhile. */
 export async function startRedis(options: StartRedisOptions = {}): Promise<RedisServer> {
   requireRedisServer();
+  if (options.port === 6379) throw new Error('a private redis-server never runs on port 6379');
   for (let attempt = 0; attempt < 5; attempt++) {
-    const server = await startOnce(await freePort(), options.args ?? [], options.detached ?? false);
+    const server = await startOnce(options.port ?? (await freePort()), options.args ?? [], options.detached ?? false);
     if (server) return server;
   }
   throw new Error('could not start a private redis-server after 5 attempts');

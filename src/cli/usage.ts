@@ -1,9 +1,8 @@
 // What both commands (`qless-worker` and `qless`) share: the usage error, the package version,
 // and the end of their yargs definitions (--help, --version, strict options, one-line failures).
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type { Argv } from 'yargs';
 import { InvalidInputError } from '../client/errors.ts';
+import { packageVersion } from '../version.ts';
 
 /**
  * Bad input on the command line (or in QLESS_* variables): refused before anything is sent to
@@ -16,11 +15,6 @@ export class UsageError extends InvalidInputError {
     // yargs' messages may span lines.
     super(message.replace(/\s*\n\s*/g, ' ').trim());
   }
-}
-
-function packageVersion(): string {
-  const file = fileURLToPath(new URL('../../package.json', import.meta.url));
-  return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
 }
 
 /**

@@ -18,6 +18,7 @@ import {
 } from './connection-flags.ts';
 import { defaultLogFormat, type LogFormat } from '../log.ts';
 import type { ReserverName, WorkerOptions } from '../protocol/options.ts';
+import { MetricsPortError } from '../supervisor/metrics/sources.ts';
 import { runSupervisor } from '../supervisor/supervisor.ts';
 import { UsageError, withUsage } from './usage.ts';
 
@@ -155,6 +156,8 @@ const OPTION_NAMES = [
   'max-memory',
   'shutdown-timeout',
   'watch',
+  'metrics-port',
+  'metrics-host',
   'log-level',
   'log-format',
 ] as const;
@@ -292,6 +295,18 @@ function buildParser(argv: string[]) {
       default: true,
       description: 'Restart the workers when a file under --path changes (--no-watch to disable)',
     })
+    .option('metrics-port', {
+      type: 'number',
+      requiresArg: true,
+      description: 'Serve /metrics (Prometheus), /healthz and /readyz on this port (off without it)',
+    })
+    .option('metrics-host', {
+      type: 'string',
+      requiresArg: true,
+      default: undefined,
+      defaultDescription: '127.0.0.1',
+      description: 'Address the metrics server listens on (0.0.0.0: every interface)',
+    })
     .option('log-level', {
       type: 'string',
       requiresArg: true,
@@ -360,10 +375,22 @@ export function parseWorkerOptions(argv: string[], env: NodeJS.ProcessEnv = proc
     maxMemory: quantity('max-memory', args['max-memory'], { unit: 'MB', allowZero: true }),
     shutdownTimeout: quantity('shutdown-timeout', args['shutdown-timeout'], { unit: 'seconds', allowZero: true }),
     watch: args.watch,
+    metrics: metricsAddress(args['metrics-port'], args['metrics-host']),
     logLevel: choice('log-level', args['log-level'], LOG_LEVELS),
     logFormat:
       args['log-format'] === undefined ? defaultLogFormat() : choice('log-format', args['log-format'], LOG_FORMATS),
   };
+}
+
+/** --metrics-port (1-65535) and --metrics-host (default 127.0.0.1); metrics are off without a port. */
+function metricsAddress(port: unknown, host: string | undefined): WorkerOptions['metrics'] {
+  if (port === undefined) {
+    if (host !== undefined) throw new UsageError('--metrics-host is only used with --metrics-port');
+    return undefined;
+  }
+  const number = integerAtLeast('metrics-port', port, 1);
+  if (number > 65535) throw new UsageError(`--metrics-port must be at most 65535, got ${number}`);
+  return { host: nonEmpty('metrics-host', host ?? '127.0.0.1'), port: number };
 }
 
 function nonEmpty(name: string, value: string): string {
@@ -383,5 +410,11 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   if (!options) return 0;
-  return runSupervisor(options);
+  try {
+    return await runSupervisor(options);
+  } catch (error) {
+    if (!(error instanceof MetricsPortError)) throw error;
+    process.stderr.write(`qless-worker: ${error.message}\n`);
+    return 2;
+  }
 }

@@ -69,6 +69,10 @@ export interface PoolStatus {
   /** When this record was written, ms since the epoch. */
   updatedAt: number;
   options: PoolOptions;
+  /** Polling paused (USR2) until CONT. Absent in records of versions before it was added. */
+  paused?: boolean;
+  /** Shutting down (TERM/INT/QUIT): its workers take no new job. Absent in records of versions before it was added. */
+  stopping?: boolean;
   slots: PoolSlot[];
 }
 

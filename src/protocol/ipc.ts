@@ -29,6 +29,8 @@ export interface WorkerConfig extends WorkerPoolOptions {
   sandbox: string;
   /** Start paused (the pool was paused with USR2 when this worker was forked). */
   paused: boolean;
+  /** Record what happens to jobs and send it as `metrics` reports (the pool serves --metrics-port). */
+  metrics?: boolean;
 }
 
 /** A job a worker holds, as the watchdog needs to know it. */
@@ -38,6 +40,41 @@ export interface HeldJob {
   klass: string;
   /** Lock expiry, seconds since the epoch (as returned by pop/heartbeat). */
   expires: number;
+  /** When the worker started running it, ms since the epoch (absent when only Redis told of the job). */
+  startedAt?: number;
+}
+
+/** What happened to the jobs of one queue and klass since a worker's last `metrics` report. */
+export interface JobTally {
+  queue: string;
+  klass: string;
+  started: number;
+  completed: number;
+  /** The handler called job.retry(). */
+  retried: number;
+  /** Given back to the queue because the worker was stopping (the supervisor knows why). */
+  handedBack: number;
+  /** The job stopped being this worker's while it ran: lock lost (or heartbeat refused), or cancelled. */
+  lockLost: number;
+  canceled: number;
+  /** Failures by group. */
+  failed: Record<string, number>;
+  /** Handler run time of each job that ended here (completed, failed or settled by its handler). */
+  durationSeconds: number[];
+  /** Put → pop of each job started here on its first pop since its put (from the job's history). */
+  waitSeconds: number[];
+}
+
+/** Durations of the script calls a worker made since its last report, by script command. */
+export interface ScriptCallTimes {
+  command: string;
+  seconds: number[];
+}
+
+/** A worker's `metrics` report: what happened since the previous one (the supervisor adds it up). */
+export interface WorkerMetricsReport {
+  jobs: JobTally[];
+  calls: ScriptCallTimes[];
 }
 
 export type SupervisorMessage =
@@ -63,7 +100,10 @@ export type WorkerMessage =
    * silent worker's jobs, so a report may lag.
    */
   | { type: 'jobs'; jobs: HeldJob[] }
-  | { type: 'pong'; id: number }
+  /** `rss`: the process's resident memory in bytes when it answered. */
+  | { type: 'pong'; id: number; rss?: number }
+  /** Sent only when the config asked for metrics, on the same schedule as `jobs` (held-jobs.ts). */
+  | { type: 'metrics'; report: WorkerMetricsReport }
   /** The worker is leaving by itself (max-jobs, max-memory) after draining; restart the slot at once. */
   | { type: 'recycle'; reason: string };
 

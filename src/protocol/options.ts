@@ -32,6 +32,8 @@ export interface WorkerOptions {
   /** Seconds to wait for in-flight jobs on shutdown before killing. */
   shutdownTimeout: number;
   watch: boolean;
+  /** --metrics-host / --metrics-port: where the supervisor serves /metrics, /healthz, /readyz; off when absent. */
+  metrics?: { host: string; port: number };
   logLevel: LevelWithSilent;
   logFormat: LogFormat;
 }

@@ -53,3 +53,33 @@ export function leftCleanly(departure: Departure, exitCode: number | null): bool
 export function endedUnasked(departure: Departure): boolean {
   return departure.kind === 'unasked' || (departure.kind === 'killed' && !departure.asked);
 }
+
+/** Why a slot's worker was replaced (`qless_worker_restarts_total`'s reason). */
+export const RESTART_REASONS = ['exit-code', 'signal', 'watchdog', 'max-jobs', 'max-memory', 'reload'] as const;
+export type RestartReason = (typeof RESTART_REASONS)[number];
+
+/**
+ * Why a worker whose slot is refilled ended; undefined when that was no restart (a stop for
+ * shutdown or retire, or a kill the shutdown did).
+ */
+export function restartReason(departure: Departure, exitSignal: NodeJS.Signals | null): RestartReason | undefined {
+  switch (departure.kind) {
+    case 'unasked':
+      return exitSignal ? 'signal' : 'exit-code';
+    case 'stopped':
+      return departure.reason === 'reload' ? 'reload' : undefined;
+    case 'recycled':
+      if (departure.reason.startsWith('max-jobs')) return 'max-jobs';
+      if (departure.reason.startsWith('max-memory')) return 'max-memory';
+      return exitSignal ? 'signal' : 'exit-code';
+    case 'killed':
+      return departure.why.startsWith('watchdog') ? 'watchdog' : 'signal';
+  }
+}
+
+/**
+ * Why jobs were handed back (`qless_jobs_handed_back_total`'s reason): the supervisor handed back
+ * the jobs of a worker that died, or a leaving worker handed back what it could not finish (told
+ * to stop for a shutdown, reload or retire, or recycling itself).
+ */
+export type HandBackReason = 'worker-died' | StopReason | 'recycle';

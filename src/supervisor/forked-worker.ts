@@ -2,9 +2,17 @@
 // when it was last heard from, and why it leaves. Whatever the loop must look at is also pushed
 // to the loop's queue as an event.
 import { type ChildProcess, fork } from 'node:child_process';
-import type { HeldJob, SupervisorMessage, WorkerConfig } from '../protocol/ipc.ts';
+import type { HeldJob, SupervisorMessage, WorkerConfig, WorkerMetricsReport } from '../protocol/ipc.ts';
 import { isWorkerMessage } from '../protocol/ipc.ts';
-import { afterKill, afterRecycle, afterStop, type Departure, type StopReason, UNASKED } from './departure.ts';
+import {
+  afterKill,
+  afterRecycle,
+  afterStop,
+  type Departure,
+  type HandBackReason,
+  type StopReason,
+  UNASKED,
+} from './departure.ts';
 import type { SupervisorEvent } from './events.ts';
 
 interface WorkerExit {
@@ -21,6 +29,10 @@ interface ForkOptions {
   stdout: 'inherit' | 'pipe';
   /** Where the child's ready, recycling and exit events go (the loop's queue). */
   onEvent: (event: SupervisorEvent) => void;
+  /** Its held-jobs report changed (the pool status shows it). */
+  onJobs?: () => void;
+  /** Its metrics report; `reason`: why it hands jobs back if it does, as far as the supervisor knows. */
+  onMetrics?: (report: WorkerMetricsReport, reason: Exclude<HandBackReason, 'worker-died'>) => void;
 }
 
 export class ForkedWorker {
@@ -35,7 +47,14 @@ export class ForkedWorker {
   /** Last time any message came from it (the watchdog's liveness signal). */
   lastHeardAt = Date.now();
   exit: WorkerExit | undefined;
+  /** Resident memory in bytes, from its last pong. */
+  rssBytes: number | undefined;
   private leaving: Departure = UNASKED;
+  /**
+   * Why it hands back jobs it could not finish: the stop's reason, else it leaves by itself (a
+   * recycle, whose announcement only comes after its jobs ended; or a TERM sent to it directly).
+   */
+  private leavingFor: Exclude<HandBackReason, 'worker-died'> = 'recycle';
   private stopSent = false;
   private pingId = 0;
 
@@ -61,8 +80,13 @@ export class ForkedWorker {
           break;
         case 'jobs':
           this.held = message.jobs;
+          options.onJobs?.();
           break;
         case 'pong':
+          if (typeof message.rss === 'number') this.rssBytes = message.rss;
+          break;
+        case 'metrics':
+          options.onMetrics?.(message.report, this.leavingFor);
           break;
         case 'recycle':
           this.leaving = afterRecycle(this.leaving, message.reason);
@@ -128,6 +152,7 @@ export class ForkedWorker {
     if (this.stopSent) return;
     this.stopSent = true;
     this.leaving = afterStop(this.leaving, reason);
+    this.leavingFor = reason;
     this.send({ type: 'stop', handBackAt });
   }
 

@@ -8,6 +8,12 @@ import { unreportedJobs } from './holdings.ts';
 import type { SupervisorCalls } from './redis-calls.ts';
 import { withTimeout } from './time-limit.ts';
 
+/** What a hand-back did: the jobs back in their queues, and those it failed (out of retries). */
+export interface HandedBack {
+  handedBack: HeldJob[];
+  outOfRetries: HeldJob[];
+}
+
 /**
  * Hands back what the dead worker reported plus what Redis says its name still runs (asked for
  * at most `lookupWaitMs`: only safe before the slot's replacement, same name, exists).
@@ -18,7 +24,7 @@ export async function handBackJobsOf(
   reported: readonly HeldJob[],
   lookupWaitMs: number,
   logger: Logger,
-): Promise<void> {
+): Promise<HandedBack> {
   const unreported = await withTimeout(unreportedJobs(calls, workerName, reported), lookupWaitMs).catch(
     (error: unknown) => {
       logger.error({ worker: workerName, err: error }, 'could not list the jobs of a dead worker');
@@ -26,7 +32,9 @@ export async function handBackJobsOf(
     },
   );
   const jobs = [...reported, ...unreported];
-  if (jobs.length > 0) await handBack(calls, workerName, jobs, logger);
+  const done: HandedBack = { handedBack: [], outOfRetries: [] };
+  if (jobs.length > 0) await handBack(calls, workerName, jobs, logger, done);
+  return done;
 }
 
 /** Retries each job under the dead worker's name; a job it no longer holds is skipped, not an error. */
@@ -35,12 +43,14 @@ async function handBack(
   workerName: string,
   jobs: readonly HeldJob[],
   logger: Logger,
+  done: HandedBack,
 ): Promise<void> {
   await Promise.all(
     jobs.map(async (job) => {
       const fields = { event: 'handback', jid: job.jid, queue: job.queue, klass: job.klass, worker: workerName };
       try {
         const remaining = await calls.retryNow(job.jid, job.queue, workerName);
+        (remaining < 0 ? done.outOfRetries : done.handedBack).push(job);
         if (remaining < 0)
           logger.warn(
             { ...fields, outcome: 'out-of-retries', remaining },

@@ -4,18 +4,21 @@
 // kill unresponsive workers, then reaps the exited ones (handing their jobs back) and manages the
 // pool: spawns into each missing slot (with per-slot backoff) and retires slots above the target.
 // Shutdown is two phases: stop everyone, then kill the rest. This file only does what the
-// decisions say: fork, send, kill, hand back, log.
+// decisions say: fork, send, kill, hand back, log. Beside the loop it keeps the pool's status
+// record in Redis (pool-status.ts) and, with --metrics-port, its metrics (metrics/).
 import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { redactPassword } from '../client/index.ts';
 import type { HeldJob } from '../protocol/ipc.ts';
 import type { WorkerOptions } from '../protocol/options.ts';
 import { CodeWatcher } from './code-watcher.ts';
+import { restartReason } from './departure.ts';
 import { EventQueue } from './event-queue.ts';
 import type { SupervisorEvent } from './events.ts';
 import { ForkedWorker } from './forked-worker.ts';
-import { handBackJobsOf } from './handback.ts';
+import { type HandedBack, handBackJobsOf } from './handback.ts';
 import { askRedis } from './holdings.ts';
 import { createLogDisplay, type LogDisplay } from './log-display.ts';
 import {
@@ -27,6 +30,9 @@ import {
   type PoolSettings,
   placeChild,
 } from './loop-state.ts';
+import type { MetricsEndpoint, PoolReadings } from './metrics/sources.ts';
+import { PoolStatusPublisher } from './pool-status.ts';
+import { type SlotView, viewSlots } from './pool-view.ts';
 import { type Action, handleEvents, nextWakeAt, reconcile, type Turn } from './reconcile.ts';
 import { SupervisorRedis } from './redis-connection.ts';
 import type { SupervisorCalls } from './redis-calls.ts';
@@ -41,6 +47,8 @@ const HANDBACK_WAIT_MS = 3_000;
 const SHUTDOWN_HANDBACK_WAIT_MS = 10_000;
 /** How long the watchdog waits for Redis to say what a silent worker holds. */
 const WATCHDOG_LOOKUP_WAIT_MS = 2_000;
+
+type MetricsModule = typeof import('./metrics/start.ts');
 
 /** Internal knobs for tests; never reachable from the command line. */
 export interface SupervisorInternals {
@@ -63,6 +71,12 @@ class Supervisor {
   private watcher: CodeWatcher | undefined;
   /** Hand-backs still running; shutdown waits for them (within a limit). */
   private readonly pendingHandbacks = new Set<Promise<void>>();
+  private readonly status: PoolStatusPublisher;
+  /** Only with --metrics-port. */
+  private metrics: MetricsEndpoint | undefined;
+  /** How many times each slot's process was replaced. */
+  private readonly restarts = new Map<number, number>();
+  private lastTurnAt = Date.now();
 
   constructor(
     private readonly options: WorkerOptions,
@@ -82,10 +96,42 @@ class Supervisor {
     this.execArgv = workerExecArgv(this.entry, process.env.NODE_OPTIONS);
     this.settings = { shutdownTimeout: options.shutdownTimeout };
     this.state = initialState(options.workers);
+    this.status = new PoolStatusPublisher(
+      options,
+      () => ({
+        target: this.state.target,
+        paused: this.state.paused,
+        stopping: this.state.phase !== 'running',
+        slots: this.slots(),
+      }),
+      this.calls,
+      this.logger,
+    );
+  }
+
+  private slots(): SlotView[] {
+    return viewSlots(this.state, this.options.name, this.restarts, Date.now());
+  }
+
+  /** With --metrics-port: listens before anything else starts (a port it cannot use is a usage error). */
+  private async startMetrics(): Promise<void> {
+    const address = this.options.metrics;
+    if (!address) return;
+    // Loaded here, not imported above: without --metrics-port prom-client is never loaded. require()
+    // works both under tsx's CommonJS hooks (bin/qless-worker) and under its ESM loader.
+    const { startMetrics } = createRequire(import.meta.url)('./metrics/start.ts') as MetricsModule;
+    const readings: PoolReadings = {
+      queues: this.options.queues,
+      slots: () => this.slots(),
+      lastTurnAt: () => this.lastTurnAt,
+      stopping: () => this.state.phase !== 'running',
+    };
+    this.metrics = await startMetrics(address, readings, this.calls, this.logger);
   }
 
   /** Runs until shut down; resolves to the exit code. */
   async run(): Promise<number> {
+    await this.startMetrics();
     const unlisten = listenForSignals((signal) => this.events.push({ type: 'signal', signal }));
     this.logger.info(
       { event: 'supervisor-starting', options: { ...this.options, redis: redactPassword(this.options.redis) } },
@@ -93,6 +139,7 @@ class Supervisor {
     );
     mkdirSync(this.sandboxRoot(), { recursive: true });
     void this.redis.whenReady().then(() => this.events.push({ type: 'redis-ready' }));
+    this.status.start();
     if (this.options.watch) await this.startWatcher();
 
     for (;;) {
@@ -137,9 +184,14 @@ class Supervisor {
 
   /** One turn of the reconcile loop: the queued events, the watchdog, then reap and manage. */
   private turn(): void {
-    this.act(handleEvents(this.state, this.events.take(), Date.now(), this.settings));
+    this.lastTurnAt = Date.now();
+    const before = this.state;
+    const events = this.events.take();
+    this.act(handleEvents(this.state, events, Date.now(), this.settings));
     this.murder(Date.now());
     this.act(reconcile(this.state, Date.now(), this.settings));
+    // A fork, an exit, a ready worker, a stop, a pause: the published status shows it soon.
+    if (events.length > 0 || this.state !== before) this.status.changed();
   }
 
   private act(turn: Turn<ForkedWorker>): void {
@@ -251,6 +303,10 @@ class Supervisor {
         `slot ${slot} keeps dying young; next start in ${delayMs} ms (backoff step ${step})`,
       );
     }
+    if (this.state.phase === 'running' && slot < this.state.target) {
+      const why = restartReason(worker.departure, exit.signal);
+      if (why) this.metrics?.workerRestarted(why);
+    }
     if (action.handback !== undefined) this.handBack(slot, worker.name, worker.held, action.handback);
   }
 
@@ -259,9 +315,15 @@ class Supervisor {
    * long), so its replacement, which has the same name, cannot pop before the hand-back.
    */
   private handBack(slot: number, name: string, reported: HeldJob[], handback: number): void {
-    const work = handBackJobsOf(this.calls, name, reported, HANDBACK_WAIT_MS, this.logger).catch((error: unknown) => {
-      this.logger.error({ worker: name, err: error }, 'hand-back failed');
-    });
+    const work = handBackJobsOf(this.calls, name, reported, HANDBACK_WAIT_MS, this.logger).then(
+      (done: HandedBack) => {
+        this.metrics?.handedBack(done.handedBack);
+        this.metrics?.outOfRetries(done.outOfRetries);
+      },
+      (error: unknown) => {
+        this.logger.error({ worker: name, err: error }, 'hand-back failed');
+      },
+    );
     this.pendingHandbacks.add(work);
     void work.then(() => this.pendingHandbacks.delete(work));
     void withTimeout(work, HANDBACK_WAIT_MS)
@@ -287,6 +349,8 @@ class Supervisor {
         execArgv: this.execArgv,
         stdout: this.display.workerStdout,
         onEvent: (event) => this.events.push(event),
+        onJobs: () => this.status.changed(),
+        onMetrics: this.metrics ? (report, reason) => this.metrics?.workerReport(report, reason) : undefined,
       });
     } catch (error) {
       const failed = forkFailed(this.state, index, Date.now(), this.settings);
@@ -299,6 +363,7 @@ class Supervisor {
     }
     this.display.attach(worker.child);
     this.state = placeChild(this.state, index, worker);
+    if (restart) this.restarts.set(index, (this.restarts.get(index) ?? 0) + 1);
     this.logger.info(
       { event: 'worker-forked', restart, slot: index, workerPid: worker.pid, worker: name },
       `${restart ? 'restarted' : 'forked'} worker ${name} (pid ${worker.pid})`,
@@ -327,6 +392,8 @@ class Supervisor {
     // Names of workers that were killed or died never deregistered themselves.
     const used = [...this.state.slots.values()].filter((slot) => slot.used);
     await this.deregister(used.map((slot) => this.slotName(slot.index)));
+    await this.status.stop();
+    await this.metrics?.close();
     await this.redis.close();
     this.logger.info({ event: 'supervisor-stopped' }, 'qless-worker supervisor stopped');
   }

@@ -48,6 +48,7 @@ export function workerConfig(
     maxJobs: options.maxJobs,
     maxMemory: options.maxMemory,
     paused,
+    metrics: options.metrics !== undefined,
     logLevel: options.logLevel,
     shutdownTimeout: options.shutdownTimeout,
   };

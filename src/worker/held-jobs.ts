@@ -23,7 +23,11 @@ export class HeldJobs {
   ) {}
 
   add(job: HeldJob): void {
-    this.jobs.set(job.jid, { jid: job.jid, queue: job.queue, klass: job.klass, expires: job.expires });
+    const { jid, queue, klass, expires, startedAt } = job;
+    this.jobs.set(
+      jid,
+      startedAt === undefined ? { jid, queue, klass, expires } : { jid, queue, klass, expires, startedAt },
+    );
     this.changed();
   }
 

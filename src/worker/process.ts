@@ -6,6 +6,7 @@
 import { chdir } from 'node:process';
 import type { LevelWithSilent } from 'pino';
 import { Client } from '../client/client.ts';
+import type { BatchResult, ScriptCall } from '../client/script-caller.ts';
 import { redactPassword } from '../client/connection.ts';
 import type { Logger } from '../log.ts';
 import { isSupervisorMessage, type WorkerConfig, type WorkerMessage } from '../protocol/ipc.ts';
@@ -13,6 +14,7 @@ import { CallBatcher } from './call-batcher.ts';
 import { Fetcher } from './fetcher.ts';
 import { loadImport } from './handler/imports.ts';
 import { HeldJobs } from './held-jobs.ts';
+import { JobMetrics, timedBatches, timedCaller } from './job-metrics.ts';
 import { exitProcess, installProcessGuard } from './job/job-scope.ts';
 import { JobRunner } from './job/runner.ts';
 import { emptySandbox } from './job/sandbox.ts';
@@ -51,6 +53,8 @@ class WorkerProcess {
   private readonly logger: Logger;
   private readonly client: Client;
   private readonly held: HeldJobs;
+  /** Only when the pool serves metrics. */
+  private readonly metrics: JobMetrics | undefined;
   private readonly batcher: CallBatcher;
   private readonly runner: JobRunner;
   private readonly manager: Manager;
@@ -79,14 +83,23 @@ class WorkerProcess {
       this.lastRedisError = '';
     });
     this.held = new HeldJobs((jobs) => void send({ type: 'jobs', jobs }));
-    this.batcher = new CallBatcher((calls) => {
+    const metrics = config.metrics ? new JobMetrics((report) => void send({ type: 'metrics', report })) : undefined;
+    this.metrics = metrics;
+    const sendBatch = (calls: readonly ScriptCall[]): Promise<BatchResult[]> => {
       const batch = this.client.batch();
       for (const call of calls) batch.call(call.command, ...call.args);
       return batch.exec();
-    });
+    };
+    this.batcher = new CallBatcher(metrics ? timedBatches(sendBatch, metrics) : sendBatch);
     this.runner = new JobRunner(
       { name: config.name, path: config.path, sandbox: config.sandbox, concurrency: config.concurrency },
-      { client: this.client, batcher: this.batcher, held: this.held, logger: this.logger },
+      {
+        client: metrics ? timedCaller(this.client, metrics) : this.client,
+        batcher: this.batcher,
+        held: this.held,
+        logger: this.logger,
+        metrics,
+      },
     );
     const wake = new WakeSignal();
     this.events = new WorkEvents(this.client, config.name, config.queues, {
@@ -122,7 +135,7 @@ class WorkerProcess {
     if (!isSupervisorMessage(message)) return;
     switch (message.type) {
       case 'ping':
-        void send({ type: 'pong', id: message.id });
+        void send({ type: 'pong', id: message.id, rss: process.memoryUsage.rss() });
         break;
       case 'pause':
         this.manager.pause();
@@ -162,6 +175,7 @@ class WorkerProcess {
       onFatal: (error) => {
         logger.fatal({ err: error }, 'uncaught exception outside any job: exiting');
         this.held.flush();
+        this.metrics?.flush();
         void flushLogger(logger).then(() => exitProcess(1));
       },
       onUnhandledRejection: (reason) => logger.error({ err: reason }, 'unhandled promise rejection outside any job'),
@@ -201,6 +215,7 @@ class WorkerProcess {
       await this.deregister();
     }
     this.held.flush();
+    this.metrics?.flush();
     await this.events.close().catch(() => undefined);
     await this.client.close().catch(() => undefined);
     logger.info({ event: 'exiting' }, 'worker exiting');

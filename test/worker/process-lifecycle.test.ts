@@ -72,7 +72,19 @@ describe('IPC with the supervisor', () => {
     const entry = held.type === 'jobs' ? held.jobs.find((job) => job.jid === jid) : undefined;
     const job = (await client.jobs.get(jid)) as Job;
     assert.equal(job.state, 'running');
-    assert.deepEqual(entry, { jid, queue, klass: 'wait.UntilAborted', expires: entry?.expires });
+    assert.deepEqual(entry, {
+      jid,
+      queue,
+      klass: 'wait.UntilAborted',
+      expires: entry?.expires,
+      startedAt: entry?.startedAt,
+    });
+    const popped = job.history.find((step) => step.what === 'popped');
+    const startedAt = entry?.startedAt ?? 0;
+    assert.ok(
+      popped && startedAt / 1000 >= popped.when && startedAt <= Date.now(),
+      'started after its pop (ms since the epoch)',
+    );
     assert.ok(Math.abs((entry?.expires ?? 0) - job.expires) < 1, 'the expiry pop returned');
     await client.jobs.cancel(jid);
     await worker.until(() => {

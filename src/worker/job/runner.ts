@@ -15,6 +15,7 @@ import { LostLockError } from '../../client/errors.ts';
 import { decodeData } from '../../client/reply.ts';
 import type { CallBatcher } from '../call-batcher.ts';
 import type { HeldJobs } from '../held-jobs.ts';
+import type { JobMetrics } from '../job-metrics.ts';
 import { loadHandler, type Handler } from '../handler/resolve.ts';
 import { errorGroupName, errorMessage } from './failure.ts';
 import { LockRenewer } from './lock-renewer.ts';
@@ -42,6 +43,8 @@ export interface RunnerDeps {
   batcher: CallBatcher;
   held: HeldJobs;
   logger: Logger;
+  /** Records how jobs end, only when the pool serves metrics. */
+  metrics?: JobMetrics;
 }
 
 export class JobRunner {
@@ -103,7 +106,8 @@ export class JobRunner {
     // lock_lost event may simply not have arrived yet on the other connection).
     this.lockLost(json.jid, 'lock_lost');
     this.running.set(json.jid, run);
-    held.add({ jid: json.jid, queue: json.queue, klass: json.klass, expires: json.expires });
+    held.add({ jid: json.jid, queue: json.queue, klass: json.klass, expires: json.expires, startedAt: Date.now() });
+    this.deps.metrics?.started(json);
     const logInfo = logger.isLevelEnabled('info');
 
     let job: WorkerJob | undefined;
@@ -126,8 +130,15 @@ export class JobRunner {
 
     const outcome = this.conclude(run, job, ending);
     this.leaveSandbox(run.sandbox, run);
+    const elapsedMs = performance.now() - started;
+    this.deps.metrics?.ended(json, {
+      outcome,
+      settledBy: run.settledBy,
+      group: run.failureGroup,
+      seconds: elapsedMs / 1000,
+    });
     if (outcome === 'failed' || logInfo) {
-      const duration = Math.round((performance.now() - started) * 1000) / 1000;
+      const duration = Math.round(elapsedMs * 1000) / 1000;
       const fields = { outcome, duration, ...(run.settledBy ? { settledBy: run.settledBy } : {}) };
       if (outcome === 'failed') run.logger.warn(fields, 'job ended');
       else run.logger.info(fields, 'job ended');
@@ -233,6 +244,7 @@ export class JobRunner {
       }
     }
     const group = `${json.queue}-${errorGroupName(error)}`;
+    run.failureGroup = group;
     run.logger.warn({ err: error, group }, 'handler failed');
     this.write(failCall(json, this.settings.name, group, errorMessage(error)), run);
     return 'failed';

@@ -29,6 +29,8 @@ export class RunningJob implements WorkerJobContext {
   sandbox: string;
   /** Set by the first settling call the handler makes (complete, fail, retry, move, cancel, timeout). */
   settledBy: SettlingCall | undefined;
+  /** The group the job was failed with (by the worker, or by the handler's own fail). */
+  failureGroup: string | undefined;
   abortReason: JobAbortError | undefined;
   renewer: LockRenewer | undefined;
   /** Resolves with the first ending that came from outside the handler's own promise. */
@@ -84,7 +86,8 @@ export class RunningJob implements WorkerJobContext {
   }
 
   /** The handler ended the job itself: no automatic complete, no more heartbeats. */
-  settle(call: SettlingCall): void {
+  settle(call: SettlingCall, group?: string): void {
+    if (this.settledBy === undefined && group !== undefined) this.failureGroup = group;
     this.settledBy ??= call;
     this.renewer?.stop();
   }

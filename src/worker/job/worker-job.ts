@@ -21,8 +21,8 @@ export interface WorkerJobContext {
   readonly sandbox: string;
   readonly signal: AbortSignal;
   readonly logger: Logger;
-  /** The handler called one of the settling methods (called before the call is sent). */
-  settle(call: SettlingCall): void;
+  /** The handler called one of the settling methods (called before the call is sent); fail gives its group. */
+  settle(call: SettlingCall, group?: string): void;
   /** The handler renewed the lock itself through `heartbeat`. */
   heartbeatRenewed(expires: number): void;
 }
@@ -56,7 +56,7 @@ export class WorkerJob<D = JsonValue> extends Job<D> {
   }
 
   override fail(group: string, message: string, data?: unknown): Promise<string> {
-    this.#context.settle('fail');
+    this.#context.settle('fail', group);
     return super.fail(group, message, data);
   }
 

@@ -1,0 +1,210 @@
+// Part 6, metrics: what --metrics-port costs.
+// - Throughput of 2 workers with and without --metrics-port, at concurrency 1 and 8, measured as in
+//   part 1 (bench/throughput.ts); the two are run in turns, ROUNDS times each, so both meet the same
+//   load of the (shared) machine; the medians are compared, and so is the CPU the pool's processes
+//   spent per job (which depends less on what else runs on the machine).
+// - A scrape of /metrics from a pool that has run one job of each of 20 klasses in each of 100
+//   queues: the label sets are as many as the cap allows (1,000 per metric). SCRAPES GETs one after
+//   the other, each timed from the request to the last byte of the answer.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { newJid, type BenchRedis } from './bench-redis.ts';
+import { BenchPool } from './pool.ts';
+import { median, percentile } from './statistics.ts';
+import { runOnce, type ThroughputSettings } from './throughput.ts';
+import { freePort } from '../scripts/private-redis.ts';
+
+const ROUNDS = 5;
+const CONCURRENCIES = [1, 8];
+const QUEUES = 100;
+const KLASSES = 20;
+const SCRAPES = 100;
+const WAIT_MS = 60_000;
+
+export interface MetricsThroughput {
+  workers: number;
+  concurrency: number;
+  /** jobs/s of each round, in the order run. */
+  withoutMetrics: number[];
+  withMetrics: number[];
+  medianWithout: number;
+  medianWith: number;
+  /** (median with − median without) ÷ median without, in percent. */
+  changePercent: number;
+  /** CPU per job of the workers together, and of the supervisor (medians of the rounds): less sensitive to load. */
+  workerCpuUsPerJobWithout: number;
+  workerCpuUsPerJobWith: number;
+  supervisorCpuUsPerJobWithout: number;
+  supervisorCpuUsPerJobWith: number;
+}
+
+export interface ScrapeResult {
+  queues: number;
+  klasses: number;
+  jobs: number;
+  /** Label sets of qless_jobs_started_total (capped). */
+  startedLabelSets: number;
+  bytes: number;
+  lines: number;
+  scrapes: number;
+  medianMs: number;
+  p99Ms: number;
+  maxMs: number;
+}
+
+export interface MetricsResult {
+  throughput: MetricsThroughput[];
+  scrape: ScrapeResult;
+}
+
+async function compareThroughput(bench: BenchRedis, settings: ThroughputSettings): Promise<MetricsThroughput[]> {
+  const results: MetricsThroughput[] = [];
+  for (const concurrency of CONCURRENCIES) {
+    const without: number[] = [];
+    const withMetrics: number[] = [];
+    const cpu = {
+      workersWith: [] as number[],
+      workersWithout: [] as number[],
+      with: [] as number[],
+      without: [] as number[],
+    };
+    for (let round = 0; round < ROUNDS; round++) {
+      // Alternate which goes first, so neither always follows the other.
+      const order = round % 2 === 0 ? [false, true] : [true, false];
+      for (const on of order) {
+        const variant = on
+          ? { name: `-metrics-${round}`, args: ['--metrics-port', String(await freePort())] }
+          : { name: `-plain-${round}`, args: [] };
+        const result = await runOnce(bench, 2, concurrency, settings, variant);
+        (on ? withMetrics : without).push(result.jobsPerSecond);
+        (on ? cpu.workersWith : cpu.workersWithout).push(result.workerCpuUsPerJob);
+        (on ? cpu.with : cpu.without).push(result.supervisorCpuUsPerJob);
+        settings.progress(
+          `  c${concurrency} round ${round + 1} ${on ? 'with' : 'without'} --metrics-port: ` +
+            `${Math.round(result.jobsPerSecond)} jobs/s`,
+        );
+      }
+    }
+    const medianWithout = median(without);
+    const medianWith = median(withMetrics);
+    results.push({
+      workers: 2,
+      concurrency,
+      withoutMetrics: without,
+      withMetrics,
+      medianWithout,
+      medianWith,
+      changePercent: ((medianWith - medianWithout) / medianWithout) * 100,
+      workerCpuUsPerJobWithout: median(cpu.workersWithout),
+      workerCpuUsPerJobWith: median(cpu.workersWith),
+      supervisorCpuUsPerJobWithout: median(cpu.without),
+      supervisorCpuUsPerJobWith: median(cpu.with),
+    });
+  }
+  return results;
+}
+
+/** A handler project with KLASSES no-op klasses: many.K00 … many.K19. */
+function writeHandlers(dir: string): string {
+  mkdirSync(dir, { recursive: true });
+  const exports = Array.from({ length: KLASSES }, (_, k) => `export function ${klassName(k)}(): void {}`);
+  writeFileSync(join(dir, 'many.ts'), `// Written by the bench's metrics part.\n${exports.join('\n')}\n`);
+  return dir;
+}
+
+const klassName = (k: number): string => `K${String(k).padStart(2, '0')}`;
+const queueName = (q: number): string => `bench-m${String(q).padStart(3, '0')}`;
+
+async function until<T>(what: string, pool: BenchPool, probe: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + WAIT_MS;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (pool.exited) throw new Error(`qless-worker exited while waiting for ${what}; see ${pool.logFile}`);
+    if (Date.now() > deadline) throw new Error(`no ${what} after ${WAIT_MS} ms; see ${pool.logFile}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+async function get(url: string): Promise<{ ms: number; body: string }> {
+  const start = performance.now();
+  const response = await fetch(url);
+  const body = await response.text();
+  const ms = performance.now() - start;
+  if (response.status !== 200) throw new Error(`${url} answered ${response.status}`);
+  return { ms, body };
+}
+
+/** The sum of the samples of qless_jobs_started_total, and how many there are. */
+function startedSamples(body: string): { sum: number; sets: number } {
+  let sum = 0;
+  let sets = 0;
+  for (const line of body.split('\n')) {
+    if (!line.startsWith('qless_jobs_started_total{')) continue;
+    sets++;
+    sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return { sum, sets };
+}
+
+async function timeScrapes(bench: BenchRedis, settings: ThroughputSettings): Promise<ScrapeResult> {
+  const jobs = QUEUES * KLASSES;
+  await bench.reset(jobs);
+  for (let q = 0; q < QUEUES; q++)
+    await bench.put(
+      queueName(q),
+      Array.from({ length: KLASSES }, (_, k) => ({ jid: newJid(), klass: `many.${klassName(k)}` })),
+    );
+  const port = await freePort();
+  const dir = join(settings.dir, 'metrics-scrape');
+  const pool = BenchPool.start({
+    redisUrl: bench.url,
+    queue: Array.from({ length: QUEUES }, (_, q) => queueName(q)).join(','),
+    workers: 2,
+    concurrency: 8,
+    interval: 1,
+    logLevel: settings.logLevel,
+    dir,
+    name: 'bench',
+    path: writeHandlers(join(dir, 'handlers')),
+    args: ['--metrics-port', String(port)],
+  });
+  try {
+    const url = `http://127.0.0.1:${port}/metrics`;
+    await until('completion of every job', pool, async () =>
+      (await bench.redis.zcard('ql:completed')) >= jobs ? true : undefined,
+    );
+    const counted = await until('every job in the metrics', pool, async () => {
+      const { body } = await get(url).catch(() => ({ body: '' }));
+      const started = startedSamples(body);
+      return started.sum === jobs ? { body, sets: started.sets } : undefined;
+    });
+    const times: number[] = [];
+    for (let i = 0; i < SCRAPES; i++) times.push((await get(url)).ms);
+    return {
+      queues: QUEUES,
+      klasses: KLASSES,
+      jobs,
+      startedLabelSets: counted.sets,
+      bytes: Buffer.byteLength(counted.body),
+      lines: counted.body.split('\n').length,
+      scrapes: SCRAPES,
+      medianMs: median(times),
+      p99Ms: percentile(times, 99),
+      maxMs: Math.max(...times),
+    };
+  } finally {
+    await pool.stop();
+  }
+}
+
+export async function measureMetrics(bench: BenchRedis, settings: ThroughputSettings): Promise<MetricsResult> {
+  settings.progress(
+    `metrics: ${settings.jobs} no-op jobs, 2 workers, with and without --metrics-port in turns (${ROUNDS} rounds each)`,
+  );
+  const throughput = await compareThroughput(bench, settings);
+  settings.progress(`metrics: scrapes of /metrics after ${QUEUES} queues × ${KLASSES} klasses`);
+  const scrape = await timeScrapes(bench, settings);
+  settings.progress(`  median ${scrape.medianMs.toFixed(1)} ms, ${scrape.bytes} bytes`);
+  return { throughput, scrape };
+}

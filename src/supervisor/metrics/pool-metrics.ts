@@ -1,0 +1,266 @@
+// The pool's Prometheus metrics, held by the supervisor (prom-client, a registry of our own with
+// the supervisor's default process metrics). Job counts and durations come from the workers'
+// reports and are only ever added to here, so a worker that is replaced can neither reset nor
+// double them; restarts and the hand-backs of dead workers are the supervisor's own; the gauges
+// (workers by state, their memory, jobs in flight, Redis) are read from the pool when scraped.
+import type { Logger } from 'pino';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { WorkerMetricsReport } from '../../protocol/ipc.ts';
+import { type HandBackReason, RESTART_REASONS, type RestartReason } from '../departure.ts';
+import { SLOT_STATES } from '../pool-view.ts';
+import { DEFAULT_LABEL_SETS, LabelBudget, type Labels } from './label-budget.ts';
+import type { JobLabels, PoolMetricsSink, PoolReadings } from './sources.ts';
+
+const DURATION_BUCKETS = [0.005, 0.025, 0.1, 0.25, 1, 2.5, 10, 30, 60, 300, 1800];
+/** Job history times are whole seconds. */
+const WAIT_BUCKETS = [0, 1, 2, 5, 10, 30, 60, 300, 900, 3600, 21600, 86400];
+const SCRIPT_CALL_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+
+export interface PoolMetricsSettings {
+  /** Distinct label sets per job-labelled metric. */
+  labelSets?: number;
+}
+
+/** A counter whose label sets are bounded. */
+class BoundedCounter<L extends Labels> {
+  private readonly counter: Counter<keyof L & string>;
+  private readonly budget: LabelBudget<L>;
+
+  constructor(
+    registry: Registry,
+    config: { name: string; help: string; labelNames: readonly (keyof L & string)[] },
+    fallbacks: readonly (readonly (keyof L & string)[])[],
+    cap: number,
+    onOverflow: (metric: string) => void,
+  ) {
+    this.counter = new Counter({ ...config, registers: [registry] });
+    this.budget = new LabelBudget(config.labelNames, fallbacks, cap, () => onOverflow(config.name));
+  }
+
+  inc(labels: L, count: number): void {
+    if (count > 0) this.counter.inc(this.budget.admit(labels), count);
+  }
+}
+
+/** A histogram whose label sets are bounded. */
+class BoundedHistogram<L extends Labels> {
+  private readonly histogram: Histogram<keyof L & string>;
+  private readonly budget: LabelBudget<L>;
+
+  constructor(
+    registry: Registry,
+    config: { name: string; help: string; labelNames: readonly (keyof L & string)[]; buckets: number[] },
+    fallbacks: readonly (readonly (keyof L & string)[])[],
+    cap: number,
+    onOverflow: (metric: string) => void,
+  ) {
+    this.histogram = new Histogram({ ...config, registers: [registry] });
+    this.budget = new LabelBudget(config.labelNames, fallbacks, cap, () => onOverflow(config.name));
+  }
+
+  observeAll(labels: L, values: readonly number[]): void {
+    if (values.length === 0) return;
+    const child = this.histogram.labels(this.budget.admit(labels));
+    for (const value of values) if (Number.isFinite(value)) child.observe(value);
+  }
+}
+
+type QueueKlass = { queue: string; klass: string };
+
+export class PoolMetrics implements PoolMetricsSink {
+  readonly registry = new Registry();
+  private readonly started: BoundedCounter<QueueKlass>;
+  private readonly completed: BoundedCounter<QueueKlass>;
+  private readonly failed: BoundedCounter<QueueKlass & { group: string }>;
+  private readonly retried: BoundedCounter<QueueKlass>;
+  private readonly handedBackCounter: BoundedCounter<QueueKlass & { reason: HandBackReason }>;
+  private readonly lockLost: BoundedCounter<{ queue: string; why: 'lock-lost' | 'canceled' }>;
+  private readonly duration: BoundedHistogram<QueueKlass>;
+  private readonly wait: BoundedHistogram<{ queue: string }>;
+  private readonly scriptCalls: Histogram<'command'>;
+  private readonly restarts: Counter<'reason'>;
+
+  constructor(readings: PoolReadings, redisUp: () => boolean, logger: Logger, settings: PoolMetricsSettings = {}) {
+    const registry = this.registry;
+    const cap = settings.labelSets ?? DEFAULT_LABEL_SETS;
+    const overflow = (metric: string): void =>
+      logger.warn(
+        { event: 'metric-labels-capped', metric, cap },
+        `${metric} has ${cap} label sets: new klasses (then queues) are counted as "other" from now on`,
+      );
+    collectDefaultMetrics({ register: registry });
+    const byJob = [['klass'], ['queue']] as const;
+    this.started = new BoundedCounter(
+      registry,
+      { name: 'qless_jobs_started_total', help: 'Jobs a worker of the pool started', labelNames: ['queue', 'klass'] },
+      byJob,
+      cap,
+      overflow,
+    );
+    this.completed = new BoundedCounter(
+      registry,
+      { name: 'qless_jobs_completed_total', help: 'Jobs completed', labelNames: ['queue', 'klass'] },
+      byJob,
+      cap,
+      overflow,
+    );
+    this.failed = new BoundedCounter(
+      registry,
+      {
+        name: 'qless_jobs_failed_total',
+        help: 'Jobs failed, by failure group',
+        labelNames: ['queue', 'klass', 'group'],
+      },
+      [['klass', 'group'], ['queue']],
+      cap,
+      overflow,
+    );
+    this.retried = new BoundedCounter(
+      registry,
+      {
+        name: 'qless_jobs_retried_total',
+        help: 'Jobs whose handler gave them back with job.retry()',
+        labelNames: ['queue', 'klass'],
+      },
+      byJob,
+      cap,
+      overflow,
+    );
+    this.handedBackCounter = new BoundedCounter(
+      registry,
+      {
+        name: 'qless_jobs_handed_back_total',
+        help: 'Jobs given back to their queue unfinished: their worker died, or was stopping',
+        labelNames: ['queue', 'klass', 'reason'],
+      },
+      byJob,
+      cap,
+      overflow,
+    );
+    this.lockLost = new BoundedCounter(
+      registry,
+      {
+        name: 'qless_lock_lost_total',
+        help: 'Jobs taken from their worker while they ran: lock lost, or cancelled',
+        labelNames: ['queue', 'why'],
+      },
+      [['queue']],
+      cap,
+      overflow,
+    );
+    this.duration = new BoundedHistogram(
+      registry,
+      {
+        name: 'qless_job_duration_seconds',
+        help: 'Handler run time of jobs that completed, failed or were settled by their handler',
+        labelNames: ['queue', 'klass'],
+        buckets: DURATION_BUCKETS,
+      },
+      byJob,
+      cap,
+      overflow,
+    );
+    this.wait = new BoundedHistogram(
+      registry,
+      {
+        name: 'qless_job_wait_seconds',
+        help: 'Put to pop of jobs on their first pop, from the job history (whole seconds)',
+        labelNames: ['queue'],
+        buckets: WAIT_BUCKETS,
+      },
+      [['queue']],
+      cap,
+      overflow,
+    );
+    this.scriptCalls = new Histogram({
+      name: 'qless_script_call_seconds',
+      help: 'Round trip of qless script calls made by the workers and the supervisor',
+      labelNames: ['command'],
+      buckets: SCRIPT_CALL_BUCKETS,
+      registers: [registry],
+    });
+    this.restarts = new Counter({
+      name: 'qless_worker_restarts_total',
+      help: 'Worker processes replaced in their slot, by why the last one ended',
+      labelNames: ['reason'],
+      registers: [registry],
+    });
+    // Every reason from the start: increase() over a series that appears at 1 would miss that 1.
+    for (const reason of RESTART_REASONS) this.restarts.inc({ reason }, 0);
+    new Gauge({
+      name: 'qless_jobs_in_flight',
+      help: 'Jobs the workers run now',
+      labelNames: ['queue'],
+      registers: [registry],
+      collect() {
+        const counts = new Map(readings.queues.map((queue) => [queue, 0]));
+        for (const slot of readings.slots())
+          for (const job of slot.jobs) counts.set(job.queue, (counts.get(job.queue) ?? 0) + 1);
+        this.reset();
+        for (const [queue, count] of counts) this.set({ queue }, count);
+      },
+    });
+    new Gauge({
+      name: 'qless_workers',
+      help: 'Worker slots by state',
+      labelNames: ['state'],
+      registers: [registry],
+      collect() {
+        const slots = readings.slots();
+        for (const state of SLOT_STATES) this.set({ state }, slots.filter((slot) => slot.state === state).length);
+      },
+    });
+    new Gauge({
+      name: 'qless_worker_resident_memory_bytes',
+      help: 'Resident memory of each worker process, as last sampled',
+      labelNames: ['worker'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const slot of readings.slots())
+          if (slot.rssBytes !== null) this.set({ worker: slot.worker }, slot.rssBytes);
+      },
+    });
+    new Gauge({
+      name: 'qless_redis_up',
+      help: 'Whether Redis answers the supervisor (1) or not (0)',
+      registers: [registry],
+      collect() {
+        this.set(redisUp() ? 1 : 0);
+      },
+    });
+  }
+
+  workerReport(report: WorkerMetricsReport, reason: Exclude<HandBackReason, 'worker-died'>): void {
+    for (const tally of report.jobs) {
+      const job = { queue: tally.queue, klass: tally.klass };
+      this.started.inc(job, tally.started);
+      this.completed.inc(job, tally.completed);
+      for (const [group, count] of Object.entries(tally.failed)) this.failed.inc({ ...job, group }, count);
+      this.retried.inc(job, tally.retried);
+      this.handedBackCounter.inc({ ...job, reason }, tally.handedBack);
+      this.lockLost.inc({ queue: tally.queue, why: 'lock-lost' }, tally.lockLost);
+      this.lockLost.inc({ queue: tally.queue, why: 'canceled' }, tally.canceled);
+      this.duration.observeAll(job, tally.durationSeconds);
+      this.wait.observeAll({ queue: tally.queue }, tally.waitSeconds);
+    }
+    for (const { command, seconds } of report.calls) this.observeScriptCalls(command, seconds);
+  }
+
+  workerRestarted(reason: RestartReason): void {
+    this.restarts.inc({ reason });
+  }
+
+  handedBack(jobs: readonly JobLabels[]): void {
+    for (const { queue, klass } of jobs) this.handedBackCounter.inc({ queue, klass, reason: 'worker-died' }, 1);
+  }
+
+  outOfRetries(jobs: readonly JobLabels[]): void {
+    for (const { queue, klass } of jobs) this.failed.inc({ queue, klass, group: `failed-retries-${queue}` }, 1);
+  }
+
+  observeScriptCalls(command: string, seconds: readonly number[]): void {
+    const child = this.scriptCalls.labels({ command });
+    for (const value of seconds) if (Number.isFinite(value)) child.observe(value);
+  }
+}

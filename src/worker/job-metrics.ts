@@ -1,0 +1,202 @@
+// What a worker records for the pool's metrics, only when the pool serves --metrics-port: per
+// queue and klass, how its jobs ended, how long they ran and waited; and how long its script calls
+// took. Nothing is sent per job: what was recorded since the last report goes to the supervisor on
+// the held-jobs schedule (at once after a quiet spell, else at most once a second), and the
+// supervisor adds it to the pool's counters and histograms, so a worker that is replaced can
+// neither reset nor double them. A worker killed with -9 loses what it recorded since its last
+// report (at most about a second of its jobs).
+import type { ScriptCall, BatchResult, QlessCaller } from '../client/script-caller.ts';
+import type { HistoryEntry, JobJson, ScriptArg, ScriptReply } from '../client/types.ts';
+import type { JobTally, WorkerMetricsReport } from '../protocol/ipc.ts';
+import { REPORT_EVERY_MS } from './held-jobs.ts';
+import type { JobOutcome } from './job/runner.ts';
+import type { SettlingCall } from './job/worker-job.ts';
+
+/** How one job ended, as the runner concluded it. */
+export interface JobEnd {
+  outcome: JobOutcome;
+  /** The handler's own settling call, for outcome 'settled-by-handler'. */
+  settledBy: SettlingCall | undefined;
+  /** The failure group, for a job failed by the worker or by its handler. */
+  group: string | undefined;
+  /** Handler start to the job's end. */
+  seconds: number;
+}
+
+/**
+ * Put → pop in seconds, for a job on its first pop since it was put (a retried or handed-back job
+ * has no history entry for its return to the queue, so its wait is unknown). History times are
+ * whole seconds.
+ */
+export function firstWaitSeconds(history: HistoryEntry[] | Record<string, never>): number | undefined {
+  if (!Array.isArray(history)) return undefined;
+  let popped: number | undefined;
+  for (let index = history.length - 1; index >= 0; index--) {
+    const entry = history[index];
+    if (entry.what === 'popped') {
+      if (popped !== undefined) return undefined;
+      popped = entry.when;
+    } else if (entry.what === 'put') {
+      return popped === undefined ? undefined : Math.max(0, popped - entry.when);
+    }
+  }
+  return undefined;
+}
+
+function emptyTally(queue: string, klass: string): JobTally {
+  return {
+    queue,
+    klass,
+    started: 0,
+    completed: 0,
+    retried: 0,
+    handedBack: 0,
+    lockLost: 0,
+    canceled: 0,
+    failed: {},
+    durationSeconds: [],
+    waitSeconds: [],
+  };
+}
+
+export class JobMetrics {
+  private tallies = new Map<string, JobTally>();
+  private calls = new Map<string, number[]>();
+  private timer: NodeJS.Timeout | undefined;
+  private microtaskQueued = false;
+  private lastSentAt = -Infinity;
+
+  constructor(
+    private readonly report: (report: WorkerMetricsReport) => void,
+    private readonly clock: () => number = () => performance.now(),
+  ) {}
+
+  started(json: JobJson): void {
+    const tally = this.tally(json);
+    tally.started++;
+    const wait = firstWaitSeconds(json.history);
+    if (wait !== undefined) tally.waitSeconds.push(wait);
+    this.changed();
+  }
+
+  ended(json: JobJson, end: JobEnd): void {
+    const tally = this.tally(json);
+    const counted = this.count(tally, end);
+    if (counted) tally.durationSeconds.push(end.seconds);
+    this.changed();
+  }
+
+  scriptCall(command: string, seconds: number): void {
+    const times = this.calls.get(command);
+    if (times) times.push(seconds);
+    else this.calls.set(command, [seconds]);
+    this.changed();
+  }
+
+  /** Sends what was recorded and not yet sent (before the process exits). */
+  flush(): void {
+    if (this.tallies.size > 0 || this.calls.size > 0) this.sendNow();
+  }
+
+  /** Counts the end; true when the handler ran to an end of its own (its run time is observed). */
+  private count(tally: JobTally, end: JobEnd): boolean {
+    switch (end.outcome) {
+      case 'completed':
+        tally.completed++;
+        return true;
+      case 'failed':
+        this.countFailure(tally, end.group);
+        return true;
+      case 'settled-by-handler':
+        if (end.settledBy === 'complete') tally.completed++;
+        else if (end.settledBy === 'fail') this.countFailure(tally, end.group);
+        else if (end.settledBy === 'retry') tally.retried++;
+        return true;
+      case 'handed-back':
+        tally.handedBack++;
+        return false;
+      case 'lock-lost':
+        tally.lockLost++;
+        return false;
+      case 'canceled':
+        tally.canceled++;
+        return false;
+    }
+  }
+
+  private countFailure(tally: JobTally, group: string | undefined): void {
+    const name = group ?? `${tally.queue}-unknown`;
+    tally.failed[name] = (tally.failed[name] ?? 0) + 1;
+  }
+
+  private tally(json: JobJson): JobTally {
+    const key = `${json.queue}\0${json.klass}`;
+    let tally = this.tallies.get(key);
+    if (!tally) {
+      tally = emptyTally(json.queue, json.klass);
+      this.tallies.set(key, tally);
+    }
+    return tally;
+  }
+
+  private changed(): void {
+    if (this.timer || this.microtaskQueued) return;
+    const wait = this.lastSentAt + REPORT_EVERY_MS - this.clock();
+    if (wait <= 0) {
+      this.microtaskQueued = true;
+      queueMicrotask(() => {
+        this.microtaskQueued = false;
+        this.flush();
+      });
+      return;
+    }
+    this.timer = setTimeout(() => this.flush(), wait);
+    // A pending report alone must not keep a draining process alive (it flushes before exiting).
+    this.timer.unref();
+  }
+
+  private sendNow(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.lastSentAt = this.clock();
+    const report: WorkerMetricsReport = {
+      jobs: [...this.tallies.values()],
+      calls: [...this.calls].map(([command, seconds]) => ({ command, seconds })),
+    };
+    this.tallies = new Map();
+    this.calls = new Map();
+    this.report(report);
+  }
+}
+
+/** The caller with each script call timed (heartbeats, and the calls a handler makes itself). */
+export function timedCaller(caller: QlessCaller, metrics: JobMetrics): QlessCaller {
+  return {
+    workerName: caller.workerName,
+    now: () => caller.now(),
+    async call(command: string, ...args: ScriptArg[]): Promise<ScriptReply> {
+      const start = performance.now();
+      try {
+        return await caller.call(command, ...args);
+      } finally {
+        metrics.scriptCall(command, (performance.now() - start) / 1000);
+      }
+    },
+  };
+}
+
+/** The batch sender with each round trip timed; every call of the batch is counted at its duration. */
+export function timedBatches(
+  send: (calls: readonly ScriptCall[]) => Promise<BatchResult[]>,
+  metrics: JobMetrics,
+): (calls: readonly ScriptCall[]) => Promise<BatchResult[]> {
+  return async (calls) => {
+    const start = performance.now();
+    try {
+      return await send(calls);
+    } finally {
+      const seconds = (performance.now() - start) / 1000;
+      for (const call of calls) metrics.scriptCall(call.command, seconds);
+    }
+  };
+}

@@ -1,0 +1,157 @@
+// What a worker records for the pool's metrics (src/worker/job-metrics.ts): tallies per queue and
+// klass by how each job ended, run and wait times, script call times; sent on the held-jobs
+// schedule (the first change after a quiet spell at once, then at most once per REPORT_EVERY_MS)
+// and emptied by each report, so the supervisor only ever adds.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { HistoryEntry, JobJson } from '../../src/client/types.ts';
+import type { WorkerMetricsReport } from '../../src/protocol/ipc.ts';
+import { REPORT_EVERY_MS } from '../../src/worker/held-jobs.ts';
+import { firstWaitSeconds, JobMetrics, timedBatches } from '../../src/worker/job-metrics.ts';
+
+const microtasks = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+function json(queue: string, klass: string, history: HistoryEntry[] = []): JobJson {
+  return {
+    jid: `${klass}-jid`,
+    klass,
+    state: 'running',
+    queue,
+    worker: 'w',
+    tracked: false,
+    priority: 0,
+    expires: 0,
+    retries: 5,
+    remaining: 5,
+    data: '{}',
+    tags: [],
+    history,
+    failure: {},
+    spawned_from_jid: false,
+    dependents: [],
+    dependencies: [],
+  };
+}
+
+test('the wait of a job on its first pop since its put; unknown for a second pop or a missing put', () => {
+  const put = { when: 100, what: 'put', q: 'q' };
+  assert.equal(firstWaitSeconds([put, { when: 103, what: 'popped', worker: 'w' }]), 3);
+  assert.equal(
+    firstWaitSeconds([put, { when: 103, what: 'popped' }, { when: 110, what: 'popped' }]),
+    undefined,
+    'popped again after a retry: qless keeps no entry for its return to the queue',
+  );
+  assert.equal(
+    firstWaitSeconds([
+      put,
+      { when: 101, what: 'popped' },
+      { when: 150, what: 'put', q: 'r' },
+      { when: 151, what: 'popped' },
+    ]),
+    1,
+    'moved on to another queue: waited from that put',
+  );
+  assert.equal(firstWaitSeconds([{ when: 103, what: 'popped' }]), undefined);
+  assert.equal(firstWaitSeconds({}), undefined);
+});
+
+test('job ends tallied per queue and klass, by outcome; run times only for jobs their handler ended', async () => {
+  const reports: WorkerMetricsReport[] = [];
+  const metrics = new JobMetrics((report) => reports.push(report));
+  const a = json('q', 'A', [
+    { when: 10, what: 'put', q: 'q' },
+    { when: 12, what: 'popped' },
+  ]);
+  metrics.started(a);
+  metrics.ended(a, { outcome: 'completed', settledBy: undefined, group: undefined, seconds: 0.5 });
+  metrics.ended(a, { outcome: 'failed', settledBy: undefined, group: 'q-TypeError', seconds: 0.25 });
+  metrics.ended(a, { outcome: 'settled-by-handler', settledBy: 'fail', group: 'custom', seconds: 0.1 });
+  metrics.ended(a, { outcome: 'settled-by-handler', settledBy: 'retry', group: undefined, seconds: 0.1 });
+  metrics.ended(a, { outcome: 'settled-by-handler', settledBy: 'complete', group: undefined, seconds: 0.1 });
+  metrics.ended(a, { outcome: 'handed-back', settledBy: undefined, group: undefined, seconds: 9 });
+  metrics.ended(a, { outcome: 'lock-lost', settledBy: undefined, group: undefined, seconds: 9 });
+  metrics.ended(a, { outcome: 'canceled', settledBy: undefined, group: undefined, seconds: 9 });
+  metrics.started(json('r', 'B'));
+  metrics.scriptCall('pop', 0.002);
+  metrics.scriptCall('pop', 0.003);
+  await microtasks();
+  assert.deepEqual(reports, [
+    {
+      jobs: [
+        {
+          queue: 'q',
+          klass: 'A',
+          started: 1,
+          completed: 2,
+          retried: 1,
+          handedBack: 1,
+          lockLost: 1,
+          canceled: 1,
+          failed: { 'q-TypeError': 1, custom: 1 },
+          durationSeconds: [0.5, 0.25, 0.1, 0.1, 0.1],
+          waitSeconds: [2],
+        },
+        {
+          queue: 'r',
+          klass: 'B',
+          started: 1,
+          completed: 0,
+          retried: 0,
+          handedBack: 0,
+          lockLost: 0,
+          canceled: 0,
+          failed: {},
+          durationSeconds: [],
+          waitSeconds: [],
+        },
+      ],
+      calls: [{ command: 'pop', seconds: [0.002, 0.003] }],
+    },
+  ]);
+});
+
+test('reports are throttled like the held-jobs report, each holds what is new, flush sends the rest', async (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout', 'Date'] });
+  const reports: WorkerMetricsReport[] = [];
+  const metrics = new JobMetrics(
+    (report) => reports.push(report),
+    () => Date.now(),
+  );
+  metrics.scriptCall('pop', 0.001);
+  await microtasks();
+  assert.equal(reports.length, 1, 'at once after a quiet spell');
+  metrics.scriptCall('pop', 0.002);
+  metrics.scriptCall('complete', 0.003);
+  await microtasks();
+  t.mock.timers.tick(REPORT_EVERY_MS - 1);
+  assert.equal(reports.length, 1, 'throttled');
+  t.mock.timers.tick(1);
+  assert.deepEqual(reports.at(-1)?.calls, [
+    { command: 'pop', seconds: [0.002] },
+    { command: 'complete', seconds: [0.003] },
+  ]);
+  metrics.scriptCall('fail', 0.004);
+  metrics.flush();
+  assert.deepEqual(reports.at(-1)?.calls, [{ command: 'fail', seconds: [0.004] }]);
+  metrics.flush();
+  assert.equal(reports.length, 3, 'nothing new, nothing sent');
+});
+
+test('a batch round trip counts once for each of its calls, also when it fails', async () => {
+  const reports: WorkerMetricsReport[] = [];
+  const metrics = new JobMetrics((report) => reports.push(report));
+  const send = timedBatches(async (calls) => calls.map(() => ({ ok: true as const, value: null })), metrics);
+  await send([
+    { command: 'complete.pop', args: [] },
+    { command: 'fail', args: [] },
+  ]);
+  const failing = timedBatches(() => Promise.reject(new Error('Redis gone')), metrics);
+  await assert.rejects(failing([{ command: 'pop', args: [] }]), /Redis gone/);
+  metrics.flush();
+  const counted = reports.flatMap((report) => report.calls.map((call) => [call.command, call.seconds.length]));
+  assert.deepEqual(counted, [
+    ['complete.pop', 1],
+    ['fail', 1],
+    ['pop', 1],
+  ]);
+});
