@@ -1,7 +1,10 @@
-// Every Redis call the supervisor makes, in one place: what a worker name holds, the jobs behind
-// those jids, handing a job back, forgetting worker names. The rest of src/supervisor/ only sees
-// these methods, so a change of the client's API is a change here.
+// Every Redis call the supervisor makes, in one place: what a worker name holds, the jobs locked
+// in a queue, the jobs behind those jids, handing a job back, forgetting worker names. The rest
+// of src/supervisor/ only sees these methods, so a change of the client's API is a change here.
 import type { Client, Job, WorkerJobs } from '../client/index.ts';
+
+/** Jids asked for per call when listing a queue's locks or reading jobs (a page, not the whole set at once). */
+const PAGE = 500;
 
 export class SupervisorCalls {
   constructor(private readonly client: Client) {}
@@ -11,9 +14,25 @@ export class SupervisorCalls {
     return this.client.workers.get(name);
   }
 
+  /** Jids locked in a queue: running (courtesy periods included) and past their lock expiry. */
+  async lockedJobs(queue: string): Promise<string[]> {
+    const jids = new Set<string>();
+    for (const state of ['running', 'stalled'] as const) {
+      for (let offset = 0; ; offset += PAGE) {
+        const page = await this.client.queue(queue).jobs(state, offset, PAGE);
+        for (const jid of page) jids.add(jid);
+        if (page.length < PAGE) break;
+      }
+    }
+    return [...jids];
+  }
+
   /** The jobs that exist among these jids. */
-  jobs(jids: string[]): Promise<Job[]> {
-    return this.client.jobs.multiget(...jids);
+  async jobs(jids: string[]): Promise<Job[]> {
+    const found: Job[] = [];
+    for (let start = 0; start < jids.length; start += PAGE)
+      found.push(...(await this.client.jobs.multiget(...jids.slice(start, start + PAGE))));
+    return found;
   }
 
   /**

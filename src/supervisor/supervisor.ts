@@ -259,9 +259,12 @@ class Supervisor {
    * long), so its replacement, which has the same name, cannot pop before the hand-back.
    */
   private handBack(slot: number, name: string, reported: HeldJob[], handback: number): void {
-    const work = handBackJobsOf(this.calls, name, reported, HANDBACK_WAIT_MS, this.logger).catch((error: unknown) => {
-      this.logger.error({ worker: name, err: error }, 'hand-back failed');
-    });
+    const { queues } = this.options;
+    const work = handBackJobsOf(this.calls, name, reported, queues, HANDBACK_WAIT_MS, this.logger).catch(
+      (error: unknown) => {
+        this.logger.error({ worker: name, err: error }, 'hand-back failed');
+      },
+    );
     this.pendingHandbacks.add(work);
     void work.then(() => this.pendingHandbacks.delete(work));
     void withTimeout(work, HANDBACK_WAIT_MS)
