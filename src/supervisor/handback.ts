@@ -15,17 +15,19 @@ export interface HandedBack {
 }
 
 /**
- * Hands back what the dead worker reported plus what Redis says its name still runs (asked for
- * at most `lookupWaitMs`: only safe before the slot's replacement, same name, exists).
+ * Hands back what the dead worker reported plus what Redis says its name still runs in the
+ * pool's `queues` (asked for at most `lookupWaitMs`: only safe before the slot's replacement,
+ * same name, exists).
  */
 export async function handBackJobsOf(
   calls: SupervisorCalls,
   workerName: string,
   reported: readonly HeldJob[],
+  queues: readonly string[],
   lookupWaitMs: number,
   logger: Logger,
 ): Promise<HandedBack> {
-  const unreported = await withTimeout(unreportedJobs(calls, workerName, reported), lookupWaitMs).catch(
+  const unreported = await withTimeout(unreportedJobs(calls, workerName, reported, queues), lookupWaitMs).catch(
     (error: unknown) => {
       logger.error({ worker: workerName, err: error }, 'could not list the jobs of a dead worker');
       return [];

@@ -1,6 +1,6 @@
-// Every Redis call the supervisor makes, in one place: what a worker name holds, the jobs behind
-// those jids, handing a job back, forgetting worker names, the pool's published status and the
-// health probe's ping. The rest of src/supervisor/ only sees these methods, so a change of the
+// Every Redis call the supervisor makes, in one place: what a worker name holds, the jobs locked
+// in a queue, the jobs behind those jids, handing a job back, forgetting worker names, the pool's
+// published status and the health probe's ping. The rest of src/supervisor/ only sees these methods, so a change of the
 // client's API is a change here. Script calls are timed for the metrics when someone listens.
 import {
   type Client,
@@ -14,6 +14,9 @@ import {
 /** Told how long each script call took (the metrics' `qless_script_call_seconds`). */
 export type ScriptCallTimer = (command: string, seconds: number) => void;
 
+/** Jids asked for per call when listing a queue's locks or reading jobs (a page, not the whole set at once). */
+const PAGE = 500;
+
 export class SupervisorCalls {
   /** Set once the metrics are on. */
   onScriptCall: ScriptCallTimer | undefined;
@@ -25,9 +28,25 @@ export class SupervisorCalls {
     return this.timed('workers', this.client.workers.get(name));
   }
 
+  /** Jids locked in a queue: running (courtesy periods included) and past their lock expiry. */
+  async lockedJobs(queue: string): Promise<string[]> {
+    const jids = new Set<string>();
+    for (const state of ['running', 'stalled'] as const) {
+      for (let offset = 0; ; offset += PAGE) {
+        const page = await this.timed('jobs', this.client.queue(queue).jobs(state, offset, PAGE));
+        for (const jid of page) jids.add(jid);
+        if (page.length < PAGE) break;
+      }
+    }
+    return [...jids];
+  }
+
   /** The jobs that exist among these jids. */
-  jobs(jids: string[]): Promise<Job[]> {
-    return this.timed('multiget', this.client.jobs.multiget(...jids));
+  async jobs(jids: string[]): Promise<Job[]> {
+    const found: Job[] = [];
+    for (let start = 0; start < jids.length; start += PAGE)
+      found.push(...(await this.timed('multiget', this.client.jobs.multiget(...jids.slice(start, start + PAGE)))));
+    return found;
   }
 
   /**

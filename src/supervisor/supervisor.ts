@@ -315,7 +315,8 @@ class Supervisor {
    * long), so its replacement, which has the same name, cannot pop before the hand-back.
    */
   private handBack(slot: number, name: string, reported: HeldJob[], handback: number): void {
-    const work = handBackJobsOf(this.calls, name, reported, HANDBACK_WAIT_MS, this.logger).then(
+    const { queues } = this.options;
+    const work = handBackJobsOf(this.calls, name, reported, queues, HANDBACK_WAIT_MS, this.logger).then(
       (done: HandedBack) => {
         this.metrics?.handedBack(done.handedBack);
         this.metrics?.outOfRetries(done.outOfRetries);

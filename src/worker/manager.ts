@@ -6,6 +6,8 @@
 //   stop(deadline)  quiet, tell the jobs in flight that the worker is stopping (job.signal fires),
 //                   wait for them until the deadline, hand back to their queues the ones still
 //                   running, then wait until every complete/fail/retry sent has its answer.
+//                   Jobs the name holds that no lane runs (a lost pop reply, --resume's rest) are
+//                   handed back by the fetcher meanwhile, not left to their locks' expiry.
 // A recycle quiets the manager by itself; its stop lets the jobs in flight finish undisturbed.
 import type { JobJson } from '../client/types.ts';
 import type { Logger } from '../log.ts';
@@ -107,7 +109,8 @@ export class Manager {
     await fetcher.start();
     while (!this.leaving) {
       const free = this.paused ? 0 : this.freeCount();
-      if (free === 0) {
+      // A reconcile is fetched even with no lane free: what it finds then goes back to its queue.
+      if (free === 0 && !fetcher.wantsReconcile) {
         await wake.next();
         continue;
       }
@@ -118,9 +121,11 @@ export class Manager {
   }
 
   private async finish(deadline: number): Promise<void> {
-    const { runner, logger } = this.deps;
+    const { fetcher, runner, logger } = this.deps;
     // A pop on its way when the manager went quiet still starts its jobs: wait for it.
     if (this.loop !== undefined) await this.loop;
+    // No pop from here on: what the name holds that no lane runs goes back now, not after the drain.
+    void fetcher.handBack();
     if (this.inFlight > 0) {
       const deadlineMs = Math.max(0, deadline - Date.now());
       logger.info({ jobs: runner.size, deadlineMs }, 'draining: waiting for jobs in flight');
@@ -130,6 +135,8 @@ export class Manager {
         await this.jobsEnded();
       }
     }
+    // Including reconciles asked for during the drain (a reconnect).
+    await fetcher.handBack();
     await runner.writesSettled();
   }
 

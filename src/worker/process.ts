@@ -20,6 +20,7 @@ import { JobRunner } from './job/runner.ts';
 import { emptySandbox } from './job/sandbox.ts';
 import { createWorkerLogger } from './log-output.ts';
 import { Manager } from './manager.ts';
+import { Reconciler } from './reconciler.ts';
 import { createReserver } from './reserver.ts';
 import { WakeSignal } from './wake-signal.ts';
 import { WorkEvents } from './work-events.ts';
@@ -57,6 +58,7 @@ class WorkerProcess {
   private readonly metrics: JobMetrics | undefined;
   private readonly batcher: CallBatcher;
   private readonly runner: JobRunner;
+  private readonly fetcher: Fetcher;
   private readonly manager: Manager;
   private readonly events: WorkEvents;
   /** The stop under way, once one was asked for. */
@@ -71,16 +73,21 @@ class WorkerProcess {
     // Calls wait for Redis however long it is away (ioredis would fail them after about 10 s of
     // reconnecting): a job that ends during an outage is completed once Redis is back, instead of
     // waiting out its lock and running again. Calls in flight when the connection broke are sent
-    // again after the reconnect (a complete that had run is then refused, and only logged).
+    // again after the reconnect (a complete that had run is then refused, and only logged; a pop
+    // that had run leaves its jobs held under our name unknown to us: the fetcher's reconcile).
     this.client = new Client({
       url: config.redis,
       workerName: config.name,
       redisOptions: { maxRetriesPerRequest: null },
     });
     this.client.redis.on('error', (error: Error) => this.onRedisError(error));
+    let connectedBefore = false;
     this.client.redis.on('ready', () => {
       if (this.lastRedisError) this.logger.info('connected to Redis again');
       this.lastRedisError = '';
+      // Every 'ready' after the first is a reconnect: replies in flight at the break were lost.
+      if (connectedBefore) this.fetcher.requestReconcile();
+      connectedBefore = true;
     });
     this.held = new HeldJobs((jobs) => void send({ type: 'jobs', jobs }));
     const metrics = config.metrics ? new JobMetrics((report) => void send({ type: 'metrics', report })) : undefined;
@@ -107,15 +114,20 @@ class WorkerProcess {
       onWork: () => wake.wake(),
       onError: (error) => this.onRedisError(error),
     });
-    const fetcher = new Fetcher(
+    this.fetcher = new Fetcher(
       { name: config.name, interval: config.interval, resume: config.resume },
       {
-        client: this.client,
         batcher: this.batcher,
         reserver: createReserver(config.reserver, config.queues),
         logger: this.logger,
         workWatch: this.events,
         wake,
+        reconciler: new Reconciler(config.name, {
+          client: this.client,
+          batcher: this.batcher,
+          held: this.held,
+          logger: this.logger,
+        }),
       },
     );
     this.manager = new Manager(
@@ -126,7 +138,7 @@ class WorkerProcess {
         maxMemory: config.maxMemory,
         paused: config.paused,
       },
-      { fetcher, runner: this.runner, logger: this.logger, wake },
+      { fetcher: this.fetcher, runner: this.runner, logger: this.logger, wake },
     );
   }
 

@@ -16,6 +16,7 @@ import { Fetcher } from '../../src/worker/fetcher.ts';
 import { HeldJobs } from '../../src/worker/held-jobs.ts';
 import { JobRunner } from '../../src/worker/job/runner.ts';
 import { Manager, type ManagerSettings } from '../../src/worker/manager.ts';
+import { Reconciler } from '../../src/worker/reconciler.ts';
 import { createReserver } from '../../src/worker/reserver.ts';
 import { WakeSignal } from '../../src/worker/wake-signal.ts';
 import { WorkEvents } from '../../src/worker/work-events.ts';
@@ -54,9 +55,10 @@ beforeEach(async () => {
 class Stack {
   readonly client: Client;
   readonly events: WorkEvents;
+  readonly fetcher: Fetcher;
   readonly manager: Manager;
 
-  constructor(settings: Partial<ManagerSettings>) {
+  constructor(settings: Partial<ManagerSettings>, resume = false) {
     const concurrency = settings.concurrency ?? 2;
     const logger = pino({ level: 'silent' });
     this.client = new Client({ url: server.url, workerName: WORKER });
@@ -77,20 +79,20 @@ class Stack {
       onWork: () => wake.wake(),
       onError: () => undefined,
     });
-    const fetcher = new Fetcher(
-      { name: WORKER, interval: 0.2, resume: false },
+    this.fetcher = new Fetcher(
+      { name: WORKER, interval: 0.2, resume },
       {
-        client: this.client,
         batcher,
         reserver: createReserver('ordered', [QUEUE]),
         logger,
         workWatch: this.events,
         wake,
+        reconciler: new Reconciler(WORKER, { client: this.client, batcher, held, logger }),
       },
     );
     this.manager = new Manager(
       { name: WORKER, concurrency, maxJobs: 0, maxMemory: 0, paused: false, ...settings },
-      { fetcher, runner, logger, wake },
+      { fetcher: this.fetcher, runner, logger, wake },
     );
   }
 
@@ -106,8 +108,8 @@ class Stack {
 
 let stacks: Stack[] = [];
 
-async function stack(settings: Partial<ManagerSettings> = {}): Promise<Stack> {
-  const made = new Stack(settings);
+async function stack(settings: Partial<ManagerSettings> = {}, resume = false): Promise<Stack> {
+  const made = new Stack(settings, resume);
   stacks.push(made);
   await made.start();
   return made;
@@ -253,5 +255,91 @@ describe('pause', () => {
     await eventually(async () => (await job(jid)).state === 'complete', { what: 'completed after resume' });
     manager.quiet();
     assert.deepEqual(await run, { kind: 'stop' });
+  });
+});
+
+/** Pops `jids`' jobs under WORKER's name behind the manager's back (as a pop whose reply was lost). */
+async function popBehindItsBack(...jids: string[]): Promise<void> {
+  const other = new Client({ redis: producer.redis, workerName: WORKER });
+  const popped = await other.queue(QUEUE).pop(jids.length);
+  assert.deepEqual(popped.map((found) => found.jid).sort(), [...jids].sort());
+}
+
+describe('reconcile', () => {
+  test('a free lane: a job the name holds that the worker does not run is run', async () => {
+    const stray = await put('noop');
+    await popBehindItsBack(stray);
+    const { manager, fetcher } = await stack({ concurrency: 1 });
+    fetcher.requestReconcile();
+    const run = manager.run();
+    await eventually(async () => (await job(stray)).state === 'complete', { what: 'the stray completed' });
+    const done = await job(stray);
+    assert.deepEqual(
+      done.history.map((entry) => entry.what),
+      ['put', 'popped', 'done'],
+      'popped once, run by this worker',
+    );
+    manager.quiet();
+    await run;
+  });
+
+  test('paused: what the name holds that no lane runs is handed back at once', async () => {
+    const { manager, fetcher } = await stack({ concurrency: 1, paused: true });
+    const run = manager.run();
+    const stray = await put('noop');
+    await popBehindItsBack(stray);
+    fetcher.requestReconcile();
+    await eventually(async () => (await job(stray)).state === 'waiting', { what: 'the stray handed back' });
+    const back = await job(stray);
+    assert.equal(back.remaining, back.retries - 1, 'handed back with retry');
+    assert.deepEqual(await producer.workers.get(WORKER), { jobs: [], stalled: [] });
+    manager.quiet();
+    await run;
+  });
+
+  test('draining: a reconcile asked for hands back at once, while the job in flight carries on', async () => {
+    const { manager, fetcher } = await stack({ concurrency: 1 });
+    const report = join(scratch, `drain-${Date.now()}.jsonl`);
+    const inFlight = await put('wait.UntilAborted', { report });
+    const run = manager.run();
+    await running(inFlight);
+    const stopped = manager.stop(Date.now() + 30_000, 'recycle');
+    await run;
+    const stray = await put('noop');
+    await popBehindItsBack(stray);
+    fetcher.requestReconcile();
+    await eventually(async () => (await job(stray)).state === 'waiting', { what: 'the stray handed back' });
+    assert.equal((await job(inFlight)).state, 'running', 'the job in flight is still running');
+    assert.equal(
+      reports(report).some((entry) => entry.aborted),
+      false,
+      'its handler was not told anything',
+    );
+    // Now told: its handler returns, which completes it.
+    await manager.stop(Date.now());
+    await stopped;
+    assert.equal((await job(inFlight)).state, 'complete');
+  });
+});
+
+describe('--resume', () => {
+  test('runs the jobs its name holds; a stop hands back the ones it had not come to', async () => {
+    const report = join(scratch, `resume-${Date.now()}.jsonl`);
+    const first = await put('wait.UntilAborted', { report });
+    const second = await put('noop', {}, 1);
+    // The name lists its jobs latest lock expiry first: `first` is resumed first.
+    await popBehindItsBack(second);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await popBehindItsBack(first);
+    const { manager } = await stack({ concurrency: 1 }, true);
+    const run = manager.run();
+    await eventually(() => reports(report).length > 0, { what: 'the first held job resumed' });
+    await manager.stop(Date.now() + 30_000);
+    await run;
+    assert.equal((await job(first)).state, 'complete', 'told it was stopping, it returned: completed');
+    const back = await job(second);
+    assert.equal(back.state, 'waiting', 'handed back at the stop, not left to its lock');
+    assert.equal(back.remaining, back.retries - 1);
+    assert.deepEqual(await producer.workers.get(WORKER), { jobs: [], stalled: [] });
   });
 });

@@ -4,68 +4,25 @@
 // locks' expiry and run again), and the pool goes on taking work without a restart.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, connect, type Server, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { Client } from '../../src/client/index.ts';
 import { freePort, startRedis, type RedisServer } from '../helpers/redis.ts';
 import { eventually, startWorker, type WorkerRun } from '../helpers/worker.ts';
 import { isReady, startedJob } from './blackbox.ts';
+import { CuttableProxy } from './cuttable-proxy.ts';
 
 const JOBS = fileURLToPath(new URL('../fixtures/handlers/jobs', import.meta.url));
 /** Longer than ioredis's default retries of a pending command (20 reconnect attempts, about 10.5 s). */
 const OUTAGE_MS = 13_000;
 
-/** Forwards 127.0.0.1:<port> to Redis; cut() drops every connection and refuses new ones until restore(). */
-class TcpProxy {
-  private server: Server | undefined;
-  private readonly sockets = new Set<Socket>();
-
-  constructor(
-    readonly port: number,
-    private readonly target: number,
-  ) {}
-
-  get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
-  }
-
-  async restore(): Promise<void> {
-    const server = createServer((client) => {
-      const upstream = connect(this.target, '127.0.0.1');
-      for (const socket of [client, upstream]) {
-        this.sockets.add(socket);
-        socket.once('close', () => this.sockets.delete(socket));
-        socket.on('error', () => {
-          client.destroy();
-          upstream.destroy();
-        });
-      }
-      client.pipe(upstream);
-      upstream.pipe(client);
-    });
-    this.server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.port, '127.0.0.1', () => resolve());
-    });
-  }
-
-  async cut(): Promise<void> {
-    const server = this.server;
-    this.server = undefined;
-    for (const socket of this.sockets) socket.destroy();
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
-}
-
 let redis: RedisServer;
-let proxy: TcpProxy;
+let proxy: CuttableProxy;
 let client: Client;
 let run: WorkerRun | undefined;
 
 before(async () => {
   redis = await startRedis();
-  proxy = new TcpProxy(await freePort(), redis.port);
+  proxy = new CuttableProxy(await freePort(), redis.port);
   await proxy.restore();
   client = new Client({ url: redis.url, workerName: 'producer' });
 });
