@@ -118,15 +118,12 @@ local function config_get(key, fallback)
   return redis.call('hget', 'ql:config', key) or CONFIG_DEFAULTS[key] or fallback
 end
 
--- Several options in one HMGET, each as config_get(key) gives it (for two, HGETs are cheaper).
-local function config_values(...)
-  local values = redis.call('hmget', 'ql:config', ...)
-  local n = select('#', ...)
-  for i = 1, n do
-    if not values[i] then values[i] = CONFIG_DEFAULTS[(select(i, ...))] end
-  end
-  return unpack(values, 1, n)
-end
+-- Per call (reset by `dispatch`): complete.pop reads the options of its pop and of its complete
+-- in one HMGET (the complete writes none), this reply: [1] <pop queue>-heartbeat, [2] heartbeat,
+-- [3] <pop queue>-max-concurrency, [4] max-job-history, [5] jobs-history-count, [6] jobs-history.
+-- Commands that read several options name them in one HMGET and apply the defaults themselves
+-- (a helper taking the names as varargs cost more than the read).
+local options_ahead
 
 local function config_command(name)
   if name == 'config.get' then
@@ -800,7 +797,13 @@ local function job_command(name)
         error('Complete(): Job ' .. jid .. ' running in another queue: ' .. tostring(f[5]))
       end
 
-      local history_cap, keep_count, keep_age = config_values('max-job-history', 'jobs-history-count', 'jobs-history')
+      local history_cap, keep_count, keep_age
+      if options_ahead then
+        history_cap, keep_count, keep_age = options_ahead[4], options_ahead[5], options_ahead[6]
+      else
+        local options = redis.call('hmget', 'ql:config', 'max-job-history', 'jobs-history-count', 'jobs-history')
+        history_cap, keep_count, keep_age = options[1], options[2], options[3]
+      end
       local cap = tonumber(history_cap or 100)
       history_add(now, jid, 'done', nil, f[7], cap)
       forget_in_queue(queue, jid)
@@ -1297,9 +1300,10 @@ local function queue_command(name)
       if not worker then error('Pop(): Arg "worker" missing') end
       local count = tonumber(count_arg)
       if not count then error('Pop(): Arg "count" missing or not a number: ' .. tostring(count_arg)) end
-      local queue_heartbeat, heartbeat, max_concurrency, history_cap = config_values(
-        queue .. '-heartbeat', 'heartbeat', queue .. '-max-concurrency', 'max-job-history')
-      local expires = now + tonumber(queue_heartbeat or heartbeat)
+      local options = options_ahead
+        or redis.call('hmget', 'ql:config', queue .. '-heartbeat', 'heartbeat', queue .. '-max-concurrency', 'max-job-history')
+      local max_concurrency, history_cap = options[3], options[4]
+      local expires = now + tonumber(options[1] or options[2] or CONFIG_DEFAULTS.heartbeat)
       if redis.call('sismember', 'ql:paused_queues', queue) == 1 then return '{}' end
       redis.call('zadd', 'ql:workers', score_of_now(now), worker)
 
@@ -1667,13 +1671,15 @@ local function extension_command(name)
   if name == 'complete.pop' then
     -- `complete.pop <now> <pop-queue> <count> <complete's arguments...>`: completes a job and
     -- pops up to `count` jobs of `pop-queue` for the same worker, leaving exactly what `complete`
-    -- then `pop` at the same `now` leave (it runs those two), in one call. Replies with an array:
+    -- then `pop` at the same `now` leave (it runs those two, on options read once), in one call. Replies with an array:
     -- complete's reply (the job's state), then pop's (the JSON array of jobs). The pop's queue and
     -- count are checked first; if the complete fails, its error is raised and nothing of the pop
     -- happens.
     return function(now, pop_queue, count, ...)
       if not pop_queue then error('Queue(): no queue name provided') end
       if not tonumber(count) then error('Pop(): Arg "count" missing or not a number: ' .. tostring(count)) end
+      options_ahead = redis.call('hmget', 'ql:config', pop_queue .. '-heartbeat', 'heartbeat',
+        pop_queue .. '-max-concurrency', 'max-job-history', 'jobs-history-count', 'jobs-history')
       local state = job_command('complete')(now, ...)
       local _, worker = ...
       return { state, queue_command('pop')(now, pop_queue, worker, count) }
@@ -1688,7 +1694,7 @@ end
 -- (keys, argv) as EVALSHA and FCALL pass them: argv = command, now, args...
 local function dispatch(keys, argv)
   if #keys > 0 then error('No Keys should be provided') end
-  now_arg, now_text, now_score = argv[2], nil, nil
+  now_arg, now_text, now_score, options_ahead = argv[2], nil, nil, nil
   local name = argv[1]
   if not name then error('Must provide a command') end
   local command = job_command(name) or queue_command(name) or recurring_command(name)
