@@ -623,11 +623,14 @@ local function job_command(name)
 
     local retries = tonumber(options.retries or old[6] or 5)
     if not retries then error('Put(): Arg "retries" not a number: ' .. tostring(options.retries)) end
-    local tags = cjson.decode(options.tags or old_tags or '[]')
+    -- An empty list or object (the usual tags and depends) decodes to an empty table, as cjson's.
+    local tags_text = options.tags or old_tags or '[]'
+    local tags = (tags_text == '[]' or tags_text == '{}') and {} or cjson.decode(tags_text)
     if not tags then error('Put(): Arg "tags" not JSON' .. tostring(options.tags)) end
     local priority = tonumber(options.priority or old[1] or 0)
     if not priority then error('Put(): Arg "priority" not a number' .. tostring(options.priority)) end
-    local depends = cjson.decode(options.depends or '[]')
+    local depends = {}
+    if options.depends and options.depends ~= '[]' then depends = cjson.decode(options.depends) end
     if not depends then error('Put(): Arg "depends" not JSON: ' .. tostring(options.depends)) end
 
     -- qless-core drops the old tags before it checks the options above; checking first makes a
@@ -768,14 +771,17 @@ local function job_command(name)
       if not jid then error('Job(): no jid provided') end
       if not worker then error('Complete(): Arg "worker" missing') end
       if not queue then error('Complete(): Arg "queue" missing') end
-      if not cjson.decode(raw_data) then
+      -- `{}` (what most jobs end with) is JSON without decoding it.
+      if raw_data ~= '{}' and not cjson.decode(raw_data) then
         error('Complete(): Arg "data" missing or not JSON: ' .. tostring(raw_data))
       end
-      local options = options_from({ ... }, 1)
+      -- Usually there are no options (no tables to build) and no depends (an empty list).
+      local options = (...) ~= nil and options_from({ ... }, 1) or {}
       local next_queue = options['next']
       local delay = tonumber(options.delay or 0)
       if not delay then error('assertion failed!') end
-      local depends = cjson.decode(options.depends or '[]')
+      local depends = {}
+      if options.depends and options.depends ~= '[]' then depends = cjson.decode(options.depends) end
       if not depends then error('Complete(): Arg "depends" not JSON: ' .. tostring(options.depends)) end
       if options.delay and next_queue == nil then
         error('Complete(): "delay" cannot be used without a "next".')
