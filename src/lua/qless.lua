@@ -83,6 +83,35 @@ local function day_of(t)
   return t - (t % 86400)
 end
 
+-- Per call (reset by `dispatch`): the day of now as stats keys name it (%.14g), formatted once
+-- for the complete and the pop of one call.
+local now_day
+
+local function day_of_now(now)
+  if not now_day then now_day = tostring(day_of(now)) end
+  return now_day
+end
+
+-- The histogram bin of a sample: whole seconds under a minute, then m, h, d. Seconds 0 to 59
+-- (nearly every job's) are cut from a constant rather than formatted (%.14g, ~3k instructions);
+-- -0 keeps its formatted `s-0`.
+local function histogram_bin(value)
+  local whole = math.floor(value)
+  if whole < 60 then
+    if whole >= 10 then
+      return 's' .. string.sub('000102030405060708091011121314151617181920212223242526272829303132333435363738394041424344454647484950515253545556575859', 2 * whole + 1, 2 * whole + 2)
+    elseif whole >= 1 or (whole == 0 and 1 / whole > 0) then
+      return 's' .. string.sub('0123456789', whole + 1, whole + 1)
+    end
+    return 's' .. whole
+  elseif whole < 3600 then
+    return 'm' .. math.floor(whole / 60)
+  elseif whole < 86400 then
+    return 'h' .. math.floor(whole / 3600)
+  end
+  return 'd' .. math.floor(whole / 86400)
+end
+
 -- `name value` pairs from list[first] on; a later duplicate wins.
 local function options_from(list, first)
   local options = {}
@@ -313,7 +342,7 @@ local function fail_job(now, jid, queue, group, message, when, worker)
     'failure', cjson.encode({ group = group, message = message, when = when, worker = worker }))
   redis.call('sadd', 'ql:failures', group)
   redis.call('lpush', 'ql:f:' .. group, jid)
-  local stats = 'ql:s:stats:' .. day_of(now) .. ':' .. queue
+  local stats = 'ql:s:stats:' .. day_of_now(now) .. ':' .. queue
   redis.call('hincrby', stats, 'failures', 1)
   redis.call('hincrby', stats, 'failed', 1)
 end
@@ -324,19 +353,7 @@ end
 -- bit-identical, and new fields appear in the same order (the first sample's bin, total, mean,
 -- vk, then later new bins).
 local function stats_add(now, queue, kind, samples)
-  -- The histogram bin of a sample: whole seconds under a minute, then m, h, d.
-  local function histogram_bin(value)
-    local whole = math.floor(value)
-    if whole < 60 then
-      return 's' .. whole
-    elseif whole < 3600 then
-      return 'm' .. math.floor(whole / 60)
-    elseif whole < 86400 then
-      return 'h' .. math.floor(whole / 3600)
-    end
-    return 'd' .. math.floor(whole / 86400)
-  end
-  local key = 'ql:s:' .. kind .. ':' .. day_of(now) .. ':' .. queue
+  local key = 'ql:s:' .. kind .. ':' .. day_of_now(now) .. ':' .. queue
   local single = type(samples) == 'number' and samples
   local n = single and 1 or #samples
   local first_bin = histogram_bin(single or samples[1])
@@ -792,7 +809,11 @@ local function job_command(name)
 
       local key = 'ql:j:' .. jid
       local f = redis.call('hmget', key, 'worker', 'state', 'priority', 'retries', 'queue', 'time', 'history')
-      local owner, state, priority, retries = f[1], f[2], f[3], f[4]
+      local owner, state, priority = f[1], f[2], f[3]
+      -- `remaining` is written from retries as a number: a plain integer text (the usual `5`) is
+      -- what Redis would write for it, so it goes as it is (no parsing and formatting).
+      local retries = f[4]
+      if not (retries and (string.find(retries, '^[1-9]%d?%d?$') or retries == '0')) then retries = tonumber(retries) end
       if owner == false then
         error('Complete(): Job ' .. jid .. ' does not exist')
       elseif state ~= 'running' then
@@ -827,7 +848,7 @@ local function job_command(name)
           redis.call('zadd', 'ql:queues', now, next_queue)
         end
         redis.call('hmset', key, 'data', raw_data, 'time', finished, 'state', 'waiting', 'worker', '',
-          'failure', '{}', 'queue', next_queue, 'expires', '0', 'remaining', tonumber(retries))
+          'failure', '{}', 'queue', next_queue, 'expires', '0', 'remaining', retries)
         local prefix = 'ql:q:' .. next_queue
         if delay > 0 and #depends == 0 then
           redis.call('zadd', prefix .. '-scheduled', now + delay, jid)
@@ -848,7 +869,7 @@ local function job_command(name)
 
       publish('log', cjson.encode({ jid = jid, event = 'completed', queue = queue }))
       redis.call('hmset', key, 'data', raw_data, 'time', finished, 'state', 'complete', 'worker', '',
-        'failure', '{}', 'queue', '', 'expires', '0', 'remaining', tonumber(retries))
+        'failure', '{}', 'queue', '', 'expires', '0', 'remaining', retries)
       redis.call('zadd', 'ql:completed', score_of_now(now), jid)
       expire_completed(now, keep_count, keep_age)
       release_dependents(now, jid)
@@ -1292,7 +1313,7 @@ local function queue_command(name)
           publish('w:' .. worker, lost)
           publish('log', lost)
           redis.call('zadd', 'ql:q:' .. queue .. '-locks', now + grace_period, jid)
-          redis.call('hincrby', 'ql:s:stats:' .. day_of(now) .. ':' .. queue, 'retries', 1)
+          redis.call('hincrby', 'ql:s:stats:' .. day_of_now(now) .. ':' .. queue, 'retries', 1)
         end
         if hand_on then
           redis.call('hdel', key, 'grace')
@@ -1705,7 +1726,7 @@ end
 -- (keys, argv) as EVALSHA and FCALL pass them: argv = command, now, args...
 local function dispatch(keys, argv)
   if #keys > 0 then error('No Keys should be provided') end
-  now_arg, now_text, now_score, options_ahead = argv[2], nil, nil, nil
+  now_arg, now_text, now_score, now_day, options_ahead = argv[2], nil, nil, nil, nil
   local name = argv[1]
   if not name then error('Must provide a command') end
   local command = job_command(name) or queue_command(name) or recurring_command(name)
