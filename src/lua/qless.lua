@@ -84,8 +84,8 @@ local function day_of(t)
 end
 
 -- Per call (reset by `dispatch`): the day of now as stats keys name it (%.14g), formatted once
--- for the complete and the pop of one call.
-local now_day
+-- for the complete and the pop of one call; `now_floor`, floor(now) as history entries hold it.
+local now_day, now_floor
 
 local function day_of_now(now)
   if not now_day then now_day = tostring(day_of(now)) end
@@ -212,9 +212,9 @@ end
 -- Appends `[floor(when), what, extra]`, keeping the first entry and the newest ones within
 -- `max-job-history` (so n = 2 and n <= 0 never trim, n = 1 keeps two). `legacy` as for
 -- migrate_history; `cap`, if given, is max-job-history as a number (nil: read here); `entry`, if
--- given, is the entry already encoded (the jobs of one pop share theirs).
+-- given, is the entry already encoded (only for a finite `when`: cjson refuses the others).
 local function history_add(when, jid, what, extra, legacy, cap, entry)
-  migrate_history(jid, legacy)
+  if legacy ~= false then migrate_history(jid, legacy) end
   local list = 'ql:j:' .. jid .. '-history'
   if cap == nil then cap = tonumber(config_get('max-job-history', 100)) end
   -- (when - when is 0 for finite numbers, NaN for infinities and NaN.)
@@ -226,7 +226,7 @@ local function history_add(when, jid, what, extra, legacy, cap, entry)
       redis.call('ltrim', list, 2 - cap, -1)
       redis.call('lpush', list, first)
     end
-    redis.call('rpush', list, cjson.encode({ math.floor(when), what, extra }))
+    redis.call('rpush', list, entry or cjson.encode({ math.floor(when), what, extra }))
     return
   end
   if not entry then entry = cjson.encode({ math.floor(when), what, extra }) end
@@ -241,13 +241,33 @@ local function history_add(when, jid, what, extra, legacy, cap, entry)
   end
 end
 
+-- The text cjson makes of `{ floor(now), what }` or, given `name`, of
+-- `{ floor(now), what, { [name] = value } }` (`done`, `popped` by a worker, `put` into a queue),
+-- built without tables: cjson writes numbers with %.14g like tostring. Nil for a now that is not
+-- finite (cjson refuses it: the caller encodes and fails as before).
+local function now_entry(now, what, name, value)
+  if now - now ~= 0 then return nil end
+  if not now_floor then now_floor = tostring(math.floor(now)) end
+  if not name then return '[' .. now_floor .. ',"' .. what .. '"]' end
+  return '[' .. now_floor .. ',"' .. what .. '",{"' .. name .. '":' .. cjson.encode(value) .. '}]'
+end
+
+-- history_add at `now` of an entry whose extra is nothing or the one field `name` = `value`.
+local function history_add_now(now, jid, what, name, value, legacy, cap)
+  local entry = now_entry(now, what, name, value)
+  local extra = nil
+  if name and not entry then extra = { [name] = value } end
+  history_add(now, jid, what, extra, legacy, cap, entry)
+end
+
 -- The job objects of get/multiget/peek/pop/track for `jids`, in order; returns them and the jids
 -- that have no job (nil if none). Each job's fields are read in this order: [1] jid, [2] klass,
 -- [3] queue, [4] priority, [5] retries, [6] remaining, [7] data, [8] tags, [9] failure,
 -- [10] spawned_from_jid, [11] the legacy `history` field, [12] state, [13] worker, [14] expires.
--- `known`, if given, holds them as they are now for each position of `jids` (pop has them), and
--- `tracked` the jobs' tracked flags.
-local function job_objects(jids, known, tracked)
+-- `known`, if given, holds them as they are now for each position of `jids` (pop has them),
+-- `tracked` the jobs' tracked flags, and `item_text`, `item` a history entry and the object
+-- decoding it would give (pop's `popped` entry, which it built).
+local function job_objects(jids, known, tracked, item_text, item)
   local objects, missing = {}, nil
   if #jids == 0 then return objects, missing end
   tracked = tracked or tracked_flags(jids)
@@ -277,7 +297,7 @@ local function job_objects(jids, known, tracked)
       -- History entries become objects: the extra object with `when` and `what` set on it.
       local history = {}
       for n, raw in ipairs(redis.call('lrange', key .. '-history', '0', '-1')) do
-        local dict = items and items[raw]
+        local dict = raw == item_text and item or items and items[raw]
         if not dict then
           local entry = cjson.decode(raw)
           dict = entry[3] or {}
@@ -667,7 +687,7 @@ local function job_command(name)
     end
 
     publish('log', cjson.encode({ jid = jid, event = 'put', queue = queue }))
-    history_add(now, jid, 'put', { q = queue }, old[8])
+    history_add_now(now, jid, 'put', 'q', queue, old[8])
 
     if old_queue then
       forget_in_queue(old_queue, jid)
@@ -832,7 +852,7 @@ local function job_command(name)
         history_cap, keep_count, keep_age = options[1], options[2], options[3]
       end
       local cap = tonumber(history_cap or 100)
-      history_add(now, jid, 'done', nil, f[7], cap)
+      history_add_now(now, jid, 'done', nil, nil, f[7], cap)
       forget_in_queue(queue, jid)
       local since = tonumber(f[6] or now)
       stats_add(now, queue, 'run', now - since)
@@ -843,7 +863,7 @@ local function job_command(name)
 
       if next_queue then
         publish('log', cjson.encode({ jid = jid, event = 'advanced', queue = queue, to = next_queue }))
-        history_add(now, jid, 'put', { q = next_queue }, false, cap)
+        history_add_now(now, jid, 'put', 'q', next_queue, false, cap)
         if redis.call('zscore', 'ql:queues', next_queue) == false then
           redis.call('zadd', 'ql:queues', now, next_queue)
         end
@@ -1352,12 +1372,18 @@ local function queue_command(name)
       local n = #jids
       if n == 0 then return '{}' end
       local tracked = tracked_flags(jids)
-      -- Every job gets the same `popped` entry: encoded once (unless cjson would refuse `now`;
-      -- history_add then fails where it always did).
-      local popped_by = { worker = worker }
-      local popped_entry
-      if now - now == 0 then
-        popped_entry = cjson.encode({ math.floor(now), 'popped', popped_by })
+      -- Every job gets the same `popped` entry: built once (unless cjson would refuse `now`;
+      -- history_add then fails where it always did), and its item for the job objects too when
+      -- floor(now) has at most 14 digits (so its %.14g text reads back as the same number).
+      local popped_entry = now_entry(now, 'popped', 'worker', worker)
+      local popped_by, popped_item = nil, nil
+      if not popped_entry then
+        popped_by = { worker = worker }
+      elseif math.abs(now) < 1e14 then
+        popped_item = {}
+        popped_item.worker = worker
+        popped_item.when = math.floor(now)
+        popped_item.what = 'popped'
       end
       -- Each job's fields read before its writes (the job object takes them from here), and its
       -- wait; the jobs share the stats, lock and worker-set writes after the loop.
@@ -1410,7 +1436,7 @@ local function queue_command(name)
       for first = 1, n, 400 do
         redis.call('zrem', 'ql:q:' .. queue .. '-work', unpack(jids, first, math.min(first + 399, n)))
       end
-      return cjson.encode((job_objects(jids, fields, tracked)))
+      return cjson.encode((job_objects(jids, fields, tracked, popped_entry, popped_item)))
     end
 
   elseif name == 'peek' then
@@ -1726,7 +1752,7 @@ end
 -- (keys, argv) as EVALSHA and FCALL pass them: argv = command, now, args...
 local function dispatch(keys, argv)
   if #keys > 0 then error('No Keys should be provided') end
-  now_arg, now_text, now_score, now_day, options_ahead = argv[2], nil, nil, nil, nil
+  now_arg, now_text, now_score, now_day, now_floor, options_ahead = argv[2], nil, nil, nil, nil, nil
   local name = argv[1]
   if not name then error('Must provide a command') end
   local command = job_command(name) or queue_command(name) or recurring_command(name)
