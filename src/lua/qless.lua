@@ -66,6 +66,7 @@ end
 -- Whether each of `jids` (at least one) is tracked, as a list in the same order: one ZMSCORE
 -- per 100 of them.
 local function tracked_flags(jids)
+  if #jids == 1 then return { redis.call('zscore', 'ql:tracked', jids[1]) ~= false } end
   local flags
   for first = 1, #jids, 100 do
     local last = math.min(first + 99, #jids)
@@ -277,8 +278,11 @@ local function job_objects(jids, known, tracked, item_text, item)
   if #jids > 1 then values, items = {}, {} end
   local linked
   for i, jid in ipairs(jids) do
+    local key = 'ql:j:' .. jid
     -- One EXISTS per 50 jobs tells that (as usual) none has dependents or dependencies.
-    if i % 50 == 1 then
+    if #jids == 1 then
+      linked = redis.call('exists', key .. '-dependents', key .. '-dependencies') > 0
+    elseif i % 50 == 1 then
       local keys = {}
       for n = i, math.min(i + 49, #jids) do
         keys[#keys + 1] = 'ql:j:' .. jids[n] .. '-dependents'
@@ -286,7 +290,6 @@ local function job_objects(jids, known, tracked, item_text, item)
       end
       linked = redis.call('exists', unpack(keys)) > 0
     end
-    local key = 'ql:j:' .. jid
     local f = known and known[i] or redis.call('hmget', key, 'jid', 'klass', 'queue', 'priority',
       'retries', 'remaining', 'data', 'tags', 'failure', 'spawned_from_jid', 'history', 'state', 'worker', 'expires')
     if not f[1] then
