@@ -19,16 +19,19 @@
 --  * JSON objects are built with table constructors in a fixed key order, because cjson emits
 --    keys in Lua's hash order and other qless clients compare the strings;
 --  * values stored as text (hash fields) stay Lua numbers where qless-core passes numbers
---    (Redis formats them: %.17g on 7.0) and strings where it passes strings; arguments Redis
---    only parses (scores, ranges, counts) may go as any text of the same value;
+--    (Redis formats them: %.17g on 7.0), unless their text is a plain integer that every Redis
+--    writes back the same, and strings where it passes strings; arguments Redis only parses
+--    (scores, ranges, counts) may go as any text of the same value;
 --  * cost (Redis 7.0, callgrind): a redis.call ~3k instructions, each further argument or reply
 --    element ~2k, a Lua number argument ~2.5k more (Redis prints it with %.17g), a cjson number
---    ~2.7k, a table, string or closure ~1k with its GC share. So a command reads each config
---    option, each tracked flag and each job field once, several reads of one hash share an
---    HMGET (the legacy `history` field comes with the job's other fields), the jobs of one pop
---    share their stats, lock and worker-set writes, scores and counts go over as text (see
---    now_score), and hot paths avoid temporary tables. Every shortcut leaves the same keys,
---    values, replies and events, in the same order, as the plain per-job sequence.
+--    ~2.7k, a number formatted or parsed in Lua 1.5-6k, a short text decoded ~1.6k (a history
+--    entry ~7.5k), a string.match with captures 2-4k, a select() over varargs ~1k, a table,
+--    string or closure ~1k with its GC share. So a command reads each config option, each
+--    tracked flag and each job field once, several reads of one hash share an HMGET (the legacy
+--    `history` field comes with the job's other fields), the jobs of one pop share their stats,
+--    lock and worker-set writes, scores and counts go over as text (see now_score), known JSON
+--    texts are not decoded, and hot paths avoid temporary tables. Every shortcut leaves the same
+--    keys, values, replies and events, in the same order, as the plain per-job sequence.
 
 ----------------------------------------------------------------------------------------------
 -- Helpers
