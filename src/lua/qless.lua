@@ -91,31 +91,6 @@ end
 -- for the complete and the pop of one call; `now_floor`, floor(now) as history entries hold it.
 local now_day, now_floor
 
-local function day_of_now(now)
-  if not now_day then now_day = tostring(day_of(now)) end
-  return now_day
-end
-
--- The histogram bin of a sample: whole seconds under a minute, then m, h, d. Seconds 0 to 59
--- (nearly every job's) are cut from a constant rather than formatted (%.14g, ~3k instructions);
--- -0 keeps its formatted `s-0`.
-local function histogram_bin(value)
-  local whole = math.floor(value)
-  if whole < 60 then
-    if whole >= 10 then
-      return 's' .. string.sub('000102030405060708091011121314151617181920212223242526272829303132333435363738394041424344454647484950515253545556575859', 2 * whole + 1, 2 * whole + 2)
-    elseif whole >= 1 or (whole == 0 and 1 / whole > 0) then
-      return 's' .. string.sub('0123456789', whole + 1, whole + 1)
-    end
-    return 's' .. whole
-  elseif whole < 3600 then
-    return 'm' .. math.floor(whole / 60)
-  elseif whole < 86400 then
-    return 'h' .. math.floor(whole / 3600)
-  end
-  return 'd' .. math.floor(whole / 86400)
-end
-
 -- `name value` pairs from list[first] on; a later duplicate wins.
 local function options_from(list, first)
   local options = {}
@@ -143,12 +118,22 @@ local function config_defaults()
   }
 end
 
--- Only read, never written (it outlives calls in the function library).
-local CONFIG_DEFAULTS = config_defaults()
+-- config_defaults()'s value of one option, without building that table (EVALSHA runs this
+-- file's top level on every call); nil for an option without default.
+local function config_default(key)
+  if key == 'heartbeat' then return 60
+  elseif key == 'grace-period' then return 10
+  elseif key == 'jobs-history-count' then return 50000
+  elseif key == 'jobs-history' then return 604800
+  elseif key == 'application' then return 'qless'
+  elseif key == 'stats-history' then return 30
+  elseif key == 'histogram-history' then return 7
+  end
+end
 
--- The stored string, else the table default, else `fallback`.
+-- The stored string, else the option's default, else `fallback`.
 local function config_get(key, fallback)
-  return redis.call('hget', 'ql:config', key) or CONFIG_DEFAULTS[key] or fallback
+  return redis.call('hget', 'ql:config', key) or config_default(key) or fallback
 end
 
 -- Per call (reset by `dispatch`): complete.pop reads the options of its pop and of its complete
@@ -368,7 +353,7 @@ local function fail_job(now, jid, queue, group, message, when, worker)
     'failure', cjson.encode({ group = group, message = message, when = when, worker = worker }))
   redis.call('sadd', 'ql:failures', group)
   redis.call('lpush', 'ql:f:' .. group, jid)
-  local stats = 'ql:s:stats:' .. day_of_now(now) .. ':' .. queue
+  local stats = 'ql:s:stats:' .. day_of(now) .. ':' .. queue
   redis.call('hincrby', stats, 'failures', 1)
   redis.call('hincrby', stats, 'failed', 1)
 end
@@ -379,7 +364,29 @@ end
 -- bit-identical, and new fields appear in the same order (the first sample's bin, total, mean,
 -- vk, then later new bins).
 local function stats_add(now, queue, kind, samples)
-  local key = 'ql:s:' .. kind .. ':' .. day_of_now(now) .. ':' .. queue
+  -- The histogram bin of a sample: whole seconds under a minute, then m, h, d. Seconds 0 to 59
+  -- (nearly every job's) are cut from a constant rather than formatted (%.14g, ~3k instructions);
+  -- -0 keeps its formatted `s-0`.
+  local function histogram_bin(value)
+    local whole = math.floor(value)
+    if whole < 60 then
+      if whole >= 10 then
+        return 's' .. string.sub(
+          '1011121314151617181920212223242526272829303132333435363738394041424344454647484950515253545556575859',
+          2 * whole - 19, 2 * whole - 18)
+      elseif whole >= 1 or (whole == 0 and 1 / whole > 0) then
+        return 's' .. string.sub('0123456789', whole + 1, whole + 1)
+      end
+      return 's' .. whole
+    elseif whole < 3600 then
+      return 'm' .. math.floor(whole / 60)
+    elseif whole < 86400 then
+      return 'h' .. math.floor(whole / 3600)
+    end
+    return 'd' .. math.floor(whole / 86400)
+  end
+  if not now_day then now_day = tostring(day_of(now)) end
+  local key = 'ql:s:' .. kind .. ':' .. now_day .. ':' .. queue
   local single = type(samples) == 'number' and samples
   local n = single and 1 or #samples
   local first_bin = histogram_bin(single or samples[1])
@@ -839,7 +846,9 @@ local function job_command(name)
       -- `remaining` is written from retries as a number: a plain integer text (the usual `5`) is
       -- what Redis would write for it, so it goes as it is (no parsing and formatting).
       local retries = f[4]
-      if not (retries and (string.find(retries, '^[1-9]%d?%d?$') or retries == '0')) then retries = tonumber(retries) end
+      if not (retries and (string.find(retries, '^[1-9]%d?%d?$') or retries == '0')) then
+        retries = tonumber(retries)
+      end
       if owner == false then
         error('Complete(): Job ' .. jid .. ' does not exist')
       elseif state ~= 'running' then
@@ -1339,7 +1348,7 @@ local function queue_command(name)
           publish('w:' .. worker, lost)
           publish('log', lost)
           redis.call('zadd', 'ql:q:' .. queue .. '-locks', now + grace_period, jid)
-          redis.call('hincrby', 'ql:s:stats:' .. day_of_now(now) .. ':' .. queue, 'retries', 1)
+          redis.call('hincrby', 'ql:s:stats:' .. day_of(now) .. ':' .. queue, 'retries', 1)
         end
         if hand_on then
           redis.call('hdel', key, 'grace')
@@ -1358,10 +1367,10 @@ local function queue_command(name)
       if not worker then error('Pop(): Arg "worker" missing') end
       local count = tonumber(count_arg)
       if not count then error('Pop(): Arg "count" missing or not a number: ' .. tostring(count_arg)) end
-      local options = options_ahead
-        or redis.call('hmget', 'ql:config', queue .. '-heartbeat', 'heartbeat', queue .. '-max-concurrency', 'max-job-history')
+      local options = options_ahead or redis.call('hmget', 'ql:config', queue .. '-heartbeat', 'heartbeat',
+        queue .. '-max-concurrency', 'max-job-history')
       local max_concurrency, history_cap = options[3], options[4]
-      local expires = now + tonumber(options[1] or options[2] or CONFIG_DEFAULTS.heartbeat)
+      local expires = now + tonumber(options[1] or options[2] or config_default('heartbeat'))
       if redis.call('sismember', 'ql:paused_queues', queue) == 1 then return '{}' end
       redis.call('zadd', 'ql:workers', score_of_now(now), worker)
 
