@@ -472,7 +472,9 @@ local function job_command(name)
       local key = 'ql:j:' .. jid
       local f = redis.call('hmget', key, 'worker', 'state', 'queue')
       local owner, state = f[1], f[2]
-      local expires = now + tonumber(config_get((f[3] or '') .. '-heartbeat') or config_get('heartbeat', 60))
+      -- (An option of a queue has no default: its HGET goes without config_get's lookup of one.)
+      local expires = now
+        + tonumber(redis.call('hget', 'ql:config', (f[3] or '') .. '-heartbeat') or config_get('heartbeat', 60))
       -- The data is checked before the job: bad JSON fails even for a missing job.
       if data then data = cjson.decode(data) end
       if owner == false then
@@ -487,8 +489,10 @@ local function job_command(name)
       else
         redis.call('hmset', key, 'expires', expires, 'worker', worker)
       end
-      redis.call('zadd', 'ql:w:' .. worker .. ':jobs', expires, jid)
-      redis.call('zadd', 'ql:q:' .. f[3] .. '-locks', expires, jid)
+      -- Both scores from one text (Redis would format the number for each).
+      local expires_score = string.format('%.17g', expires)
+      redis.call('zadd', 'ql:w:' .. worker .. ':jobs', expires_score, jid)
+      redis.call('zadd', 'ql:q:' .. f[3] .. '-locks', expires_score, jid)
       redis.call('zadd', 'ql:workers', score_of_now(now), worker)
       return expires
     end
