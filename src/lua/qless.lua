@@ -672,7 +672,8 @@ local function job_command(name)
     local options = options_from(extra, 1)
 
     local key = 'ql:j:' .. jid
-    local old = redis.call('hmget', key, 'priority', 'tags', 'queue', 'state', 'failure', 'retries', 'worker', 'history')
+    local old = redis.call('hmget', key, 'priority', 'tags', 'queue', 'state', 'failure', 'retries', 'worker',
+      'history')
     local old_tags, old_queue, old_state, old_worker = old[2], old[3], old[4], old[7]
 
     local retries = tonumber(options.retries or old[6] or 5)
@@ -1287,7 +1288,8 @@ local function queue_command(name)
   -- Moves up to `count` due scheduled jobs into the work set (behind jobs put earlier).
   local function release_scheduled(queue, now, count)
     local scheduled = 'ql:q:' .. queue .. '-scheduled'
-    for _, jid in ipairs(redis.call('zrangebyscore', scheduled, '0', score_of_now(now), 'LIMIT', '0', count_text(count))) do
+    local due = redis.call('zrangebyscore', scheduled, '0', score_of_now(now), 'LIMIT', '0', count_text(count))
+    for _, jid in ipairs(due) do
       work_add(queue, now, tonumber(redis.call('hget', 'ql:j:' .. jid, 'priority') or 0), jid)
       redis.call('zrem', scheduled, jid)
       redis.call('hset', 'ql:j:' .. jid, 'state', 'waiting')
@@ -1295,7 +1297,8 @@ local function queue_command(name)
   end
 
   local function expired_locks(queue, now, offset, count)
-    return redis.call('zrangebyscore', 'ql:q:' .. queue .. '-locks', '-inf', score_of_now(now), 'LIMIT', offset, count_text(count))
+    return redis.call('zrangebyscore', 'ql:q:' .. queue .. '-locks', '-inf', score_of_now(now), 'LIMIT', offset,
+      count_text(count))
   end
 
   -- Appends to `jids` the due recurring children, due scheduled jobs and then the highest work
@@ -1326,7 +1329,8 @@ local function queue_command(name)
       history_add(now, jid, 'failed', { group = group }, nil, cap)
       fail_job(now, jid, queue, group, message, now, '')
       if is_tracked(jid) then publish('failed', jid) end
-      publish('log', cjson.encode({ jid = jid, event = 'failed', group = group, worker = lost_worker, message = message }))
+      publish('log',
+        cjson.encode({ jid = jid, event = 'failed', group = group, worker = lost_worker, message = message }))
     end
 
     -- Handles up to `count` expired locks: first a courtesy period (the `grace` flag), on the
