@@ -19,16 +19,19 @@
 --  * JSON objects are built with table constructors in a fixed key order, because cjson emits
 --    keys in Lua's hash order and other qless clients compare the strings;
 --  * values stored as text (hash fields) stay Lua numbers where qless-core passes numbers
---    (Redis formats them: %.17g on 7.0) and strings where it passes strings; arguments Redis
---    only parses (scores, ranges, counts) may go as any text of the same value;
+--    (Redis formats them: %.17g on 7.0), unless their text is a plain integer that every Redis
+--    writes back the same, and strings where it passes strings; arguments Redis only parses
+--    (scores, ranges, counts) may go as any text of the same value;
 --  * cost (Redis 7.0, callgrind): a redis.call ~3k instructions, each further argument or reply
 --    element ~2k, a Lua number argument ~2.5k more (Redis prints it with %.17g), a cjson number
---    ~2.7k, a table, string or closure ~1k with its GC share. So a command reads each config
---    option, each tracked flag and each job field once, several reads of one hash share an
---    HMGET (the legacy `history` field comes with the job's other fields), the jobs of one pop
---    share their stats, lock and worker-set writes, scores and counts go over as text (see
---    now_score), and hot paths avoid temporary tables. Every shortcut leaves the same keys,
---    values, replies and events, in the same order, as the plain per-job sequence.
+--    ~2.7k, a number formatted or parsed in Lua 1.5-6k, a short text decoded ~1.6k (a history
+--    entry ~7.5k), a string.match with captures 2-4k, a select() over varargs ~1k, a table,
+--    string or closure ~1k with its GC share. So a command reads each config option, each
+--    tracked flag and each job field once, several reads of one hash share an HMGET (the legacy
+--    `history` field comes with the job's other fields), the jobs of one pop share their stats,
+--    lock and worker-set writes, scores and counts go over as text (see now_score), known JSON
+--    texts are not decoded, and hot paths avoid temporary tables. Every shortcut leaves the same
+--    keys, values, replies and events, in the same order, as the plain per-job sequence.
 
 ----------------------------------------------------------------------------------------------
 -- Helpers
@@ -66,6 +69,7 @@ end
 -- Whether each of `jids` (at least one) is tracked, as a list in the same order: one ZMSCORE
 -- per 100 of them.
 local function tracked_flags(jids)
+  if #jids == 1 then return { redis.call('zscore', 'ql:tracked', jids[1]) ~= false } end
   local flags
   for first = 1, #jids, 100 do
     local last = math.min(first + 99, #jids)
@@ -82,6 +86,10 @@ end
 local function day_of(t)
   return t - (t % 86400)
 end
+
+-- Per call (reset by `dispatch`): the day of now as stats keys name it (%.14g), formatted once
+-- for the complete and the pop of one call; `now_floor`, floor(now) as history entries hold it.
+local now_day, now_floor
 
 -- `name value` pairs from list[first] on; a later duplicate wins.
 local function options_from(list, first)
@@ -110,23 +118,30 @@ local function config_defaults()
   }
 end
 
--- Only read, never written (it outlives calls in the function library).
-local CONFIG_DEFAULTS = config_defaults()
-
--- The stored string, else the table default, else `fallback`.
-local function config_get(key, fallback)
-  return redis.call('hget', 'ql:config', key) or CONFIG_DEFAULTS[key] or fallback
-end
-
--- Several options in one HMGET, each as config_get(key) gives it (for two, HGETs are cheaper).
-local function config_values(...)
-  local values = redis.call('hmget', 'ql:config', ...)
-  local n = select('#', ...)
-  for i = 1, n do
-    if not values[i] then values[i] = CONFIG_DEFAULTS[(select(i, ...))] end
+-- config_defaults()'s value of one option, without building that table (EVALSHA runs this
+-- file's top level on every call); nil for an option without default.
+local function config_default(key)
+  if key == 'heartbeat' then return 60
+  elseif key == 'grace-period' then return 10
+  elseif key == 'jobs-history-count' then return 50000
+  elseif key == 'jobs-history' then return 604800
+  elseif key == 'application' then return 'qless'
+  elseif key == 'stats-history' then return 30
+  elseif key == 'histogram-history' then return 7
   end
-  return unpack(values, 1, n)
 end
+
+-- The stored string, else the option's default, else `fallback`.
+local function config_get(key, fallback)
+  return redis.call('hget', 'ql:config', key) or config_default(key) or fallback
+end
+
+-- Per call (reset by `dispatch`): complete.pop reads the options of its pop and of its complete
+-- in one HMGET (the complete writes none), this reply: [1] <pop queue>-heartbeat, [2] heartbeat,
+-- [3] <pop queue>-max-concurrency, [4] max-job-history, [5] jobs-history-count, [6] jobs-history.
+-- Commands that read several options name them in one HMGET and apply the defaults themselves
+-- (a helper taking the names as varargs cost more than the read).
+local options_ahead
 
 local function config_command(name)
   if name == 'config.get' then
@@ -186,9 +201,9 @@ end
 -- Appends `[floor(when), what, extra]`, keeping the first entry and the newest ones within
 -- `max-job-history` (so n = 2 and n <= 0 never trim, n = 1 keeps two). `legacy` as for
 -- migrate_history; `cap`, if given, is max-job-history as a number (nil: read here); `entry`, if
--- given, is the entry already encoded (the jobs of one pop share theirs).
+-- given, is the entry already encoded (only for a finite `when`: cjson refuses the others).
 local function history_add(when, jid, what, extra, legacy, cap, entry)
-  migrate_history(jid, legacy)
+  if legacy ~= false then migrate_history(jid, legacy) end
   local list = 'ql:j:' .. jid .. '-history'
   if cap == nil then cap = tonumber(config_get('max-job-history', 100)) end
   -- (when - when is 0 for finite numbers, NaN for infinities and NaN.)
@@ -200,7 +215,7 @@ local function history_add(when, jid, what, extra, legacy, cap, entry)
       redis.call('ltrim', list, 2 - cap, -1)
       redis.call('lpush', list, first)
     end
-    redis.call('rpush', list, cjson.encode({ math.floor(when), what, extra }))
+    redis.call('rpush', list, entry or cjson.encode({ math.floor(when), what, extra }))
     return
   end
   if not entry then entry = cjson.encode({ math.floor(when), what, extra }) end
@@ -215,13 +230,33 @@ local function history_add(when, jid, what, extra, legacy, cap, entry)
   end
 end
 
+-- The text cjson makes of `{ floor(now), what }` or, given `name`, of
+-- `{ floor(now), what, { [name] = value } }` (`done`, `popped` by a worker, `put` into a queue),
+-- built without tables: cjson writes numbers with %.14g like tostring. Nil for a now that is not
+-- finite (cjson refuses it: the caller encodes and fails as before).
+local function now_entry(now, what, name, value)
+  if now - now ~= 0 then return nil end
+  if not now_floor then now_floor = tostring(math.floor(now)) end
+  if not name then return '[' .. now_floor .. ',"' .. what .. '"]' end
+  return '[' .. now_floor .. ',"' .. what .. '",{"' .. name .. '":' .. cjson.encode(value) .. '}]'
+end
+
+-- history_add at `now` of an entry whose extra is nothing or the one field `name` = `value`.
+local function history_add_now(now, jid, what, name, value, legacy, cap)
+  local entry = now_entry(now, what, name, value)
+  local extra = nil
+  if name and not entry then extra = { [name] = value } end
+  history_add(now, jid, what, extra, legacy, cap, entry)
+end
+
 -- The job objects of get/multiget/peek/pop/track for `jids`, in order; returns them and the jids
 -- that have no job (nil if none). Each job's fields are read in this order: [1] jid, [2] klass,
 -- [3] queue, [4] priority, [5] retries, [6] remaining, [7] data, [8] tags, [9] failure,
 -- [10] spawned_from_jid, [11] the legacy `history` field, [12] state, [13] worker, [14] expires.
--- `known`, if given, holds them as they are now for each position of `jids` (pop has them), and
--- `tracked` the jobs' tracked flags.
-local function job_objects(jids, known, tracked)
+-- `known`, if given, holds them as they are now for each position of `jids` (pop has them),
+-- `tracked` the jobs' tracked flags, and `item_text`, `item` a history entry and the object
+-- decoding it would give (pop's `popped` entry, which it built).
+local function job_objects(jids, known, tracked, item_text, item)
   local objects, missing = {}, nil
   if #jids == 0 then return objects, missing end
   tracked = tracked or tracked_flags(jids)
@@ -231,8 +266,11 @@ local function job_objects(jids, known, tracked)
   if #jids > 1 then values, items = {}, {} end
   local linked
   for i, jid in ipairs(jids) do
+    local key = 'ql:j:' .. jid
     -- One EXISTS per 50 jobs tells that (as usual) none has dependents or dependencies.
-    if i % 50 == 1 then
+    if #jids == 1 then
+      linked = redis.call('exists', key .. '-dependents', key .. '-dependencies') > 0
+    elseif i % 50 == 1 then
       local keys = {}
       for n = i, math.min(i + 49, #jids) do
         keys[#keys + 1] = 'ql:j:' .. jids[n] .. '-dependents'
@@ -240,7 +278,6 @@ local function job_objects(jids, known, tracked)
       end
       linked = redis.call('exists', unpack(keys)) > 0
     end
-    local key = 'ql:j:' .. jid
     local f = known and known[i] or redis.call('hmget', key, 'jid', 'klass', 'queue', 'priority',
       'retries', 'remaining', 'data', 'tags', 'failure', 'spawned_from_jid', 'history', 'state', 'worker', 'expires')
     if not f[1] then
@@ -251,7 +288,7 @@ local function job_objects(jids, known, tracked)
       -- History entries become objects: the extra object with `when` and `what` set on it.
       local history = {}
       for n, raw in ipairs(redis.call('lrange', key .. '-history', '0', '-1')) do
-        local dict = items and items[raw]
+        local dict = raw == item_text and item or items and items[raw]
         if not dict then
           local entry = cjson.decode(raw)
           dict = entry[3] or {}
@@ -327,10 +364,19 @@ end
 -- bit-identical, and new fields appear in the same order (the first sample's bin, total, mean,
 -- vk, then later new bins).
 local function stats_add(now, queue, kind, samples)
-  -- The histogram bin of a sample: whole seconds under a minute, then m, h, d.
+  -- The histogram bin of a sample: whole seconds under a minute, then m, h, d. Seconds 0 to 59
+  -- (nearly every job's) are cut from a constant rather than formatted (%.14g, ~3k instructions);
+  -- -0 keeps its formatted `s-0`.
   local function histogram_bin(value)
     local whole = math.floor(value)
     if whole < 60 then
+      if whole >= 10 then
+        return 's' .. string.sub(
+          '1011121314151617181920212223242526272829303132333435363738394041424344454647484950515253545556575859',
+          2 * whole - 19, 2 * whole - 18)
+      elseif whole >= 1 or (whole == 0 and 1 / whole > 0) then
+        return 's' .. string.sub('0123456789', whole + 1, whole + 1)
+      end
       return 's' .. whole
     elseif whole < 3600 then
       return 'm' .. math.floor(whole / 60)
@@ -339,7 +385,8 @@ local function stats_add(now, queue, kind, samples)
     end
     return 'd' .. math.floor(whole / 86400)
   end
-  local key = 'ql:s:' .. kind .. ':' .. day_of(now) .. ':' .. queue
+  if not now_day then now_day = tostring(day_of(now)) end
+  local key = 'ql:s:' .. kind .. ':' .. now_day .. ':' .. queue
   local single = type(samples) == 'number' and samples
   local n = single and 1 or #samples
   local first_bin = histogram_bin(single or samples[1])
@@ -425,7 +472,9 @@ local function job_command(name)
       local key = 'ql:j:' .. jid
       local f = redis.call('hmget', key, 'worker', 'state', 'queue')
       local owner, state = f[1], f[2]
-      local expires = now + tonumber(config_get((f[3] or '') .. '-heartbeat') or config_get('heartbeat', 60))
+      -- (An option of a queue has no default: its HGET goes without config_get's lookup of one.)
+      local expires = now
+        + tonumber(redis.call('hget', 'ql:config', (f[3] or '') .. '-heartbeat') or config_get('heartbeat', 60))
       -- The data is checked before the job: bad JSON fails even for a missing job.
       if data then data = cjson.decode(data) end
       if owner == false then
@@ -440,8 +489,10 @@ local function job_command(name)
       else
         redis.call('hmset', key, 'expires', expires, 'worker', worker)
       end
-      redis.call('zadd', 'ql:w:' .. worker .. ':jobs', expires, jid)
-      redis.call('zadd', 'ql:q:' .. f[3] .. '-locks', expires, jid)
+      -- Both scores from one text (Redis would format the number for each).
+      local expires_score = string.format('%.17g', expires)
+      redis.call('zadd', 'ql:w:' .. worker .. ':jobs', expires_score, jid)
+      redis.call('zadd', 'ql:q:' .. f[3] .. '-locks', expires_score, jid)
       redis.call('zadd', 'ql:workers', score_of_now(now), worker)
       return expires
     end
@@ -621,16 +672,20 @@ local function job_command(name)
     local options = options_from(extra, 1)
 
     local key = 'ql:j:' .. jid
-    local old = redis.call('hmget', key, 'priority', 'tags', 'queue', 'state', 'failure', 'retries', 'worker', 'history')
+    local old = redis.call('hmget', key, 'priority', 'tags', 'queue', 'state', 'failure', 'retries', 'worker',
+      'history')
     local old_tags, old_queue, old_state, old_worker = old[2], old[3], old[4], old[7]
 
     local retries = tonumber(options.retries or old[6] or 5)
     if not retries then error('Put(): Arg "retries" not a number: ' .. tostring(options.retries)) end
-    local tags = cjson.decode(options.tags or old_tags or '[]')
+    -- An empty list or object (the usual tags and depends) decodes to an empty table, as cjson's.
+    local tags_text = options.tags or old_tags or '[]'
+    local tags = (tags_text == '[]' or tags_text == '{}') and {} or cjson.decode(tags_text)
     if not tags then error('Put(): Arg "tags" not JSON' .. tostring(options.tags)) end
     local priority = tonumber(options.priority or old[1] or 0)
     if not priority then error('Put(): Arg "priority" not a number' .. tostring(options.priority)) end
-    local depends = cjson.decode(options.depends or '[]')
+    local depends = {}
+    if options.depends and options.depends ~= '[]' then depends = cjson.decode(options.depends) end
     if not depends then error('Put(): Arg "depends" not JSON: ' .. tostring(options.depends)) end
 
     -- qless-core drops the old tags before it checks the options above; checking first makes a
@@ -650,7 +705,7 @@ local function job_command(name)
     end
 
     publish('log', cjson.encode({ jid = jid, event = 'put', queue = queue }))
-    history_add(now, jid, 'put', { q = queue }, old[8])
+    history_add_now(now, jid, 'put', 'q', queue, old[8])
 
     if old_queue then
       forget_in_queue(old_queue, jid)
@@ -771,14 +826,17 @@ local function job_command(name)
       if not jid then error('Job(): no jid provided') end
       if not worker then error('Complete(): Arg "worker" missing') end
       if not queue then error('Complete(): Arg "queue" missing') end
-      if not cjson.decode(raw_data) then
+      -- `{}` (what most jobs end with) is JSON without decoding it.
+      if raw_data ~= '{}' and not cjson.decode(raw_data) then
         error('Complete(): Arg "data" missing or not JSON: ' .. tostring(raw_data))
       end
-      local options = options_from({ ... }, 1)
+      -- Usually there are no options (no tables to build) and no depends (an empty list).
+      local options = (...) ~= nil and options_from({ ... }, 1) or {}
       local next_queue = options['next']
       local delay = tonumber(options.delay or 0)
       if not delay then error('assertion failed!') end
-      local depends = cjson.decode(options.depends or '[]')
+      local depends = {}
+      if options.depends and options.depends ~= '[]' then depends = cjson.decode(options.depends) end
       if not depends then error('Complete(): Arg "depends" not JSON: ' .. tostring(options.depends)) end
       if options.delay and next_queue == nil then
         error('Complete(): "delay" cannot be used without a "next".')
@@ -789,7 +847,13 @@ local function job_command(name)
 
       local key = 'ql:j:' .. jid
       local f = redis.call('hmget', key, 'worker', 'state', 'priority', 'retries', 'queue', 'time', 'history')
-      local owner, state, priority, retries = f[1], f[2], f[3], f[4]
+      local owner, state, priority = f[1], f[2], f[3]
+      -- `remaining` is written from retries as a number: a plain integer text (the usual `5`) is
+      -- what Redis would write for it, so it goes as it is (no parsing and formatting).
+      local retries = f[4]
+      if not (retries and (string.find(retries, '^[1-9]%d?%d?$') or retries == '0')) then
+        retries = tonumber(retries)
+      end
       if owner == false then
         error('Complete(): Job ' .. jid .. ' does not exist')
       elseif state ~= 'running' then
@@ -800,9 +864,15 @@ local function job_command(name)
         error('Complete(): Job ' .. jid .. ' running in another queue: ' .. tostring(f[5]))
       end
 
-      local history_cap, keep_count, keep_age = config_values('max-job-history', 'jobs-history-count', 'jobs-history')
+      local history_cap, keep_count, keep_age
+      if options_ahead then
+        history_cap, keep_count, keep_age = options_ahead[4], options_ahead[5], options_ahead[6]
+      else
+        local options = redis.call('hmget', 'ql:config', 'max-job-history', 'jobs-history-count', 'jobs-history')
+        history_cap, keep_count, keep_age = options[1], options[2], options[3]
+      end
       local cap = tonumber(history_cap or 100)
-      history_add(now, jid, 'done', nil, f[7], cap)
+      history_add_now(now, jid, 'done', nil, nil, f[7], cap)
       forget_in_queue(queue, jid)
       local since = tonumber(f[6] or now)
       stats_add(now, queue, 'run', now - since)
@@ -813,12 +883,12 @@ local function job_command(name)
 
       if next_queue then
         publish('log', cjson.encode({ jid = jid, event = 'advanced', queue = queue, to = next_queue }))
-        history_add(now, jid, 'put', { q = next_queue }, false, cap)
+        history_add_now(now, jid, 'put', 'q', next_queue, false, cap)
         if redis.call('zscore', 'ql:queues', next_queue) == false then
           redis.call('zadd', 'ql:queues', now, next_queue)
         end
         redis.call('hmset', key, 'data', raw_data, 'time', finished, 'state', 'waiting', 'worker', '',
-          'failure', '{}', 'queue', next_queue, 'expires', '0', 'remaining', tonumber(retries))
+          'failure', '{}', 'queue', next_queue, 'expires', '0', 'remaining', retries)
         local prefix = 'ql:q:' .. next_queue
         if delay > 0 and #depends == 0 then
           redis.call('zadd', prefix .. '-scheduled', now + delay, jid)
@@ -839,7 +909,7 @@ local function job_command(name)
 
       publish('log', cjson.encode({ jid = jid, event = 'completed', queue = queue }))
       redis.call('hmset', key, 'data', raw_data, 'time', finished, 'state', 'complete', 'worker', '',
-        'failure', '{}', 'queue', '', 'expires', '0', 'remaining', tonumber(retries))
+        'failure', '{}', 'queue', '', 'expires', '0', 'remaining', retries)
       redis.call('zadd', 'ql:completed', score_of_now(now), jid)
       expire_completed(now, keep_count, keep_age)
       release_dependents(now, jid)
@@ -1218,7 +1288,8 @@ local function queue_command(name)
   -- Moves up to `count` due scheduled jobs into the work set (behind jobs put earlier).
   local function release_scheduled(queue, now, count)
     local scheduled = 'ql:q:' .. queue .. '-scheduled'
-    for _, jid in ipairs(redis.call('zrangebyscore', scheduled, '0', score_of_now(now), 'LIMIT', '0', count_text(count))) do
+    local due = redis.call('zrangebyscore', scheduled, '0', score_of_now(now), 'LIMIT', '0', count_text(count))
+    for _, jid in ipairs(due) do
       work_add(queue, now, tonumber(redis.call('hget', 'ql:j:' .. jid, 'priority') or 0), jid)
       redis.call('zrem', scheduled, jid)
       redis.call('hset', 'ql:j:' .. jid, 'state', 'waiting')
@@ -1226,17 +1297,23 @@ local function queue_command(name)
   end
 
   local function expired_locks(queue, now, offset, count)
-    return redis.call('zrangebyscore', 'ql:q:' .. queue .. '-locks', '-inf', score_of_now(now), 'LIMIT', offset, count_text(count))
+    return redis.call('zrangebyscore', 'ql:q:' .. queue .. '-locks', '-inf', score_of_now(now), 'LIMIT', offset,
+      count_text(count))
   end
 
   -- Appends to `jids` the due recurring children, due scheduled jobs and then the highest work
   -- scores, up to `count` jobs in all (ties in reverse jid order, as ZREVRANGE gives them).
   local function fill_from_work(queue, now, count, jids)
-    spawn_recurring(queue, now, count - #jids)
-    release_scheduled(queue, now, count - #jids)
+    -- Most queues have neither recurring templates nor scheduled jobs: one EXISTS of both sets
+    -- spares the two range reads (the expired-lock read before has refused a bad `now` or count).
+    local prefix = 'ql:q:' .. queue
+    if redis.call('exists', prefix .. '-recur', prefix .. '-scheduled') > 0 then
+      spawn_recurring(queue, now, count - #jids)
+      release_scheduled(queue, now, count - #jids)
+    end
     local wanted = count - #jids
     if wanted == 0 then return jids end
-    for _, jid in ipairs(redis.call('zrevrange', 'ql:q:' .. queue .. '-work', '0', count_text(wanted - 1))) do
+    for _, jid in ipairs(redis.call('zrevrange', prefix .. '-work', '0', count_text(wanted - 1))) do
       jids[#jids + 1] = jid
     end
     return jids
@@ -1252,7 +1329,8 @@ local function queue_command(name)
       history_add(now, jid, 'failed', { group = group }, nil, cap)
       fail_job(now, jid, queue, group, message, now, '')
       if is_tracked(jid) then publish('failed', jid) end
-      publish('log', cjson.encode({ jid = jid, event = 'failed', group = group, worker = lost_worker, message = message }))
+      publish('log',
+        cjson.encode({ jid = jid, event = 'failed', group = group, worker = lost_worker, message = message }))
     end
 
     -- Handles up to `count` expired locks: first a courtesy period (the `grace` flag), on the
@@ -1297,9 +1375,10 @@ local function queue_command(name)
       if not worker then error('Pop(): Arg "worker" missing') end
       local count = tonumber(count_arg)
       if not count then error('Pop(): Arg "count" missing or not a number: ' .. tostring(count_arg)) end
-      local queue_heartbeat, heartbeat, max_concurrency, history_cap = config_values(
-        queue .. '-heartbeat', 'heartbeat', queue .. '-max-concurrency', 'max-job-history')
-      local expires = now + tonumber(queue_heartbeat or heartbeat)
+      local options = options_ahead or redis.call('hmget', 'ql:config', queue .. '-heartbeat', 'heartbeat',
+        queue .. '-max-concurrency', 'max-job-history')
+      local max_concurrency, history_cap = options[3], options[4]
+      local expires = now + tonumber(options[1] or options[2] or config_default('heartbeat'))
       if redis.call('sismember', 'ql:paused_queues', queue) == 1 then return '{}' end
       redis.call('zadd', 'ql:workers', score_of_now(now), worker)
 
@@ -1316,12 +1395,18 @@ local function queue_command(name)
       local n = #jids
       if n == 0 then return '{}' end
       local tracked = tracked_flags(jids)
-      -- Every job gets the same `popped` entry: encoded once (unless cjson would refuse `now`;
-      -- history_add then fails where it always did).
-      local popped_by = { worker = worker }
-      local popped_entry
-      if now - now == 0 then
-        popped_entry = cjson.encode({ math.floor(now), 'popped', popped_by })
+      -- Every job gets the same `popped` entry: built once (unless cjson would refuse `now`;
+      -- history_add then fails where it always did), and its item for the job objects too when
+      -- floor(now) has at most 14 digits (so its %.14g text reads back as the same number).
+      local popped_entry = now_entry(now, 'popped', 'worker', worker)
+      local popped_by, popped_item = nil, nil
+      if not popped_entry then
+        popped_by = { worker = worker }
+      elseif math.abs(now) < 1e14 then
+        popped_item = {}
+        popped_item.worker = worker
+        popped_item.when = math.floor(now)
+        popped_item.what = 'popped'
       end
       -- Each job's fields read before its writes (the job object takes them from here), and its
       -- wait; the jobs share the stats, lock and worker-set writes after the loop.
@@ -1374,7 +1459,7 @@ local function queue_command(name)
       for first = 1, n, 400 do
         redis.call('zrem', 'ql:q:' .. queue .. '-work', unpack(jids, first, math.min(first + 399, n)))
       end
-      return cjson.encode((job_objects(jids, fields, tracked)))
+      return cjson.encode((job_objects(jids, fields, tracked, popped_entry, popped_item)))
     end
 
   elseif name == 'peek' then
@@ -1667,13 +1752,15 @@ local function extension_command(name)
   if name == 'complete.pop' then
     -- `complete.pop <now> <pop-queue> <count> <complete's arguments...>`: completes a job and
     -- pops up to `count` jobs of `pop-queue` for the same worker, leaving exactly what `complete`
-    -- then `pop` at the same `now` leave (it runs those two), in one call. Replies with an array:
+    -- then `pop` at the same `now` leave (it runs those two, on options read once), in one call. Replies with an array:
     -- complete's reply (the job's state), then pop's (the JSON array of jobs). The pop's queue and
     -- count are checked first; if the complete fails, its error is raised and nothing of the pop
     -- happens.
     return function(now, pop_queue, count, ...)
       if not pop_queue then error('Queue(): no queue name provided') end
       if not tonumber(count) then error('Pop(): Arg "count" missing or not a number: ' .. tostring(count)) end
+      options_ahead = redis.call('hmget', 'ql:config', pop_queue .. '-heartbeat', 'heartbeat',
+        pop_queue .. '-max-concurrency', 'max-job-history', 'jobs-history-count', 'jobs-history')
       local state = job_command('complete')(now, ...)
       local _, worker = ...
       return { state, queue_command('pop')(now, pop_queue, worker, count) }
@@ -1688,7 +1775,7 @@ end
 -- (keys, argv) as EVALSHA and FCALL pass them: argv = command, now, args...
 local function dispatch(keys, argv)
   if #keys > 0 then error('No Keys should be provided') end
-  now_arg, now_text, now_score = argv[2], nil, nil
+  now_arg, now_text, now_score, now_day, now_floor, options_ahead = argv[2], nil, nil, nil, nil, nil
   local name = argv[1]
   if not name then error('Must provide a command') end
   local command = job_command(name) or queue_command(name) or recurring_command(name)
