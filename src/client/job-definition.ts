@@ -48,6 +48,11 @@ export abstract class JobDefinition<D = JsonValue> {
     return [...this.#tags];
   }
 
+  /** The fields that name it, first in every `toJSON` (so `--json` output starts the same way). */
+  protected identityJSON(): { jid: string; klass: string; queue: string } {
+    return { jid: this.jid, klass: this.klass, queue: this.queue };
+  }
+
   /** Adds tags; returns the tags afterwards. */
   tag(...tags: string[]): Promise<string[]> {
     return this.#changeTags('tag', tags);

@@ -193,9 +193,7 @@ export class Job<D = JsonValue> extends JobDefinition<D> {
   /** The fields as plain data (data decoded), e.g. for `--json` output. */
   toJSON(): Record<string, unknown> {
     return {
-      jid: this.jid,
-      klass: this.klass,
-      queue: this.queue,
+      ...this.identityJSON(),
       state: this.state,
       worker: this.worker,
       tracked: this.tracked,

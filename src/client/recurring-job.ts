@@ -57,9 +57,7 @@ export class RecurringJob<D = JsonValue> extends JobDefinition<D> {
 
   toJSON(): Record<string, unknown> {
     return {
-      jid: this.jid,
-      klass: this.klass,
-      queue: this.queue,
+      ...this.identityJSON(),
       state: this.state,
       priority: this.priority,
       interval: this.interval,

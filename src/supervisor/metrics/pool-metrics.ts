@@ -90,87 +90,60 @@ export class PoolMetrics implements PoolMetricsSink {
       );
     collectDefaultMetrics({ register: registry });
     const byJob = [['klass'], ['queue']] as const;
-    this.started = new BoundedCounter(
-      registry,
-      { name: 'qless_jobs_started_total', help: 'Jobs a worker of the pool started', labelNames: ['queue', 'klass'] },
-      byJob,
-      cap,
-      overflow,
-    );
-    this.completed = new BoundedCounter(
-      registry,
-      { name: 'qless_jobs_completed_total', help: 'Jobs completed', labelNames: ['queue', 'klass'] },
-      byJob,
-      cap,
-      overflow,
-    );
-    this.failed = new BoundedCounter(
-      registry,
-      {
-        name: 'qless_jobs_failed_total',
-        help: 'Jobs failed, by failure group',
-        labelNames: ['queue', 'klass', 'group'],
-      },
+    // Every job-labelled metric shares the registry, the cap and the overflow warning.
+    const counter = <L extends Labels>(
+      name: string,
+      help: string,
+      labelNames: readonly (keyof L & string)[],
+      fallbacks: readonly (readonly (keyof L & string)[])[],
+    ): BoundedCounter<L> => new BoundedCounter<L>(registry, { name, help, labelNames }, fallbacks, cap, overflow);
+    const histogram = <L extends Labels>(
+      name: string,
+      help: string,
+      labelNames: readonly (keyof L & string)[],
+      buckets: number[],
+      fallbacks: readonly (readonly (keyof L & string)[])[],
+    ): BoundedHistogram<L> =>
+      new BoundedHistogram<L>(registry, { name, help, labelNames, buckets }, fallbacks, cap, overflow);
+    this.started = counter('qless_jobs_started_total', 'Jobs a worker of the pool started', ['queue', 'klass'], byJob);
+    this.completed = counter('qless_jobs_completed_total', 'Jobs completed', ['queue', 'klass'], byJob);
+    this.failed = counter(
+      'qless_jobs_failed_total',
+      'Jobs failed, by failure group',
+      ['queue', 'klass', 'group'],
       [['klass', 'group'], ['queue']],
-      cap,
-      overflow,
     );
-    this.retried = new BoundedCounter(
-      registry,
-      {
-        name: 'qless_jobs_retried_total',
-        help: 'Jobs whose handler gave them back with job.retry()',
-        labelNames: ['queue', 'klass'],
-      },
+    this.retried = counter(
+      'qless_jobs_retried_total',
+      'Jobs whose handler gave them back with job.retry()',
+      ['queue', 'klass'],
       byJob,
-      cap,
-      overflow,
     );
-    this.handedBackCounter = new BoundedCounter(
-      registry,
-      {
-        name: 'qless_jobs_handed_back_total',
-        help: 'Jobs given back to their queue unfinished: their worker died, or was stopping',
-        labelNames: ['queue', 'klass', 'reason'],
-      },
+    this.handedBackCounter = counter(
+      'qless_jobs_handed_back_total',
+      'Jobs given back to their queue unfinished: their worker died, or was stopping',
+      ['queue', 'klass', 'reason'],
       byJob,
-      cap,
-      overflow,
     );
-    this.lockLost = new BoundedCounter(
-      registry,
-      {
-        name: 'qless_lock_lost_total',
-        help: 'Jobs taken from their worker while they ran: lock lost, or cancelled',
-        labelNames: ['queue', 'why'],
-      },
+    this.lockLost = counter(
+      'qless_lock_lost_total',
+      'Jobs taken from their worker while they ran: lock lost, or cancelled',
+      ['queue', 'why'],
       [['queue']],
-      cap,
-      overflow,
     );
-    this.duration = new BoundedHistogram(
-      registry,
-      {
-        name: 'qless_job_duration_seconds',
-        help: 'Handler run time of jobs that completed, failed or were settled by their handler',
-        labelNames: ['queue', 'klass'],
-        buckets: DURATION_BUCKETS,
-      },
+    this.duration = histogram(
+      'qless_job_duration_seconds',
+      'Handler run time of jobs that completed, failed or were settled by their handler',
+      ['queue', 'klass'],
+      DURATION_BUCKETS,
       byJob,
-      cap,
-      overflow,
     );
-    this.wait = new BoundedHistogram(
-      registry,
-      {
-        name: 'qless_job_wait_seconds',
-        help: 'Put to pop of jobs on their first pop, from the job history (whole seconds)',
-        labelNames: ['queue'],
-        buckets: WAIT_BUCKETS,
-      },
+    this.wait = histogram(
+      'qless_job_wait_seconds',
+      'Put to pop of jobs on their first pop, from the job history (whole seconds)',
+      ['queue'],
+      WAIT_BUCKETS,
       [['queue']],
-      cap,
-      overflow,
     );
     this.scriptCalls = new Histogram({
       name: 'qless_script_call_seconds',

@@ -48,10 +48,10 @@ export interface RecurringDetail {
   data: JsonValue;
 }
 
-export function jobSummary(job: Job): JobSummary {
-  const failure = job.failure
-    ? { ...job.failure, message: job.failure.message.slice(0, LIST_MESSAGE_CHARS) }
-    : job.failure;
+/** The fields every view of a job shows, as they are. */
+type JobFields = Omit<JobSummary, 'failure' | 'updated'>;
+
+function jobFields(job: Job): JobFields {
   return {
     jid: job.jid,
     klass: job.klass,
@@ -64,25 +64,20 @@ export function jobSummary(job: Job): JobSummary {
     remaining: job.remaining,
     expires: job.expires,
     tracked: job.tracked,
-    failure,
-    updated: job.history.at(-1)?.when ?? null,
   };
+}
+
+export function jobSummary(job: Job): JobSummary {
+  const failure = job.failure
+    ? { ...job.failure, message: job.failure.message.slice(0, LIST_MESSAGE_CHARS) }
+    : job.failure;
+  return { ...jobFields(job), failure, updated: job.history.at(-1)?.when ?? null };
 }
 
 export function jobDetail(job: Job): JobDetail {
   return {
     kind: 'job',
-    jid: job.jid,
-    klass: job.klass,
-    queue: job.queue,
-    state: job.state,
-    priority: job.priority,
-    tags: job.tags,
-    worker: job.worker,
-    retries: job.retries,
-    remaining: job.remaining,
-    expires: job.expires,
-    tracked: job.tracked,
+    ...jobFields(job),
     failure: job.failure,
     data: job.data,
     history: job.history,
