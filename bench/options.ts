@@ -1,8 +1,24 @@
 // The command line of `npm run bench` (bench/run.ts): which parts run and how big they are.
 import { parseArgs } from 'node:util';
 
-const PARTS = ['throughput', 'latency', 'replacement', 'memory', 'reload', 'metrics', 'dashboard', 'failover'] as const;
+const PARTS = [
+  'throughput',
+  'latency',
+  'replacement',
+  'memory',
+  'reload',
+  'metrics',
+  'dashboard',
+  'failover',
+  'defaults',
+] as const;
 type Part = (typeof PARTS)[number];
+
+/** A pool's size: worker processes × jobs in flight per worker. */
+export interface PoolShape {
+  workers: number;
+  concurrency: number;
+}
 
 export interface BenchOptions {
   parts: Part[];
@@ -18,6 +34,14 @@ export interface BenchOptions {
   dashboardJobs: number;
   /** Primaries killed in the failover part. */
   failovers: number;
+  /** No-op jobs per run of the defaults part. */
+  defaultsJobs: number;
+  /** The pools whose drain rate the defaults part measures. */
+  pools: PoolShape[];
+  /** Rounds of the defaults part (each measures every pool, and the idle pool). */
+  rounds: number;
+  /** Another commit, measured in turns with the work tree by the defaults part. */
+  baseline: string | undefined;
   /** --interval of the idle pools (seconds). */
   interval: number;
   /** --log-level of every qless-worker run. */
@@ -42,6 +66,8 @@ export interface IdlePartSettings extends PartSettings {
   interval: number;
 }
 
+const DEFAULT_POOLS = '2x1,1x1,4x1,2x8';
+
 export const USAGE = `Usage: npm run bench -- [options]
   --only <parts>        comma list of ${PARTS.join(', ')} (default: all)
   --jobs <n>            no-op jobs per throughput run (also the metrics part's; default 20000)
@@ -50,6 +76,10 @@ export const USAGE = `Usage: npm run bench -- [options]
   --reloads <n>         handler changes in the reload part (default 200)
   --dashboard-jobs <n>  jobs put (across 100 queues) for the dashboard part (default 1000000)
   --failovers <n>       kills of the Redis primary in the failover part (default 5)
+  --defaults-jobs <n>   no-op jobs per run of the defaults part (default 10000)
+  --pools <list>        workers x concurrency of the defaults part's drains (default ${DEFAULT_POOLS})
+  --rounds <n>          rounds of the defaults part (default 3)
+  --baseline <commit>   defaults part: also measure this commit's tree, in turns with the work tree
   --interval <s>        --interval of the idle pools (default 5)
   --log-level <level>   qless-worker --log-level (default info, the worker's default)
   --json                print one JSON document instead of tables
@@ -81,6 +111,10 @@ function parseCommandLine(argv: string[]) {
         reloads: { type: 'string', default: '200' },
         'dashboard-jobs': { type: 'string', default: '1000000' },
         failovers: { type: 'string', default: '5' },
+        'defaults-jobs': { type: 'string', default: '10000' },
+        pools: { type: 'string', default: DEFAULT_POOLS },
+        rounds: { type: 'string', default: '3' },
+        baseline: { type: 'string' },
         interval: { type: 'string', default: '5' },
         'log-level': { type: 'string', default: 'info' },
         json: { type: 'boolean', default: false },
@@ -93,6 +127,26 @@ function parseCommandLine(argv: string[]) {
   } catch (error) {
     throw new BenchUsageError(error instanceof Error ? error.message : String(error));
   }
+}
+
+/** `2x1,4x1,2x8` → pools (duplicates dropped, order kept). */
+function poolShapes(text: string): PoolShape[] {
+  const shapes: PoolShape[] = [];
+  for (const item of text
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean)) {
+    const match = /^(\d+)[x×](\d+)$/.exec(item);
+    if (!match) throw new BenchUsageError(`--pools: "${item}" is not <workers>x<concurrency> (e.g. 2x1)`);
+    const shape = {
+      workers: positiveInteger('pools workers', match[1]),
+      concurrency: positiveInteger('pools concurrency', match[2]),
+    };
+    if (!shapes.some((other) => other.workers === shape.workers && other.concurrency === shape.concurrency))
+      shapes.push(shape);
+  }
+  if (shapes.length === 0) throw new BenchUsageError('--pools names no pool');
+  return shapes;
 }
 
 /** Parses argv; undefined means --help was asked for. */
@@ -109,6 +163,9 @@ export function parseBenchOptions(argv: string[]): BenchOptions | undefined {
     if (!parts.includes(name as Part)) parts.push(name as Part);
   }
   if (parts.length === 0) throw new BenchUsageError('--only names no part');
+  if (values.baseline !== undefined && !parts.includes('defaults'))
+    throw new BenchUsageError('--baseline is measured by the defaults part only: add defaults to --only');
+  if (values.baseline?.trim() === '') throw new BenchUsageError('--baseline needs a commit');
   const interval = Number(values.interval);
   if (!Number.isFinite(interval) || interval <= 0)
     throw new BenchUsageError(`--interval must be a number of seconds above 0, got ${values.interval}`);
@@ -123,6 +180,10 @@ export function parseBenchOptions(argv: string[]): BenchOptions | undefined {
     reloads: positiveInteger('reloads', values.reloads),
     dashboardJobs: positiveInteger('dashboard-jobs', values['dashboard-jobs']),
     failovers: positiveInteger('failovers', values.failovers),
+    defaultsJobs: positiveInteger('defaults-jobs', values['defaults-jobs']),
+    pools: poolShapes(values.pools),
+    rounds: positiveInteger('rounds', values.rounds),
+    baseline: values.baseline,
     interval,
     logLevel: values['log-level'],
     json: values.json,

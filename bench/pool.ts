@@ -9,7 +9,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Redis } from 'ioredis';
 import type { IdlePartSettings } from './options.ts';
-import { cpuSeconds, rssMb, type PoolCpu, type PoolRss } from './proc-stats.ts';
+import { cpuSeconds, pssMb, rssMb, type PoolCpu, type PoolMemory, type PoolPss, type PoolRss } from './proc-stats.ts';
 
 const WORKER_BIN = fileURLToPath(new URL('../bin/qless-worker', import.meta.url));
 const HANDLERS = fileURLToPath(new URL('./handlers', import.meta.url));
@@ -35,6 +35,8 @@ interface PoolSettings {
   env?: Record<string, string>;
   /** More qless-worker options (e.g. --metrics-port). */
   args?: string[];
+  /** The qless-worker launcher; default this tree's bin/qless-worker (another commit's: baseline-tree.ts). */
+  bin?: string;
 }
 
 const live = new Set<BenchPool>();
@@ -66,7 +68,7 @@ export class BenchPool {
     this.logFile = join(settings.dir, 'qless-worker.log');
     const out = openSync(this.logFile, 'a');
     const args = [
-      WORKER_BIN,
+      settings.bin ?? WORKER_BIN,
       ...[
         '--queue',
         settings.queue,
@@ -124,7 +126,7 @@ export class BenchPool {
   static startIdle(
     redisUrl: string,
     settings: IdlePartSettings,
-    pool: Pick<PoolSettings, 'queue' | 'workers' | 'dir' | 'path' | 'watch'>,
+    pool: Pick<PoolSettings, 'queue' | 'workers' | 'dir' | 'path' | 'watch' | 'bin'>,
   ): BenchPool {
     return new BenchPool({
       redisUrl,
@@ -195,9 +197,18 @@ export class BenchPool {
 
   /** RSS of the supervisor and of each slot's current worker. */
   rss(): PoolRss {
+    return this.memory(rssMb);
+  }
+
+  /** PSS of the supervisor and of each slot's current worker. */
+  pss(): PoolPss {
+    return this.memory(pssMb);
+  }
+
+  private memory(read: (pid: number) => number | undefined): PoolMemory {
     return {
-      supervisorMb: rssMb(this.pid),
-      workersMb: this.slotPids().map((pid) => (pid === undefined ? undefined : rssMb(pid))),
+      supervisorMb: read(this.pid),
+      workersMb: this.slotPids().map((pid) => (pid === undefined ? undefined : read(pid))),
     };
   }
 

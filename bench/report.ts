@@ -1,16 +1,20 @@
 // What `npm run bench` prints: the figures beside their targets (issue 3) and the machine they
 // were measured on, as aligned tables for people or one JSON document for machines.
 import type { DashboardResult } from './dashboard.ts';
+import type { DefaultsResult } from './defaults.ts';
+import { DEFAULTS_TARGETS, type DefaultsMet, defaultsMet, formatDefaults } from './defaults-report.ts';
 import type { FailoverResult } from './failover.ts';
 import { failoverMet, formatFailover } from './failover-report.ts';
 import type { LatencyResult } from './latency.ts';
 import type { MetricsResult } from './metrics.ts';
 import type { Machine } from './machine.ts';
 import type { MemoryResult } from './memory.ts';
+import type { PoolShape } from './options.ts';
 import type { ReloadResult } from './reload.ts';
 import type { ReplacementResult } from './replacement.ts';
 import type { Revision } from './revision.ts';
 import type { ThroughputResult } from './throughput.ts';
+import { fixed, mb, table, verdict } from './report-table.ts';
 
 const TARGETS = {
   /** No-op jobs per second with 2 workers (the better concurrency counts). */
@@ -25,6 +29,7 @@ const TARGETS = {
   metricsThroughputLossPercent: 3,
   /** A scrape of /metrics after 100 queues × 20 klasses, median; strictly below. */
   scrapeMs: 50,
+  ...DEFAULTS_TARGETS,
 } as const;
 
 export interface BenchReport {
@@ -32,7 +37,18 @@ export interface BenchReport {
   revision: Revision;
   /** 1-minute load average when the last part ended. */
   loadAverageAtEnd: number;
-  settings: { jobs: number; latencyJobs: number; kills: number; reloads: number; interval: number; logLevel: string };
+  settings: {
+    jobs: number;
+    latencyJobs: number;
+    kills: number;
+    reloads: number;
+    interval: number;
+    logLevel: string;
+    defaultsJobs: number;
+    pools: PoolShape[];
+    rounds: number;
+    baseline: string | undefined;
+  };
   throughput?: ThroughputResult[];
   latency?: LatencyResult[];
   replacement?: ReplacementResult;
@@ -41,9 +57,10 @@ export interface BenchReport {
   dashboard?: DashboardResult;
   failover?: FailoverResult;
   metrics?: MetricsResult;
+  defaults?: DefaultsResult;
   targets: typeof TARGETS;
   /** Per measured part: whether its target was met. */
-  met: {
+  met: Partial<DefaultsMet> & {
     throughput?: boolean;
     latency?: boolean;
     replacement?: boolean;
@@ -72,24 +89,9 @@ export function judge(report: Omit<BenchReport, 'met' | 'targets'>): BenchReport
     );
     met.scrape = report.metrics.scrape.medianMs < TARGETS.scrapeMs;
   }
+  if (report.defaults) Object.assign(met, defaultsMet(report.defaults));
   return { ...report, targets: TARGETS, met };
 }
-
-function table(headers: string[], rows: string[][]): string {
-  const widths = headers.map((header, column) =>
-    Math.max(header.length, ...rows.map((row) => (row[column] ?? '').length)),
-  );
-  const line = (cells: string[]): string =>
-    cells
-      .map((cell, column) => (column === 0 ? cell.padEnd(widths[column]) : cell.padStart(widths[column])))
-      .join('  ')
-      .trimEnd();
-  return [line(headers), line(widths.map((width) => '-'.repeat(width))), ...rows.map(line)].join('\n');
-}
-
-const fixed = (value: number, digits: number): string => (Number.isFinite(value) ? value.toFixed(digits) : '-');
-const mb = (value: number | undefined): string => (value === undefined ? '-' : value.toFixed(1));
-const verdict = (met: boolean | undefined): string => (met === undefined ? '' : met ? 'met' : 'MISSED');
 
 export function formatReport(report: BenchReport): string {
   const { machine, settings, met } = report;
@@ -108,7 +110,7 @@ export function formatReport(report: BenchReport): string {
   if (report.throughput) {
     out.push('', `1. Throughput: ${settings.jobs} no-op jobs, first pop → last completion (Redis times)`);
     out.push(
-      table(
+      ...table(
         [
           'workers',
           'conc.',
@@ -149,7 +151,7 @@ export function formatReport(report: BenchReport): string {
         `(--interval ${settings.interval})`,
     );
     out.push(
-      table(
+      ...table(
         ['workers', 'jobs', 'median ms', 'p99 ms', 'mean ms', 'max ms', 'jobs per worker'],
         report.latency.map((result) => [
           String(result.workers),
@@ -173,7 +175,7 @@ export function formatReport(report: BenchReport): string {
         "the slot's new worker pops (ql:workers score)",
     );
     out.push(
-      table(
+      ...table(
         ['kill', 'slot', 'killed pid', 'new pid', 'ms'],
         replacement.samples.map((sample, index) => [
           String(index + 1),
@@ -206,7 +208,7 @@ export function formatReport(report: BenchReport): string {
         result.rssAfter.workersMb.map(mb).join(', '),
       ]);
     }
-    out.push(table(['when', 'supervisor', 'workers'], rows));
+    out.push(...table(['when', 'supervisor', 'workers'], rows));
     if (report.memory) out.push(`target: each idle worker < ${TARGETS.idleWorkerRssMb} MB: ${verdict(met.memory)}`);
   }
 
@@ -226,7 +228,7 @@ export function formatReport(report: BenchReport): string {
     );
     const fds = (value: number | undefined): string => (value === undefined ? '-' : String(value));
     out.push(
-      table(
+      ...table(
         ['when', 'supervisor MB', 'supervisor fds', 'workers MB'],
         [
           [
@@ -254,7 +256,7 @@ export function formatReport(report: BenchReport): string {
         '(as in part 1; median of the rounds)',
     );
     out.push(
-      table(
+      ...table(
         [
           'conc.',
           'without jobs/s',
@@ -286,5 +288,6 @@ export function formatReport(report: BenchReport): string {
       `target: median < ${TARGETS.scrapeMs} ms: ${verdict(met.scrape)}`,
     );
   }
+  if (report.defaults) out.push(...formatDefaults(report.defaults, met));
   return out.join('\n');
 }

@@ -4,8 +4,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type BaselineTree, prepareBaselineTree } from './baseline-tree.ts';
 import { BenchRedis } from './bench-redis.ts';
 import { formatDashboard, measureDashboard } from './dashboard.ts';
+import { measureDefaults } from './defaults.ts';
 import { measureLatency } from './latency.ts';
 import { measureMetrics } from './metrics.ts';
 import { currentLoad, describeMachine } from './machine.ts';
@@ -19,10 +21,14 @@ import { formatReport, judge, type BenchReport } from './report.ts';
 import { measureThroughput } from './throughput.ts';
 
 async function bench(options: BenchOptions): Promise<BenchReport> {
-  const dir = mkdtempSync(join(tmpdir(), 'qless-bench-'));
   const progress = (line: string): void => {
     process.stderr.write(`${line}\n`);
   };
+  // Before anything is measured: a --baseline that cannot be built fails the run at once.
+  const baseline: BaselineTree | undefined = options.baseline
+    ? await prepareBaselineTree(options.baseline, progress)
+    : undefined;
+  const dir = mkdtempSync(join(tmpdir(), 'qless-bench-'));
   const redis = await BenchRedis.start();
   let failed = true;
   try {
@@ -39,6 +45,10 @@ async function bench(options: BenchOptions): Promise<BenchReport> {
         reloads: options.reloads,
         interval: options.interval,
         logLevel: options.logLevel,
+        defaultsJobs: options.defaultsJobs,
+        pools: options.pools,
+        rounds: options.rounds,
+        baseline: options.baseline,
       },
     };
     for (const part of options.parts) {
@@ -72,6 +82,17 @@ async function bench(options: BenchOptions): Promise<BenchReport> {
         case 'metrics':
           report.metrics = await measureMetrics(redis, {
             jobs: options.jobs,
+            logLevel: options.logLevel,
+            dir,
+            progress,
+          });
+          break;
+        case 'defaults':
+          report.defaults = await measureDefaults(redis, {
+            jobs: options.defaultsJobs,
+            pools: options.pools,
+            rounds: options.rounds,
+            baseline,
             logLevel: options.logLevel,
             dir,
             progress,

@@ -4,6 +4,8 @@
 //   tracked, so its pop publishes on `ql:popped`; the bench, idle at that moment, notes it;
 // - last completion: the highest score in `ql:completed` (the script's fractional `now`).
 // Redis's cost per job comes from INFO cpu (process CPU) and INFO commandstats (script time).
+// The same run also gives the figures counted from the pool's spawn (what a user who starts a pool
+// on a backlog waits for): the spawn time is the bench's, on the same wall clock as Redis's.
 import { join } from 'node:path';
 import { ChannelWaiter } from './channel-waiter.ts';
 import { newJid, type BenchRedis, type PutSpec } from './bench-redis.ts';
@@ -30,6 +32,9 @@ export interface ThroughputResult {
   /** First pop to last completion. */
   seconds: number;
   jobsPerSecond: number;
+  /** Spawn of bin/qless-worker to last completion (start-up included). */
+  secondsFromSpawn: number;
+  jobsPerSecondFromSpawn: number;
   /** Redis process CPU (user + sys) from pool start to the last completion, per job. */
   redisCpuUsPerJob: number;
   /** The jobs per second at which Redis alone would use one whole core (1e6 / redisCpuUsPerJob). */
@@ -41,6 +46,9 @@ export interface ThroughputResult {
   workerCpuUsPerJob: number;
   /** CPU of the supervisor over the same span, per job. */
   supervisorCpuUsPerJob: number;
+  /** The same two from the spawn (each process's whole life) to the last completion, per job. */
+  workerCpuUsPerJobFromSpawn: number;
+  supervisorCpuUsPerJobFromSpawn: number;
   /** Spawn of bin/qless-worker to the first pop. */
   startupMs: number;
   /** Right after the last completion. */
@@ -51,9 +59,12 @@ export interface ThroughputSettings extends PartSettings {
   jobs: number;
 }
 
-/** CPU seconds of every worker together (NaN if one is unknown: a worker died meanwhile). */
-function sumWorkers(cpu: PoolCpu): number {
-  return cpu.workersSeconds.reduce<number>((sum, seconds) => sum + (seconds ?? Number.NaN), 0);
+/**
+ * CPU seconds of every worker together. A slot without a process counts as `missing`: NaN at the
+ * end (a worker died meanwhile), 0 at the first pop (a worker of a larger pool not forked yet).
+ */
+function sumWorkers(cpu: PoolCpu, missing = Number.NaN): number {
+  return cpu.workersSeconds.reduce<number>((sum, seconds) => sum + (seconds ?? missing), 0);
 }
 
 async function waitForAll(bench: BenchRedis, jobs: number, pool: BenchPool): Promise<void> {
@@ -82,13 +93,25 @@ async function waitForAll(bench: BenchRedis, jobs: number, pool: BenchPool): Pro
   }
 }
 
+/** What sets a run apart from a plain one: more qless-worker options, or another tree's launcher. */
+export interface RunVariant {
+  /** Appended to the run's directory name. */
+  name: string;
+  args: string[];
+  /** Another bin/qless-worker (default this tree's). */
+  bin?: string;
+}
+
+/** CPU seconds of the supervisor (NaN if it is unknown). */
+const supervisorOf = (cpu: PoolCpu): number => cpu.supervisorSeconds ?? Number.NaN;
+
 /** One run; `variant` adds qless-worker options (and names the run's directory after them). */
 export async function runOnce(
   bench: BenchRedis,
   workers: number,
   concurrency: number,
   settings: ThroughputSettings,
-  variant: { name: string; args: string[] } = { name: '', args: [] },
+  variant: RunVariant = { name: '', args: [] },
 ): Promise<ThroughputResult> {
   const { jobs } = settings;
   await bench.reset(jobs);
@@ -113,6 +136,7 @@ export async function runOnce(
       dir: join(settings.dir, `throughput-w${workers}-c${concurrency}${variant.name}`),
       name: 'bench',
       args: variant.args,
+      bin: variant.bin,
     });
     try {
       const firstPopAt = await run.guard(firstPop);
@@ -125,20 +149,25 @@ export async function runOnce(
       const newest = await bench.redis.zrevrange('ql:completed', 0, 0, 'WITHSCORES');
       const lastCompletionAt = Number(newest[1]) * 1000;
       const seconds = (lastCompletionAt - firstPopAt) / 1000;
+      const secondsFromSpawn = (lastCompletionAt - run.spawnedAt) / 1000;
       const redisCpuUsPerJob = ((cpuAfter - cpuBefore) * 1e6) / jobs;
+      const perJob = (cpuSeconds: number): number => (cpuSeconds * 1e6) / jobs;
       return {
         workers,
         concurrency,
         jobs,
         seconds,
         jobsPerSecond: jobs / seconds,
+        secondsFromSpawn,
+        jobsPerSecondFromSpawn: jobs / secondsFromSpawn,
         redisCpuUsPerJob,
         redisCapJobsPerSecond: 1e6 / redisCpuUsPerJob,
         scriptUsPerJob: script.usec / jobs,
         scriptCallsPerJob: script.calls / jobs,
-        workerCpuUsPerJob: ((sumWorkers(cpuAtEnd) - sumWorkers(cpuAtFirstPop)) * 1e6) / jobs,
-        supervisorCpuUsPerJob:
-          (((cpuAtEnd.supervisorSeconds ?? Number.NaN) - (cpuAtFirstPop.supervisorSeconds ?? Number.NaN)) * 1e6) / jobs,
+        workerCpuUsPerJob: perJob(sumWorkers(cpuAtEnd) - sumWorkers(cpuAtFirstPop, 0)),
+        supervisorCpuUsPerJob: perJob(supervisorOf(cpuAtEnd) - supervisorOf(cpuAtFirstPop)),
+        workerCpuUsPerJobFromSpawn: perJob(sumWorkers(cpuAtEnd)),
+        supervisorCpuUsPerJobFromSpawn: perJob(supervisorOf(cpuAtEnd)),
         startupMs: firstPopAt - run.spawnedAt,
         rssAfter,
       };
