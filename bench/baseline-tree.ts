@@ -60,7 +60,9 @@ export async function prepareBaselineTree(revision: string, progress: (line: str
     await extract(resolved.commit, building);
     if (!existsSync(join(building, 'bin', 'qless-worker')))
       throw new Error(`--baseline ${revision}: commit ${resolved.short} has no bin/qless-worker`);
+    const started = Date.now();
     await install(building);
+    progress(`baseline ${resolved.short}: npm ci took ${((Date.now() - started) / 1000).toFixed(0)} s`);
     // Another bench run may have put the same tree in place meanwhile; either copy will do.
     if (!existsSync(root)) renameSync(building, root);
   } finally {

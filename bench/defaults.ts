@@ -18,6 +18,11 @@ import { runOnce, type ThroughputResult } from './throughput.ts';
 /** qless-worker's own defaults. */
 export const DEFAULT_POOL: PoolShape = { workers: 2, concurrency: 1 };
 export const DEFAULT_INTERVAL_S = 5;
+/**
+ * Jobs of the uncounted drain each side runs first: a tree's first run pays for tsx compiling its
+ * files (cached afterwards) and for reading them from disk, which later runs do not.
+ */
+const WARM_UP_JOBS = 200;
 
 export interface DefaultsSettings extends PartSettings {
   jobs: number;
@@ -139,6 +144,16 @@ export async function measureDefaults(bench: BenchRedis, settings: DefaultsSetti
     `defaults: ${jobs} no-op jobs per drain, pools ${settings.pools.map(shapeName).join(', ')}, ` +
       `${rounds} round(s)${baseline ? `, ours and ${baseline.short} in turns` : ''}`,
   );
+  for (const { side, bin } of sides) {
+    settings.progress(`  warm-up ${side}: a drain of ${WARM_UP_JOBS} jobs at ${shapeName(DEFAULT_POOL)}, not counted`);
+    await runOnce(
+      bench,
+      DEFAULT_POOL.workers,
+      DEFAULT_POOL.concurrency,
+      { ...settings, jobs: Math.min(jobs, WARM_UP_JOBS) },
+      { name: `-defaults-${side}-warm-up`, args: [], bin },
+    );
+  }
   for (let round = 1; round <= rounds; round++) {
     for (const drain of drains) {
       for (const { side, bin } of sides) {
