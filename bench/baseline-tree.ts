@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { BenchUsageError } from './options.ts';
 import { REPO_ROOT, resolveCommit } from './revision.ts';
 
 const CACHE = join(tmpdir(), 'qless-worker-baseline');
@@ -46,7 +47,7 @@ async function install(root: string): Promise<void> {
 
 export async function prepareBaselineTree(revision: string, progress: (line: string) => void): Promise<BaselineTree> {
   const resolved = resolveCommit(revision);
-  if (!resolved) throw new Error(`--baseline ${revision}: not a commit of this repository`);
+  if (!resolved) throw new BenchUsageError(`--baseline ${revision}: not a commit of this repository`);
   const root = join(CACHE, resolved.commit);
   const tree: BaselineTree = { ...resolved, root, workerBin: join(root, 'bin', 'qless-worker') };
   if (existsSync(root)) {
@@ -59,7 +60,7 @@ export async function prepareBaselineTree(revision: string, progress: (line: str
     progress(`baseline ${resolved.short}: git archive | tar -x, then npm ci (once; kept in ${root})`);
     await extract(resolved.commit, building);
     if (!existsSync(join(building, 'bin', 'qless-worker')))
-      throw new Error(`--baseline ${revision}: commit ${resolved.short} has no bin/qless-worker`);
+      throw new BenchUsageError(`--baseline ${revision}: commit ${resolved.short} has no bin/qless-worker`);
     const started = Date.now();
     await install(building);
     progress(`baseline ${resolved.short}: npm ci took ${((Date.now() - started) / 1000).toFixed(0)} s`);

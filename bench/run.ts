@@ -124,7 +124,15 @@ async function main(): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  const report = await bench(options);
+  let report: BenchReport;
+  try {
+    report = await bench(options);
+  } catch (error) {
+    // A --baseline that names no usable commit is found only once git is asked.
+    if (!(error instanceof BenchUsageError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    return 2;
+  }
   const text = `${formatReport(report)}${report.dashboard ? `\n${formatDashboard(report.dashboard)}` : ''}`;
   process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : `${text}\n`);
   return 0;
