@@ -7,9 +7,11 @@
 // entry only costs the supervisor one refused `retry`.
 import type { HeldJob } from '../protocol/ipc.ts';
 import { ReportThrottle } from './report-throttle.ts';
+import { SmallMap } from './small-map.ts';
 
 export class HeldJobs {
-  private readonly jobs = new Map<string, HeldJob>();
+  /** By jid (a SmallMap: set and deleted per job, see small-map.ts). */
+  private readonly jobs = new SmallMap<string, HeldJob>();
   private readonly throttle: ReportThrottle;
 
   constructor(report: (jobs: HeldJob[]) => void, clock?: () => number) {
@@ -41,7 +43,7 @@ export class HeldJobs {
   }
 
   list(): HeldJob[] {
-    return [...this.jobs.values()].map((job) => ({ ...job }));
+    return this.jobs.values().map((job) => ({ ...job }));
   }
 
   get size(): number {
