@@ -63,6 +63,15 @@ export interface StoppedPool {
   left: number[];
 }
 
+/**
+ * CHAOS_NODE_OPTIONS becomes the pool processes' NODE_OPTIONS (the bench clears the inherited one):
+ * a --require probe, or V8 flags to compare (a --max-semi-space-size there replaces the workers' own).
+ */
+function poolNodeOptions(): { NODE_OPTIONS?: string } {
+  const options = process.env.CHAOS_NODE_OPTIONS;
+  return options ? { NODE_OPTIONS: options } : {};
+}
+
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class FaultRun {
@@ -109,7 +118,8 @@ export class FaultRun {
 
   /** Puts the jobs (keeping every completed one: qless trims beyond jobs-history-count). */
   async put(jobs: readonly JobSpec[]): Promise<void> {
-    this.jobs.push(...jobs);
+    // One by one: a spread of a few hundred thousand arguments overflows the stack.
+    for (const job of jobs) this.jobs.push(job);
     await this.client.call('config.set', 'jobs-history-count', this.jobs.length + 1_000);
     await putJobs(this.client, QUEUE, jobs);
   }
@@ -126,7 +136,7 @@ export class FaultRun {
       dir: join(this.dir, `pool-${this.pools}`),
       name: POOL_NAME,
       path: HANDLERS,
-      env: { CHAOS_RUNS_DIR: this.runs.dir },
+      env: { CHAOS_RUNS_DIR: this.runs.dir, ...poolNodeOptions() },
     });
     this.firstPoolAt ??= Date.now();
     return pool;

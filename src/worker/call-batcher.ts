@@ -35,7 +35,13 @@ const isFused = (entry: Entry): entry is Fused => (entry as Partial<Fused>).pop 
 export class CallBatcher {
   private queue: Pending[] = [];
   private scheduled = false;
-  private readonly inFlight = new Set<Promise<void>>();
+  /**
+   * Flushes sent and not yet answered. A count, not a Set of their promises: a long-lived Set
+   * emptied once per job leaves old-generation garbage behind (see small-map.ts).
+   */
+  private inFlight = 0;
+  /** Told when no flush is in flight any more. */
+  private idleWaiters: (() => void)[] = [];
 
   constructor(private readonly sendBatch: BatchSender) {}
 
@@ -61,9 +67,9 @@ export class CallBatcher {
 
   /** Resolves once every call queued so far has its reply. */
   async settled(): Promise<void> {
-    while (this.queue.length > 0 || this.inFlight.size > 0) {
+    while (this.queue.length > 0 || this.inFlight > 0) {
       if (this.queue.length > 0) this.flush();
-      await Promise.allSettled([...this.inFlight]);
+      if (this.inFlight > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
     }
   }
 
@@ -140,8 +146,13 @@ export class CallBatcher {
   }
 
   private track(sent: Promise<void>): void {
-    const tracked = sent.finally(() => this.inFlight.delete(tracked));
-    this.inFlight.add(tracked);
+    this.inFlight++;
+    void sent.finally(() => {
+      if (--this.inFlight > 0 || this.idleWaiters.length === 0) return;
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const resolve of waiters) resolve();
+    });
   }
 }
 

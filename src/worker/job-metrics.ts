@@ -1,16 +1,16 @@
 // What a worker records for the pool's metrics, only when the pool serves --metrics-port: per
 // queue and klass, how its jobs ended, how long they ran and waited; and how long its script calls
 // took. Nothing is sent per job: what was recorded since the last report goes to the supervisor on
-// the held-jobs schedule (at once after a quiet spell, else at most once a second), and the
-// supervisor adds it to the pool's counters and histograms, so a worker that is replaced can
-// neither reset nor double them. A worker killed with -9 loses what it recorded since its last
-// report (at most about a second of its jobs).
+// the held-jobs schedule (report-throttle.ts: at once after a quiet spell, else at most once a
+// second), and the supervisor adds it to the pool's counters and histograms, so a worker that is
+// replaced can neither reset nor double them. A worker killed with -9 loses what it recorded
+// since its last report (at most about a second of its jobs).
 import type { ScriptCall, BatchResult, QlessCaller } from '../client/script-caller.ts';
 import type { HistoryEntry, JobJson, ScriptArg, ScriptReply } from '../client/types.ts';
 import type { JobTally, WorkerMetricsReport } from '../protocol/ipc.ts';
-import { REPORT_EVERY_MS } from './held-jobs.ts';
 import type { JobOutcome } from './job/runner.ts';
 import type { SettlingCall } from './job/worker-job.ts';
+import { ReportThrottle } from './report-throttle.ts';
 
 /** How one job ended, as the runner concluded it. */
 export interface JobEnd {
@@ -62,40 +62,40 @@ function emptyTally(queue: string, klass: string): JobTally {
 export class JobMetrics {
   private tallies = new Map<string, JobTally>();
   private calls = new Map<string, number[]>();
-  private timer: NodeJS.Timeout | undefined;
-  private microtaskQueued = false;
-  private lastSentAt = -Infinity;
+  private readonly throttle: ReportThrottle;
 
   constructor(
     private readonly report: (report: WorkerMetricsReport) => void,
-    private readonly clock: () => number = () => performance.now(),
-  ) {}
+    clock?: () => number,
+  ) {
+    this.throttle = new ReportThrottle(() => this.sendNow(), clock);
+  }
 
   started(json: JobJson): void {
     const tally = this.tally(json);
     tally.started++;
     const wait = firstWaitSeconds(json.history);
     if (wait !== undefined) tally.waitSeconds.push(wait);
-    this.changed();
+    this.throttle.changed();
   }
 
   ended(json: JobJson, end: JobEnd): void {
     const tally = this.tally(json);
     const counted = this.count(tally, end);
     if (counted) tally.durationSeconds.push(end.seconds);
-    this.changed();
+    this.throttle.changed();
   }
 
   scriptCall(command: string, seconds: number): void {
     const times = this.calls.get(command);
     if (times) times.push(seconds);
     else this.calls.set(command, [seconds]);
-    this.changed();
+    this.throttle.changed();
   }
 
   /** Sends what was recorded and not yet sent (before the process exits). */
   flush(): void {
-    if (this.tallies.size > 0 || this.calls.size > 0) this.sendNow();
+    this.throttle.flush();
   }
 
   /** Counts the end; true when the handler ran to an end of its own (its run time is observed). */
@@ -139,26 +139,7 @@ export class JobMetrics {
     return tally;
   }
 
-  private changed(): void {
-    if (this.timer || this.microtaskQueued) return;
-    const wait = this.lastSentAt + REPORT_EVERY_MS - this.clock();
-    if (wait <= 0) {
-      this.microtaskQueued = true;
-      queueMicrotask(() => {
-        this.microtaskQueued = false;
-        this.flush();
-      });
-      return;
-    }
-    this.timer = setTimeout(() => this.flush(), wait);
-    // A pending report alone must not keep a draining process alive (it flushes before exiting).
-    this.timer.unref();
-  }
-
   private sendNow(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    this.lastSentAt = this.clock();
     const report: WorkerMetricsReport = {
       jobs: [...this.tallies.values()],
       calls: [...this.calls].map(([command, seconds]) => ({ command, seconds })),

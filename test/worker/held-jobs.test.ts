@@ -3,7 +3,8 @@
 // into one trailing report with the final set, and flush() sends what is pending.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { HeldJobs, REPORT_EVERY_MS } from '../../src/worker/held-jobs.ts';
+import { HeldJobs } from '../../src/worker/held-jobs.ts';
+import { REPORT_EVERY_MS } from '../../src/worker/report-throttle.ts';
 import type { HeldJob } from '../../src/protocol/ipc.ts';
 
 const job = (jid: string, expires = 100): HeldJob => ({ jid, queue: 'q', klass: 'k', expires });

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { HistoryEntry, JobJson } from '../../src/client/types.ts';
 import type { WorkerMetricsReport } from '../../src/protocol/ipc.ts';
-import { REPORT_EVERY_MS } from '../../src/worker/held-jobs.ts';
+import { REPORT_EVERY_MS } from '../../src/worker/report-throttle.ts';
 import { firstWaitSeconds, JobMetrics, timedBatches } from '../../src/worker/job-metrics.ts';
 
 const microtasks = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));

@@ -25,6 +25,7 @@ import { JobSandboxes } from './sandbox.ts';
 import { JobAbortError, RunningJob, type Ending } from './running-job.ts';
 import { WorkerJob } from './worker-job.ts';
 import type { LockEvent } from '../work-events.ts';
+import { SmallMap } from '../small-map.ts';
 
 export type JobOutcome = 'completed' | 'failed' | 'settled-by-handler' | 'lock-lost' | 'canceled' | 'handed-back';
 
@@ -48,7 +49,8 @@ export interface RunnerDeps {
 }
 
 export class JobRunner {
-  private readonly running = new Map<string, RunningJob>();
+  /** By jid (a SmallMap: set and deleted per job, see small-map.ts). */
+  private readonly running = new SmallMap<string, RunningJob>();
   private readonly handlers = new Map<string, Promise<Handler>>();
   private logFlushQueued = false;
   private readonly sandboxes: JobSandboxes;

@@ -6,6 +6,7 @@
 // due and waits for the next. It never keeps the process alive by itself, and it always fires in
 // the async context it was made in, never in that of the job whose call happened to re-arm it.
 import { AsyncResource } from 'node:async_hooks';
+import { SmallMap } from '../small-map.ts';
 
 /** Something with a deadline: `due()` runs when it is reached. */
 export interface DueTask {
@@ -13,7 +14,8 @@ export interface DueTask {
 }
 
 export class SharedTimer {
-  private readonly deadlines = new Map<DueTask, number>();
+  /** Set and deleted per job: a SmallMap (see small-map.ts). */
+  private readonly deadlines = new SmallMap<DueTask, number>();
   private timer: NodeJS.Timeout | undefined;
   private armedFor = Infinity;
   private readonly context = new AsyncResource('SharedTimer');
@@ -55,7 +57,7 @@ export class SharedTimer {
     const now = this.clock() + 1;
     const ready: DueTask[] = [];
     let next = Infinity;
-    for (const [task, at] of this.deadlines) {
+    for (const [task, at] of this.deadlines.entries()) {
       if (at <= now) ready.push(task);
       else if (at < next) next = at;
     }
