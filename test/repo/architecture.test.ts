@@ -62,14 +62,18 @@ const ALLOWED: Record<string, readonly string[]> = {
   protocol: [],
   client: ['lua', 'outside'],
   web: ['client', 'protocol', 'outside'],
+  launch: [],
 };
+
+/** The worker's fork entry runs the worker through the launcher (bin/qless-worker does the same). */
+const LAUNCHED = 'worker/worker-entry.cjs → launch/launch.cjs';
 
 test('imports point one way: cli → supervisor, web → protocol, client; worker → protocol, client; client → lua', () => {
   const wrong = imports.filter(({ from, to }) => {
     const source = area(from);
     const target = area(to);
     const shared = to === 'log.ts' || to === 'version.ts' || to === 'index.ts';
-    if (target === source || shared || source === 'index.ts') return false;
+    if (target === source || shared || source === 'index.ts' || `${from} → ${to}` === LAUNCHED) return false;
     if (source === 'log.ts') return true;
     if (target === 'outside') return !to.startsWith('../package.json') && !to.startsWith('../node_modules');
     return !(ALLOWED[source] ?? []).includes(target);
@@ -101,9 +105,18 @@ test('the supervisor reaches the worker only by path (the fork entry), never by 
   );
 });
 
-test('ARCHITECTURE.md names every source file of the supervisor, the worker and the protocol', () => {
+test('only the fork entry of the worker imports the launcher; the launcher imports nothing of ours', () => {
+  assert.deepEqual(
+    imports
+      .filter(({ from, to }) => area(from) === 'launch' || area(to) === 'launch')
+      .map(({ from, to }) => `${from} → ${to}`),
+    [LAUNCHED],
+  );
+});
+
+test('ARCHITECTURE.md names every source file of the supervisor, the worker, the protocol and the launcher', () => {
   const map = readFileSync(join(ROOT, 'ARCHITECTURE.md'), 'utf8');
-  const unnamed = ['supervisor', 'worker', 'protocol']
+  const unnamed = ['supervisor', 'worker', 'protocol', 'launch']
     .flatMap((dir) => sourceFiles(join(SRC, dir)))
     .map((file) => basename(file))
     .filter((name) => name !== 'worker-entry.cjs' || !map.includes('worker-entry.cjs'))

@@ -4,6 +4,8 @@
 //   of tsx's loader thread per worker): require(), which compiles .ts/.mts through tsx and loads
 //   ESM JavaScript through Node's require(esm). A module that needs real ESM (top-level await)
 //   gets tsx's ESM loader registered on demand, then import().
+// In the bundle of src/launch/ tsx's CommonJS hooks are not registered at start-up (our own code is
+// compiled already): they are registered before the first handler loads, so handlers load as above.
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { types } from 'node:util';
@@ -12,6 +14,16 @@ export type ModuleNamespace = Record<string, unknown>;
 
 /** True when this code was loaded by require (tsx's CommonJS hooks), not by the ESM loader. */
 const underCommonJsHooks = typeof require === 'function' && typeof module === 'object';
+
+/** Defined as true by the bundle's build (src/launch/build.mjs); undeclared when loaded through tsx. */
+declare const QLESS_WORKER_BUNDLED: boolean | undefined;
+let commonJsHooksRegistered = typeof QLESS_WORKER_BUNDLED === 'undefined';
+
+function registerCommonJsHooks(): void {
+  if (commonJsHooksRegistered) return;
+  (createRequire(import.meta.url)('tsx/cjs/api') as { register: () => void }).register();
+  commonJsHooksRegistered = true;
+}
 
 let esmLoaderRegistered: Promise<void> | undefined;
 
@@ -41,6 +53,7 @@ function needsEsmLoader(error: unknown): boolean {
 
 export async function loadModule(file: string): Promise<ModuleNamespace> {
   if (!underCommonJsHooks) return (await import(pathToFileURL(file).href)) as ModuleNamespace;
+  registerCommonJsHooks();
   try {
     return asNamespace(createRequire(file)(file));
   } catch (error) {

@@ -1,0 +1,129 @@
+// Starts bin/qless-worker's processes (the supervisor and each worker) from a bundle of their
+// modules: one CommonJS file built by esbuild (build.mjs) and cached, which loads in about a
+// quarter of the CPU and ~20 MB less memory than the same modules compiled one by one through
+// tsx's hooks. Plain JavaScript, because it runs before any TypeScript machinery. The cache key
+// covers every file under src/, the lockfiles, tsconfig.json, the repo's path and Node's version,
+// so an edit anywhere in src/ takes effect at the next start, with no build step to remember.
+// Falls back to tsx's CommonJS hooks (the sources as they are) when QLESS_WORKER_NO_BUNDLE is set
+// or when anything about the bundle fails (NODE_DEBUG=qless-worker prints which way it went).
+'use strict';
+const { createHash } = require('node:crypto');
+const { spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const { tmpdir } = require('node:os');
+const { join } = require('node:path');
+const debug = require('node:util').debuglog('qless-worker');
+
+const ROOT = join(__dirname, '..', '..');
+/** The bundles, each with its entry module; one build makes all of them. */
+const ENTRIES = { supervisor: 'src/cli/worker.ts', worker: 'src/worker/process.ts' };
+/** Files outside src/ that change what a build makes. */
+const INPUTS = ['package.json', 'package-lock.json', 'node_modules/.package-lock.json', 'tsconfig.json'];
+
+/** Loads the module of one process (a name of ENTRIES) and returns its exports. */
+function load(name) {
+  const entry = join(ROOT, ENTRIES[name]);
+  if (process.env.QLESS_WORKER_NO_BUNDLE) return fromSources(entry, 'QLESS_WORKER_NO_BUNDLE is set');
+  let bundle;
+  try {
+    bundle = findOrBuild(name);
+  } catch (error) {
+    return fromSources(entry, error instanceof Error ? error.message : String(error));
+  }
+  debug('%s from %s', name, bundle);
+  return require(bundle);
+}
+
+/** Today's way without a bundle: every module compiled by tsx on first load. */
+function fromSources(entry, reason) {
+  debug('%s through tsx: %s', entry, reason);
+  require('tsx/cjs/api').register();
+  return require(entry);
+}
+
+function findOrBuild(name) {
+  const key = cacheKey();
+  const prefix = `${createHash('sha256').update(ROOT).digest('hex').slice(0, 8)}-`;
+  const fileName = (entryName) => `${entryName}-${prefix}${key}.cjs`;
+  const dirs = cacheDirs();
+  for (const dir of dirs) {
+    const file = join(dir, fileName(name));
+    if (fs.existsSync(file)) return file;
+  }
+  for (const dir of dirs) {
+    const staging = stagingDir(dir);
+    if (!staging) continue;
+    const bundles = Object.entries(ENTRIES).map(([entryName, entry]) => ({
+      name: fileName(entryName).slice(0, -'.cjs'.length),
+      entry: join(ROOT, entry),
+    }));
+    build({ staging, dir, prefix, bundles });
+    return join(dir, fileName(name));
+  }
+  throw new Error(`no cache directory is writable (${dirs.join(', ')})`);
+}
+
+/** QLESS_WORKER_CACHE_DIR, else node_modules/.cache/qless-worker, else one in the temp directory. */
+function cacheDirs() {
+  const uid = typeof process.getuid === 'function' ? process.getuid() : 'user';
+  const dirs = [join(ROOT, 'node_modules', '.cache', 'qless-worker'), join(tmpdir(), `qless-worker-${uid}`)];
+  const chosen = process.env.QLESS_WORKER_CACHE_DIR;
+  return chosen ? [chosen, ...dirs] : dirs;
+}
+
+/** A fresh directory for one build inside `dir`, or undefined when `dir` cannot be written. */
+function stagingDir(dir) {
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+    return fs.mkdtempSync(join(dir, '.build-'));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Builds in a child process: esbuild's plugins need its asynchronous API, and its code stays out of ours. */
+function build(job) {
+  const started = Date.now();
+  const env = { ...process.env };
+  delete env.NODE_OPTIONS; // a --require probe or --inspect of the pool is not the builder's
+  const result = spawnSync(process.execPath, [join(__dirname, 'build.mjs'), JSON.stringify(job)], {
+    env,
+    stdio: ['ignore', 'ignore', 'pipe'],
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  fs.rmSync(job.staging, { recursive: true, force: true });
+  if (result.status !== 0) {
+    const said = (result.stderr || '').split('\n').filter((line) => line.trim() && !/^\s+at /.test(line));
+    const why = result.error ? result.error.message : said.join(' | ').slice(0, 500) || `exit ${result.status}`;
+    throw new Error(`building the bundle failed: ${why}`);
+  }
+  debug('built %d bundles in %s in %d ms', job.bundles.length, job.dir, Date.now() - started);
+}
+
+/** Path, modification time and size of every file under src/ and of INPUTS, with Node's version. */
+function cacheKey() {
+  const hash = createHash('sha256').update(`${ROOT}\0${process.version}\0${process.arch}\0`);
+  const add = (path) => {
+    try {
+      const stat = fs.statSync(path);
+      hash.update(`${path}\0${stat.mtimeMs}\0${stat.size}\n`);
+    } catch {
+      hash.update(`${path}\0-\n`);
+    }
+  };
+  const walk = (dir) => {
+    const entries = fs.readdirSync(dir, { withFileTypes: true });
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const entry of entries) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else add(path);
+    }
+  };
+  walk(join(ROOT, 'src'));
+  for (const input of INPUTS) add(join(ROOT, input));
+  return hash.digest('hex').slice(0, 16);
+}
+
+module.exports = { load };
