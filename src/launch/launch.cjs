@@ -63,12 +63,11 @@ function findOrBuild(name) {
   throw new Error(`no cache directory is writable (${dirs.join(', ')})`);
 }
 
-/** QLESS_WORKER_CACHE_DIR, else node_modules/.cache/qless-worker, else one in the temp directory. */
+/** QLESS_WORKER_CACHE_DIR alone, else node_modules/.cache/qless-worker, else one in the temp directory. */
 function cacheDirs() {
+  if (process.env.QLESS_WORKER_CACHE_DIR) return [process.env.QLESS_WORKER_CACHE_DIR];
   const uid = typeof process.getuid === 'function' ? process.getuid() : 'user';
-  const dirs = [join(ROOT, 'node_modules', '.cache', 'qless-worker'), join(tmpdir(), `qless-worker-${uid}`)];
-  const chosen = process.env.QLESS_WORKER_CACHE_DIR;
-  return chosen ? [chosen, ...dirs] : dirs;
+  return [join(ROOT, 'node_modules', '.cache', 'qless-worker'), join(tmpdir(), `qless-worker-${uid}`)];
 }
 
 /** A fresh directory for one build inside `dir`, or undefined when `dir` cannot be written. */

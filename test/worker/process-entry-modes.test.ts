@@ -1,6 +1,8 @@
-// A worker process can be started two ways: src/worker/worker-entry.cjs (tsx's in-thread
-// CommonJS hooks, lighter) or src/worker/process.ts under `--import tsx` (ESM loader). Every
-// module and export form must load the same way in both, top-level await included.
+// A worker process can be started three ways: src/worker/worker-entry.cjs from the launcher's
+// bundle (tsx's in-thread CommonJS hooks registered for the handlers only), the same entry with
+// QLESS_WORKER_NO_BUNDLE=1 (tsx's hooks compile everything), or src/worker/process.ts under
+// `--import tsx` (ESM loader). Every module and export form must load the same way in all three,
+// top-level await included.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
@@ -50,7 +52,7 @@ const CASES: [klass: string, queue: 'main' | 'images', ran: unknown][] = [
   ['toplevel-ts', 'main', { module: 'toplevel-ts.ts', ready: 'ts loaded with top-level await' }],
 ];
 
-for (const mode of ['cjs', 'esm'] as EntryMode[]) {
+for (const [slot, mode] of (['cjs', 'cjs-sources', 'esm'] as EntryMode[]).entries()) {
   describe(`entry ${mode}`, () => {
     let worker: WorkerHarness;
     // The modes run one after the other (each kills its worker at the end), so they share queues.
@@ -60,7 +62,7 @@ for (const mode of ['cjs', 'esm'] as EntryMode[]) {
     before(async () => {
       worker = startWorkerProcess(
         workerConfig(server.url, workdir, {
-          slot: mode === 'cjs' ? 0 : 1,
+          slot,
           queues: [main, images],
           path: RESOLVE,
           interval: 0.2,

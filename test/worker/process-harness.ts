@@ -8,17 +8,30 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { SupervisorMessage, WorkerConfig, WorkerMessage } from '../../src/protocol/ipc.ts';
 
-/** The two ways a worker process can be started: tsx's in-thread CommonJS hooks, or its ESM loader. */
-export type EntryMode = 'cjs' | 'esm';
-const ENTRIES: Record<EntryMode, { entry: string; execArgv: string[] }> = {
-  cjs: { entry: fileURLToPath(new URL('../../src/worker/worker-entry.cjs', import.meta.url)), execArgv: [] },
+/**
+ * The ways a worker process can be started: its fork entry (from the launcher's bundle, or with
+ * QLESS_WORKER_NO_BUNDLE=1 through tsx's in-thread CommonJS hooks), or tsx's ESM loader.
+ */
+export type EntryMode = 'cjs' | 'cjs-sources' | 'esm';
+const FORK_ENTRY = fileURLToPath(new URL('../../src/worker/worker-entry.cjs', import.meta.url));
+const ENTRIES: Record<EntryMode, { entry: string; execArgv: string[]; env?: Record<string, string> }> = {
+  cjs: { entry: FORK_ENTRY, execArgv: [] },
+  'cjs-sources': { entry: FORK_ENTRY, execArgv: [], env: { QLESS_WORKER_NO_BUNDLE: '1' } },
   esm: {
     entry: fileURLToPath(new URL('../../src/worker/process.ts', import.meta.url)),
     execArgv: ['--import', import.meta.resolve('tsx')],
   },
 };
-/** QLESS_TEST_WORKER_ENTRY=esm runs these tests through the ESM loader instead. */
-const DEFAULT_MODE: EntryMode = process.env.QLESS_TEST_WORKER_ENTRY === 'esm' ? 'esm' : 'cjs';
+/** QLESS_TEST_WORKER_ENTRY=esm (or cjs-sources) runs these tests through the ESM loader (or tsx's hooks). */
+const DEFAULT_MODE: EntryMode =
+  (['esm', 'cjs-sources'] as const).find((mode) => mode === process.env.QLESS_TEST_WORKER_ENTRY) ?? 'cjs';
+
+/** A worker's environment: the test's own, without a QLESS_WORKER_NO_BUNDLE its mode does not ask for. */
+function entryEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env = { ...process.env, ...extra };
+  if (!('QLESS_WORKER_NO_BUNDLE' in extra)) delete env.QLESS_WORKER_NO_BUNDLE;
+  return env;
+}
 export const HANDLERS = fileURLToPath(new URL('../fixtures/handlers', import.meta.url));
 
 export interface LogLine {
@@ -46,10 +59,11 @@ export class WorkerHarness {
   constructor(config: WorkerConfig, mode: EntryMode = DEFAULT_MODE) {
     this.config = config;
     mkdirSync(config.sandbox, { recursive: true });
-    const { entry, execArgv } = ENTRIES[mode];
+    const { entry, execArgv, env } = ENTRIES[mode];
     this.child = fork(entry, [], {
       cwd: config.sandbox,
       execArgv,
+      env: entryEnv(env),
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       serialization: 'json',
     });
