@@ -14,9 +14,9 @@
 //   packages loaded that way stay outside the bundle, loaded from node_modules when needed;
 // - tsx stays outside (handlers load through it on demand), and QLESS_WORKER_BUNDLED is true so
 //   src/worker/handler/module-loader.ts knows it has to register tsx's hooks itself.
-import { readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, extname, join } from 'node:path';
+import { dirname, extname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 
@@ -93,7 +93,12 @@ if (empty.length > 0) {
 }
 
 for (const { name } of job.bundles) {
-  renameSync(join(job.staging, `${name}.cjs.map`), join(job.dir, `${name}.cjs.map`));
+  // The map names the sources relative to the staging directory: absolute, it holds wherever the bundle goes.
+  const mapFile = join(job.staging, `${name}.cjs.map`);
+  const map = JSON.parse(readFileSync(mapFile, 'utf8'));
+  map.sources = map.sources.map((source) => pathToFileURL(resolve(job.staging, source)).href);
+  writeFileSync(mapFile, JSON.stringify(map));
+  renameSync(mapFile, join(job.dir, `${name}.cjs.map`));
   renameSync(join(job.staging, `${name}.cjs`), join(job.dir, `${name}.cjs`));
 }
 
