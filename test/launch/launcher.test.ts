@@ -67,19 +67,23 @@ function outcome(status: number | null, stdout: string, stderr: string): Outcome
 /** A project of its own: the real launcher, fake entries, tsx and esbuild linked from ours. */
 class Project {
   readonly root: string;
+  /** Where its packages are: its own node_modules, or (installed) the one it is in. */
+  readonly nodeModules: string;
 
-  constructor(name: string) {
-    this.root = join(scratch, name);
+  /** @param installed laid out as a package installed in another project's node_modules */
+  constructor(name: string, installed = false) {
+    this.root = installed ? join(scratch, name, 'node_modules', 'qless-worker') : join(scratch, name);
+    this.nodeModules = installed ? join(scratch, name, 'node_modules') : join(this.root, 'node_modules');
     mkdirSync(join(this.root, 'src', 'launch'), { recursive: true });
     mkdirSync(join(this.root, 'src', 'cli'));
     mkdirSync(join(this.root, 'src', 'worker'));
     mkdirSync(join(this.root, 'src', 'lua'));
-    mkdirSync(join(this.root, 'node_modules'));
+    mkdirSync(this.nodeModules, { recursive: true });
     for (const file of ['launch.cjs', 'build.mjs']) {
       copyFileSync(join(ROOT, 'src', 'launch', file), join(this.root, 'src', 'launch', file));
     }
     for (const dependency of ['tsx', 'esbuild']) {
-      symlinkSync(join(ROOT, 'node_modules', dependency), join(this.root, 'node_modules', dependency));
+      symlinkSync(join(ROOT, 'node_modules', dependency), join(this.nodeModules, dependency));
     }
     writeFileSync(join(this.root, 'package.json'), '{ "type": "module" }\n');
     writeFileSync(join(this.root, 'src', 'lua', 'script.lua'), 'return 1\n');
@@ -113,7 +117,7 @@ export function report(): string {
   }
 
   get defaultCache(): string {
-    return join(this.root, 'node_modules', '.cache', 'qless-worker');
+    return join(this.nodeModules, '.cache', 'qless-worker');
   }
 
   private script(name: 'supervisor' | 'worker'): string {
@@ -209,6 +213,31 @@ describe('a project of its own', () => {
     assert.equal(now.length, 4, now.join(', ')); // two bundles and their source maps
   });
 
+  test('a package installed, upgraded or removed is bundled again at the next start', () => {
+    const project = new Project('packages');
+    const first = project.run();
+    assert.equal(first.built, true, first.stderr);
+    mkdirSync(join(project.nodeModules, 'some-package'));
+    const second = project.run();
+    assert.equal(second.status, 0, second.stderr);
+    assert.equal(second.built, true, second.stderr);
+    assert.notEqual(second.bundle, first.bundle);
+    const third = project.run();
+    assert.equal(third.built, false, third.stderr);
+    assert.equal(third.bundle, second.bundle);
+  });
+
+  test("installed in another project, the bundles go to that project's node_modules/.cache", () => {
+    const project = new Project('installed', true);
+    const first = project.run();
+    assert.equal(first.status, 0, first.stderr);
+    assert.ok(first.bundle?.startsWith(join(scratch, 'installed', 'node_modules', '.cache', 'qless-worker')));
+    assert.deepEqual(first.report, expectedReport(project, 'first'));
+    const second = project.run();
+    assert.equal(second.built, false, second.stderr);
+    assert.equal(second.bundle, first.bundle);
+  });
+
   test('processes that start at once with no bundle each end up with a whole one', async () => {
     const project = new Project('concurrent');
     const outcomes = await Promise.all([1, 2, 3, 4].map(() => project.start()));
@@ -228,7 +257,7 @@ describe('a project of its own', () => {
   test('with node_modules read-only the bundle goes to the temporary directory', () => {
     const project = new Project('tmpdir');
     // root may write anywhere: a file where the cache directory would go makes it unwritable for all.
-    writeFileSync(join(project.root, 'node_modules', '.cache'), '');
+    writeFileSync(join(project.nodeModules, '.cache'), '');
     const temp = join(scratch, 'tmpdir-home');
     mkdirSync(temp);
     const result = project.run({ TMPDIR: temp });
