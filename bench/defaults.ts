@@ -19,8 +19,9 @@ import { runOnce, type ThroughputResult } from './throughput.ts';
 export const DEFAULT_POOL: PoolShape = { workers: 2, concurrency: 1 };
 export const DEFAULT_INTERVAL_S = 5;
 /**
- * Jobs of the uncounted drain each side runs first: a tree's first run pays for tsx compiling its
- * files (cached afterwards) and for reading them from disk, which later runs do not.
+ * Jobs of the uncounted drain each side runs first: a tree's first run pays for building its
+ * bundles (or, before src/launch/, for tsx compiling its files; cached afterwards) and for reading
+ * them from disk, which later runs do not.
  */
 const WARM_UP_JOBS = 200;
 
