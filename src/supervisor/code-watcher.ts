@@ -1,9 +1,13 @@
 // Watches the handler project (--path) for changes that need fresh worker processes. Ignores
 // node_modules, dot-folders (and dot-files: editor swap files) and the sandboxes. A burst of
-// events is told at its first event and once it has settled (burst.ts).
+// events is told at its first event and once it has settled (burst.ts). chokidar is loaded only
+// when watching starts (never with --no-watch).
+import { createRequire } from 'node:module';
 import { isAbsolute, relative, sep } from 'node:path';
-import { type FSWatcher, watch } from 'chokidar';
+import type { FSWatcher } from 'chokidar';
 import { Burst } from './burst.ts';
+
+type Chokidar = typeof import('chokidar');
 
 export class CodeWatcher {
   private watcher: FSWatcher | undefined;
@@ -37,6 +41,8 @@ export class CodeWatcher {
 
   /** Resolves once the initial scan is done, i.e. changes from now on are seen. */
   start(): Promise<void> {
+    // require() works both under tsx's CommonJS hooks (bin/qless-worker) and under its ESM loader.
+    const { watch } = createRequire(import.meta.url)('chokidar') as Chokidar;
     this.watcher = watch(this.root, {
       ignoreInitial: true,
       ignored: (path: string) => this.isIgnored(path),
