@@ -3,7 +3,7 @@
 import { fileURLToPath } from 'node:url';
 import type { WorkerConfig } from '../protocol/ipc.ts';
 import type { WorkerOptions } from '../protocol/options.ts';
-import { compilerFlagsGiven, LEAN_START_FLAGS } from '../protocol/v8-flags.ts';
+import { compilerFlagsGiven, WORKER_LEAN_START_FLAGS } from '../protocol/v8-flags.ts';
 
 // The CommonJS entry registers tsx's in-thread hooks itself: no loader thread (~25 MB) per worker.
 export const DEFAULT_ENTRY = fileURLToPath(new URL('../worker/worker-entry.cjs', import.meta.url));
@@ -31,7 +31,7 @@ export function workerExecArgv(entry: string, nodeOptions: string | undefined): 
 function workerV8Flags(nodeOptions: string | undefined): string[] {
   return [
     ...(nodeOptions?.includes('semi-space-size') ? [] : ['--max-semi-space-size=1']),
-    ...(compilerFlagsGiven(nodeOptions) ? [] : LEAN_START_FLAGS),
+    ...(compilerFlagsGiven(nodeOptions) ? [] : WORKER_LEAN_START_FLAGS),
   ];
 }
 

@@ -11,7 +11,7 @@ import type { BatchResult, ScriptCall } from '../client/script-caller.ts';
 import { redactPassword } from '../client/connection.ts';
 import type { Logger } from '../log.ts';
 import { isSupervisorMessage, type WorkerConfig, type WorkerMessage } from '../protocol/ipc.ts';
-import { FULL_SPEED_FLAGS, LEAN_START_FLAGS } from '../protocol/v8-flags.ts';
+import { WORKER_FULL_SPEED_FLAGS, WORKER_LEAN_START_FLAGS } from '../protocol/v8-flags.ts';
 import { CallBatcher } from './call-batcher.ts';
 import { Fetcher } from './fetcher.ts';
 import { loadImport } from './handler/imports.ts';
@@ -256,7 +256,8 @@ class WorkerProcess {
 
 /** Started lean (src/protocol/v8-flags.ts): the job path and the handlers are compiled as usual from now on. */
 function runAtFullSpeed(): void {
-  if (LEAN_START_FLAGS.every((flag) => process.execArgv.includes(flag))) setFlagsFromString(FULL_SPEED_FLAGS.join(' '));
+  if (WORKER_LEAN_START_FLAGS.every((flag) => process.execArgv.includes(flag)))
+    setFlagsFromString(WORKER_FULL_SPEED_FLAGS.join(' '));
 }
 
 function main(): void {
