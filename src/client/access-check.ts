@@ -20,15 +20,19 @@ export async function workerAccessProblem(client: QlessCaller & { redis: Redis }
     ['ql: channels', () => client.redis.publish(`ql:${PROBE}`, '')],
     ['qless-worker: keys', () => client.redis.zrem(POOLS_INDEX_KEY, PROBE)],
   ];
-  for (const [what, check] of checks) {
-    try {
-      await check();
-    } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      if (REFUSED.test(message)) return `${what}: ${message}`;
-    }
-  }
-  return undefined;
+  // All three at once (one round trip's wait, not three); the first refusal in this order is told.
+  const refusals = await Promise.all(
+    checks.map(async ([what, check]) => {
+      try {
+        await check();
+        return undefined;
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        return REFUSED.test(message) ? `${what}: ${message}` : undefined;
+      }
+    }),
+  );
+  return refusals.find((refusal) => refusal !== undefined);
 }
 
 export interface AccessWaitOptions {

@@ -1,13 +1,16 @@
 // Watches the handler project (--path) for changes that need fresh worker processes. Ignores
 // node_modules, dot-folders (and dot-files: editor swap files) and the sandboxes. A burst of
-// events is told at its first event and once it has settled (burst.ts).
+// events is told at its first event and once it has settled (burst.ts). chokidar is loaded only
+// when watching starts (never with --no-watch), by import(): Node's ESM loader takes it as it is,
+// where tsx's CommonJS hooks would scan and convert each file of it.
 import { isAbsolute, relative, sep } from 'node:path';
-import { type FSWatcher, watch } from 'chokidar';
+import type { FSWatcher } from 'chokidar';
 import { Burst } from './burst.ts';
 
 export class CodeWatcher {
   private watcher: FSWatcher | undefined;
   private readonly burst: Burst;
+  private closed = false;
 
   /**
    * @param root the directory to watch
@@ -36,7 +39,9 @@ export class CodeWatcher {
   }
 
   /** Resolves once the initial scan is done, i.e. changes from now on are seen. */
-  start(): Promise<void> {
+  async start(): Promise<void> {
+    const { watch } = await import('chokidar');
+    if (this.closed) return;
     this.watcher = watch(this.root, {
       ignoreInitial: true,
       ignored: (path: string) => this.isIgnored(path),
@@ -46,10 +51,11 @@ export class CodeWatcher {
     });
     this.watcher.on('error', (error) => this.onError(error));
     const watcher = this.watcher;
-    return new Promise((resolve) => watcher.once('ready', () => resolve()));
+    await new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     this.burst.cancel();
     await this.watcher?.close();
     this.watcher = undefined;

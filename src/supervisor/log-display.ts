@@ -1,11 +1,14 @@
 // What the supervisor prints. Worker processes always log JSON to their stdout; the supervisor
 // owns the display: with json the workers share its stdout, with pretty it reads their lines and
-// prettifies them in-process together with its own (no transport thread anywhere).
+// prettifies them in-process together with its own (no transport thread anywhere). pino-pretty
+// is loaded only for pretty output.
 import type { ChildProcess } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { createInterface } from 'node:readline';
 import { pino, type Logger, type LevelWithSilent } from 'pino';
-import { prettyFactory } from 'pino-pretty';
 import type { LogFormat } from '../log.ts';
+
+type PinoPretty = typeof import('pino-pretty');
 
 export interface LogDisplay {
   logger: Logger;
@@ -25,6 +28,8 @@ export function createLogDisplay(format: LogFormat, level: LevelWithSilent): Log
       attach: () => undefined,
     };
   }
+  // require() works both under tsx's CommonJS hooks (bin/qless-worker) and under its ESM loader.
+  const { prettyFactory } = createRequire(import.meta.url)('pino-pretty') as PinoPretty;
   const prettify = prettyFactory({
     colorize: process.stdout.isTTY === true,
     translateTime: 'SYS:HH:MM:ss.l',

@@ -9,10 +9,12 @@
 import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
 import type { Logger } from 'pino';
 import { redactPassword } from '../client/index.ts';
 import type { HeldJob } from '../protocol/ipc.ts';
 import type { WorkerOptions } from '../protocol/options.ts';
+import { compilerFlagsGiven, SUPERVISOR_SERVING_FLAGS } from '../protocol/v8-flags.ts';
 import { CodeWatcher } from './code-watcher.ts';
 import { restartReason } from './departure.ts';
 import { EventQueue } from './event-queue.ts';
@@ -120,6 +122,9 @@ class Supervisor {
     // Loaded here, not imported above: without --metrics-port prom-client is never loaded. require()
     // works both under tsx's CommonJS hooks (bin/qless-worker) and under its ESM loader.
     const { startMetrics } = createRequire(import.meta.url)('./metrics/start.ts') as MetricsModule;
+    // Serving scrapes: V8 compiles and sizes its heap for speed again (src/protocol/v8-flags.ts).
+    if (!compilerFlagsGiven([process.env.NODE_OPTIONS, ...process.execArgv].join(' ')))
+      setFlagsFromString(SUPERVISOR_SERVING_FLAGS.join(' '));
     const readings: PoolReadings = {
       queues: this.options.queues,
       slots: () => this.slots(),

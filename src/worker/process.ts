@@ -4,12 +4,14 @@
 // stop(deadline); a recycle (max-jobs / max-memory) is the manager's own decision. Then it
 // deregisters (unless recycling, when the next process keeps the name) and exits.
 import { chdir } from 'node:process';
+import { setFlagsFromString } from 'node:v8';
 import type { LevelWithSilent } from 'pino';
 import { Client } from '../client/client.ts';
 import type { BatchResult, ScriptCall } from '../client/script-caller.ts';
 import { redactPassword } from '../client/connection.ts';
 import type { Logger } from '../log.ts';
 import { isSupervisorMessage, type WorkerConfig, type WorkerMessage } from '../protocol/ipc.ts';
+import { WORKER_FULL_SPEED_FLAGS, WORKER_LEAN_START_FLAGS } from '../protocol/v8-flags.ts';
 import { CallBatcher } from './call-batcher.ts';
 import { Fetcher } from './fetcher.ts';
 import { loadImport } from './handler/imports.ts';
@@ -212,6 +214,7 @@ class WorkerProcess {
       'worker ready',
     );
     await send({ type: 'ready' });
+    runAtFullSpeed();
 
     const reason = await this.manager.run();
     // Told to stop: that stop is under way. A recycle gives the jobs in flight --shutdown-timeout,
@@ -249,6 +252,12 @@ class WorkerProcess {
     this.lastRedisError = error.message;
     this.logger.error({ err: error, redis: redactPassword(this.config.redis) }, 'Redis connection error; retrying');
   }
+}
+
+/** Started lean (src/protocol/v8-flags.ts): the job path and the handlers are compiled as usual from now on. */
+function runAtFullSpeed(): void {
+  if (WORKER_LEAN_START_FLAGS.every((flag) => process.execArgv.includes(flag)))
+    setFlagsFromString(WORKER_FULL_SPEED_FLAGS.join(' '));
 }
 
 function main(): void {

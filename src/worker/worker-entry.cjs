@@ -1,6 +1,6 @@
-// Worker process entry for the supervisor's fork (no --import flag needed): registers tsx's
-// in-thread CommonJS hooks rather than its ESM loader, whose extra thread costs ~25 MB in every
-// worker, then runs the worker (src/worker/process.ts). Handlers that need real ESM still work:
-// src/worker/handler/module-loader.ts registers the ESM loader on demand.
-// From a cached bundle of its modules when it can (src/launch/launch.cjs), else through those hooks.
+// Worker process entry for the supervisor's fork (no --import flag needed): runs the worker
+// (src/worker/process.ts) from a cached bundle of its modules (src/launch/launch.cjs), else through
+// tsx's in-thread CommonJS hooks rather than its ESM loader, whose extra thread costs ~25 MB in
+// every worker. Handlers load through tsx either way (src/worker/handler/module-loader.ts, which
+// registers the ESM loader on demand for handlers that need real ESM).
 require('../launch/launch.cjs').load('worker');

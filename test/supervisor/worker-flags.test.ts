@@ -1,9 +1,12 @@
 // The V8 flags of the worker processes the real bin/qless-worker forks (read from /proc): a small
-// young generation by default, and a --max-semi-space-size in NODE_OPTIONS left to rule.
+// young generation and a lean start by default, and flags in NODE_OPTIONS left to rule. And the
+// supervisor's own flags, which bin/qless-worker writes out as src/protocol/v8-flags.ts has them.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { SUPERVISOR_LEAN_FLAGS, WORKER_LEAN_START_FLAGS } from '../../src/protocol/v8-flags.ts';
+import { DEFAULT_ENTRY, workerExecArgv } from '../../src/supervisor/worker-launch.ts';
 import { startRedis, type RedisServer } from '../helpers/redis.ts';
 import { startWorker, type WorkerRun } from '../helpers/worker.ts';
 import { logged } from './log-events.ts';
@@ -36,9 +39,23 @@ async function workerCommandLine(env: Record<string, string> = {}): Promise<stri
   return commandLine;
 }
 
-test('workers run with a young generation of at most 1 MB a semi-space', async () => {
+test('workers run with a young generation of at most 1 MB a semi-space, and start lean', async () => {
   const commandLine = await workerCommandLine();
   assert.ok(commandLine.includes('--max-semi-space-size=1'), commandLine.join(' '));
+  for (const flag of WORKER_LEAN_START_FLAGS) assert.ok(commandLine.includes(flag), commandLine.join(' '));
+});
+
+test('compiler flags in NODE_OPTIONS rule instead of the lean start; other flags do not', () => {
+  const lean = (nodeOptions: string) =>
+    WORKER_LEAN_START_FLAGS.every((flag) => workerExecArgv(DEFAULT_ENTRY, nodeOptions).includes(flag));
+  assert.equal(lean('--max-old-space-size=512'), true);
+  for (const given of ['--jitless', '--no-opt', '--max-old-space-size=512 --optimize-for-size', '--lite-mode'])
+    assert.equal(lean(given), false, given);
+});
+
+test("bin/qless-worker sets the supervisor's flags of src/protocol/v8-flags.ts", () => {
+  const bin = readFileSync(fileURLToPath(new URL('../../bin/qless-worker', import.meta.url)), 'utf8');
+  assert.ok(bin.includes(`setFlagsFromString('${SUPERVISOR_LEAN_FLAGS.join(' ')}')`), bin);
 });
 
 test('a --max-semi-space-size in NODE_OPTIONS rules instead', async () => {
