@@ -1,6 +1,6 @@
 // The defaults part's lines in the bench report: each figure with ours, the baseline's and their
 // ratio (medians of the rounds), and every round's value; the targets of issue 12.
-import { type Comparison, DEFAULT_INTERVAL_S, DEFAULT_POOL, type DefaultsResult } from './defaults.ts';
+import { type Comparison, DEFAULT_INTERVAL_S, DEFAULT_POOL, type DefaultsResult, IDLE_SETTLE_MS } from './defaults.ts';
 import { fixed, table, verdict } from './report-table.ts';
 
 export const DEFAULTS_TARGETS = {
@@ -96,7 +96,7 @@ export function formatDefaults(result: DefaultsResult, met: Partial<DefaultsMet>
   out.push(
     '',
     `idle pool at the defaults (${DEFAULT_POOL.workers} workers, --interval ${DEFAULT_INTERVAL_S}), ` +
-      '2 s after every worker polled, before any job',
+      `${IDLE_SETTLE_MS / 1000} s after every worker polled, before any job`,
   );
   out.push(...comparisonTable('process', result.idleMemory, withBaseline));
   out.push(`target: total RSS ≤ ${DEFAULTS_TARGETS.defaultsIdlePoolRssMb} MiB: ${verdict(met.defaultsIdleRss)}`);

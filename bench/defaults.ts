@@ -19,6 +19,12 @@ import { runOnce, type ThroughputResult } from './throughput.ts';
 export const DEFAULT_POOL: PoolShape = { workers: 2, concurrency: 1 };
 export const DEFAULT_INTERVAL_S = 5;
 /**
+ * An idle pool is sampled this long after every worker polled: V8's memory reducer trims each
+ * process's heap about 8 s after it starts, which an idle pool reaches and keeps (part 4 samples
+ * at 2 s, before it).
+ */
+export const IDLE_SETTLE_MS = 10_000;
+/**
  * Jobs of the uncounted drain each side runs first: a tree's first run pays for building its
  * bundles (or, before src/launch/, for tsx compiling its files; cached afterwards) and for reading
  * them from disk, which later runs do not.
@@ -152,7 +158,7 @@ export async function measureDefaults(bench: BenchRedis, settings: DefaultsSetti
       DEFAULT_POOL.workers,
       DEFAULT_POOL.concurrency,
       { ...settings, jobs: Math.min(jobs, WARM_UP_JOBS) },
-      { name: `-defaults-${side}-warm-up`, args: [], bin },
+      { name: `-defaults-${side}-warm-up`, args: [], bin, watch: true },
     );
   }
   for (let round = 1; round <= rounds; round++) {
@@ -167,6 +173,7 @@ export async function measureDefaults(bench: BenchRedis, settings: DefaultsSetti
             name: `-defaults-${side}-r${round}`,
             args: [],
             bin,
+            watch: true,
           },
         );
         drain[side].push(result);
@@ -181,7 +188,8 @@ export async function measureDefaults(bench: BenchRedis, settings: DefaultsSetti
       const sample = await idlePoolMemory(
         bench,
         { ...settings, interval: DEFAULT_INTERVAL_S },
-        { workers: DEFAULT_POOL.workers, dir: join(settings.dir, `defaults-idle-${side}-r${round}`), bin },
+        { workers: DEFAULT_POOL.workers, dir: join(settings.dir, `defaults-idle-${side}-r${round}`), bin, watch: true },
+        IDLE_SETTLE_MS,
       );
       idle[side].push(sample);
       settings.progress(

@@ -28,18 +28,20 @@ export interface IdlePoolMemory {
 
 /**
  * Starts a pool (--concurrency 1) on an empty database, waits until every worker polls and then
- * SETTLE_MS more, and samples each process's RSS and PSS. `bin` runs another tree's qless-worker.
+ * `settleMs` more (default SETTLE_MS), and samples each process's RSS and PSS. `bin` runs another
+ * tree's qless-worker.
  */
 export async function idlePoolMemory(
   bench: BenchRedis,
   settings: MemorySettings,
-  pool: { workers: number; dir: string; bin?: string },
+  pool: { workers: number; dir: string; bin?: string; watch?: boolean },
+  settleMs = SETTLE_MS,
 ): Promise<IdlePoolMemory> {
   await bench.reset(0);
   const run = BenchPool.startIdle(bench.url, settings, { queue: QUEUE, ...pool });
   try {
     await run.waitUntilPolling(bench.redis);
-    await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+    await new Promise((resolve) => setTimeout(resolve, settleMs));
     return { rss: run.rss(), pss: run.pss() };
   } finally {
     await run.stop();

@@ -100,6 +100,8 @@ export interface RunVariant {
   args: string[];
   /** Another bin/qless-worker (default this tree's). */
   bin?: string;
+  /** Hot reload on, as qless-worker's default (default off here: --no-watch). */
+  watch?: boolean;
 }
 
 /** CPU seconds of the supervisor (NaN if it is unknown). */
@@ -137,6 +139,7 @@ export async function runOnce(
       name: 'bench',
       args: variant.args,
       bin: variant.bin,
+      watch: variant.watch,
     });
     try {
       const firstPopAt = await run.guard(firstPop);
