@@ -79,29 +79,31 @@ interface StartRedisOptions {
   port?: number;
 }
 
+/** redis-server options for a private data node: loopback, no persistence, quiet. */
+export function dataNodeArgs(port: number, dir: string, extra: string[] = []): string[] {
+  return [
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--dir',
+    dir,
+    '--loglevel',
+    'warning',
+    ...extra,
+  ];
+}
+
 async function startOnce(port: number, extraArgs: string[], detached: boolean): Promise<RedisServer | undefined> {
   const dir = mkdtempSync(join(tmpdir(), 'qless-redis-'));
-  const child = spawn(
-    'redis-server',
-    [
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-      '--dir',
-      dir,
-      '--daemonize',
-      'no',
-      '--loglevel',
-      'warning',
-      ...extraArgs,
-    ],
-    { stdio: ['ignore', 'ignore', 'pipe'], detached },
-  );
+  const child = spawn('redis-server', dataNodeArgs(port, dir, ['--daemonize', 'no', ...extraArgs]), {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    detached,
+  });
   running.add(child);
   let exited = false;
   child.once('exit', () => {

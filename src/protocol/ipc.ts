@@ -65,6 +65,23 @@ export interface JobTally {
   waitSeconds: number[];
 }
 
+/** A tally with nothing counted yet. */
+export function emptyTally(queue: string, klass: string): JobTally {
+  return {
+    queue,
+    klass,
+    started: 0,
+    completed: 0,
+    retried: 0,
+    handedBack: 0,
+    lockLost: 0,
+    canceled: 0,
+    failed: {},
+    durationSeconds: [],
+    waitSeconds: [],
+  };
+}
+
 /** Durations of the script calls a worker made since its last report, by script command. */
 export interface ScriptCallTimes {
   command: string;

@@ -7,7 +7,7 @@
 // since its last report (at most about a second of its jobs).
 import type { ScriptCall, BatchResult, QlessCaller } from '../client/script-caller.ts';
 import type { HistoryEntry, JobJson, ScriptArg, ScriptReply } from '../client/types.ts';
-import type { JobTally, WorkerMetricsReport } from '../protocol/ipc.ts';
+import { emptyTally, type JobTally, type WorkerMetricsReport } from '../protocol/ipc.ts';
 import type { JobOutcome } from './job/runner.ts';
 import type { SettlingCall } from './job/worker-job.ts';
 import { ReportThrottle } from './report-throttle.ts';
@@ -41,22 +41,6 @@ export function firstWaitSeconds(history: HistoryEntry[] | Record<string, never>
     }
   }
   return undefined;
-}
-
-function emptyTally(queue: string, klass: string): JobTally {
-  return {
-    queue,
-    klass,
-    started: 0,
-    completed: 0,
-    retried: 0,
-    handedBack: 0,
-    lockLost: 0,
-    canceled: 0,
-    failed: {},
-    durationSeconds: [],
-    waitSeconds: [],
-  };
 }
 
 export class JobMetrics {

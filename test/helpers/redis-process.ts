@@ -125,21 +125,4 @@ export class RedisProcess {
   }
 }
 
-/** redis-server options for a private data node: loopback, no persistence, quiet. */
-export function dataNodeArgs(port: number, dir: string, extra: string[] = []): string[] {
-  return [
-    '--port',
-    String(port),
-    '--bind',
-    '127.0.0.1',
-    '--save',
-    '',
-    '--appendonly',
-    'no',
-    '--dir',
-    dir,
-    '--loglevel',
-    'warning',
-    ...extra,
-  ];
-}
+export { dataNodeArgs } from './redis.ts';

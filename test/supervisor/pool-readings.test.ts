@@ -5,7 +5,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { pino } from 'pino';
-import type { HeldJob, JobTally } from '../../src/protocol/ipc.ts';
+import { emptyTally, type HeldJob, type JobTally } from '../../src/protocol/ipc.ts';
 import {
   afterKill,
   afterRecycle,
@@ -155,17 +155,7 @@ describe('label budget', () => {
 
 describe('the metrics registry', () => {
   const tally = (queue: string, klass: string, change: Partial<JobTally>): JobTally => ({
-    queue,
-    klass,
-    started: 0,
-    completed: 0,
-    retried: 0,
-    handedBack: 0,
-    lockLost: 0,
-    canceled: 0,
-    failed: {},
-    durationSeconds: [],
-    waitSeconds: [],
+    ...emptyTally(queue, klass),
     ...change,
   });
   const readings = (slots: SlotView[] = []) => ({
