@@ -1,6 +1,11 @@
 // Sandbox emptying on a real filesystem: whatever a job leaves inside is removed, nothing outside
 // is ever touched (symlinks to files and directories outside, a sandbox replaced by a symlink).
-import { describe, test, beforeEach, afterEach } from 'node:test';
+// A sandbox proven unchanged since a listing found it empty is not listed again (counted through a
+// spy on fs.readdirSync), and whatever changed it since is still found.
+import { describe, test, beforeEach, afterEach, mock } from 'node:test';
+import fs from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
+import { setTimeout as sleep } from 'node:timers/promises';
 import assert from 'node:assert/strict';
 import {
   chmodSync,
@@ -36,6 +41,22 @@ afterEach(() => {
   chmodSync(base, 0o700);
   rmSync(base, { recursive: true, force: true });
 });
+
+/** How many times fs.readdirSync runs during `action` (the named import in sandbox.ts included). */
+function listings(action: () => void): number {
+  const spy = mock.method(fs, 'readdirSync');
+  syncBuiltinESMExports();
+  try {
+    action();
+    return spy.mock.callCount();
+  } finally {
+    spy.mock.restore();
+    syncBuiltinESMExports();
+  }
+}
+
+/** Lets the sandbox's ctime age past what a later change could share with it. */
+const AGE_MS = 80;
 
 function assertOutsideIntact(): void {
   assert.equal(readFileSync(join(outside, 'keep.txt'), 'utf8'), 'keep');
@@ -160,6 +181,62 @@ describe("JobSandboxes (the runner's per-job sandboxes)", () => {
     assert.deepEqual(readdirSync(dir), []);
     assert.equal(readFileSync(join(outside, 'job-1', 'victim.txt'), 'utf8'), 'keep');
     assertOutsideIntact();
+  });
+
+  test('an empty sandbox unchanged since it was listed is not listed again; a file made since is found', async () => {
+    const sandboxes = new JobSandboxes(sandbox, 1);
+    const { dir } = sandboxes.prepare(0);
+    await sleep(AGE_MS);
+    assert.equal(
+      listings(() => sandboxes.empty(dir)),
+      1,
+      'a fresh ctime proves nothing: listed',
+    );
+    assert.equal(
+      listings(() => sandboxes.prepare(0)),
+      0,
+      'unchanged since found empty: not listed',
+    );
+    assert.equal(
+      listings(() => sandboxes.empty(dir)),
+      0,
+    );
+    // Made right after the listing, within the same clock tick as nothing else: still found.
+    writeFileSync(join(dir, 'made-by-the-job'), 'x');
+    assert.equal(
+      listings(() => sandboxes.empty(dir)),
+      1,
+    );
+    assert.deepEqual(readdirSync(dir), []);
+    // Emptying changed the ctime again: listed until it is old enough to prove anything.
+    assert.equal(
+      listings(() => sandboxes.prepare(0)),
+      1,
+    );
+    assert.deepEqual(readdirSync(dir), []);
+  });
+
+  test('a lane removed and made again, or made unreadable, is listed and emptied', async () => {
+    const sandboxes = new JobSandboxes(sandbox, 2);
+    const lane = sandboxes.prepare(1).dir;
+    await sleep(AGE_MS);
+    sandboxes.empty(lane);
+    assert.equal(
+      listings(() => sandboxes.prepare(1)),
+      0,
+    );
+    // A job replaces its directory with a new one (the inode number may even be reused).
+    rmdirSync(lane);
+    mkdirSync(lane);
+    writeFileSync(join(lane, 'inside-the-new-one'), 'x');
+    sandboxes.empty(lane);
+    assert.deepEqual(readdirSync(lane), []);
+    await sleep(AGE_MS);
+    sandboxes.empty(lane);
+    writeFileSync(join(lane, 'hidden'), 'x');
+    chmodSync(lane, 0o300);
+    sandboxes.empty(lane);
+    assert.deepEqual(readdirSync(lane), []);
   });
 
   test('only its own directories are emptied; bad paths and lanes are refused', () => {

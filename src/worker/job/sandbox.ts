@@ -2,19 +2,57 @@
 // anything outside them. Every entry is examined with lstat, so a symlink left by a job is
 // removed as a link and never followed; a sandbox that a job replaced with a symlink or a file
 // is replaced by a fresh directory.
-import { chmodSync, lstatSync, mkdirSync, readdirSync, rmdirSync, unlinkSync, type Stats } from 'node:fs';
+//
+// Most jobs never write to their sandbox, and listing it before and after each one (open,
+// getdents, close) was about a tenth of a no-op job's CPU. A directory's ctime changes whenever an
+// entry is created, removed or renamed in it (POSIX), and nobody can set it back (unlike mtime).
+// So once a listing found a sandbox empty, an lstat that shows the same inode and the same ctime
+// proves it is still empty, provided a later change could not carry the same ctime: the
+// filesystem keeps timestamps finer than a millisecond (a ctime that is a whole millisecond is
+// taken for a coarse one) and the recorded ctime was already FRESH_CTIME_MS old when the listing
+// ran (the kernel stamps with a clock that lags by at most a tick, ≤ 10 ms). Otherwise the
+// directory is listed, as before.
+import { chmodSync, lstatSync, mkdirSync, readdirSync, rmdirSync, unlinkSync, type BigIntStats } from 'node:fs';
 import { isAbsolute, join, parse, resolve } from 'node:path';
 
 export class SandboxError extends Error {
   override name = 'SandboxError';
 }
 
-function lstatOrUndefined(path: string): Stats | undefined {
-  try {
-    return lstatSync(path);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
+/** A recorded ctime younger than this (ms) when the listing ran proves nothing about later changes. */
+const FRESH_CTIME_MS = 50;
+const NS_PER_MS = 1_000_000n;
+
+function lstatOrUndefined(path: string): BigIntStats | undefined {
+  return lstatSync(path, { bigint: true, throwIfNoEntry: false });
+}
+
+/** What an lstat of a sandbox showed right before a listing found it empty. */
+interface EmptySeen {
+  ino: bigint;
+  ctimeNs: bigint;
+}
+
+/** The sandboxes a listing found empty, for checks that can skip listing them again. */
+class EmptyRecord {
+  private readonly seen = new Map<string, EmptySeen>();
+
+  /** True when `stats` (a fresh lstat of `dir`) proves it is still as empty as last seen. */
+  stillEmpty(dir: string, stats: BigIntStats): boolean {
+    const seen = this.seen.get(dir);
+    return seen !== undefined && seen.ino === stats.ino && seen.ctimeNs === stats.ctimeNs;
+  }
+
+  /** A listing of `dir`, begun after `stats` was taken, found it empty. */
+  foundEmpty(dir: string, stats: BigIntStats): void {
+    const provable =
+      stats.ctimeNs % NS_PER_MS !== 0n && stats.ctimeNs < BigInt(Date.now() - FRESH_CTIME_MS) * NS_PER_MS;
+    if (provable) this.seen.set(dir, { ino: stats.ino, ctimeNs: stats.ctimeNs });
+    else this.seen.delete(dir);
+  }
+
+  forget(dir: string): void {
+    this.seen.delete(dir);
   }
 }
 
@@ -25,8 +63,11 @@ function assertSandboxPath(dir: string): void {
     throw new SandboxError(`refusing to use a filesystem root as sandbox: ${dir}`);
 }
 
-/** Deletes the contents of a real directory (not following symlinks), keeping the directory. */
-function emptyRealDirectory(dir: string): void {
+/**
+ * Deletes the contents of a real directory (not following symlinks), keeping the directory.
+ * Returns true when it was empty already.
+ */
+function emptyRealDirectory(dir: string): boolean {
   let names: string[];
   try {
     names = readdirSync(dir);
@@ -37,6 +78,7 @@ function emptyRealDirectory(dir: string): void {
     names = readdirSync(dir);
   }
   for (const name of names) removeEntry(join(dir, name), dir);
+  return names.length === 0;
 }
 
 function removeEntry(path: string, parent: string): void {
@@ -67,7 +109,7 @@ function removeWithParentWritable(remove: () => void, parent: string): void {
  * Makes sure `dir` is a real directory: a symlink or file in its place is unlinked and replaced
  * (then undefined is returned).
  */
-function ensureRealDirectory(dir: string): Stats | undefined {
+function ensureRealDirectory(dir: string): BigIntStats | undefined {
   const stats = lstatOrUndefined(dir);
   if (stats?.isDirectory()) return stats;
   if (stats) unlinkSync(dir); // a symlink (or file) in its place: drop the link only, never its target
@@ -85,12 +127,27 @@ export function emptySandbox(dir: string): boolean {
   return emptyCheckedSandbox(dir);
 }
 
-/** emptySandbox for a path already checked by assertSandboxPath. */
-function emptyCheckedSandbox(dir: string): boolean {
+/**
+ * emptySandbox for a path already checked by assertSandboxPath; with `record`, a sandbox whose
+ * lstat proves it unchanged since a listing found it empty is not listed again.
+ */
+function emptyCheckedSandbox(dir: string, record?: EmptyRecord): boolean {
   const stats = ensureRealDirectory(dir);
-  if (!stats) return true;
-  if ((stats.mode & 0o700) !== 0o700) chmodSync(dir, stats.mode | 0o700);
-  emptyRealDirectory(dir);
+  if (!stats) {
+    record?.forget(dir);
+    return true;
+  }
+  if ((stats.mode & 0o700n) !== 0o700n) {
+    chmodSync(dir, Number(stats.mode | 0o700n));
+    record?.forget(dir);
+    emptyRealDirectory(dir);
+    return false;
+  }
+  if (record?.stillEmpty(dir, stats)) return false;
+  const wasEmpty = emptyRealDirectory(dir);
+  if (!record) return false;
+  if (wasEmpty) record.foundEmpty(dir, stats);
+  else record.forget(dir);
   return false;
 }
 
@@ -99,11 +156,13 @@ function emptyCheckedSandbox(dir: string): boolean {
  * concurrency above 1, one sub-directory per lane. Paths are checked and joined once. Before a
  * job, the slot's sandbox is checked to be a real directory (so a job cannot redirect a sibling's
  * path) once per synchronous stretch: the jobs of one pop start together with no handler code in
- * between. Each job's directory is still examined (lstat, readdir) before and after every job.
+ * between. Each job's directory is still examined before and after every job: an lstat, and a
+ * listing unless the lstat proves it unchanged since a listing found it empty (see the top).
  */
 export class JobSandboxes {
   private readonly lanes: string[];
   private slotChecked = false;
+  private readonly emptySeen = new EmptyRecord();
 
   constructor(
     readonly slot: string,
@@ -118,7 +177,7 @@ export class JobSandboxes {
    * concurrency 1, else its sub-directory `job-<lane>`; `recreated` when it was made anew.
    */
   prepare(lane: number): { dir: string; recreated: boolean } {
-    if (this.concurrency <= 1) return { dir: this.slot, recreated: emptyCheckedSandbox(this.slot) };
+    if (this.concurrency <= 1) return { dir: this.slot, recreated: emptyCheckedSandbox(this.slot, this.emptySeen) };
     const dir = this.lanes[lane];
     if (dir === undefined) throw new SandboxError(`no sandbox lane ${lane} at concurrency ${this.concurrency}`);
     if (!this.slotChecked) {
@@ -128,12 +187,12 @@ export class JobSandboxes {
         this.slotChecked = false;
       });
     }
-    return { dir, recreated: emptyCheckedSandbox(dir) };
+    return { dir, recreated: emptyCheckedSandbox(dir, this.emptySeen) };
   }
 
   /** Empties a directory `prepare` handed out, after its job; true when it was made anew. */
   empty(dir: string): boolean {
     if (dir !== this.slot && !this.lanes.includes(dir)) throw new SandboxError(`not a sandbox of this worker: ${dir}`);
-    return emptyCheckedSandbox(dir);
+    return emptyCheckedSandbox(dir, this.emptySeen);
   }
 }
