@@ -1,11 +1,14 @@
 // A worker process's log output: JSON lines (pino, with pid and the worker's base fields),
-// written in batches by plain synchronous writes. Lines gather in memory and go out
-// in one write when flushed (the runner flushes before handlers run, so a job's start line is out
-// before its handler can block or kill the process), once FLUSH_BYTES are pending, FLUSH_MS after
-// the first pending line, and at exit. pino's usual asynchronous destination hands every write to
-// libuv's thread pool (a thread wake-up and a callback per line or two), and sonic-boom's
-// synchronous flush adds an fsync: at thousands of jobs a second either costs more than the
-// lines themselves. A full pipe makes the writer wait and retry (back-pressure, not memory).
+// written in batches by plain synchronous writes. Lines gather in memory and go out in one write
+// FLUSH_MS after the first pending line, once FLUSH_BYTES are pending, before anything else the
+// process writes to its stdout or stderr (a handler's console output comes after the start line of
+// its job, in order), and at exit (process.exit and uncaught errors included). A busy worker thus
+// writes a few times a second instead of once per job. What a SIGKILL takes with it is at most the
+// lines of the last FLUSH_MS, or those since a handler blocked the event loop; the supervisor logs
+// each job a dead worker held when it hands it back. pino's usual asynchronous destination hands
+// every write to libuv's thread pool (a thread wake-up and a callback per line or two), and
+// sonic-boom's synchronous flush adds an fsync: at thousands of jobs a second either costs more
+// than the lines themselves. A full pipe makes the writer wait and retry (back-pressure, not memory).
 import { writeSync } from 'node:fs';
 import { pino, type DestinationStream, type LevelWithSilent, type Logger } from 'pino';
 
@@ -55,6 +58,8 @@ class BatchedLogOutput implements DestinationStream {
   constructor(private readonly fd: number) {
     // Whatever is still pending when the process exits (also through process.exit) is written.
     process.once('exit', () => this.flushSync());
+    flushBeforeWrites('stdout', () => this.flushSync());
+    flushBeforeWrites('stderr', () => this.flushSync());
   }
 
   write(line: string): void {
@@ -85,6 +90,33 @@ class BatchedLogOutput implements DestinationStream {
     this.pending = '';
     writeAll(this.fd, text);
   }
+}
+
+/**
+ * Runs `flush` before every write to process.stdout or process.stderr (console.log and the like).
+ * The stream is wrapped when first used (Node makes it only then, and so do we), through the
+ * property's own getter.
+ */
+function flushBeforeWrites(name: 'stdout' | 'stderr', flush: () => void): void {
+  const descriptor = Object.getOwnPropertyDescriptor(process, name);
+  const get = descriptor?.get;
+  if (!descriptor?.configurable || !get) return;
+  let wrapped: NodeJS.WriteStream | undefined;
+  Object.defineProperty(process, name, {
+    ...descriptor,
+    get(): NodeJS.WriteStream {
+      const stream = get.call(process) as NodeJS.WriteStream;
+      if (stream !== wrapped) {
+        wrapped = stream;
+        const write = stream.write;
+        stream.write = function (this: NodeJS.WriteStream, ...args: Parameters<typeof write>): boolean {
+          flush();
+          return write.apply(this, args);
+        } as typeof write;
+      }
+      return stream;
+    },
+  });
 }
 
 /** The worker process's pino logger (JSON, `pid` and `base` on every line). */

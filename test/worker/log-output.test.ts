@@ -1,10 +1,11 @@
 // The worker's batched log output, in real processes writing to a real file: lines are held
 // until flushed, written by themselves shortly after, and never lost at exit (process.exit
-// included); every line carries pid and the base fields.
+// included); every line carries pid and the base fields, and the process's own console output
+// stays in order with them.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -128,4 +129,32 @@ test('a pipe whose reader is slow gets every line, whole and in order', async ()
     .map((line) => JSON.parse(line) as Line);
   assert.equal(lines.length, 20000);
   assert.ok(lines.every((line, n) => line.n === n && line.msg === 'line'));
+});
+
+test("the process's own output to stdout and stderr comes after the lines logged before it", () => {
+  const out = join(dir, 'console.log');
+  const script = `
+    import { createWorkerLogger } from ${JSON.stringify(MODULE)};
+    const logger = createWorkerLogger({ level: 'info', base: { worker: 'w-0' } });
+    logger.info('job started');
+    console.log(JSON.stringify({ msg: 'from the handler' }));
+    logger.info('between');
+    console.error(JSON.stringify({ msg: 'to stderr' }));
+    logger.info('job ended');
+  `;
+  const fd = openSync(out, 'w');
+  try {
+    const result = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      stdio: ['ignore', fd, fd],
+      timeout: 20_000,
+    });
+    assert.equal(result.status, 0);
+  } finally {
+    closeSync(fd);
+  }
+  const said = readFileSync(out, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => (JSON.parse(line) as Line).msg);
+  assert.deepEqual(said, ['job started', 'from the handler', 'between', 'to stderr', 'job ended']);
 });

@@ -52,7 +52,6 @@ export class JobRunner {
   /** By jid (a SmallMap: set and deleted per job, see small-map.ts). */
   private readonly running = new SmallMap<string, RunningJob>();
   private readonly handlers = new Map<string, Promise<Handler>>();
-  private logFlushQueued = false;
   private readonly sandboxes: JobSandboxes;
   /** One timer for the lock renewals of every job in flight. */
   private readonly renewals: SharedTimer;
@@ -118,8 +117,9 @@ export class JobRunner {
       job = new WorkerJob(client, json, run);
       run.renewer = this.startRenewer(run, job);
       if (logInfo) {
-        run.logger.info('job started');
-        this.flushLogBeforeHandlers();
+        // The base logger with the job's fields writes the same line as a child logger would,
+        // without making one per job (run.logger is made only when something else needs it).
+        logger.info({ jid: json.jid, queue: json.queue, klass: json.klass }, 'job started');
       }
       // The first ending wins: the handler's, or one from outside (lock lost, abandoned, escape).
       void this.callHandler(run, job).then((ending) => run.end(ending));
@@ -141,26 +141,18 @@ export class JobRunner {
     });
     if (outcome === 'failed' || logInfo) {
       const duration = Math.round(elapsedMs * 1000) / 1000;
-      const fields = { outcome, duration, ...(run.settledBy ? { settledBy: run.settledBy } : {}) };
-      if (outcome === 'failed') run.logger.warn(fields, 'job ended');
-      else run.logger.info(fields, 'job ended');
+      const fields = {
+        jid: json.jid,
+        queue: json.queue,
+        klass: json.klass,
+        outcome,
+        duration,
+        ...(run.settledBy ? { settledBy: run.settledBy } : {}),
+      };
+      if (outcome === 'failed') logger.warn(fields, 'job ended');
+      else logger.info(fields, 'job ended');
     }
     return outcome;
-  }
-
-  /**
-   * The worker's log output is written in batches; the start lines of the jobs starting now reach
-   * it before any of their handlers runs (in a microtask, ahead of the handler calls, so the jobs
-   * of one pop share one write): a handler that blocks the event loop or kills the process must
-   * not take its own start line with it.
-   */
-  private flushLogBeforeHandlers(): void {
-    if (this.logFlushQueued) return;
-    this.logFlushQueued = true;
-    queueMicrotask(() => {
-      this.logFlushQueued = false;
-      this.deps.logger.flush();
-    });
   }
 
   private startRenewer(run: RunningJob, job: WorkerJob): LockRenewer {
