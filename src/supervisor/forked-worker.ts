@@ -27,6 +27,8 @@ interface ForkOptions {
   /** Node flags of the child (the tsx loader). */
   execArgv: string[];
   stdout: 'inherit' | 'pipe';
+  /** A process started ahead with these same settings (takeSpareWorker), instead of a fork. */
+  spare?: ChildProcess;
   /** Where the child's ready, recycling and exit events go (the loop's queue). */
   onEvent: (event: SupervisorEvent) => void;
   /** Its held-jobs report changed (the pool status shows it). */
@@ -61,12 +63,14 @@ export class ForkedWorker {
   constructor(options: ForkOptions) {
     this.slot = options.config.slot;
     this.name = options.config.name;
-    this.child = fork(options.entry, [], {
-      cwd: options.config.sandbox,
-      execArgv: options.execArgv,
-      stdio: ['ignore', options.stdout, 'inherit', 'ipc'],
-      serialization: 'json',
-    });
+    this.child =
+      options.spare ??
+      fork(options.entry, [], {
+        cwd: options.config.sandbox,
+        execArgv: options.execArgv,
+        stdio: ['ignore', options.stdout, 'inherit', 'ipc'],
+        serialization: 'json',
+      });
     this.pid = this.child.pid ?? -1;
     const tell = (type: 'child-ready' | 'child-recycling' | 'child-exited'): void =>
       options.onEvent({ type, slot: this.slot, pid: this.pid });

@@ -41,7 +41,7 @@ import type { SupervisorCalls } from './redis-calls.ts';
 import { listenForSignals } from './signals.ts';
 import { withTimeout } from './time-limit.ts';
 import { Watchdog, type WatchdogPolicy } from './watchdog.ts';
-import { DEFAULT_ENTRY, workerConfig, workerExecArgv } from './worker-launch.ts';
+import { DEFAULT_ENTRY, releaseSpareWorkers, takeSpareWorker, workerConfig, workerExecArgv } from './worker-launch.ts';
 
 /** How long a slot waits for the hand-back of its dead worker's jobs before it is refilled anyway. */
 const HANDBACK_WAIT_MS = 3_000;
@@ -195,6 +195,8 @@ class Supervisor {
     this.act(handleEvents(this.state, events, Date.now(), this.settings));
     this.murder(Date.now());
     this.act(reconcile(this.state, Date.now(), this.settings));
+    // The first workers are forked in the turn that learns Redis is ready: spares left are not needed.
+    if (this.state.redisReady) releaseSpareWorkers();
     // A fork, an exit, a ready worker, a stop, a pause: the published status shows it soon.
     if (events.length > 0 || this.state !== before) this.status.changed();
   }
@@ -348,12 +350,14 @@ class Supervisor {
       return;
     }
     let worker: ForkedWorker;
+    const spare = restart ? undefined : takeSpareWorker(this.entry, this.execArgv, this.display.workerStdout);
     try {
       worker = new ForkedWorker({
         entry: this.entry,
         config: workerConfig(this.options, { index, name, sandbox }, this.state.paused),
         execArgv: this.execArgv,
         stdout: this.display.workerStdout,
+        spare,
         onEvent: (event) => this.events.push(event),
         onJobs: () => this.status.changed(),
         onMetrics: this.metrics ? (report, reason) => this.metrics?.workerReport(report, reason) : undefined,
@@ -371,8 +375,8 @@ class Supervisor {
     this.state = placeChild(this.state, index, worker);
     if (restart) this.restarts.set(index, (this.restarts.get(index) ?? 0) + 1);
     this.logger.info(
-      { event: 'worker-forked', restart, slot: index, workerPid: worker.pid, worker: name },
-      `${restart ? 'restarted' : 'forked'} worker ${name} (pid ${worker.pid})`,
+      { event: 'worker-forked', restart, spare: spare !== undefined, slot: index, workerPid: worker.pid, worker: name },
+      `${restart ? 'restarted' : 'forked'} worker ${name} (pid ${worker.pid}${spare ? ', started ahead' : ''})`,
     );
   }
 
@@ -386,6 +390,7 @@ class Supervisor {
   }
 
   private async finish(): Promise<void> {
+    releaseSpareWorkers();
     await this.watcher?.close();
     if (this.pendingHandbacks.size > 0) {
       await withTimeout(Promise.all(this.pendingHandbacks), SHUTDOWN_HANDBACK_WAIT_MS).catch(() => {

@@ -1,5 +1,6 @@
 // How a worker process is started: which entry module, with which Node flags, and the config it
 // is sent first. The supervisor forks the worker by path and never imports it.
+import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { WorkerConfig } from '../protocol/ipc.ts';
 import type { WorkerOptions } from '../protocol/options.ts';
@@ -60,4 +61,59 @@ export function workerConfig(
     logLevel: options.logLevel,
     shutdownTimeout: options.shutdownTimeout,
   };
+}
+
+/** What bin/qless-worker's spares (src/launch/spares.cjs) were started with, under a shared symbol. */
+interface SpareRegistry {
+  entry: string;
+  execArgv: string[];
+  stdout: 'inherit' | 'pipe';
+  env: NodeJS.ProcessEnv;
+  spares: ChildProcess[];
+}
+
+const SPARES = Symbol.for('qless-worker.spare-workers');
+
+function spareRegistry(): SpareRegistry | undefined {
+  return (globalThis as Record<symbol, SpareRegistry | undefined>)[SPARES];
+}
+
+function sameEnvironment(a: NodeJS.ProcessEnv, b: NodeJS.ProcessEnv): boolean {
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((key) => a[key] === b[key]);
+}
+
+/**
+ * A worker process bin/qless-worker started ahead (src/launch/spares.cjs), still waiting for its
+ * config, when it is exactly what a fork would start now: the same entry, Node flags, stdout and
+ * environment. Otherwise every spare is let go and undefined is returned (fork as usual).
+ */
+export function takeSpareWorker(
+  entry: string,
+  execArgv: readonly string[],
+  stdout: 'inherit' | 'pipe',
+): ChildProcess | undefined {
+  const registry = spareRegistry();
+  if (!registry || registry.spares.length === 0) return undefined;
+  const fits =
+    registry.entry === entry &&
+    registry.stdout === stdout &&
+    registry.execArgv.length === execArgv.length &&
+    registry.execArgv.every((flag, index) => flag === execArgv[index]) &&
+    sameEnvironment(registry.env, process.env);
+  if (!fits) {
+    releaseSpareWorkers();
+    return undefined;
+  }
+  for (let child = registry.spares.shift(); child; child = registry.spares.shift()) {
+    if (child.pid !== undefined && child.connected && child.exitCode === null && child.signalCode === null)
+      return child;
+    child.kill();
+  }
+  return undefined;
+}
+
+/** The spares nobody took end (once the pool's first workers are forked, and when it stops). */
+export function releaseSpareWorkers(): void {
+  for (const child of spareRegistry()?.spares.splice(0) ?? []) child.kill();
 }
