@@ -1,10 +1,12 @@
 // A worker process's log output: JSON lines (pino, with pid and the worker's base fields),
-// written in batches by plain synchronous writes. Lines gather in memory and go out in one write
-// FLUSH_MS after the first pending line, once FLUSH_BYTES are pending, before anything else the
-// process writes to its stdout or stderr (a handler's console output comes after the start line of
-// its job, in order), and at exit (process.exit and uncaught errors included). A busy worker thus
-// writes a few times a second instead of once per job. What a SIGKILL takes with it is at most the
-// lines of the last FLUSH_MS, or those since a handler blocked the event loop; the supervisor logs
+// written in batches by plain synchronous writes. A line logged FLUSH_MS or more after the last
+// write goes out at once; the lines that follow it closely gather in memory and go out in one
+// write FLUSH_MS after the first pending line, once FLUSH_BYTES are pending, before anything else
+// the process writes to its stdout or stderr (a handler's console output comes after the start
+// line of its job, in order), and at exit (process.exit and uncaught errors included). A busy worker thus
+// writes a few times a second instead of once per job, a quiet one as each line comes. What a
+// SIGKILL takes with it is at most the lines of the last FLUSH_MS, or those since a handler blocked
+// the event loop (when it started less than FLUSH_MS after the line before); the supervisor logs
 // each job a dead worker held when it hands it back. pino's usual asynchronous destination hands
 // every write to libuv's thread pool (a thread wake-up and a callback per line or two), and
 // sonic-boom's synchronous flush adds an fsync: at thousands of jobs a second either costs more
@@ -54,6 +56,8 @@ function writeAll(fd: number, text: string): void {
 class BatchedLogOutput implements DestinationStream {
   private pending = '';
   private timer: NodeJS.Timeout | undefined;
+  /** performance.now() of the last write (-Infinity: none yet). */
+  private flushedAt = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly fd: number) {
     // Whatever is still pending when the process exits (also through process.exit) is written.
@@ -65,6 +69,10 @@ class BatchedLogOutput implements DestinationStream {
   write(line: string): void {
     this.pending += line;
     if (this.pending.length >= FLUSH_BYTES) {
+      this.flushSync();
+    } else if (!this.timer && performance.now() - this.flushedAt >= FLUSH_MS) {
+      // The first line after a quiet spell goes out at once (a worker's ready line, the start of a
+      // job that then blocks the event loop): only lines that follow it closely wait.
       this.flushSync();
     } else if (!this.timer) {
       // Left running by flushes in between (it then finds less or nothing to write): one timer
@@ -88,6 +96,7 @@ class BatchedLogOutput implements DestinationStream {
     if (this.pending === '') return;
     const text = this.pending;
     this.pending = '';
+    this.flushedAt = performance.now();
     writeAll(this.fd, text);
   }
 }

@@ -1,7 +1,7 @@
-// The worker's batched log output, in real processes writing to a real file: lines are held
-// until flushed, written by themselves shortly after, and never lost at exit (process.exit
-// included); every line carries pid and the base fields, and the process's own console output
-// stays in order with them.
+// The worker's batched log output, in real processes writing to a real file: a line after a quiet
+// spell is written at once, the lines close behind it are held until flushed or written by
+// themselves shortly after, and none is lost at exit (process.exit included); every line carries
+// pid and the base fields, and the process's own console output stays in order with them.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -54,38 +54,50 @@ function run(name: string, body: string): { lines: Line[]; stderr: string } {
   return { lines, stderr: result.stderr };
 }
 
-test('lines wait for a flush, then are written together with pid and base fields', () => {
+test('the first line goes out at once; lines right after it wait for a flush, then go together', () => {
   const { lines, stderr } = run(
     'flush',
     `
     logger.info({ n: 1 }, 'one');
+    note('first: ' + written());
     logger.info({ n: 2 }, 'two');
+    logger.info({ n: 3 }, 'three');
     note('before flush: ' + written());
     logger.flush();
     note('after flush: ' + written());
   `,
   );
-  assert.match(stderr, /before flush: 0/);
-  assert.match(stderr, /after flush: 2/);
+  assert.match(stderr, /first: 1/);
+  assert.match(stderr, /before flush: 1/);
+  assert.match(stderr, /after flush: 3/);
   assert.deepEqual(
     lines.map((line) => [line.msg, line.n, line.worker]),
     [
       ['one', 1, 'w-0'],
       ['two', 2, 'w-0'],
+      ['three', 3, 'w-0'],
     ],
   );
   assert.equal(typeof lines[0].pid, 'number');
 });
 
-test('pending lines are written by themselves a moment later, while the process keeps running', () => {
+test('pending lines are written by themselves a moment later; a line after a quiet spell at once', () => {
   const { stderr } = run(
     'timer',
     `
-    logger.info('alone');
-    setTimeout(() => note('later: ' + written()), 300);
+    logger.info('first');
+    logger.info('close behind');
+    note('at once: ' + written());
+    setTimeout(() => {
+      note('later: ' + written());
+      logger.info('after a quiet spell');
+      note('then: ' + written());
+    }, 300);
   `,
   );
-  assert.match(stderr, /later: 1/);
+  assert.match(stderr, /at once: 1/);
+  assert.match(stderr, /later: 2/);
+  assert.match(stderr, /then: 3/);
 });
 
 test('nothing is lost at exit, process.exit included', () => {
