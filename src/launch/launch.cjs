@@ -61,13 +61,37 @@ function fromSources(entry, reason) {
   return require(entry);
 }
 
+/** The bundle file of an entry for the current key, in a cache directory. */
+function bundleName(name, prefix, key) {
+  return `${name}-${prefix}${key}.cjs`;
+}
+
+const PREFIX = `${createHash('sha256').update(ROOT).digest('hex').slice(0, 8)}-`;
+
+/**
+ * Whether the bundle of `name` for the current sources is there already (nothing is built or
+ * made): bin/qless-worker starts workers ahead only then, or each would build one of its own.
+ */
+function bundleFound(name) {
+  const noBundle = process.env.QLESS_WORKER_NO_BUNDLE;
+  if (noBundle && noBundle !== '0' && noBundle !== 'false') return false;
+  try {
+    const dirs = cacheDirs().filter((dir) => fs.existsSync(dir));
+    if (dirs.length === 0) return false;
+    const key = cacheKey();
+    return dirs.some((dir) => fs.existsSync(join(dir, bundleName(name, PREFIX, key))));
+  } catch {
+    return false;
+  }
+}
+
 function findOrBuild(name) {
   const dirs = cacheDirs();
   // Made before the key is taken: creating node_modules/.cache changes node_modules, which is in the key.
   if (dirs[0] === DEFAULT_CACHE) stagingDir(DEFAULT_CACHE, false);
   const key = cacheKey();
-  const prefix = `${createHash('sha256').update(ROOT).digest('hex').slice(0, 8)}-`;
-  const fileName = (entryName) => `${entryName}-${prefix}${key}.cjs`;
+  const prefix = PREFIX;
+  const fileName = (entryName) => bundleName(entryName, prefix, key);
   for (const dir of dirs) {
     const file = join(dir, fileName(name));
     if (fs.existsSync(file)) return file;
@@ -122,8 +146,16 @@ function build(job) {
   debug('built %d bundles in %s in %d ms', job.bundles.length, job.dir, Date.now() - started);
 }
 
+/** cacheKey() once per process (bin/qless-worker asks before it loads the supervisor). */
+let knownKey;
+
 /** Path, modification time and size of every file under src/ and of INPUTS, with Node's version. */
 function cacheKey() {
+  knownKey ??= computeCacheKey();
+  return knownKey;
+}
+
+function computeCacheKey() {
   const hash = createHash('sha256').update(`${ROOT}\0${process.version}\0${process.arch}\0`);
   const add = (path) => {
     try {
@@ -147,4 +179,4 @@ function cacheKey() {
   return hash.digest('hex').slice(0, 16);
 }
 
-module.exports = { load };
+module.exports = { load, bundleFound };

@@ -8,7 +8,8 @@
 // when the supervisor has started its workers or exits; a spare whose parent is gone exits by itself.
 // The number of workers is read from the command line as yargs will (-w N, --workers N,
 // --workers=N, else QLESS_WORKERS, else the CPUs); nothing is started for --help or --version,
-// or with QLESS_WORKER_NO_SPARES=1. Plain JavaScript: it runs before any
+// when the workers' bundle is not built yet (the first start after an edit: the supervisor builds
+// it), or with QLESS_WORKER_NO_SPARES=1. Plain JavaScript: it runs before any
 // TypeScript machinery.
 'use strict';
 const { fork } = require('node:child_process');
@@ -71,7 +72,8 @@ function startSpareWorkers(argv, env = process.env) {
   const off = env.QLESS_WORKER_NO_SPARES;
   if (off && off !== '0' && off !== 'false') return;
   const count = Math.min(workersWanted(argv, env) ?? 0, MOST);
-  if (count <= 0) return;
+  // Without a bundle for the current sources, each would build its own: the supervisor builds it.
+  if (count <= 0 || !require('./launch.cjs').bundleFound('worker')) return;
   const stdout = workerStdout(argv, env);
   const execArgv = workerExecArgv(env.NODE_OPTIONS);
   const spares = [];

@@ -2,8 +2,9 @@
 // real bin on a private redis-server: the supervisor runs its first workers in them when they fit
 // (the `spare` field of its worker-forked lines, and the pids), those run jobs like any worker,
 // restarts fork anew, and no spare outlives a run that did not need it (--help, a refused option,
-// fewer workers than started, QLESS_WORKER_NO_SPARES). A spare is found by a marker in its
-// environment (/proc/<pid>/environ).
+// fewer workers than started, QLESS_WORKER_NO_SPARES), and none is started before the bundle
+// exists (each would build its own). A spare is found by a marker in its environment
+// (/proc/<pid>/environ).
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,6 +26,9 @@ before(async () => {
   redis = await startRedis();
   client = new Client({ url: redis.url });
   dir = mkdtempSync(join(tmpdir(), 'qless-spares-'));
+  // Workers are started ahead only once the bundle for these sources exists: any start builds it.
+  const built = await runWorkerToExit(['--version']);
+  assert.equal(built.code, 0, built.stderr);
 });
 
 after(async () => {
@@ -135,6 +139,28 @@ test('QLESS_WORKER_NO_SPARES=1: every worker is forked by the supervisor', async
   );
   await stop(run);
   assert.deepEqual(processesMarked(mark), []);
+});
+
+test('no worker is started ahead before the bundle is built: the first start after an edit builds it', async () => {
+  const cache = mkdtempSync(join(dir, 'cache-'));
+  const { run } = pool('fresh', ['-w', '2'], { QLESS_WORKER_CACHE_DIR: cache });
+  await eventually(() => run.find((line) => line.msg === 'worker ready').length === 2, {
+    what: `two workers ready\n${run.describe()}`,
+  });
+  assert.deepEqual(
+    run.find(forked).map((line) => line.spare),
+    [false, false],
+  );
+  assert.equal(readdirSync(cache).filter((file) => file.endsWith('.cjs')).length, 2, 'one build: two bundles');
+  await stop(run);
+
+  const again = pool('fresh', ['-w', '2'], { QLESS_WORKER_CACHE_DIR: cache });
+  await again.run.waitForLine((line) => forked(line) && line.slot === 1);
+  assert.deepEqual(
+    again.run.find(forked).map((line) => line.spare),
+    [true, true],
+  );
+  await stop(again.run);
 });
 
 test('--help starts no worker; a refused option leaves no process behind', async () => {
