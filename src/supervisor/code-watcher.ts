@@ -3,9 +3,13 @@
 // events is told at its first event and once it has settled (burst.ts). chokidar is loaded only
 // when watching starts (never with --no-watch), by import(): Node's ESM loader takes it as it is,
 // where tsx's CommonJS hooks would scan and convert each file of it.
-import { isAbsolute, relative, sep } from 'node:path';
+import { lstatSync } from 'node:fs';
+import { isAbsolute, join, relative, sep } from 'node:path';
 import type { FSWatcher } from 'chokidar';
 import { Burst } from './burst.ts';
+
+/** A file's modification time may trail the clock by a tick of the kernel's coarse clock. */
+const CLOCK_TICK_MS = 20;
 
 export class CodeWatcher {
   private watcher: FSWatcher | undefined;
@@ -38,8 +42,12 @@ export class CodeWatcher {
     return rel.split(sep).some((part) => part === 'node_modules' || (part.startsWith('.') && part !== '..'));
   }
 
-  /** Resolves once the initial scan is done, i.e. changes from now on are seen. */
-  async start(): Promise<void> {
+  /**
+   * Resolves once the initial scan is done, i.e. changes from now on are seen. With `since` (ms
+   * since the epoch), files modified since then, before the scan reached them, count as changes
+   * too: the pool can start its workers without waiting for the scan of a large --path.
+   */
+  async start(since?: number): Promise<void> {
     const { watch } = await import('chokidar');
     if (this.closed) return;
     this.watcher = watch(this.root, {
@@ -52,6 +60,21 @@ export class CodeWatcher {
     this.watcher.on('error', (error) => this.onError(error));
     const watcher = this.watcher;
     await new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
+    if (since !== undefined && !this.closed)
+      for (const file of this.modifiedSince(watcher, since)) this.burst.add(file);
+  }
+
+  /** Watched files (relative to root) whose modification time is `since` or later (less a clock tick). */
+  private modifiedSince(watcher: FSWatcher, since: number): string[] {
+    const found: string[] = [];
+    for (const [dir, names] of Object.entries(watcher.getWatched())) {
+      for (const name of names) {
+        const path = join(dir, name);
+        const stats = lstatSync(path, { throwIfNoEntry: false });
+        if (stats?.isFile() && stats.mtimeMs >= since - CLOCK_TICK_MS) found.push(relative(this.root, path));
+      }
+    }
+    return found;
   }
 
   async close(): Promise<void> {

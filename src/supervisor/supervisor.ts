@@ -145,7 +145,9 @@ class Supervisor {
     mkdirSync(this.sandboxRoot(), { recursive: true });
     void this.redis.whenReady().then(() => this.events.push({ type: 'redis-ready' }));
     this.status.start();
-    if (this.options.watch) await this.startWatcher();
+    // Not awaited: the workers start while the watcher scans --path; a file changed meanwhile still
+    // counts (CodeWatcher.start(since)).
+    if (this.options.watch) void this.startWatcher(Date.now());
 
     for (;;) {
       try {
@@ -170,7 +172,7 @@ class Supervisor {
     return `${this.options.name}-${index}`;
   }
 
-  private async startWatcher(): Promise<void> {
+  private async startWatcher(since: number): Promise<void> {
     this.watcher = new CodeWatcher(
       this.options.path,
       [this.sandboxRoot()],
@@ -179,7 +181,7 @@ class Supervisor {
       (file) => this.events.push({ type: 'code-changing', file }),
     );
     try {
-      await this.watcher.start();
+      await this.watcher.start(since);
       this.logger.info({ event: 'watching', path: this.options.path }, `watching ${this.options.path} for changes`);
     } catch (error) {
       this.logger.error({ err: error }, 'could not watch --path; hot reload is off');

@@ -1,8 +1,9 @@
 // CodeWatcher on a real directory (chokidar, real files): a burst of writes is told at its first
-// event and once settled; ignored paths never count; a file written without pause still settles.
+// event and once settled; ignored paths never count; a file written without pause still settles;
+// files modified since a given time before the scan reached them count as a change.
 import { afterEach, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -25,11 +26,12 @@ afterEach(async () => {
   dir = undefined;
 });
 
-async function watch(): Promise<{ root: string; seen: Seen[] }> {
+async function watch(before?: (root: string) => void, since?: number): Promise<{ root: string; seen: Seen[] }> {
   const root = realpathSync(mkdtempSync(join(tmpdir(), 'qless-watch-')));
   dir = root;
   mkdirSync(join(root, 'sandbox'));
   mkdirSync(join(root, 'node_modules'));
+  before?.(root);
   const seen: Seen[] = [];
   watcher = new CodeWatcher(
     root,
@@ -38,7 +40,7 @@ async function watch(): Promise<{ root: string; seen: Seen[] }> {
     (error) => assert.fail(`watcher error: ${String(error)}`),
     (file) => seen.push({ kind: 'burst', files: [file] }),
   );
-  await watcher.start();
+  await watcher.start(since);
   return { root, seen };
 }
 
@@ -86,4 +88,22 @@ test('a file written again and again, never quiet for the debounce time, still s
   const kinds = seen.map((each) => each.kind);
   for (let index = 0; index < kinds.length; index += 2)
     assert.deepEqual(kinds.slice(index, index + 2), ['burst', 'change']);
+});
+
+test('files modified since a given time, before the scan reached them, count as a change', async () => {
+  const since = Date.now();
+  const { seen } = await watch((root) => {
+    mkdirSync(join(root, 'jobs'));
+    writeFileSync(join(root, 'jobs', 'fresh.ts'), 'export default 1;\n');
+    writeFileSync(join(root, 'old.ts'), 'export default 2;\n');
+    writeFileSync(join(root, 'sandbox', 'fresh-output.txt'), 'x');
+    // Modified long before the pool started: not a change.
+    const past = new Date(since - 60_000);
+    utimesSync(join(root, 'old.ts'), past, past);
+  }, since);
+  await eventually(() => seen.some((each) => each.kind === 'change'), { what: 'the change settled' });
+  assert.deepEqual(seen, [
+    { kind: 'burst', files: [join('jobs', 'fresh.ts')] },
+    { kind: 'change', files: [join('jobs', 'fresh.ts')] },
+  ]);
 });
