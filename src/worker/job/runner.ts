@@ -48,10 +48,19 @@ export interface RunnerDeps {
   metrics?: JobMetrics;
 }
 
+/** How long a cancel of a job not (yet) running here is kept; how many such cancels at most. */
+const EARLY_CANCEL_MS = 5_000;
+const EARLY_CANCELS_KEPT = 1_000;
+
+/** The job's cancel came before the reply of the pop that handed it out: its handler never runs. */
+class CancelledBeforeStart extends Error {}
+
 export class JobRunner {
   /** By jid (a SmallMap: set and deleted per job, see small-map.ts). */
   private readonly running = new SmallMap<string, RunningJob>();
   private readonly handlers = new Map<string, Promise<Handler>>();
+  /** Cancels of jobs that were not running here when they came, by jid (rare: a Map is fine). */
+  private readonly earlyCancels = new Map<string, number>();
   private readonly sandboxes: JobSandboxes;
   /** One timer for the lock renewals of every job in flight. */
   private readonly renewals: SharedTimer;
@@ -68,10 +77,18 @@ export class JobRunner {
     return this.running.size;
   }
 
-  /** A lock_lost / canceled event for a job: abort it and end it without touching it. */
+  /**
+   * A lock_lost / canceled event for a job: abort it and end it without touching it. A cancel of a
+   * job not running here is kept for a moment: the reply of the pop that gave it to this worker may
+   * still be on its way (it comes on another connection than the event), and the job then ends as
+   * cancelled as soon as it arrives instead of running until its next heartbeat is refused.
+   */
   lockLost(jid: string, event: LockEvent): void {
     const job = this.running.get(jid);
-    if (!job) return;
+    if (!job) {
+      if (event === 'canceled') this.noteEarlyCancel(jid);
+      return;
+    }
     const why = event === 'canceled' ? 'canceled' : 'lock-lost';
     job.abort(
       new JobAbortError(why, event === 'canceled' ? `job ${jid} was cancelled` : `the lock on job ${jid} was lost`),
@@ -98,6 +115,22 @@ export class JobRunner {
     await this.deps.batcher.settled();
   }
 
+  private noteEarlyCancel(jid: string): void {
+    const now = performance.now();
+    for (const [known, at] of this.earlyCancels) if (now - at > EARLY_CANCEL_MS) this.earlyCancels.delete(known);
+    if (this.earlyCancels.size >= EARLY_CANCELS_KEPT) return;
+    this.earlyCancels.set(jid, now);
+  }
+
+  /** Whether a cancel of `jid` came in the last EARLY_CANCEL_MS, before its pop's reply (forgotten once asked). */
+  private cancelledBeforeStart(jid: string): boolean {
+    if (this.earlyCancels.size === 0) return false;
+    const at = this.earlyCancels.get(jid);
+    if (at === undefined) return false;
+    this.earlyCancels.delete(jid);
+    return performance.now() - at <= EARLY_CANCEL_MS;
+  }
+
   /** Runs one popped job in the given lane (0 … concurrency-1); resolves with how it ended. */
   async run(json: JobJson, lane: number): Promise<JobOutcome> {
     const { logger, held, client } = this.deps;
@@ -112,8 +145,11 @@ export class JobRunner {
     const logInfo = logger.isLevelEnabled('info');
 
     let job: WorkerJob | undefined;
+    let entered = false;
     try {
+      if (this.cancelledBeforeStart(json.jid)) throw new CancelledBeforeStart();
       run.sandbox = this.enterSandbox(lane);
+      entered = true;
       job = new WorkerJob(client, json, run);
       run.renewer = this.startRenewer(run, job);
       if (logInfo) {
@@ -124,14 +160,16 @@ export class JobRunner {
       // The first ending wins: the handler's, or one from outside (lock lost, abandoned, escape).
       void this.callHandler(run, job).then((ending) => run.end(ending));
     } catch (error) {
-      run.end({ kind: 'threw', error });
+      if (error instanceof CancelledBeforeStart) this.lockLost(json.jid, 'canceled');
+      else run.end({ kind: 'threw', error });
     }
     const ending = await run.ended;
     run.renewer?.stop();
     if (this.running.get(json.jid) === run) this.running.delete(json.jid);
 
     const outcome = this.conclude(run, job, ending);
-    this.leaveSandbox(run.sandbox, run);
+    // Only a directory this job was given (never the slot's whole sandbox, other lanes and all).
+    if (entered) this.leaveSandbox(run.sandbox, run);
     const elapsedMs = performance.now() - started;
     this.deps.metrics?.ended(json, {
       outcome,
