@@ -14,7 +14,10 @@ const JOB_ROW = 'table.jobs tbody tr';
 /** What the page's probes saw since their last reset. */
 export interface PageProbe {
   seconds: number;
-  /** Tasks over 50 ms (Long Tasks API): how many, the longest, and their time beyond 50 ms summed. */
+  /**
+   * Tasks over 50 ms (Long Tasks API): how many, the longest, and their time beyond 50 ms summed.
+   * Wall-clock times: on a busy machine they include time Chromium's main thread waited for a core.
+   */
   longTasks: number;
   longestTaskMs: number;
   blockingMs: number;
@@ -25,7 +28,7 @@ export interface PageProbe {
   framesPerSecond: number;
   longestFrameGapMs: number;
   slowFrames: number;
-  /** The slowest input (click, pointer, key), from the event to the next paint (Event Timing; 0: none over 16 ms). */
+  /** The slowest interaction (click, key), from the event to the next paint (Event Timing; 0: none over 16 ms). */
   slowestInputMs: number;
 }
 
@@ -46,7 +49,10 @@ const PROBES = `(() => {
     }
   }).observe({ type: 'longtask' });
   new PerformanceObserver((list) => {
-    for (const entry of list.getEntries()) seen.slowestInput = Math.max(seen.slowestInput, entry.duration);
+    // Only a user's interactions (click, tap, key) have an interactionId: not the mouseover events
+    // Chromium sends itself when the page changes under a resting pointer.
+    for (const entry of list.getEntries())
+      if (entry.interactionId > 0) seen.slowestInput = Math.max(seen.slowestInput, entry.duration);
   }).observe({ type: 'event', durationThreshold: 16 });
   let due = performance.now() + TICK_MS;
   const tick = () => {
