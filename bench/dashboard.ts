@@ -21,6 +21,7 @@ import { median, percentile } from './statistics.ts';
 
 const QLESS_BIN = fileURLToPath(new URL('../bin/qless', import.meta.url));
 const QUEUES = 100;
+const WEB_STOP_MS = 10_000;
 const SAMPLES = 15;
 /** The load driver's window (at least; it lasts until the page's clicks are done). */
 const LOAD_SECONDS = 15;
@@ -146,6 +147,12 @@ class WebServer {
       this.output += chunk;
     });
     this.child.stderr?.resume();
+    // Whatever ends the bench ends the dashboard too.
+    const kill = (): void => {
+      this.child.kill('SIGKILL');
+    };
+    process.once('exit', kill);
+    this.child.once('exit', () => process.off('exit', kill));
   }
 
   async ready(): Promise<void> {
@@ -162,11 +169,14 @@ class WebServer {
     }
   }
 
+  /** SIGTERM, as an operator stops it; SIGKILL if it has not exited after WEB_STOP_MS. */
   async stop(): Promise<void> {
-    if (this.child.exitCode !== null) return;
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
     const exited = new Promise((resolve) => this.child.once('exit', resolve));
     this.child.kill('SIGTERM');
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), WEB_STOP_MS);
     await exited;
+    clearTimeout(timer);
   }
 }
 
