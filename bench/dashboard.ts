@@ -623,6 +623,9 @@ export function formatDashboard(result: DashboardResult): string {
       `${live.batch} jobs at a time, each batch completed in one pipeline) aimed at ` +
       `${count(live.targetPerSecond)} completions/s on ${live.queues} queues; ${rate(live.rate)}` +
       (live.driver.shortPops > 0 ? `; the queues ran low ${live.driver.shortPops} times` : '') +
+      (live.driver.skipped > 0
+        ? `; the driver fell over 0.25 s behind and skipped ${count(live.driver.skipped)} jobs`
+        : '') +
       (live.driver.refused > 0 ? `; ${live.driver.refused} completes refused (${live.driver.firstRefusal})` : ''),
     `  CPU, % of one core: ${cpu(live.cpuPercent)}; 1-min load average ${fixed(live.loadAverage[0], 2)} → ` +
       `${fixed(live.loadAverage[1], 2)}; the page's stream carried ` +
