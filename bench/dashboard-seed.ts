@@ -1,6 +1,6 @@
 // The dashboard bench's data: `jobs` jobs across `queues` queues, put through the qless script in
 // pipelines, with some of every state a page shows (scheduled, running, stalled, failed,
-// completed, depends, recurring, tagged).
+// completed, depends, recurring, tagged); and more waiting jobs for a live window (putWaiting).
 import type { BenchRedis } from './bench-redis.ts';
 import { newJid } from './bench-redis.ts';
 
@@ -91,4 +91,22 @@ export async function seedJobs(
   }
   const seconds = (performance.now() - started) / 1000;
   return { jobs: perQueue * queues, queues, seconds, putsPerSecond: (perQueue * queues) / seconds };
+}
+
+/** Puts `count` more waiting jobs (data like the seed's) into `queue`, so a live window does not run dry. */
+export async function putWaiting(redis: BenchRedis, queue: string, count: number): Promise<void> {
+  const calls: [string, ...(string | number)[]][] = [];
+  for (let i = 0; i < count; i++)
+    calls.push([
+      'put',
+      'bench-seed',
+      queue,
+      newJid(),
+      'noop',
+      JSON.stringify({ order: -1 - i, user: { id: i % 5000 } }),
+      0,
+      'priority',
+      i % 3,
+    ]);
+  await send(redis, calls);
 }

@@ -32,6 +32,8 @@ export interface BenchOptions {
   reloads: number;
   /** Jobs put for the dashboard part. */
   dashboardJobs: number;
+  /** Completions a second the dashboard part's load driver aims at during its live window. */
+  dashboardRate: number;
   /** Primaries killed in the failover part. */
   failovers: number;
   /** No-op jobs per run of the defaults part. */
@@ -75,6 +77,7 @@ export const USAGE = `Usage: npm run bench -- [options]
   --kills <n>           workers killed in the replacement part (default 5)
   --reloads <n>         handler changes in the reload part (default 200)
   --dashboard-jobs <n>  jobs put (across 100 queues) for the dashboard part (default 1000000)
+  --dashboard-rate <n>  completions/s the dashboard part's load driver aims at in its live window (default 5000)
   --failovers <n>       kills of the Redis primary in the failover part (default 5)
   --defaults-jobs <n>   no-op jobs per run of the defaults part (default 10000)
   --pools <list>        workers x concurrency of the defaults part's drains (default ${DEFAULT_POOLS})
@@ -110,6 +113,7 @@ function parseCommandLine(argv: string[]) {
         kills: { type: 'string', default: '5' },
         reloads: { type: 'string', default: '200' },
         'dashboard-jobs': { type: 'string', default: '1000000' },
+        'dashboard-rate': { type: 'string', default: '5000' },
         failovers: { type: 'string', default: '5' },
         'defaults-jobs': { type: 'string', default: '10000' },
         pools: { type: 'string', default: DEFAULT_POOLS },
@@ -179,6 +183,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions | undefined {
     kills: positiveInteger('kills', values.kills),
     reloads: positiveInteger('reloads', values.reloads),
     dashboardJobs: positiveInteger('dashboard-jobs', values['dashboard-jobs']),
+    dashboardRate: positiveInteger('dashboard-rate', values['dashboard-rate']),
     failovers: positiveInteger('failovers', values.failovers),
     defaultsJobs: positiveInteger('defaults-jobs', values['defaults-jobs']),
     pools: poolShapes(values.pools),

@@ -1,7 +1,7 @@
 // `npm run bench`: the worker pool's figures against issue 3's targets, measured with the real
 // bin/qless-worker on a private redis-server (see bench/README.md). Progress goes to stderr, the
 // report to stdout (tables, or one JSON document with --json).
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BaselineTree, prepareBaselineTree } from './baseline-tree.ts';
@@ -20,6 +20,19 @@ import { measuredRevision } from './revision.ts';
 import { formatReport, judge, type BenchReport } from './report.ts';
 import { measureThroughput } from './throughput.ts';
 
+/** A part that failed: main prints one line naming it, with where its logs and stack trace are kept. */
+class BenchFailure extends Error {
+  override name = 'BenchFailure';
+  constructor(
+    readonly part: string,
+    readonly dir: string,
+    cause: unknown,
+  ) {
+    // Its first line only: e.g. playwright's messages go on with a call log.
+    super((cause instanceof Error ? cause.message : String(cause)).split('\n')[0], { cause });
+  }
+}
+
 async function bench(options: BenchOptions): Promise<BenchReport> {
   const progress = (line: string): void => {
     process.stderr.write(`${line}\n`);
@@ -29,9 +42,11 @@ async function bench(options: BenchOptions): Promise<BenchReport> {
     ? await prepareBaselineTree(options.baseline, progress)
     : undefined;
   const dir = mkdtempSync(join(tmpdir(), 'qless-bench-'));
-  const redis = await BenchRedis.start();
+  let redis: BenchRedis | undefined;
+  let current = 'start-up';
   let failed = true;
   try {
+    redis = await BenchRedis.start();
     const machine = await describeMachine(redis.redis);
     const common = { interval: options.interval, logLevel: options.logLevel, dir, progress };
     const report: Omit<BenchReport, 'met' | 'targets'> = {
@@ -52,6 +67,7 @@ async function bench(options: BenchOptions): Promise<BenchReport> {
       },
     };
     for (const part of options.parts) {
+      current = part;
       switch (part) {
         case 'throughput':
           report.throughput = await measureThroughput(redis, {
@@ -74,7 +90,11 @@ async function bench(options: BenchOptions): Promise<BenchReport> {
           report.reload = await measureReloads(redis, { ...common, reloads: options.reloads });
           break;
         case 'dashboard':
-          report.dashboard = await measureDashboard(redis, { ...common, jobs: options.dashboardJobs });
+          report.dashboard = await measureDashboard(redis, {
+            ...common,
+            jobs: options.dashboardJobs,
+            rate: options.dashboardRate,
+          });
           break;
         case 'failover':
           report.failover = await measureFailover({ ...common, failovers: options.failovers });
@@ -103,11 +123,15 @@ async function bench(options: BenchOptions): Promise<BenchReport> {
     report.loadAverageAtEnd = currentLoad();
     failed = false;
     return judge(report);
+  } catch (error) {
+    if (error instanceof BenchUsageError) throw error;
+    // The logs of a failed run, and its stack trace, say why it failed.
+    writeFileSync(join(dir, 'error.txt'), `${error instanceof Error ? (error.stack ?? error.message) : error}\n`);
+    throw new BenchFailure(current, dir, error);
   } finally {
-    await redis.stop();
-    // The logs of a failed run say why it failed.
-    if (options.keep || failed) progress(`qless-worker logs kept in ${dir}`);
-    else rmSync(dir, { recursive: true, force: true });
+    await redis?.stop();
+    if (options.keep && !failed) progress(`qless-worker logs kept in ${dir}`);
+    else if (!failed) rmSync(dir, { recursive: true, force: true });
   }
 }
 
@@ -128,6 +152,12 @@ async function main(): Promise<number> {
   try {
     report = await bench(options);
   } catch (error) {
+    if (error instanceof BenchFailure) {
+      process.stderr.write(
+        `bench: failed in ${error.part}: ${error.message} (logs and the stack trace kept in ${error.dir})\n`,
+      );
+      return 1;
+    }
     // A --baseline that names no usable commit is found only once git is asked.
     if (!(error instanceof BenchUsageError)) throw error;
     process.stderr.write(`${error.message}\n`);
