@@ -10,39 +10,48 @@ import { type BucketCounts, countValue, emptyCounts, totalCount } from '../../pr
 
 type Labels = Record<string, string>;
 
+/** A line of the exposition: the registry writes `labels`, then `sharedLabels` (the label set's, formatted once). */
 interface Sample {
   metricName: string;
   labels: Record<string, string | number>;
+  sharedLabels: Labels;
   value: number;
 }
 
-/** One label set: its counts so far, and the labels of each line it is written out with (made once). */
+/** One label set and its counts so far. */
 interface Series {
+  labels: Labels;
   counted: BucketCounts;
   count: number;
-  bucketLabels: Record<string, string | number>[];
-  labels: Labels;
 }
+
+const NO_LABELS = Object.freeze({});
 
 export class CountedHistogram<L extends Labels> {
   private readonly series = new Map<string, Series>();
+  /** The `le` of each bucket line, `+Inf` last. */
+  private readonly bucketLabels: readonly Record<string, string | number>[];
 
   constructor(
     registry: Registry,
     private readonly config: { name: string; help: string; labelNames: readonly (keyof L & string)[] },
     private readonly bounds: readonly number[],
   ) {
+    this.bucketLabels = [...bounds.map((bound) => Object.freeze({ le: bound })), Object.freeze({ le: '+Inf' })];
+    const metric = { name: config.name, help: config.help, type: 'histogram', aggregator: 'sum' } as const;
+    // As prom-client's own Histogram: getForPromString() for the text, whose lines carry the label
+    // set as `sharedLabels` (the registry formats each set once, not on every line); get() for
+    // JSON, each line with all its labels.
     registry.registerMetric({
-      name: config.name,
-      help: config.help,
-      type: 'histogram',
-      aggregator: 'sum',
+      ...metric,
+      getForPromString: async () => ({ ...metric, values: this.samples() }),
       get: async () => ({
-        name: config.name,
-        help: config.help,
-        type: 'histogram',
-        aggregator: 'sum',
-        values: this.samples(),
+        ...metric,
+        values: this.samples().map(({ metricName, labels, sharedLabels, value }) => ({
+          metricName,
+          labels: { ...labels, ...sharedLabels },
+          value,
+        })),
       }),
     } as unknown as Metric);
   }
@@ -76,31 +85,31 @@ export class CountedHistogram<L extends Labels> {
     if (!series) {
       const own: Labels = {};
       for (const name of this.config.labelNames) own[name] = labels[name];
-      series = {
-        counted: emptyCounts(this.bounds),
-        count: 0,
-        bucketLabels: [...this.bounds.map((bound) => ({ le: bound, ...own })), { le: '+Inf', ...own }],
-        labels: own,
-      };
+      series = { labels: own, counted: emptyCounts(this.bounds), count: 0 };
       this.series.set(key, series);
     }
     return series;
   }
 
-  /** What the registry writes out: per label set, the cumulative buckets, then the sum and the count. */
+  /** Per label set, the cumulative buckets, then the sum and the count. */
   private samples(): Sample[] {
     const bucketName = `${this.config.name}_bucket`;
     const sumName = `${this.config.name}_sum`;
     const countName = `${this.config.name}_count`;
     const samples: Sample[] = [];
-    for (const series of this.series.values()) {
+    for (const { labels, counted, count } of this.series.values()) {
       let cumulative = 0;
-      for (let index = 0; index < series.bucketLabels.length; index++) {
-        cumulative += series.counted.counts[index];
-        samples.push({ metricName: bucketName, labels: series.bucketLabels[index], value: cumulative });
+      for (let index = 0; index < this.bucketLabels.length; index++) {
+        cumulative += counted.counts[index];
+        samples.push({
+          metricName: bucketName,
+          labels: this.bucketLabels[index],
+          sharedLabels: labels,
+          value: cumulative,
+        });
       }
-      samples.push({ metricName: sumName, labels: series.labels, value: series.counted.sum });
-      samples.push({ metricName: countName, labels: series.labels, value: series.count });
+      samples.push({ metricName: sumName, labels: NO_LABELS, sharedLabels: labels, value: counted.sum });
+      samples.push({ metricName: countName, labels: NO_LABELS, sharedLabels: labels, value: count });
     }
     return samples;
   }
