@@ -1,6 +1,7 @@
 // What a worker records for the pool's metrics, only when the pool serves --metrics-port: per
 // queue and klass, how its jobs ended, how long they ran and waited; and how long its script calls
-// took. Run, wait and call times are counted into their histogram's buckets as they happen
+// took (the call batcher times its round trips, a handler's own calls go through timedCaller).
+// Run, wait and call times are counted into their histogram's buckets as they happen
 // (src/protocol/histogram.ts): a job costs a few additions, and a report a fixed number of counts
 // per queue and klass, not one value per job. Nothing is sent per job: what was recorded since
 // the last report goes to the supervisor on the held-jobs schedule (report-throttle.ts: at once
@@ -8,7 +9,7 @@
 // counters and histograms, so a worker that is replaced can neither reset nor double them. A
 // worker killed with -9 loses what it recorded since its last report (at most about a second of
 // its jobs).
-import type { ScriptCall, BatchResult, QlessCaller } from '../client/script-caller.ts';
+import type { ScriptCall, QlessCaller } from '../client/script-caller.ts';
 import type { HistoryEntry, JobJson, ScriptArg, ScriptReply } from '../client/types.ts';
 import { countValue, DURATION_BUCKETS, SCRIPT_CALL_BUCKETS, WAIT_BUCKETS } from '../protocol/histogram.ts';
 import {
@@ -80,6 +81,11 @@ export class JobMetrics {
     const counted = this.count(tally, end);
     if (counted) countValue(tally.durationSeconds, DURATION_BUCKETS, end.seconds);
     this.throttle.changed();
+  }
+
+  /** One round trip of the call batcher (CallBatcher's onRoundTrip): each call of it is counted at its duration. */
+  roundTrip(calls: readonly ScriptCall[], seconds: number): void {
+    for (let index = 0; index < calls.length; index++) this.scriptCall(calls[index].command, seconds);
   }
 
   scriptCall(command: string, seconds: number): void {
@@ -163,21 +169,5 @@ export function timedCaller(caller: QlessCaller, metrics: JobMetrics): QlessCall
         metrics.scriptCall(command, (performance.now() - start) / 1000);
       }
     },
-  };
-}
-
-/** The batch sender with each round trip timed; every call of the batch is counted at its duration. */
-export function timedBatches(
-  send: (calls: readonly ScriptCall[]) => Promise<BatchResult[]>,
-  metrics: JobMetrics,
-): (calls: readonly ScriptCall[]) => Promise<BatchResult[]> {
-  return async (calls) => {
-    const start = performance.now();
-    try {
-      return await send(calls);
-    } finally {
-      const seconds = (performance.now() - start) / 1000;
-      for (const call of calls) metrics.scriptCall(call.command, seconds);
-    }
   };
 }

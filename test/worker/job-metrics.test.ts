@@ -1,6 +1,6 @@
-// What a worker records for the pool's metrics (src/worker/job-metrics.ts): tallies per queue and
-// klass by how each job ended, run and wait times, script call times (counted into their
-// histogram's buckets); sent on the held-jobs
+// What a worker records for the pool's metrics (src/worker/job-metrics.ts, and the round trips the
+// call batcher times for it): tallies per queue and klass by how each job ended, run and wait
+// times, script call times (counted into their histogram's buckets); sent on the held-jobs
 // schedule (the first change after a quiet spell at once, then at most once per REPORT_EVERY_MS)
 // and emptied by each report, so the supervisor only ever adds.
 import { test } from 'node:test';
@@ -15,7 +15,8 @@ import {
 } from '../../src/protocol/histogram.ts';
 import type { WorkerMetricsReport } from '../../src/protocol/ipc.ts';
 import { REPORT_EVERY_MS } from '../../src/worker/report-throttle.ts';
-import { firstWaitSeconds, JobMetrics, timedBatches } from '../../src/worker/job-metrics.ts';
+import { CallBatcher } from '../../src/worker/call-batcher.ts';
+import { firstWaitSeconds, JobMetrics } from '../../src/worker/job-metrics.ts';
 
 const microtasks = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
@@ -201,20 +202,27 @@ test('reports are throttled like the held-jobs report, each holds what is new, f
   assert.equal(reports.length, 3, 'nothing new, nothing sent');
 });
 
-test('a batch round trip counts once for each of its calls, also when it fails', async () => {
+test('a round trip of the call batcher counts once for each of its calls, also when it fails', async () => {
   const reports: WorkerMetricsReport[] = [];
   const metrics = new JobMetrics((report) => reports.push(report));
-  const send = timedBatches(async (calls) => calls.map(() => ({ ok: true as const, value: null })), metrics);
-  await send([
-    { command: 'complete.pop', args: [] },
-    { command: 'fail', args: [] },
+  let redisGone = false;
+  const batcher = new CallBatcher(
+    async (calls) => {
+      if (redisGone) throw new Error('Redis gone');
+      return calls.map(() => ({ ok: true as const, value: null }));
+    },
+    (calls, seconds) => metrics.roundTrip(calls, seconds),
+  );
+  await Promise.all([
+    batcher.call({ command: 'heartbeat', args: ['jid-1'] }),
+    batcher.call({ command: 'fail', args: ['jid-2'] }),
   ]);
-  const failing = timedBatches(() => Promise.reject(new Error('Redis gone')), metrics);
-  await assert.rejects(failing([{ command: 'pop', args: [] }]), /Redis gone/);
+  redisGone = true;
+  await assert.rejects(batcher.call({ command: 'pop', args: ['q'] }), /Redis gone/);
   metrics.flush();
   const counted = reports.flatMap((report) => report.calls.map((call) => [call.command, totalCount(call.seconds)]));
   assert.deepEqual(counted, [
-    ['complete.pop', 1],
+    ['heartbeat', 1],
     ['fail', 1],
     ['pop', 1],
   ]);
