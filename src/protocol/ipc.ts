@@ -1,5 +1,6 @@
 // Messages between the supervisor and its worker processes (Node's fork IPC channel).
 // The supervisor is the only parent; a worker exits by itself when the channel closes.
+import { type BucketCounts, DURATION_BUCKETS, emptyCounts, SCRIPT_CALL_BUCKETS, WAIT_BUCKETS } from './histogram.ts';
 import type { WorkerOptions } from './options.ts';
 
 /** The pool options a worker process runs with (the rest of WorkerOptions is the supervisor's). */
@@ -59,10 +60,10 @@ export interface JobTally {
   canceled: number;
   /** Failures by group. */
   failed: Record<string, number>;
-  /** Handler run time of each job that ended here (completed, failed or settled by its handler). */
-  durationSeconds: number[];
-  /** Put → pop of each job started here on its first pop since its put (from the job's history). */
-  waitSeconds: number[];
+  /** Handler run times of the jobs that ended here (completed, failed or settled by their handler). */
+  durationSeconds: BucketCounts;
+  /** Put → pop of the jobs started here on their first pop since their put (from the job's history). */
+  waitSeconds: BucketCounts;
 }
 
 /** A tally with nothing counted yet. */
@@ -77,15 +78,21 @@ export function emptyTally(queue: string, klass: string): JobTally {
     lockLost: 0,
     canceled: 0,
     failed: {},
-    durationSeconds: [],
-    waitSeconds: [],
+    durationSeconds: emptyCounts(DURATION_BUCKETS),
+    waitSeconds: emptyCounts(WAIT_BUCKETS),
   };
 }
 
-/** Durations of the script calls a worker made since its last report, by script command. */
+/** Durations of the script calls a worker made since its last report, of one script command. */
 export interface ScriptCallTimes {
   command: string;
-  seconds: number[];
+  /** SCRIPT_CALL_BUCKETS. */
+  seconds: BucketCounts;
+}
+
+/** A command's script calls with nothing counted yet. */
+export function emptyCallTimes(command: string): ScriptCallTimes {
+  return { command, seconds: emptyCounts(SCRIPT_CALL_BUCKETS) };
 }
 
 /** A worker's `metrics` report: what happened since the previous one (the supervisor adds it up). */

@@ -12,6 +12,9 @@ import type { ScriptReply } from '../client/types.ts';
 /** Sends calls in one round trip; results in the same order. */
 export type BatchSender = (calls: readonly ScriptCall[]) => Promise<BatchResult[]>;
 
+/** Told how long a round trip took, once per flush sent (replied or failed): the calls it carried. */
+export type RoundTripTimer = (calls: readonly ScriptCall[], seconds: number) => void;
+
 /** Told the reply of one call: `error` set when it failed. */
 export type CallDone = (error: Error | undefined, reply?: ScriptReply) => void;
 
@@ -43,7 +46,14 @@ export class CallBatcher {
   /** Told when no flush is in flight any more. */
   private idleWaiters: (() => void)[] = [];
 
-  constructor(private readonly sendBatch: BatchSender) {}
+  /**
+   * @param onRoundTrip only with the pool's metrics: timed here, where the send is awaited anyway
+   *   (a wrapper around `sendBatch` would cost every flush another async frame and its promises)
+   */
+  constructor(
+    private readonly sendBatch: BatchSender,
+    private readonly onRoundTrip?: RoundTripTimer,
+  ) {}
 
   /** Queues a call for the next flush; resolves with its reply, rejects with its (typed) error. */
   call(call: ScriptCall): Promise<ScriptReply> {
@@ -101,10 +111,12 @@ export class CallBatcher {
 
   private async sendEntries(entries: Entry[]): Promise<void> {
     const calls = entries.map((entry) => entry.call);
+    const startedAt = this.onRoundTrip ? performance.now() : 0;
     let results: BatchResult[];
     try {
       results = await this.sendBatch(calls);
     } catch (error) {
+      this.onRoundTrip?.(calls, (performance.now() - startedAt) / 1000);
       const failure = error instanceof Error ? error : new Error(String(error));
       for (const entry of entries) {
         if (isFused(entry)) {
@@ -116,6 +128,7 @@ export class CallBatcher {
       }
       return;
     }
+    this.onRoundTrip?.(calls, (performance.now() - startedAt) / 1000);
     const unfused: Pending[] = [];
     entries.forEach((entry, index) => {
       const result = results[index];

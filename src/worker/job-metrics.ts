@@ -1,13 +1,24 @@
 // What a worker records for the pool's metrics, only when the pool serves --metrics-port: per
 // queue and klass, how its jobs ended, how long they ran and waited; and how long its script calls
-// took. Nothing is sent per job: what was recorded since the last report goes to the supervisor on
-// the held-jobs schedule (report-throttle.ts: at once after a quiet spell, else at most once a
-// second), and the supervisor adds it to the pool's counters and histograms, so a worker that is
-// replaced can neither reset nor double them. A worker killed with -9 loses what it recorded
-// since its last report (at most about a second of its jobs).
-import type { ScriptCall, BatchResult, QlessCaller } from '../client/script-caller.ts';
+// took (the call batcher times its round trips, a handler's own calls go through timedCaller).
+// Run, wait and call times are counted into their histogram's buckets as they happen
+// (src/protocol/histogram.ts): a job costs a few additions, and a report a fixed number of counts
+// per queue and klass, not one value per job. Nothing is sent per job: what was recorded since
+// the last report goes to the supervisor on the held-jobs schedule (report-throttle.ts: at once
+// after a quiet spell, else at most once a second), and the supervisor adds it to the pool's
+// counters and histograms, so a worker that is replaced can neither reset nor double them. A
+// worker killed with -9 loses what it recorded since its last report (at most about a second of
+// its jobs).
+import type { ScriptCall, QlessCaller } from '../client/script-caller.ts';
 import type { HistoryEntry, JobJson, ScriptArg, ScriptReply } from '../client/types.ts';
-import { emptyTally, type JobTally, type WorkerMetricsReport } from '../protocol/ipc.ts';
+import { countValue, DURATION_BUCKETS, SCRIPT_CALL_BUCKETS, WAIT_BUCKETS } from '../protocol/histogram.ts';
+import {
+  emptyCallTimes,
+  emptyTally,
+  type JobTally,
+  type ScriptCallTimes,
+  type WorkerMetricsReport,
+} from '../protocol/ipc.ts';
 import type { JobOutcome } from './job/runner.ts';
 import type { SettlingCall } from './job/worker-job.ts';
 import { ReportThrottle } from './report-throttle.ts';
@@ -45,7 +56,9 @@ export function firstWaitSeconds(history: HistoryEntry[] | Record<string, never>
 
 export class JobMetrics {
   private tallies = new Map<string, JobTally>();
-  private calls = new Map<string, number[]>();
+  /** The tally of the last job: the next job is mostly of the same queue and klass (no key to build then). */
+  private lastTally: JobTally | undefined;
+  private calls = new Map<string, ScriptCallTimes>();
   private readonly throttle: ReportThrottle;
 
   constructor(
@@ -56,24 +69,32 @@ export class JobMetrics {
   }
 
   started(json: JobJson): void {
-    const tally = this.tally(json);
+    const tally = this.tally(json.queue, json.klass);
     tally.started++;
     const wait = firstWaitSeconds(json.history);
-    if (wait !== undefined) tally.waitSeconds.push(wait);
+    if (wait !== undefined) countValue(tally.waitSeconds, WAIT_BUCKETS, wait);
     this.throttle.changed();
   }
 
   ended(json: JobJson, end: JobEnd): void {
-    const tally = this.tally(json);
+    const tally = this.tally(json.queue, json.klass);
     const counted = this.count(tally, end);
-    if (counted) tally.durationSeconds.push(end.seconds);
+    if (counted) countValue(tally.durationSeconds, DURATION_BUCKETS, end.seconds);
     this.throttle.changed();
   }
 
+  /** One round trip of the call batcher (CallBatcher's onRoundTrip): each call of it is counted at its duration. */
+  roundTrip(calls: readonly ScriptCall[], seconds: number): void {
+    for (let index = 0; index < calls.length; index++) this.scriptCall(calls[index].command, seconds);
+  }
+
   scriptCall(command: string, seconds: number): void {
-    const times = this.calls.get(command);
-    if (times) times.push(seconds);
-    else this.calls.set(command, [seconds]);
+    let times = this.calls.get(command);
+    if (!times) {
+      times = emptyCallTimes(command);
+      this.calls.set(command, times);
+    }
+    countValue(times.seconds, SCRIPT_CALL_BUCKETS, seconds);
     this.throttle.changed();
   }
 
@@ -113,22 +134,23 @@ export class JobMetrics {
     tally.failed[name] = (tally.failed[name] ?? 0) + 1;
   }
 
-  private tally(json: JobJson): JobTally {
-    const key = `${json.queue}\0${json.klass}`;
+  private tally(queue: string, klass: string): JobTally {
+    const last = this.lastTally;
+    if (last !== undefined && last.queue === queue && last.klass === klass) return last;
+    const key = `${queue}\0${klass}`;
     let tally = this.tallies.get(key);
     if (!tally) {
-      tally = emptyTally(json.queue, json.klass);
+      tally = emptyTally(queue, klass);
       this.tallies.set(key, tally);
     }
+    this.lastTally = tally;
     return tally;
   }
 
   private sendNow(): void {
-    const report: WorkerMetricsReport = {
-      jobs: [...this.tallies.values()],
-      calls: [...this.calls].map(([command, seconds]) => ({ command, seconds })),
-    };
+    const report: WorkerMetricsReport = { jobs: [...this.tallies.values()], calls: [...this.calls.values()] };
     this.tallies = new Map();
+    this.lastTally = undefined;
     this.calls = new Map();
     this.report(report);
   }
@@ -147,21 +169,5 @@ export function timedCaller(caller: QlessCaller, metrics: JobMetrics): QlessCall
         metrics.scriptCall(command, (performance.now() - start) / 1000);
       }
     },
-  };
-}
-
-/** The batch sender with each round trip timed; every call of the batch is counted at its duration. */
-export function timedBatches(
-  send: (calls: readonly ScriptCall[]) => Promise<BatchResult[]>,
-  metrics: JobMetrics,
-): (calls: readonly ScriptCall[]) => Promise<BatchResult[]> {
-  return async (calls) => {
-    const start = performance.now();
-    try {
-      return await send(calls);
-    } finally {
-      const seconds = (performance.now() - start) / 1000;
-      for (const call of calls) metrics.scriptCall(call.command, seconds);
-    }
   };
 }

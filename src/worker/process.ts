@@ -16,7 +16,7 @@ import { CallBatcher } from './call-batcher.ts';
 import { Fetcher } from './fetcher.ts';
 import { loadImport } from './handler/imports.ts';
 import { HeldJobs } from './held-jobs.ts';
-import { JobMetrics, timedBatches, timedCaller } from './job-metrics.ts';
+import { JobMetrics, timedCaller } from './job-metrics.ts';
 import { exitProcess, installProcessGuard } from './job/job-scope.ts';
 import { JobRunner } from './job/runner.ts';
 import { emptySandbox } from './job/sandbox.ts';
@@ -99,7 +99,10 @@ class WorkerProcess {
       for (const call of calls) batch.call(call.command, ...call.args);
       return batch.exec();
     };
-    this.batcher = new CallBatcher(metrics ? timedBatches(sendBatch, metrics) : sendBatch);
+    this.batcher = new CallBatcher(
+      sendBatch,
+      metrics ? (calls, seconds) => metrics.roundTrip(calls, seconds) : undefined,
+    );
     this.runner = new JobRunner(
       { name: config.name, path: config.path, sandbox: config.sandbox, concurrency: config.concurrency },
       {

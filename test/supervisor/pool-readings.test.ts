@@ -5,6 +5,15 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { pino } from 'pino';
+import { Histogram, Registry } from 'prom-client';
+import {
+  type BucketCounts,
+  countValue,
+  DURATION_BUCKETS,
+  emptyCounts,
+  SCRIPT_CALL_BUCKETS,
+  WAIT_BUCKETS,
+} from '../../src/protocol/histogram.ts';
 import { emptyTally, type HeldJob, type JobTally } from '../../src/protocol/ipc.ts';
 import {
   afterKill,
@@ -15,6 +24,7 @@ import {
   UNASKED,
 } from '../../src/supervisor/departure.ts';
 import { initialState, type LoopState, placeChild, withSlot } from '../../src/supervisor/loop-state.ts';
+import { CountedHistogram } from '../../src/supervisor/metrics/counted-histogram.ts';
 import { LabelBudget, OTHER } from '../../src/supervisor/metrics/label-budget.ts';
 import { PoolMetrics } from '../../src/supervisor/metrics/pool-metrics.ts';
 import { HEALTHY_WITHIN_MS, healthVerdict, readyVerdict } from '../../src/supervisor/metrics/probes.ts';
@@ -153,6 +163,49 @@ describe('label budget', () => {
   });
 });
 
+/** Values counted as a worker counts them. */
+function counted(bounds: readonly number[], values: readonly number[]): BucketCounts {
+  const histogram = emptyCounts(bounds);
+  for (const value of values) countValue(histogram, bounds, value);
+  return histogram;
+}
+
+describe('histograms counted by the workers', () => {
+  test('a value counts in the first bucket it is at most; above every bound, in the last; not finite, nowhere', () => {
+    const bounds = [0, 1, 2.5];
+    const histogram = emptyCounts(bounds);
+    for (const value of [-1, 0, 0.5, 1, 2.5, 2.6, 100, Number.NaN, Number.POSITIVE_INFINITY])
+      countValue(histogram, bounds, value);
+    assert.deepEqual(histogram, { counts: [2, 2, 1, 2], sum: 105.6 });
+  });
+
+  test('written out as prom-client writes its Histogram given the same values one by one', async () => {
+    const values = [0.0001, 0.0005, 0.0007, 0.001, 0.003, 0.05, 0.25, 0.5, 1, 4.9, 5, 7, 30];
+    const ours = new Registry();
+    const theirs = new Registry();
+    const histogram = new CountedHistogram<{ command: string }>(
+      ours,
+      { name: 'calls_seconds', help: 'Calls', labelNames: ['command'] },
+      SCRIPT_CALL_BUCKETS,
+    );
+    const reference = new Histogram({
+      name: 'calls_seconds',
+      help: 'Calls',
+      labelNames: ['command'],
+      buckets: [...SCRIPT_CALL_BUCKETS],
+      registers: [theirs],
+    });
+    histogram.add({ command: 'pop' }, counted(SCRIPT_CALL_BUCKETS, values));
+    histogram.add({ command: 'pop' }, counted(SCRIPT_CALL_BUCKETS, []));
+    histogram.observe({ command: 'complete' }, 0.002);
+    histogram.add({ command: 'fail"\\' }, counted(SCRIPT_CALL_BUCKETS, [0.02]));
+    for (const value of values) reference.observe({ command: 'pop' }, value);
+    reference.observe({ command: 'complete' }, 0.002);
+    reference.observe({ command: 'fail"\\' }, 0.02);
+    assert.equal(await ours.metrics(), await theirs.metrics());
+  });
+});
+
 describe('the metrics registry', () => {
   const tally = (queue: string, klass: string, change: Partial<JobTally>): JobTally => ({
     ...emptyTally(queue, klass),
@@ -171,10 +224,15 @@ describe('the metrics registry', () => {
     metrics.workerReport(
       {
         jobs: [
-          tally('q', 'A', { started: 3, completed: 2, failed: { 'q-Boom': 1 }, durationSeconds: [0.1, 0.2, 3] }),
-          tally('q', 'B', { started: 1, handedBack: 1, waitSeconds: [4] }),
+          tally('q', 'A', {
+            started: 3,
+            completed: 2,
+            failed: { 'q-Boom': 1 },
+            durationSeconds: counted(DURATION_BUCKETS, [0.1, 0.2, 3]),
+          }),
+          tally('q', 'B', { started: 1, handedBack: 1, waitSeconds: counted(WAIT_BUCKETS, [4]) }),
         ],
-        calls: [{ command: 'pop', seconds: [0.001, 0.002] }],
+        calls: [{ command: 'pop', seconds: counted(SCRIPT_CALL_BUCKETS, [0.001, 0.002]) }],
       },
       'reload',
     );
@@ -216,7 +274,11 @@ describe('the metrics registry', () => {
   test('5,000 distinct klasses in reports: at most 1,000 label sets per metric, every job counted', async () => {
     const metrics = new PoolMetrics(readings(), () => true, silent);
     const jobs = Array.from({ length: 5_000 }, (_, i) =>
-      tally('q', `K${i}`, { started: 1, failed: { 'q-Missing': 1 }, durationSeconds: [0.01] }),
+      tally('q', `K${i}`, {
+        started: 1,
+        failed: { 'q-Missing': 1 },
+        durationSeconds: counted(DURATION_BUCKETS, [0.01]),
+      }),
     );
     metrics.workerReport({ jobs, calls: [] }, 'shutdown');
     const scraped = parseExposition(await metrics.registry.metrics());

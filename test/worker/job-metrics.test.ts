@@ -1,15 +1,34 @@
-// What a worker records for the pool's metrics (src/worker/job-metrics.ts): tallies per queue and
-// klass by how each job ended, run and wait times, script call times; sent on the held-jobs
+// What a worker records for the pool's metrics (src/worker/job-metrics.ts, and the round trips the
+// call batcher times for it): tallies per queue and klass by how each job ended, run and wait
+// times, script call times (counted into their histogram's buckets); sent on the held-jobs
 // schedule (the first change after a quiet spell at once, then at most once per REPORT_EVERY_MS)
 // and emptied by each report, so the supervisor only ever adds.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { HistoryEntry, JobJson } from '../../src/client/types.ts';
+import {
+  type BucketCounts,
+  DURATION_BUCKETS,
+  SCRIPT_CALL_BUCKETS,
+  totalCount,
+  WAIT_BUCKETS,
+} from '../../src/protocol/histogram.ts';
 import type { WorkerMetricsReport } from '../../src/protocol/ipc.ts';
 import { REPORT_EVERY_MS } from '../../src/worker/report-throttle.ts';
-import { firstWaitSeconds, JobMetrics, timedBatches } from '../../src/worker/job-metrics.ts';
+import { CallBatcher } from '../../src/worker/call-batcher.ts';
+import { firstWaitSeconds, JobMetrics } from '../../src/worker/job-metrics.ts';
 
 const microtasks = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/** Counts by bucket: `{ bound: count }` (`+Inf` for the last), the empty buckets left out. */
+function byBound(histogram: BucketCounts, bounds: readonly number[]): { counts: Record<string, number>; sum: number } {
+  const counts: Record<string, number> = {};
+  histogram.counts.forEach((count, index) => {
+    if (count > 0) counts[index < bounds.length ? String(bounds[index]) : '+Inf'] = count;
+  });
+  assert.equal(histogram.counts.length, bounds.length + 1);
+  return { counts, sum: histogram.sum };
+}
 
 function json(queue: string, klass: string, history: HistoryEntry[] = []): JobJson {
   return {
@@ -75,7 +94,15 @@ test('job ends tallied per queue and klass, by outcome; run times only for jobs 
   metrics.scriptCall('pop', 0.002);
   metrics.scriptCall('pop', 0.003);
   await microtasks();
-  assert.deepEqual(reports, [
+  const readable = reports.map((report) => ({
+    jobs: report.jobs.map((tally) => ({
+      ...tally,
+      durationSeconds: byBound(tally.durationSeconds, DURATION_BUCKETS),
+      waitSeconds: byBound(tally.waitSeconds, WAIT_BUCKETS),
+    })),
+    calls: report.calls.map(({ command, seconds }) => ({ command, seconds: byBound(seconds, SCRIPT_CALL_BUCKETS) })),
+  }));
+  assert.deepEqual(readable, [
     {
       jobs: [
         {
@@ -88,8 +115,8 @@ test('job ends tallied per queue and klass, by outcome; run times only for jobs 
           lockLost: 1,
           canceled: 1,
           failed: { 'q-TypeError': 1, custom: 1 },
-          durationSeconds: [0.5, 0.25, 0.1, 0.1, 0.1],
-          waitSeconds: [2],
+          durationSeconds: { counts: { '0.1': 3, '0.25': 1, '1': 1 }, sum: 0.5 + 0.25 + 0.1 + 0.1 + 0.1 },
+          waitSeconds: { counts: { '2': 1 }, sum: 2 },
         },
         {
           queue: 'r',
@@ -101,12 +128,48 @@ test('job ends tallied per queue and klass, by outcome; run times only for jobs 
           lockLost: 0,
           canceled: 0,
           failed: {},
-          durationSeconds: [],
-          waitSeconds: [],
+          durationSeconds: { counts: {}, sum: 0 },
+          waitSeconds: { counts: {}, sum: 0 },
         },
       ],
-      calls: [{ command: 'pop', seconds: [0.002, 0.003] }],
+      calls: [{ command: 'pop', seconds: { counts: { '0.0025': 1, '0.005': 1 }, sum: 0.002 + 0.003 } }],
     },
+  ]);
+});
+
+test('jobs of queues and klasses in turn each count in their own tally, also across reports', async () => {
+  const reports: WorkerMetricsReport[] = [];
+  const metrics = new JobMetrics((report) => reports.push(report));
+  const ends = { outcome: 'completed', settledBy: undefined, group: undefined, seconds: 0.01 } as const;
+  for (const [queue, klass] of [
+    ['q', 'A'],
+    ['q', 'B'],
+    ['q', 'A'],
+    ['r', 'A'],
+    ['q', 'A'],
+  ]) {
+    metrics.started(json(queue, klass));
+    metrics.ended(json(queue, klass), ends);
+  }
+  metrics.flush();
+  metrics.started(json('q', 'A'));
+  metrics.flush();
+  const counts = reports.map((report) =>
+    report.jobs.map((tally) => [
+      tally.queue,
+      tally.klass,
+      tally.started,
+      tally.completed,
+      totalCount(tally.durationSeconds),
+    ]),
+  );
+  assert.deepEqual(counts, [
+    [
+      ['q', 'A', 3, 3, 3],
+      ['q', 'B', 1, 1, 1],
+      ['r', 'A', 1, 1, 1],
+    ],
+    [['q', 'A', 1, 0, 0]],
   ]);
 });
 
@@ -126,31 +189,40 @@ test('reports are throttled like the held-jobs report, each holds what is new, f
   t.mock.timers.tick(REPORT_EVERY_MS - 1);
   assert.equal(reports.length, 1, 'throttled');
   t.mock.timers.tick(1);
-  assert.deepEqual(reports.at(-1)?.calls, [
-    { command: 'pop', seconds: [0.002] },
-    { command: 'complete', seconds: [0.003] },
+  const sums = (report: WorkerMetricsReport | undefined) =>
+    report?.calls.map(({ command, seconds }) => [command, totalCount(seconds), seconds.sum]);
+  assert.deepEqual(sums(reports.at(-1)), [
+    ['pop', 1, 0.002],
+    ['complete', 1, 0.003],
   ]);
   metrics.scriptCall('fail', 0.004);
   metrics.flush();
-  assert.deepEqual(reports.at(-1)?.calls, [{ command: 'fail', seconds: [0.004] }]);
+  assert.deepEqual(sums(reports.at(-1)), [['fail', 1, 0.004]]);
   metrics.flush();
   assert.equal(reports.length, 3, 'nothing new, nothing sent');
 });
 
-test('a batch round trip counts once for each of its calls, also when it fails', async () => {
+test('a round trip of the call batcher counts once for each of its calls, also when it fails', async () => {
   const reports: WorkerMetricsReport[] = [];
   const metrics = new JobMetrics((report) => reports.push(report));
-  const send = timedBatches(async (calls) => calls.map(() => ({ ok: true as const, value: null })), metrics);
-  await send([
-    { command: 'complete.pop', args: [] },
-    { command: 'fail', args: [] },
+  let redisGone = false;
+  const batcher = new CallBatcher(
+    async (calls) => {
+      if (redisGone) throw new Error('Redis gone');
+      return calls.map(() => ({ ok: true as const, value: null }));
+    },
+    (calls, seconds) => metrics.roundTrip(calls, seconds),
+  );
+  await Promise.all([
+    batcher.call({ command: 'heartbeat', args: ['jid-1'] }),
+    batcher.call({ command: 'fail', args: ['jid-2'] }),
   ]);
-  const failing = timedBatches(() => Promise.reject(new Error('Redis gone')), metrics);
-  await assert.rejects(failing([{ command: 'pop', args: [] }]), /Redis gone/);
+  redisGone = true;
+  await assert.rejects(batcher.call({ command: 'pop', args: ['q'] }), /Redis gone/);
   metrics.flush();
-  const counted = reports.flatMap((report) => report.calls.map((call) => [call.command, call.seconds.length]));
+  const counted = reports.flatMap((report) => report.calls.map((call) => [call.command, totalCount(call.seconds)]));
   assert.deepEqual(counted, [
-    ['complete.pop', 1],
+    ['heartbeat', 1],
     ['fail', 1],
     ['pop', 1],
   ]);

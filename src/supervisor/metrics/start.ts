@@ -24,7 +24,7 @@ export async function startMetrics(
     ready: () => readyVerdict(readings.stopping(), probe.up, readings.slots()),
   });
   await server.listen(address);
-  calls.onScriptCall = (command, seconds) => metrics.observeScriptCalls(command, [seconds]);
+  calls.onScriptCall = (command, seconds) => metrics.observeScriptCall(command, seconds);
   probe.start();
   const shownHost = address.host.includes(':') ? `[${address.host}]` : address.host;
   logger.info(
