@@ -108,9 +108,18 @@ test('the supervisor reaches the worker only by path (the fork entry), never by 
 test('only the fork entry of the worker imports the launcher; the launcher imports nothing of ours', () => {
   assert.deepEqual(
     imports
-      .filter(({ from, to }) => area(from) === 'launch' || area(to) === 'launch')
+      .filter(({ from, to }) => (area(from) === 'launch') !== (area(to) === 'launch'))
       .map(({ from, to }) => `${from} → ${to}`),
     [LAUNCHED],
+  );
+});
+
+test("the launcher's own files: spares.cjs asks launch.cjs whether the workers' bundle exists", () => {
+  assert.deepEqual(
+    imports
+      .filter(({ from, to }) => area(from) === 'launch' && area(to) === 'launch')
+      .map(({ from, to }) => `${from} → ${to}`),
+    ['launch/spares.cjs → launch/launch.cjs'],
   );
 });
 
