@@ -35,8 +35,10 @@ const DRIVER = { batch: 50, lanes: 4 };
 const WATCH_MS = 8_000;
 /** Queues clicked on: three the driver works on (their pages refetch live), three it does not. */
 const CLICK_QUEUES = [0, 50, 1, 51, 2, 52].map(queueName);
-/** The real pool's shorter window, beside the page. */
-const POOL_SECONDS = 6;
+/** The real pool's window (at least; it lasts until the page's clicks are done), beside the page. */
+const POOL_SECONDS = 15;
+/** Queues clicked on in the pool's window: three the pool works on, three it does not. */
+const POOL_CLICK_QUEUES = [10, 60, 11, 61, 12, 62].map(queueName);
 const LIVE_POOL = { workers: 2, concurrency: 8 };
 /** More than the pool completes a second on this kind of machine: its queues are topped up for that rate. */
 const POOL_SUPPLY_PER_SECOND = 6_000;
@@ -114,8 +116,10 @@ export interface PoolLoad {
   rate: CompletionRate;
   /** Per cent of one core used by Redis, qless web and the pool (supervisor and workers). */
   cpuPercent: Record<string, number>;
-  /** The page's probes during the window (undefined without Chromium). */
-  page?: PageProbe;
+  /** The page's probes and clicks during the window (undefined without Chromium). */
+  page?: PageFigures;
+  /** The verdict on those figures (undefined without Chromium). */
+  responsive?: boolean;
 }
 
 export interface DashboardResult {
@@ -555,11 +559,38 @@ async function poolWindow(
     const started = performance.now();
     const readers = { web: processCpu(web.child.pid), pool: () => poolCpu(pool) };
     const cpuBefore = await cpuNow(redis, readers);
-    await pool.guard(sleep(POOL_SECONDS * 1000));
+    const refetchesBefore = page?.overviewRequests ?? 0;
+    // As in the driver's window: the live overview first, then clicks on queues.
+    const browsed = page
+      ? await pool.guard(
+          (async () => {
+            await page.wait(WATCH_MS);
+            const overviewRefetches = page.overviewRequests - refetchesBefore;
+            return { overviewRefetches, clicks: await page.clickQueues(POOL_CLICK_QUEUES) };
+          })(),
+        )
+      : undefined;
+    const remaining = POOL_SECONDS * 1000 - (performance.now() - started);
+    if (remaining > 0) await pool.guard(sleep(remaining));
     const probe = await page?.readProbes();
     const rate = await sampler.stop();
     const cpu = cpuPercent(cpuBefore, await cpuNow(redis, readers), (performance.now() - started) / 1000);
-    return { ...LIVE_POOL, rate, cpuPercent: cpu, page: probe };
+    const load: PoolLoad = { ...LIVE_POOL, rate, cpuPercent: cpu };
+    if (browsed && probe) {
+      load.page = {
+        probe,
+        watchSeconds: WATCH_MS / 1000,
+        overviewRefetches: browsed.overviewRefetches,
+        clicks: {
+          queues: POOL_CLICK_QUEUES,
+          ms: browsed.clicks,
+          median: median(browsed.clicks),
+          max: Math.max(...browsed.clicks),
+        },
+      };
+      load.responsive = judgeResponsive(load.page);
+    }
+    return load;
   } finally {
     await sampler.cancel();
     await pool.stop();
@@ -647,8 +678,17 @@ export function formatDashboard(result: DashboardResult): string {
   lines.push(
     `real pool window: ${pool.workers} workers × concurrency ${pool.concurrency} (qless-worker) beside the ` +
       `page; ${rate(pool.rate)}`,
-    `  CPU, % of one core: ${cpu(pool.cpuPercent)}` +
-      (pool.page ? `; the page's main thread: ${mainThread(pool.page)}` : ''),
+    `  CPU, % of one core: ${cpu(pool.cpuPercent)}`,
   );
+  if (pool.page) {
+    const { page } = pool;
+    lines.push(
+      `  in Chromium: the overview refetched itself ${page.overviewRefetches} times in ${page.watchSeconds} s; ` +
+        `click on a queue → its first jobs painted ${fixed(page.clicks.median, 0)} ms median, max ` +
+        `${fixed(page.clicks.max, 0)} (${page.clicks.queues.join(', ')})`,
+      `  the page's main thread over ${fixed(page.probe.seconds)} s: ${mainThread(page.probe)}`,
+      `  the page stayed responsive (as above): ${pool.responsive ? 'met' : 'MISSED'}`,
+    );
+  }
   return lines.join('\n');
 }
