@@ -549,6 +549,9 @@ async function poolWindow(
     logLevel: settings.logLevel,
     dir: join(settings.dir, 'dashboard-pool'),
     name: 'bench-web',
+    // Every queue in turn (the default takes the first until it is empty): the queues clicked on
+    // are being worked and still have waiting jobs to show.
+    args: ['--reserver', 'round-robin'],
   });
   const sampler = new CompletionSampler(redis, queues);
   try {
