@@ -357,6 +357,35 @@ function judgeResponsive(page: PageFigures): boolean {
   );
 }
 
+/**
+ * The page's part of a window: it watches the live overview for WATCH_MS, then clicks on `queues`.
+ * `refetchesBefore`: the page's overview requests when the window started.
+ */
+async function browse(
+  page: LivePage,
+  queues: string[],
+  refetchesBefore: number,
+): Promise<{ overviewRefetches: number; clicks: number[] }> {
+  await page.wait(WATCH_MS);
+  const overviewRefetches = page.overviewRequests - refetchesBefore;
+  return { overviewRefetches, clicks: await page.clickQueues(queues) };
+}
+
+/** What a window reports of its page: the figures of the probes and clicks, and the verdict on them. */
+function pageReport(
+  probe: PageProbe,
+  browsed: { overviewRefetches: number; clicks: number[] },
+  queues: string[],
+): { page: PageFigures; responsive: boolean } {
+  const page: PageFigures = {
+    probe,
+    watchSeconds: WATCH_MS / 1000,
+    overviewRefetches: browsed.overviewRefetches,
+    clicks: { queues, ms: browsed.clicks, median: median(browsed.clicks), max: Math.max(...browsed.clicks) },
+  };
+  return { page, responsive: judgeResponsive(page) };
+}
+
 /** CPU seconds so far of a pool's supervisor and workers together. */
 function poolCpu(pool: BenchPool): number {
   const { supervisorSeconds, workersSeconds } = pool.cpu();
@@ -461,14 +490,7 @@ async function driverWindow(
     const cpuBefore = await cpuNow(redis, readers);
     const loadBefore = currentLoad();
     const stream = listen(base, stop.signal);
-    const browser = page
-      ? (async () => {
-          await page.wait(WATCH_MS);
-          const overviewRefetches = page.overviewRequests - refetchesBefore;
-          const clicks = await page.clickQueues(CLICK_QUEUES);
-          return { overviewRefetches, clicks };
-        })()
-      : undefined;
+    const browser = page ? browse(page, CLICK_QUEUES, refetchesBefore) : undefined;
     // Settled even if the API measurements below throw, so no rejection is left unhandled.
     browser?.catch(() => undefined);
     const overviewUnderLoad = await measure(base, 'overview under load', ['api/overview'], 200, 10);
@@ -503,21 +525,7 @@ async function driverWindow(
       streamMessagesPerSecond: received.messages / seconds,
       streamBytesPerSecond: received.bytes / seconds,
     };
-    if (browsed && probe) {
-      const figures: PageFigures = {
-        probe,
-        watchSeconds: WATCH_MS / 1000,
-        overviewRefetches: browsed.overviewRefetches,
-        clicks: {
-          queues: CLICK_QUEUES,
-          ms: browsed.clicks,
-          median: median(browsed.clicks),
-          max: Math.max(...browsed.clicks),
-        },
-      };
-      live.page = figures;
-      live.responsive = judgeResponsive(figures);
-    }
+    if (browsed && probe) Object.assign(live, pageReport(probe, browsed, CLICK_QUEUES));
     return { live, topUp: supply };
   } finally {
     stop.abort();
@@ -564,35 +572,14 @@ async function poolWindow(
     const cpuBefore = await cpuNow(redis, readers);
     const refetchesBefore = page?.overviewRequests ?? 0;
     // As in the driver's window: the live overview first, then clicks on queues.
-    const browsed = page
-      ? await pool.guard(
-          (async () => {
-            await page.wait(WATCH_MS);
-            const overviewRefetches = page.overviewRequests - refetchesBefore;
-            return { overviewRefetches, clicks: await page.clickQueues(POOL_CLICK_QUEUES) };
-          })(),
-        )
-      : undefined;
+    const browsed = page ? await pool.guard(browse(page, POOL_CLICK_QUEUES, refetchesBefore)) : undefined;
     const remaining = POOL_SECONDS * 1000 - (performance.now() - started);
     if (remaining > 0) await pool.guard(sleep(remaining));
     const probe = await page?.readProbes();
     const rate = await sampler.stop();
     const cpu = cpuPercent(cpuBefore, await cpuNow(redis, readers), (performance.now() - started) / 1000);
     const load: PoolLoad = { ...LIVE_POOL, rate, cpuPercent: cpu };
-    if (browsed && probe) {
-      load.page = {
-        probe,
-        watchSeconds: WATCH_MS / 1000,
-        overviewRefetches: browsed.overviewRefetches,
-        clicks: {
-          queues: POOL_CLICK_QUEUES,
-          ms: browsed.clicks,
-          median: median(browsed.clicks),
-          max: Math.max(...browsed.clicks),
-        },
-      };
-      load.responsive = judgeResponsive(load.page);
-    }
+    if (browsed && probe) Object.assign(load, pageReport(probe, browsed, POOL_CLICK_QUEUES));
     return load;
   } finally {
     await sampler.cancel();
@@ -666,32 +653,28 @@ export function formatDashboard(result: DashboardResult): string {
       `${fixed(live.streamMessagesPerSecond, 2)} change messages/s ` +
       `(${fixed(live.streamBytesPerSecond / 1024, 1)} KiB/s)`,
   );
-  if (live.page) {
-    const { page } = live;
+  const pageLines = (page: PageFigures, responsive: boolean | undefined, criteria: string): string[] => [
+    `  in Chromium: the overview refetched itself ${page.overviewRefetches} times in ${page.watchSeconds} s; ` +
+      `click on a queue → its first jobs painted ${fixed(page.clicks.median, 0)} ms median, max ` +
+      `${fixed(page.clicks.max, 0)} (${page.clicks.queues.join(', ')})`,
+    `  the page's main thread over ${fixed(page.probe.seconds)} s: ${mainThread(page.probe)}`,
+    `  the page stayed responsive (${criteria}): ${responsive ? 'met' : 'MISSED'}`,
+  ];
+  if (live.page)
     lines.push(
-      `  in Chromium: the overview refetched itself ${page.overviewRefetches} times in ${page.watchSeconds} s; ` +
-        `click on a queue → its first jobs painted ${fixed(page.clicks.median, 0)} ms median, max ` +
-        `${fixed(page.clicks.max, 0)} (${page.clicks.queues.join(', ')})`,
-      `  the page's main thread over ${fixed(page.probe.seconds)} s: ${mainThread(page.probe)}`,
-      `  the page stayed responsive (longest task, slowest input and timer lag p99 under ` +
-        `${RESPONSIVE.mainThreadMs} ms, every click under ${RESPONSIVE.clickMs} ms): ` +
-        `${live.responsive ? 'met' : 'MISSED'}`,
+      ...pageLines(
+        live.page,
+        live.responsive,
+        `longest task, slowest input and timer lag p99 under ${RESPONSIVE.mainThreadMs} ms, ` +
+          `every click under ${RESPONSIVE.clickMs} ms`,
+      ),
     );
-  } else lines.push('  no Chromium at /usr/bin/chromium: the page was not measured');
+  else lines.push('  no Chromium at /usr/bin/chromium: the page was not measured');
   lines.push(
     `real pool window: ${pool.workers} workers × concurrency ${pool.concurrency} (qless-worker) beside the ` +
       `page; ${rate(pool.rate)}`,
     `  CPU, % of one core: ${cpu(pool.cpuPercent)}`,
   );
-  if (pool.page) {
-    const { page } = pool;
-    lines.push(
-      `  in Chromium: the overview refetched itself ${page.overviewRefetches} times in ${page.watchSeconds} s; ` +
-        `click on a queue → its first jobs painted ${fixed(page.clicks.median, 0)} ms median, max ` +
-        `${fixed(page.clicks.max, 0)} (${page.clicks.queues.join(', ')})`,
-      `  the page's main thread over ${fixed(page.probe.seconds)} s: ${mainThread(page.probe)}`,
-      `  the page stayed responsive (as above): ${pool.responsive ? 'met' : 'MISSED'}`,
-    );
-  }
+  if (pool.page) lines.push(...pageLines(pool.page, pool.responsive, 'as above'));
   return lines.join('\n');
 }
