@@ -52,9 +52,6 @@ export interface RunnerDeps {
 const EARLY_CANCEL_MS = 5_000;
 const EARLY_CANCELS_KEPT = 1_000;
 
-/** The job's cancel came before the reply of the pop that handed it out: its handler never runs. */
-class CancelledBeforeStart extends Error {}
-
 export class JobRunner {
   /** By jid (a SmallMap: set and deleted per job, see small-map.ts). */
   private readonly running = new SmallMap<string, RunningJob>();
@@ -146,22 +143,24 @@ export class JobRunner {
 
     let job: WorkerJob | undefined;
     let entered = false;
-    try {
-      if (this.cancelledBeforeStart(json.jid)) throw new CancelledBeforeStart();
-      run.sandbox = this.enterSandbox(lane);
-      entered = true;
-      job = new WorkerJob(client, json, run);
-      run.renewer = this.startRenewer(run, job);
-      if (logInfo) {
-        // The base logger with the job's fields writes the same line as a child logger would,
-        // without making one per job (run.logger is made only when something else needs it).
-        logger.info({ jid: json.jid, queue: json.queue, klass: json.klass }, 'job started');
+    // Its cancel came before the pop's reply: it ends as cancelled, its handler never runs.
+    if (this.cancelledBeforeStart(json.jid)) this.lockLost(json.jid, 'canceled');
+    else {
+      try {
+        run.sandbox = this.enterSandbox(lane);
+        entered = true;
+        job = new WorkerJob(client, json, run);
+        run.renewer = this.startRenewer(run, job);
+        if (logInfo) {
+          // The base logger with the job's fields writes the same line as a child logger would,
+          // without making one per job (run.logger is made only when something else needs it).
+          logger.info({ jid: json.jid, queue: json.queue, klass: json.klass }, 'job started');
+        }
+        // The first ending wins: the handler's, or one from outside (lock lost, abandoned, escape).
+        void this.callHandler(run, job).then((ending) => run.end(ending));
+      } catch (error) {
+        run.end({ kind: 'threw', error });
       }
-      // The first ending wins: the handler's, or one from outside (lock lost, abandoned, escape).
-      void this.callHandler(run, job).then((ending) => run.end(ending));
-    } catch (error) {
-      if (error instanceof CancelledBeforeStart) this.lockLost(json.jid, 'canceled');
-      else run.end({ kind: 'threw', error });
     }
     const ending = await run.ended;
     run.renewer?.stop();
