@@ -61,12 +61,13 @@ function fromSources(entry, reason) {
   return require(entry);
 }
 
-/** The bundle file of an entry for the current key, in a cache directory. */
-function bundleName(name, prefix, key) {
-  return `${name}-${prefix}${key}.cjs`;
-}
-
+/** Names this install's bundles apart from other installs' in a shared cache directory. */
 const PREFIX = `${createHash('sha256').update(ROOT).digest('hex').slice(0, 8)}-`;
+
+/** The bundle file of an entry for the cache key `key`, in a cache directory. */
+function bundleName(name, key) {
+  return `${name}-${PREFIX}${key}.cjs`;
+}
 
 /**
  * Whether the bundle of `name` for the current sources is there already (nothing is built or
@@ -79,7 +80,7 @@ function bundleFound(name) {
     const dirs = cacheDirs().filter((dir) => fs.existsSync(dir));
     if (dirs.length === 0) return false;
     const key = cacheKey();
-    return dirs.some((dir) => fs.existsSync(join(dir, bundleName(name, PREFIX, key))));
+    return dirs.some((dir) => fs.existsSync(join(dir, bundleName(name, key))));
   } catch {
     return false;
   }
@@ -90,8 +91,7 @@ function findOrBuild(name) {
   // Made before the key is taken: creating node_modules/.cache changes node_modules, which is in the key.
   if (dirs[0] === DEFAULT_CACHE) stagingDir(DEFAULT_CACHE, false);
   const key = cacheKey();
-  const prefix = PREFIX;
-  const fileName = (entryName) => bundleName(entryName, prefix, key);
+  const fileName = (entryName) => bundleName(entryName, key);
   for (const dir of dirs) {
     const file = join(dir, fileName(name));
     if (fs.existsSync(file)) return file;
@@ -103,7 +103,7 @@ function findOrBuild(name) {
       name: fileName(entryName).slice(0, -'.cjs'.length),
       entry: join(ROOT, entry),
     }));
-    build({ staging, dir, prefix, bundles });
+    build({ staging, dir, prefix: PREFIX, bundles });
     return join(dir, fileName(name));
   }
   throw new Error(`no cache directory is writable (${dirs.join(', ')})`);
