@@ -20,7 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { functionLibraryFrom, scriptSource } from '../src/client/script.ts';
-import { freePort, startRedis } from '../test/helpers/redis.ts';
+import { dataNodeArgs, freePort, startRedis } from '../test/helpers/redis.ts';
 
 const usage =
   'usage: node --import tsx bench/core.ts [calls-per-round] [rounds] [--baseline <file.lua>] [--only <names>]' +
@@ -201,19 +201,7 @@ async function startCountedRedis(): Promise<CountedRedis> {
   const port = await freePort();
   const child = spawn(
     'valgrind',
-    [
-      '--tool=callgrind',
-      `--callgrind-out-file=${dir}/cg`,
-      'redis-server',
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-    ],
+    ['--tool=callgrind', `--callgrind-out-file=${dir}/cg`, 'redis-server', ...dataNodeArgs(port, dir)],
     { stdio: 'ignore' },
   );
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
