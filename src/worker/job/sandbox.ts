@@ -137,17 +137,13 @@ function emptyCheckedSandbox(dir: string, record?: EmptyRecord): boolean {
     record?.forget(dir);
     return true;
   }
-  if ((stats.mode & 0o700n) !== 0o700n) {
-    chmodSync(dir, Number(stats.mode | 0o700n));
-    record?.forget(dir);
-    emptyRealDirectory(dir);
-    return false;
-  }
-  if (record?.stillEmpty(dir, stats)) return false;
+  // A chmod changes the ctime: the lstat before it proves nothing afterwards.
+  const madeWritable = (stats.mode & 0o700n) !== 0o700n;
+  if (madeWritable) chmodSync(dir, Number(stats.mode | 0o700n));
+  else if (record?.stillEmpty(dir, stats)) return false;
   const wasEmpty = emptyRealDirectory(dir);
-  if (!record) return false;
-  if (wasEmpty) record.foundEmpty(dir, stats);
-  else record.forget(dir);
+  if (wasEmpty && !madeWritable) record?.foundEmpty(dir, stats);
+  else record?.forget(dir);
   return false;
 }
 
