@@ -39,11 +39,15 @@ const INPUTS = [
 ];
 const DEFAULT_CACHE = join(NODE_MODULES, '.cache', 'qless-worker');
 
+/** Whether an on/off environment variable is on: set, and neither `0` nor `false`. */
+function switchedOn(value) {
+  return Boolean(value) && value !== '0' && value !== 'false';
+}
+
 /** Loads the module of one process (a name of ENTRIES) and returns its exports. */
 function load(name) {
   const entry = join(ROOT, ENTRIES[name]);
-  const noBundle = process.env.QLESS_WORKER_NO_BUNDLE;
-  if (noBundle && noBundle !== '0' && noBundle !== 'false') return fromSources(entry, 'QLESS_WORKER_NO_BUNDLE is set');
+  if (switchedOn(process.env.QLESS_WORKER_NO_BUNDLE)) return fromSources(entry, 'QLESS_WORKER_NO_BUNDLE is set');
   let bundle;
   try {
     bundle = findOrBuild(name);
@@ -74,8 +78,7 @@ function bundleName(name, key) {
  * made): bin/qless-worker starts workers ahead only then, or each would build one of its own.
  */
 function bundleFound(name) {
-  const noBundle = process.env.QLESS_WORKER_NO_BUNDLE;
-  if (noBundle && noBundle !== '0' && noBundle !== 'false') return false;
+  if (switchedOn(process.env.QLESS_WORKER_NO_BUNDLE)) return false;
   try {
     const dirs = cacheDirs().filter((dir) => fs.existsSync(dir));
     if (dirs.length === 0) return false;
@@ -179,4 +182,4 @@ function computeCacheKey() {
   return hash.digest('hex').slice(0, 16);
 }
 
-module.exports = { load, bundleFound };
+module.exports = { load, bundleFound, switchedOn };

@@ -69,11 +69,11 @@ function workerStdout(argv, env) {
 
 /** Starts the spares for `argv` (the command line after the script); never throws. */
 function startSpareWorkers(argv, env = process.env) {
-  const off = env.QLESS_WORKER_NO_SPARES;
-  if (off && off !== '0' && off !== 'false') return;
+  const launch = require('./launch.cjs');
+  if (launch.switchedOn(env.QLESS_WORKER_NO_SPARES)) return;
   const count = Math.min(workersWanted(argv, env) ?? 0, MOST);
   // Without a bundle for the current sources, each would build its own: the supervisor builds it.
-  if (count <= 0 || !require('./launch.cjs').bundleFound('worker')) return;
+  if (count <= 0 || !launch.bundleFound('worker')) return;
   const stdout = workerStdout(argv, env);
   const execArgv = workerExecArgv(env.NODE_OPTIONS);
   const spares = [];
