@@ -92,7 +92,20 @@ if (empty.length > 0) {
   throw new Error(`import.meta the bundle cannot keep: ${where}`);
 }
 
+/**
+ * The bundle as ASCII: esbuild escapes what is not ASCII in code, but keeps the comments it leaves
+ * as they were written (`…`, `→`), and one such character makes V8 hold the whole source (kept
+ * for lazy compiling) as a two-byte string: about 0.5 MB more heap in every worker. Escaped here,
+ * where only comments can still hold one.
+ */
+function asAscii(file) {
+  const code = readFileSync(file, 'utf8');
+  const ascii = code.replace(/[\u0080-\uffff]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  if (ascii !== code) writeFileSync(file, ascii);
+}
+
 for (const { name } of job.bundles) {
+  asAscii(join(job.staging, `${name}.cjs`));
   // The map names the sources relative to the staging directory: absolute, it holds wherever the bundle goes.
   const mapFile = join(job.staging, `${name}.cjs.map`);
   const map = JSON.parse(readFileSync(mapFile, 'utf8'));

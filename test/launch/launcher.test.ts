@@ -191,6 +191,32 @@ describe('a project of its own', () => {
     assert.equal(worker.stdout, 'worker ran\n');
   });
 
+  test('the bundles are ASCII (comments escaped), and strings keep every character', () => {
+    const project = new Project('ascii');
+    const text = 'worker ran … → 5 µs';
+    // esbuild keeps a comment like this one as written; V8 would then hold the source as two-byte text.
+    project.write(
+      'src/worker/process.ts',
+      [
+        'class Lane {',
+        '  /** Runs in lane 0 … n \u2192 prints. */',
+        '  run(): void {',
+        `    const text: string = '${text}';`,
+        '    console.log(text);',
+        '  }',
+        '}',
+        'new Lane().run();',
+        '',
+      ].join('\n'),
+    );
+    const worker = project.run({}, 'worker');
+    assert.equal(worker.status, 0, worker.stderr);
+    assert.equal(worker.stdout, `${text}\n`);
+    const bundle = readFileSync(worker.bundle ?? '', 'utf8');
+    assert.match(bundle, /Runs in lane 0 \\u2026 n/);
+    assert.doesNotMatch(bundle, /[\u0080-\uffff]/);
+  });
+
   test('an edited source is bundled again at the next start, and the old bundles go after a minute', () => {
     const project = new Project('rebuild');
     const first = project.run();
