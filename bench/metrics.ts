@@ -15,7 +15,12 @@ import { median, percentile } from './statistics.ts';
 import { runOnce, type ThroughputSettings } from './throughput.ts';
 import { freePort } from '../scripts/private-redis.ts';
 
-const ROUNDS = 5;
+/**
+ * A drain of 20,000 jobs varies by about ±10 % from one run to the next on a shared 2-core machine
+ * (measured: the same build 4,900 to 6,900 jobs/s in one session), so a median of 5 rounds could
+ * not tell 3 % apart; 9 rounds of each narrow it.
+ */
+const ROUNDS = 9;
 const CONCURRENCIES = [1, 8];
 const QUEUES = 100;
 const KLASSES = 20;
