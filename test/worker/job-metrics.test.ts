@@ -2,7 +2,7 @@
 // call batcher times for it): tallies per queue and klass by how each job ended, run and wait
 // times, script call times (counted into their histogram's buckets); sent on the held-jobs
 // schedule (the first change after a quiet spell at once, then at most once per REPORT_EVERY_MS)
-// and emptied by each report, so the supervisor only ever adds.
+// and zeroed by each report (a report holds copies), so the supervisor only ever adds.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { HistoryEntry, JobJson } from '../../src/client/types.ts';
@@ -171,6 +171,52 @@ test('jobs of queues and klasses in turn each count in their own tally, also acr
     ],
     [['q', 'A', 1, 0, 0]],
   ]);
+});
+
+test('a report holds copies: what is counted later is not in it; tallies idle for a whole report are dropped', () => {
+  const reports: WorkerMetricsReport[] = [];
+  const metrics = new JobMetrics((report) => reports.push(report));
+  const ends = { outcome: 'completed', settledBy: undefined, group: undefined, seconds: 0.01 } as const;
+  const failed = { outcome: 'failed', settledBy: undefined, group: 'q-Error', seconds: 0.02 } as const;
+  metrics.started(json('q', 'A'));
+  metrics.ended(json('q', 'A'), failed);
+  metrics.scriptCall('pop', 0.001);
+  metrics.flush();
+  metrics.started(json('q', 'A'));
+  metrics.ended(json('q', 'A'), ends);
+  metrics.ended(json('q', 'A'), failed);
+  metrics.scriptCall('pop', 0.002);
+  const [first] = reports;
+  assert.deepEqual(
+    first.jobs.map((tally) => [tally.started, tally.completed, tally.failed, totalCount(tally.durationSeconds)]),
+    [[1, 0, { 'q-Error': 1 }, 1]],
+  );
+  assert.deepEqual(
+    first.calls.map(({ command, seconds }) => [command, totalCount(seconds), seconds.sum]),
+    [['pop', 1, 0.001]],
+  );
+  metrics.flush();
+  assert.deepEqual(
+    reports[1].jobs.map((tally) => [tally.started, tally.completed, tally.failed, totalCount(tally.durationSeconds)]),
+    [[1, 1, { 'q-Error': 1 }, 2]],
+  );
+  const kept = metrics as unknown as { tallies: Map<string, unknown>; calls: Map<string, unknown> };
+  assert.equal(kept.tallies.size, 1);
+  metrics.started(json('q', 'B'));
+  metrics.flush();
+  assert.deepEqual(
+    reports[2].jobs.map((tally) => [tally.klass, tally.started]),
+    [['B', 1]],
+  );
+  assert.deepEqual(reports[2].calls, []);
+  assert.deepEqual([...kept.tallies.keys()], ['q\0B'], 'q/A counted nothing in the last report: dropped');
+  assert.equal(kept.calls.size, 0);
+  metrics.started(json('q', 'A'));
+  metrics.flush();
+  assert.deepEqual(
+    reports[3].jobs.map((tally) => [tally.klass, tally.started]),
+    [['A', 1]],
+  );
 });
 
 test('reports are throttled like the held-jobs report, each holds what is new, flush sends the rest', async (t) => {
