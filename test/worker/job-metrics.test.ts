@@ -176,47 +176,38 @@ test('jobs of queues and klasses in turn each count in their own tally, also acr
 test('a report holds copies: what is counted later is not in it; tallies idle for a whole report are dropped', () => {
   const reports: WorkerMetricsReport[] = [];
   const metrics = new JobMetrics((report) => reports.push(report));
-  const ends = { outcome: 'completed', settledBy: undefined, group: undefined, seconds: 0.01 } as const;
+  const completed = { outcome: 'completed', settledBy: undefined, group: undefined, seconds: 0.01 } as const;
   const failed = { outcome: 'failed', settledBy: undefined, group: 'q-Error', seconds: 0.02 } as const;
   metrics.started(json('q', 'A'));
   metrics.ended(json('q', 'A'), failed);
   metrics.scriptCall('pop', 0.001);
   metrics.flush();
   metrics.started(json('q', 'A'));
-  metrics.ended(json('q', 'A'), ends);
+  metrics.ended(json('q', 'A'), completed);
   metrics.ended(json('q', 'A'), failed);
   metrics.scriptCall('pop', 0.002);
+  const ends = (report: WorkerMetricsReport) =>
+    report.jobs.map((tally) => [tally.started, tally.completed, tally.failed, totalCount(tally.durationSeconds)]);
+  const startedByKlass = (report: WorkerMetricsReport) => report.jobs.map((tally) => [tally.klass, tally.started]);
   const [first] = reports;
-  assert.deepEqual(
-    first.jobs.map((tally) => [tally.started, tally.completed, tally.failed, totalCount(tally.durationSeconds)]),
-    [[1, 0, { 'q-Error': 1 }, 1]],
-  );
+  assert.deepEqual(ends(first), [[1, 0, { 'q-Error': 1 }, 1]]);
   assert.deepEqual(
     first.calls.map(({ command, seconds }) => [command, totalCount(seconds), seconds.sum]),
     [['pop', 1, 0.001]],
   );
   metrics.flush();
-  assert.deepEqual(
-    reports[1].jobs.map((tally) => [tally.started, tally.completed, tally.failed, totalCount(tally.durationSeconds)]),
-    [[1, 1, { 'q-Error': 1 }, 2]],
-  );
+  assert.deepEqual(ends(reports[1]), [[1, 1, { 'q-Error': 1 }, 2]]);
   const kept = metrics as unknown as { tallies: Map<string, unknown>; calls: Map<string, unknown> };
   assert.equal(kept.tallies.size, 1);
   metrics.started(json('q', 'B'));
   metrics.flush();
-  assert.deepEqual(
-    reports[2].jobs.map((tally) => [tally.klass, tally.started]),
-    [['B', 1]],
-  );
+  assert.deepEqual(startedByKlass(reports[2]), [['B', 1]]);
   assert.deepEqual(reports[2].calls, []);
   assert.deepEqual([...kept.tallies.keys()], ['q\0B'], 'q/A counted nothing in the last report: dropped');
   assert.equal(kept.calls.size, 0);
   metrics.started(json('q', 'A'));
   metrics.flush();
-  assert.deepEqual(
-    reports[3].jobs.map((tally) => [tally.klass, tally.started]),
-    [['A', 1]],
-  );
+  assert.deepEqual(startedByKlass(reports[3]), [['A', 1]]);
 });
 
 test('reports are throttled like the held-jobs report, each holds what is new, flush sends the rest', async (t) => {
