@@ -170,3 +170,61 @@ test("the process's own output to stdout and stderr comes after the lines logged
     .map((line) => (JSON.parse(line) as Line).msg);
   assert.deepEqual(said, ['job started', 'from the handler', 'between', 'to stderr', 'job ended']);
 });
+
+test('the job lines are the bytes pino writes for the same fields, but for the time', () => {
+  const out = join(dir, 'job-lines.log');
+  const odd = ['plain', 'quote " and \\ backslash', 'tab\tnewline\n', 'é ü → 😀', 'x'.repeat(60), ''];
+  const script = `
+    import { openSync } from 'node:fs';
+    import { pino } from 'pino';
+    import { createWorkerLogger, workerJobLines } from ${JSON.stringify(MODULE)};
+    const fd = openSync(${JSON.stringify(out)}, 'a');
+    const logger = createWorkerLogger({ level: 'info', base: { worker: ${JSON.stringify(odd[1])}, slot: 3 }, fd });
+    const lines = workerJobLines(logger);
+    if (workerJobLines(pino()) !== undefined) throw new Error('job lines for a logger made elsewhere');
+    for (const text of ${JSON.stringify(odd)}) {
+      logger.info({ jid: text, queue: 'q-' + text, klass: 'k.' + text }, 'job started');
+      lines.started(text, 'q-' + text, 'k.' + text);
+      logger.info({ jid: 'j', queue: text, klass: 'k', outcome: 'completed', duration: 1.25 }, 'job ended');
+      lines.ended('j', text, 'k', 'completed', 1.25);
+      const settled = { outcome: 'settled-by-handler', duration: 0, settledBy: 'retry' };
+      logger.info({ jid: 'j', queue: 'q', klass: text, ...settled }, 'job ended');
+      lines.ended('j', 'q', text, 'settled-by-handler', 0, 'retry');
+    }
+  `;
+  const result = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
+  assert.equal(result.status, 0, result.stderr);
+  const written = readFileSync(out, 'utf8').split('\n').filter(Boolean);
+  assert.equal(written.length, odd.length * 6);
+  const timeless = (line: string): string => line.replace(/^\{"level":30,"time":\d+,/, '{"level":30,"time":T,');
+  for (let index = 0; index < written.length; index += 2) {
+    assert.match(written[index], /^\{"level":30,"time":\d+,"pid":\d+,"worker":/);
+    assert.equal(timeless(written[index + 1]), timeless(written[index]), `line ${index + 1}`);
+  }
+  const started = JSON.parse(written[6]) as Record<string, unknown>;
+  assert.equal(started.jid, odd[1]);
+  assert.equal(started.worker, odd[1]);
+  assert.equal(started.slot, 3);
+});
+
+test('a lone surrogate (which no reply decoded from Redis holds) is escaped, not written raw as pino would', () => {
+  const out = join(dir, 'job-lines-surrogate.log');
+  const script = `
+    import { openSync } from 'node:fs';
+    import { createWorkerLogger, workerJobLines } from ${JSON.stringify(MODULE)};
+    const fd = openSync(${JSON.stringify(out)}, 'a');
+    const logger = createWorkerLogger({ level: 'info', base: { worker: 'w-0' }, fd });
+    workerJobLines(logger).started('a\\ud800b', 'q', 'k');
+  `;
+  const result = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
+  assert.equal(result.status, 0, result.stderr);
+  const line = readFileSync(out, 'utf8').trim();
+  assert.ok(line.includes('"jid":"a\\ud800b"'), line);
+  assert.equal((JSON.parse(line) as { jid: string }).jid, 'a\ud800b');
+});

@@ -16,6 +16,7 @@ import { decodeData } from '../../client/reply.ts';
 import type { CallBatcher } from '../call-batcher.ts';
 import type { HeldJobs } from '../held-jobs.ts';
 import type { JobMetrics } from '../job-metrics.ts';
+import { type JobLines, workerJobLines } from '../log-output.ts';
 import { loadHandler, type Handler } from '../handler/resolve.ts';
 import { errorGroupName, errorMessage } from './failure.ts';
 import { LockRenewer } from './lock-renewer.ts';
@@ -62,11 +63,15 @@ export class JobRunner {
   /** One timer for the lock renewals of every job in flight. */
   private readonly renewals: SharedTimer;
 
+  /** The info lines of each job, written directly (a worker process's logger), else through pino. */
+  private readonly jobLines: JobLines | undefined;
+
   constructor(
     private readonly settings: RunnerSettings,
     private readonly deps: RunnerDeps,
   ) {
     this.sandboxes = new JobSandboxes(settings.sandbox, settings.concurrency);
+    this.jobLines = workerJobLines(deps.logger);
     this.renewals = new SharedTimer((error) => deps.logger.error({ err: error }, 'lock renewal failed'));
   }
 
@@ -154,7 +159,8 @@ export class JobRunner {
         if (logInfo) {
           // The base logger with the job's fields writes the same line as a child logger would,
           // without making one per job (run.logger is made only when something else needs it).
-          logger.info({ jid: json.jid, queue: json.queue, klass: json.klass }, 'job started');
+          if (this.jobLines) this.jobLines.started(json.jid, json.queue, json.klass);
+          else logger.info({ jid: json.jid, queue: json.queue, klass: json.klass }, 'job started');
         }
         // The first ending wins: the handler's, or one from outside (lock lost, abandoned, escape).
         void this.callHandler(run, job).then((ending) => run.end(ending));
@@ -176,7 +182,10 @@ export class JobRunner {
       group: run.failureGroup,
       seconds: elapsedMs / 1000,
     });
-    if (outcome === 'failed' || logInfo) {
+    if (outcome !== 'failed' && logInfo && this.jobLines) {
+      const duration = Math.round(elapsedMs * 1000) / 1000;
+      this.jobLines.ended(json.jid, json.queue, json.klass, outcome, duration, run.settledBy);
+    } else if (outcome === 'failed' || logInfo) {
       const duration = Math.round(elapsedMs * 1000) / 1000;
       const fields = {
         jid: json.jid,
