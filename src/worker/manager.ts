@@ -138,6 +138,7 @@ export class Manager {
     // Including reconciles asked for during the drain (a reconnect).
     await fetcher.handBack();
     await runner.writesSettled();
+    runner.emptyReleasedSandboxes();
   }
 
   private leave(reason: LeaveReason): void {
