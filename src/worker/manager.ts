@@ -138,7 +138,6 @@ export class Manager {
     // Including reconciles asked for during the drain (a reconnect).
     await fetcher.handBack();
     await runner.writesSettled();
-    runner.emptyReleasedSandboxes();
   }
 
   private leave(reason: LeaveReason): void {

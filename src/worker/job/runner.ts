@@ -52,8 +52,6 @@ export interface RunnerDeps {
 /** How long a cancel of a job not (yet) running here is kept; how many such cancels at most. */
 const EARLY_CANCEL_MS = 5_000;
 const EARLY_CANCELS_KEPT = 1_000;
-/** How long after its job a directory waits for the next job to empty it (leaveSandbox). */
-export const RELEASE_MS = 5;
 
 export class JobRunner {
   /** By jid (a SmallMap: set and deleted per job, see small-map.ts). */
@@ -64,9 +62,6 @@ export class JobRunner {
   private readonly sandboxes: JobSandboxes;
   /** One timer for the lock renewals of every job in flight. */
   private readonly renewals: SharedTimer;
-  /** Directories of jobs that ended, not yet emptied (leaveSandbox). */
-  private readonly released = new Set<string>();
-  private releaseTimer: NodeJS.Timeout | undefined;
 
   /** The info lines of each job, written directly (a worker process's logger), else through pino. */
   private readonly jobLines: JobLines | undefined;
@@ -179,7 +174,7 @@ export class JobRunner {
 
     const outcome = this.conclude(run, job, ending);
     // Only a directory this job was given (never the slot's whole sandbox, other lanes and all).
-    if (entered) this.leaveSandbox(run.sandbox);
+    if (entered) this.leaveSandbox(run.sandbox, run);
     const elapsedMs = performance.now() - started;
     this.deps.metrics?.ended(json, {
       outcome,
@@ -306,57 +301,23 @@ export class JobRunner {
     });
   }
 
-  /**
-   * Empties the directories of jobs that ended since (leaveSandbox) and were not handed to a new
-   * job meanwhile; the manager calls it before the process leaves.
-   */
-  emptyReleasedSandboxes(): void {
-    clearTimeout(this.releaseTimer);
-    this.releaseTimer = undefined;
-    for (const dir of this.released) this.emptySandbox(dir);
-    this.released.clear();
-  }
-
   /** The job's emptied directory; at concurrency 1 it is also the process cwd. */
   private enterSandbox(lane: number): string {
     const { dir, recreated } = this.sandboxes.prepare(lane);
-    // Emptied just now: what its last job left needs no emptying of its own any more.
-    this.released.delete(dir);
     // process.cwd() is cached by Node, so the chdir costs a syscall only after a handler moved
     // away or the sandbox had to be made anew.
     if (this.settings.concurrency <= 1 && (recreated || process.cwd() !== dir)) chdir(dir);
     return dir;
   }
 
-  /**
-   * After a job: its directory is emptied within RELEASE_MS, or by the next job's start there if
-   * that comes first (it empties it anyway). A worker with a backlog thus checks its sandbox once
-   * per job instead of twice (each check is an lstat: a system call), and one whose handler moved
-   * the process elsewhere has it emptied and returns at once.
-   */
-  private leaveSandbox(sandbox: string): void {
-    const cwd = this.settings.concurrency <= 1 ? sandbox : this.settings.sandbox;
-    if (process.cwd() !== cwd) {
-      this.released.delete(sandbox);
-      this.emptySandbox(sandbox);
-      return;
-    }
-    this.released.add(sandbox);
-    if (this.releaseTimer === undefined) {
-      this.releaseTimer = setTimeout(() => this.emptyReleasedSandboxes(), RELEASE_MS);
-      // Released directories alone never keep the process alive (the manager empties them before it leaves).
-      this.releaseTimer.unref();
-    }
-  }
-
-  private emptySandbox(sandbox: string): void {
+  private leaveSandbox(sandbox: string, run: RunningJob): void {
     try {
       const recreated = this.sandboxes.empty(sandbox);
       // A handler may have moved the process elsewhere; the next job starts where it should.
       const cwd = this.settings.concurrency <= 1 ? sandbox : this.settings.sandbox;
       if (recreated || process.cwd() !== cwd) chdir(cwd);
     } catch (error) {
-      this.deps.logger.error({ err: error, sandbox }, 'could not empty the sandbox');
+      run.logger.error({ err: error, sandbox }, 'could not empty the sandbox');
     }
   }
 }

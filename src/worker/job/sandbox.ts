@@ -156,8 +156,7 @@ function emptyCheckedSandbox(dir: string, record?: EmptyRecord): boolean {
  * concurrency above 1, one sub-directory per lane. Paths are checked and joined once. Before a
  * job, the slot's sandbox is checked to be a real directory (so a job cannot redirect a sibling's
  * path) once per synchronous stretch: the jobs of one pop start together with no handler code in
- * between. Each job's directory is still examined at every prepare and empty (the runner leaves
- * the one after a job to the next job's prepare when that follows at once): an lstat, and a
+ * between. Each job's directory is still examined before and after every job: an lstat, and a
  * listing unless the lstat proves it unchanged since a listing found it empty (see the top).
  */
 export class JobSandboxes {
