@@ -597,7 +597,7 @@ export function formatDashboard(result: DashboardResult): string {
   const fixed = (value: number, digits = 1): string => (Number.isFinite(value) ? value.toFixed(digits) : '-');
   const lines = [
     '',
-    `6. Dashboard: ${result.seed.jobs.toLocaleString('en-US')} jobs in ${result.seed.queues} queues ` +
+    `9. Dashboard: ${result.seed.jobs.toLocaleString('en-US')} jobs in ${result.seed.queues} queues ` +
       `(put in ${fixed(result.seed.seconds)} s, ${fixed(result.seed.putsPerSecond, 0)} puts/s); ` +
       `qless web ready in ${fixed(result.startupMs, 0)} ms`,
   ];

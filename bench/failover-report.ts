@@ -12,7 +12,7 @@ export function failoverMet(result: FailoverResult): boolean {
 export function formatFailover(result: FailoverResult): string[] {
   return [
     '',
-    '6. Failover: kill -9 of the Redis primary (Sentinel, down-after 1000 ms) ' +
+    '8. Failover: kill -9 of the Redis primary (Sentinel, down-after 1000 ms) ' +
       `under a pool of ${result.workers} workers running no-op jobs`,
     ...table(
       [
