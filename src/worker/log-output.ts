@@ -135,11 +135,13 @@ function flushBeforeWrites(name: 'stdout' | 'stderr', flush: () => void): void {
  * converted each field of each line; at thousands of jobs a second that was a few per cent of a
  * worker's CPU, and pino's serializer was among the largest functions V8 optimized in every
  * worker. Only for loggers made by createWorkerLogger (no serializers, hooks, mixins or
- * formatters); the caller checks the level (these lines are `info`).
+ * formatters); the caller checks the level (these lines are `info`). Each returns false, having
+ * written nothing, when jid, queue or klass is not a string (a job hash missing a field, which the
+ * script leaves out of its JSON): pino, which leaves such a field out, writes that line instead.
  */
 export interface JobLines {
-  started(jid: string, queue: string, klass: string): void;
-  ended(jid: string, queue: string, klass: string, outcome: string, duration: number, settledBy?: string): void;
+  started(jid: string, queue: string, klass: string): boolean;
+  ended(jid: string, queue: string, klass: string, outcome: string, duration: number, settledBy?: string): boolean;
 }
 
 const jobLinesOf = new WeakMap<Logger, JobLines>();
@@ -156,17 +158,21 @@ function jobLines(output: DestinationStream, bindings: string): JobLines {
   const head = `{"level":30,"time":`;
   return {
     started(jid, queue, klass) {
+      if (typeof jid !== 'string' || typeof queue !== 'string' || typeof klass !== 'string') return false;
       output.write(
         `${head}${Date.now()}${bindings},"jid":${JSON.stringify(jid)},"queue":${JSON.stringify(queue)},` +
           `"klass":${JSON.stringify(klass)},"msg":"job started"}\n`,
       );
+      return true;
     },
     ended(jid, queue, klass, outcome, duration, settledBy) {
+      if (typeof jid !== 'string' || typeof queue !== 'string' || typeof klass !== 'string') return false;
       output.write(
         `${head}${Date.now()}${bindings},"jid":${JSON.stringify(jid)},"queue":${JSON.stringify(queue)},` +
           `"klass":${JSON.stringify(klass)},"outcome":${JSON.stringify(outcome)},"duration":${jsonNumber(duration)}` +
           `${settledBy ? `,"settledBy":${JSON.stringify(settledBy)}` : ''},"msg":"job ended"}\n`,
       );
+      return true;
     },
   };
 }

@@ -182,6 +182,9 @@ test('the job lines are the bytes pino writes for the same fields, but for the t
     const logger = createWorkerLogger({ level: 'info', base: { worker: ${JSON.stringify(odd[1])}, slot: 3 }, fd });
     const lines = workerJobLines(logger);
     if (workerJobLines(pino()) !== undefined) throw new Error('job lines for a logger made elsewhere');
+    // A field that is not a string: nothing written, false (pino writes that line instead).
+    if (lines.started('j', undefined, 'k') !== false || lines.ended('j', 'q', null, 'completed', 1) !== false)
+      throw new Error('a job line written without a string queue or klass');
     for (const text of ${JSON.stringify(odd)}) {
       logger.info({ jid: text, queue: 'q-' + text, klass: 'k.' + text }, 'job started');
       lines.started(text, 'q-' + text, 'k.' + text);

@@ -159,8 +159,8 @@ export class JobRunner {
         if (logInfo) {
           // The base logger with the job's fields writes the same line as a child logger would,
           // without making one per job (run.logger is made only when something else needs it).
-          if (this.jobLines) this.jobLines.started(json.jid, json.queue, json.klass);
-          else logger.info({ jid: json.jid, queue: json.queue, klass: json.klass }, 'job started');
+          if (!this.jobLines?.started(json.jid, json.queue, json.klass))
+            logger.info({ jid: json.jid, queue: json.queue, klass: json.klass }, 'job started');
         }
         // The first ending wins: the handler's, or one from outside (lock lost, abandoned, escape).
         void this.callHandler(run, job).then((ending) => run.end(ending));
@@ -182,11 +182,12 @@ export class JobRunner {
       group: run.failureGroup,
       seconds: elapsedMs / 1000,
     });
-    if (outcome !== 'failed' && logInfo && this.jobLines) {
-      const duration = Math.round(elapsedMs * 1000) / 1000;
-      this.jobLines.ended(json.jid, json.queue, json.klass, outcome, duration, run.settledBy);
-    } else if (outcome === 'failed' || logInfo) {
-      const duration = Math.round(elapsedMs * 1000) / 1000;
+    const duration = Math.round(elapsedMs * 1000) / 1000;
+    const lineWritten =
+      outcome !== 'failed' &&
+      logInfo &&
+      this.jobLines?.ended(json.jid, json.queue, json.klass, outcome, duration, run.settledBy);
+    if (!lineWritten && (outcome === 'failed' || logInfo)) {
       const fields = {
         jid: json.jid,
         queue: json.queue,
