@@ -1,7 +1,8 @@
 // Part 6, metrics: what --metrics-port costs.
 // - Throughput of 2 workers with and without --metrics-port, at concurrency 1 and 8, measured as in
-//   part 1 (bench/throughput.ts); the two are run in turns, ROUNDS times each, so both meet the same
-//   load of the (shared) machine; the medians are compared, and so is the CPU the pool's processes
+//   part 1 (bench/throughput.ts); the two are run back to back, --metrics-rounds times each
+//   (default 10), so both meet the same load of the (shared) machine; the change of each round
+//   is taken and their median compared with the target, and so is the CPU the pool's processes
 //   spent per job (which depends less on what else runs on the machine).
 // - A scrape of /metrics from a pool that has run one job of each of 20 klasses in each of 100
 //   queues: the label sets are as many as the cap allows (1,000 per metric). SCRAPES GETs one after
@@ -15,15 +16,6 @@ import { median, percentile } from './statistics.ts';
 import { runOnce, type ThroughputSettings } from './throughput.ts';
 import { freePort } from '../scripts/private-redis.ts';
 
-/**
- * A drain of 20,000 jobs varies by about ±10 % from one run to the next on a shared 2-core machine
- * (measured: the same build 4,900 to 6,900 jobs/s in one session), mostly in spells of tens of
- * seconds when the whole machine is slower. The two runs of a round follow each other, so they
- * mostly meet the same spell: the change is taken in each round (with ÷ without) and the median of
- * those is what counts. An even number of rounds, so each goes first in as many rounds as the other.
- * (Medians of each side over 9 rounds moved by 4 % between two runs of the same build.)
- */
-const ROUNDS = 10;
 const CONCURRENCIES = [1, 8];
 const QUEUES = 100;
 const KLASSES = 20;
@@ -70,7 +62,21 @@ export interface MetricsResult {
   scrape: ScrapeResult;
 }
 
-async function compareThroughput(bench: BenchRedis, settings: ThroughputSettings): Promise<MetricsThroughput[]> {
+/**
+ * A drain of 20,000 jobs varies by about ±10 % from one run to the next on a shared 2-core machine
+ * (measured: the same build 4,900 to 6,900 jobs/s in one session), mostly in spells of tens of
+ * seconds when the whole machine is slower. The two runs of a round follow each other, so they
+ * mostly meet the same spell: the change is taken in each round (with ÷ without) and the median of
+ * those is what counts. An even number of rounds, so each goes first in as many rounds as the other.
+ * (Medians of each side over 9 rounds moved by 4 % between two runs of the same build.) Pooled
+ * over 40 rounds, what --metrics-port costs came out at about 2 %: --metrics-rounds takes more.
+ */
+export interface MetricsSettings extends ThroughputSettings {
+  /** Rounds per concurrency (even: --metrics-rounds, default 10). */
+  rounds: number;
+}
+
+async function compareThroughput(bench: BenchRedis, settings: MetricsSettings): Promise<MetricsThroughput[]> {
   const results: MetricsThroughput[] = [];
   for (const concurrency of CONCURRENCIES) {
     const without: number[] = [];
@@ -81,7 +87,7 @@ async function compareThroughput(bench: BenchRedis, settings: ThroughputSettings
       with: [] as number[],
       without: [] as number[],
     };
-    for (let round = 0; round < ROUNDS; round++) {
+    for (let round = 0; round < settings.rounds; round++) {
       // Alternate which goes first, so neither always follows the other.
       const order = round % 2 === 0 ? [false, true] : [true, false];
       for (const on of order) {
@@ -228,9 +234,10 @@ async function timeScrapes(bench: BenchRedis, settings: ThroughputSettings): Pro
   }
 }
 
-export async function measureMetrics(bench: BenchRedis, settings: ThroughputSettings): Promise<MetricsResult> {
+export async function measureMetrics(bench: BenchRedis, settings: MetricsSettings): Promise<MetricsResult> {
   settings.progress(
-    `metrics: ${settings.jobs} no-op jobs, 2 workers, with and without --metrics-port in turns (${ROUNDS} rounds each)`,
+    `metrics: ${settings.jobs} no-op jobs, 2 workers, with and without --metrics-port in turns ` +
+      `(${settings.rounds} rounds each)`,
   );
   const throughput = await compareThroughput(bench, settings);
   settings.progress(`metrics: scrapes of /metrics after ${QUEUES} queues × ${KLASSES} klasses`);

@@ -42,6 +42,8 @@ export interface BenchOptions {
   pools: PoolShape[];
   /** Rounds of the defaults part (each measures every pool, and the idle pool). */
   rounds: number;
+  /** Rounds of the metrics part (each a run without and one with --metrics-port, per concurrency); even. */
+  metricsRounds: number;
   /** Another commit, measured in turns with the work tree by the defaults part. */
   baseline: string | undefined;
   /** --interval of the idle pools (seconds). */
@@ -82,6 +84,7 @@ export const USAGE = `Usage: npm run bench -- [options]
   --defaults-jobs <n>   no-op jobs per run of the defaults part (default 10000)
   --pools <list>        workers x concurrency of the defaults part's drains (default ${DEFAULT_POOLS})
   --rounds <n>          rounds of the defaults part (default 3)
+  --metrics-rounds <n>  rounds of the metrics part, an even number (default 10)
   --baseline <commit>   defaults part: also measure this commit's tree, in turns with the work tree
   --interval <s>        --interval of the idle pools (default 5)
   --log-level <level>   qless-worker --log-level (default info, the worker's default)
@@ -102,6 +105,13 @@ function positiveInteger(name: string, text: string): number {
   return n;
 }
 
+/** Each side goes first in as many rounds as the other. */
+function evenCount(name: string, text: string): number {
+  const n = positiveInteger(name, text);
+  if (n % 2 !== 0) throw new BenchUsageError(`--${name} must be an even number (each side first in half), got ${text}`);
+  return n;
+}
+
 function parseCommandLine(argv: string[]) {
   try {
     return parseArgs({
@@ -118,6 +128,7 @@ function parseCommandLine(argv: string[]) {
         'defaults-jobs': { type: 'string', default: '10000' },
         pools: { type: 'string', default: DEFAULT_POOLS },
         rounds: { type: 'string', default: '3' },
+        'metrics-rounds': { type: 'string', default: '10' },
         baseline: { type: 'string' },
         interval: { type: 'string', default: '5' },
         'log-level': { type: 'string', default: 'info' },
@@ -188,6 +199,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions | undefined {
     defaultsJobs: positiveInteger('defaults-jobs', values['defaults-jobs']),
     pools: poolShapes(values.pools),
     rounds: positiveInteger('rounds', values.rounds),
+    metricsRounds: evenCount('metrics-rounds', values['metrics-rounds']),
     baseline: values.baseline,
     interval,
     logLevel: values['log-level'],

@@ -102,6 +102,7 @@ async function bench(options: BenchOptions): Promise<BenchReport> {
         case 'metrics':
           report.metrics = await measureMetrics(redis, {
             jobs: options.jobs,
+            rounds: options.metricsRounds,
             logLevel: options.logLevel,
             dir,
             progress,
