@@ -1,7 +1,7 @@
 // Part 6, metrics: what --metrics-port costs.
 // - Throughput of 2 workers with and without --metrics-port, at concurrency 1 and 8, measured as in
 //   part 1 (bench/throughput.ts); the two are run back to back, --metrics-rounds times each
-//   (default 10), so both meet the same load of the (shared) machine; the change of each round
+//   (default 20), so both meet the same load of the (shared) machine; the change of each round
 //   is taken and their median compared with the target, and so is the CPU the pool's processes
 //   spent per job (which depends less on what else runs on the machine).
 // - A scrape of /metrics from a pool that has run one job of each of 20 klasses in each of 100
@@ -69,10 +69,11 @@ export interface MetricsResult {
  * mostly meet the same spell: the change is taken in each round (with ÷ without) and the median of
  * those is what counts. An even number of rounds, so each goes first in as many rounds as the other.
  * (Medians of each side over 9 rounds moved by 4 % between two runs of the same build.) Pooled
- * over 40 rounds, what --metrics-port costs came out at about 2 %: --metrics-rounds takes more.
+ * over 60 rounds, what --metrics-port costs came out at about 2 %, and 10 rounds landed on either
+ * side of 3 %: hence 20 by default (--metrics-rounds).
  */
 export interface MetricsSettings extends ThroughputSettings {
-  /** Rounds per concurrency (even: --metrics-rounds, default 10). */
+  /** Rounds per concurrency (even: --metrics-rounds, default 20). */
   rounds: number;
 }
 
