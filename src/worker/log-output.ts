@@ -155,21 +155,24 @@ export function workerJobLines(logger: Logger): JobLines | undefined {
 const jsonNumber = (value: number): string => (Number.isFinite(value) ? String(value) : 'null');
 
 function jobLines(output: DestinationStream, bindings: string): JobLines {
-  const head = `{"level":30,"time":`;
+  /** Everything before the fields of its own that a job line has; undefined when a field is not a string. */
+  const start = (jid: string, queue: string, klass: string): string | undefined =>
+    typeof jid === 'string' && typeof queue === 'string' && typeof klass === 'string'
+      ? `{"level":30,"time":${Date.now()}${bindings},"jid":${JSON.stringify(jid)},` +
+        `"queue":${JSON.stringify(queue)},"klass":${JSON.stringify(klass)}`
+      : undefined;
   return {
     started(jid, queue, klass) {
-      if (typeof jid !== 'string' || typeof queue !== 'string' || typeof klass !== 'string') return false;
-      output.write(
-        `${head}${Date.now()}${bindings},"jid":${JSON.stringify(jid)},"queue":${JSON.stringify(queue)},` +
-          `"klass":${JSON.stringify(klass)},"msg":"job started"}\n`,
-      );
+      const line = start(jid, queue, klass);
+      if (line === undefined) return false;
+      output.write(`${line},"msg":"job started"}\n`);
       return true;
     },
     ended(jid, queue, klass, outcome, duration, settledBy) {
-      if (typeof jid !== 'string' || typeof queue !== 'string' || typeof klass !== 'string') return false;
+      const line = start(jid, queue, klass);
+      if (line === undefined) return false;
       output.write(
-        `${head}${Date.now()}${bindings},"jid":${JSON.stringify(jid)},"queue":${JSON.stringify(queue)},` +
-          `"klass":${JSON.stringify(klass)},"outcome":${JSON.stringify(outcome)},"duration":${jsonNumber(duration)}` +
+        `${line},"outcome":${JSON.stringify(outcome)},"duration":${jsonNumber(duration)}` +
           `${settledBy ? `,"settledBy":${JSON.stringify(settledBy)}` : ''},"msg":"job ended"}\n`,
       );
       return true;
