@@ -26,6 +26,14 @@ interface Line {
   n?: number;
 }
 
+/** Runs an ES module script in a fresh Node process (TypeScript imports through tsx). */
+function runScript(script: string): { status: number | null; stderr: string } {
+  return spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
+}
+
 /** Runs `body` in a fresh process whose stdout is a file; returns that file's lines, parsed. */
 function run(name: string, body: string): { lines: Line[]; stderr: string } {
   const out = join(dir, `${name}.log`);
@@ -38,10 +46,7 @@ function run(name: string, body: string): { lines: Line[]; stderr: string } {
     const note = (text) => writeSync(2, text + '\\n');
     ${body}
   `;
-  const result = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
-    encoding: 'utf8',
-    timeout: 20_000,
-  });
+  const result = runScript(script);
   let lines: Line[] = [];
   try {
     lines = readFileSync(out, 'utf8')
@@ -195,10 +200,7 @@ test('the job lines are the bytes pino writes for the same fields, but for the t
       lines.ended('j', 'q', text, 'settled-by-handler', 0, 'retry');
     }
   `;
-  const result = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
-    encoding: 'utf8',
-    timeout: 20_000,
-  });
+  const result = runScript(script);
   assert.equal(result.status, 0, result.stderr);
   const written = readFileSync(out, 'utf8').split('\n').filter(Boolean);
   assert.equal(written.length, odd.length * 6);
@@ -222,10 +224,7 @@ test('a lone surrogate (which no reply decoded from Redis holds) is escaped, not
     const logger = createWorkerLogger({ level: 'info', base: { worker: 'w-0' }, fd });
     workerJobLines(logger).started('a\\ud800b', 'q', 'k');
   `;
-  const result = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
-    encoding: 'utf8',
-    timeout: 20_000,
-  });
+  const result = runScript(script);
   assert.equal(result.status, 0, result.stderr);
   const line = readFileSync(out, 'utf8').trim();
   assert.ok(line.includes('"jid":"a\\ud800b"'), line);
