@@ -1,7 +1,7 @@
 // Part 6, metrics: what --metrics-port costs.
 // - Throughput of 2 workers with and without --metrics-port, at concurrency 1 and 8, measured as in
 //   part 1 (bench/throughput.ts); the two are run back to back, --metrics-rounds times each
-//   (default 20), so both meet the same load of the (shared) machine; the change of each round
+//   (default 40), so both meet the same load of the (shared) machine; the change of each round
 //   is taken and their median compared with the target, and so is the CPU the pool's processes
 //   spent per job (which depends less on what else runs on the machine).
 // - A scrape of /metrics from a pool that has run one job of each of 20 klasses in each of 100
@@ -12,7 +12,7 @@ import { Agent, get as httpGet } from 'node:http';
 import { join } from 'node:path';
 import { newJid, type BenchRedis } from './bench-redis.ts';
 import { BenchPool } from './pool.ts';
-import { median, percentile } from './statistics.ts';
+import { median, medianInterval, percentile } from './statistics.ts';
 import { runOnce, type ThroughputSettings } from './throughput.ts';
 import { freePort } from '../scripts/private-redis.ts';
 
@@ -21,6 +21,8 @@ const QUEUES = 100;
 const KLASSES = 20;
 const SCRAPES = 100;
 const WAIT_MS = 60_000;
+/** The confidence level of the interval reported around the median change. */
+export const INTERVAL_LEVEL = 0.9;
 
 export interface MetricsThroughput {
   workers: number;
@@ -36,6 +38,8 @@ export interface MetricsThroughput {
   roundChangesPercent: number[];
   /** The median of roundChangesPercent: the figure the target is judged on. */
   pairedChangePercent: number;
+  /** A 90 % confidence interval of that median (order statistics; undefined below 5 rounds). */
+  pairedIntervalPercent: { low: number; high: number } | undefined;
   /** CPU per job of the workers together, and of the supervisor (medians of the rounds): less sensitive to load. */
   workerCpuUsPerJobWithout: number;
   workerCpuUsPerJobWith: number;
@@ -68,12 +72,14 @@ export interface MetricsResult {
  * seconds when the whole machine is slower. The two runs of a round follow each other, so they
  * mostly meet the same spell: the change is taken in each round (with ÷ without) and the median of
  * those is what counts. An even number of rounds, so each goes first in as many rounds as the other.
- * (Medians of each side over 9 rounds moved by 4 % between two runs of the same build.) Pooled
- * over 60 rounds, what --metrics-port costs came out at about 2 %, and 10 rounds landed on either
- * side of 3 %: hence 20 by default (--metrics-rounds).
+ * (Medians of each side over 9 rounds moved by 4 % between two runs of the same build.) Two builds
+ * that are the same, 20 rounds, gave changes from −24 % to +17 %: resampled, the median of 20 such
+ * rounds moves by about 1.4 % (one standard deviation), of 40 by about 1.1 %, and --metrics-port
+ * costs about 2 % at concurrency 8; hence 40 by default (--metrics-rounds), and the 90 % interval of
+ * the median shown beside it.
  */
 export interface MetricsSettings extends ThroughputSettings {
-  /** Rounds per concurrency (even: --metrics-rounds, default 20). */
+  /** Rounds per concurrency (even: --metrics-rounds, default 40). */
   rounds: number;
 }
 
@@ -118,6 +124,7 @@ async function compareThroughput(bench: BenchRedis, settings: MetricsSettings): 
       changePercent: ((medianWith - medianWithout) / medianWithout) * 100,
       roundChangesPercent,
       pairedChangePercent: median(roundChangesPercent),
+      pairedIntervalPercent: medianInterval(roundChangesPercent, INTERVAL_LEVEL),
       workerCpuUsPerJobWithout: median(cpu.workersWithout),
       workerCpuUsPerJobWith: median(cpu.workersWith),
       supervisorCpuUsPerJobWithout: median(cpu.without),

@@ -84,7 +84,7 @@ export const USAGE = `Usage: npm run bench -- [options]
   --defaults-jobs <n>   no-op jobs per run of the defaults part (default 10000)
   --pools <list>        workers x concurrency of the defaults part's drains (default ${DEFAULT_POOLS})
   --rounds <n>          rounds of the defaults part (default 3)
-  --metrics-rounds <n>  rounds of the metrics part, an even number (default 20)
+  --metrics-rounds <n>  rounds of the metrics part, an even number (default 40)
   --baseline <commit>   defaults part: also measure this commit's tree, in turns with the work tree
   --interval <s>        --interval of the idle pools (default 5)
   --log-level <level>   qless-worker --log-level (default info, the worker's default)
@@ -128,7 +128,7 @@ function parseCommandLine(argv: string[]) {
         'defaults-jobs': { type: 'string', default: '10000' },
         pools: { type: 'string', default: DEFAULT_POOLS },
         rounds: { type: 'string', default: '3' },
-        'metrics-rounds': { type: 'string', default: '20' },
+        'metrics-rounds': { type: 'string', default: '40' },
         baseline: { type: 'string' },
         interval: { type: 'string', default: '5' },
         'log-level': { type: 'string', default: 'info' },

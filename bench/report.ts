@@ -6,7 +6,7 @@ import { DEFAULTS_TARGETS, type DefaultsMet, defaultsMet, formatDefaults } from 
 import type { FailoverResult } from './failover.ts';
 import { failoverMet, formatFailover } from './failover-report.ts';
 import type { LatencyResult } from './latency.ts';
-import type { MetricsResult } from './metrics.ts';
+import { INTERVAL_LEVEL, type MetricsResult } from './metrics.ts';
 import type { Machine } from './machine.ts';
 import type { MemoryResult } from './memory.ts';
 import type { PoolShape } from './options.ts';
@@ -263,6 +263,7 @@ export function formatReport(report: BenchReport): string {
           'with jobs/s',
           'change % of medians',
           'median change % of rounds',
+          `${INTERVAL_LEVEL * 100} % interval of that median`,
           'workers CPU µs/job without / with',
           'supervisor CPU µs/job without / with',
           'rounds without',
@@ -275,6 +276,9 @@ export function formatReport(report: BenchReport): string {
           fixed(result.medianWith, 0),
           fixed(result.changePercent, 1),
           fixed(result.pairedChangePercent, 1),
+          result.pairedIntervalPercent
+            ? `${fixed(result.pairedIntervalPercent.low, 1)} … ${fixed(result.pairedIntervalPercent.high, 1)}`
+            : '–',
           `${fixed(result.workerCpuUsPerJobWithout, 1)} / ${fixed(result.workerCpuUsPerJobWith, 1)}`,
           `${fixed(result.supervisorCpuUsPerJobWithout, 1)} / ${fixed(result.supervisorCpuUsPerJobWith, 1)}`,
           result.withoutMetrics.map((value) => fixed(value, 0)).join(', '),
