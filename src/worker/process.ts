@@ -101,7 +101,7 @@ class WorkerProcess {
     };
     this.batcher = new CallBatcher(
       sendBatch,
-      metrics ? (calls, seconds) => metrics.roundTrip(calls, seconds) : undefined,
+      metrics ? (command, seconds) => metrics.scriptCall(command, seconds) : undefined,
     );
     this.runner = new JobRunner(
       { name: config.name, path: config.path, sandbox: config.sandbox, concurrency: config.concurrency },

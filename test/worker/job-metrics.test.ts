@@ -248,7 +248,7 @@ test('a round trip of the call batcher counts once for each of its calls, also w
       if (redisGone) throw new Error('Redis gone');
       return calls.map(() => ({ ok: true as const, value: null }));
     },
-    (calls, seconds) => metrics.roundTrip(calls, seconds),
+    (command, seconds) => metrics.scriptCall(command, seconds),
   );
   await Promise.all([
     batcher.call({ command: 'heartbeat', args: ['jid-1'] }),
