@@ -264,6 +264,7 @@ export function formatReport(report: BenchReport): string {
           'change % of medians',
           'median change % of rounds',
           `${INTERVAL_LEVEL * 100} % interval of that median`,
+          'median change % after the first quarter',
           'workers CPU µs/job without / with',
           'supervisor CPU µs/job without / with',
           'rounds without',
@@ -279,6 +280,7 @@ export function formatReport(report: BenchReport): string {
           result.pairedIntervalPercent
             ? `${fixed(result.pairedIntervalPercent.low, 1)} … ${fixed(result.pairedIntervalPercent.high, 1)}`
             : '–',
+          fixed(result.pairedChangeAfterFirstQuarterPercent, 1),
           `${fixed(result.workerCpuUsPerJobWithout, 1)} / ${fixed(result.workerCpuUsPerJobWith, 1)}`,
           `${fixed(result.supervisorCpuUsPerJobWithout, 1)} / ${fixed(result.supervisorCpuUsPerJobWith, 1)}`,
           result.withoutMetrics.map((value) => fixed(value, 0)).join(', '),

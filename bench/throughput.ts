@@ -32,6 +32,12 @@ export interface ThroughputResult {
   /** First pop to last completion. */
   seconds: number;
   jobsPerSecond: number;
+  /**
+   * Jobs per second from the completion of the first quarter of the jobs to the last: the pool's
+   * pace once its code is compiled (a fresh worker compiles its job path in its first thousands of
+   * jobs).
+   */
+  jobsPerSecondAfterFirstQuarter: number;
   /** Spawn of bin/qless-worker to last completion (start-up included). */
   secondsFromSpawn: number;
   jobsPerSecondFromSpawn: number;
@@ -151,6 +157,9 @@ export async function runOnce(
       const script = await bench.scriptTotals();
       const newest = await bench.redis.zrevrange('ql:completed', 0, 0, 'WITHSCORES');
       const lastCompletionAt = Number(newest[1]) * 1000;
+      const quarter = Math.max(1, Math.floor(jobs / 4));
+      const quarterDone = await bench.redis.zrange('ql:completed', quarter - 1, quarter - 1, 'WITHSCORES');
+      const quarterAt = Number(quarterDone[1]) * 1000;
       const seconds = (lastCompletionAt - firstPopAt) / 1000;
       const secondsFromSpawn = (lastCompletionAt - run.spawnedAt) / 1000;
       const redisCpuUsPerJob = ((cpuAfter - cpuBefore) * 1e6) / jobs;
@@ -161,6 +170,7 @@ export async function runOnce(
         jobs,
         seconds,
         jobsPerSecond: jobs / seconds,
+        jobsPerSecondAfterFirstQuarter: (jobs - quarter) / ((lastCompletionAt - quarterAt) / 1000),
         secondsFromSpawn,
         jobsPerSecondFromSpawn: jobs / secondsFromSpawn,
         redisCpuUsPerJob,
