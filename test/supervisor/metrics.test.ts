@@ -84,15 +84,23 @@ describe('metrics of a pool at work', () => {
     async () => {
       const { run, port } = await metricsPool('met', 'mA,mB', ['-w', '2', '-c', '2']);
       await eventually(() => readyLines(run).length >= 2, { what: `two workers ready\n${run.describe()}` });
+      // A worker's RSS comes with its answer to the watchdog's ping (once a second): it may be
+      // missing from a scrape made just after the worker started.
+      const rss = (m: Exposition, worker: string): number =>
+        sampleValue(m, 'qless_worker_resident_memory_bytes', { worker }) ?? 0;
       const healthy = await scrapeUntil(
         port,
-        'two running workers and Redis up',
-        (m) => sampleValue(m, 'qless_workers', { state: 'running' }) === 2 && sampleValue(m, 'qless_redis_up') === 1,
+        'two running workers, Redis up and the RSS of each worker',
+        (m) =>
+          sampleValue(m, 'qless_workers', { state: 'running' }) === 2 &&
+          sampleValue(m, 'qless_redis_up') === 1 &&
+          rss(m, 'met-0') > 0 &&
+          rss(m, 'met-1') > 0,
         run,
       );
       assert.ok(
-        (sampleValue(healthy, 'qless_worker_resident_memory_bytes', { worker: 'met-0' }) ?? 0) > 0,
-        'RSS of met-0',
+        rss(healthy, 'met-0') > 5 * 1024 * 1024,
+        'RSS of met-0, in bytes (a Node process holds more than 5 MiB)',
       );
       assert.ok(samplesOf(healthy, 'process_cpu_user_seconds_total').length === 1, "the supervisor's process metrics");
       assert.equal((await probe(port, '/readyz')).status, 200);
