@@ -116,7 +116,7 @@ export class CallBatcher {
     try {
       results = await this.sendBatch(calls);
     } catch (error) {
-      if (this.onRoundTrip) this.timeCalls(entries, startedAt);
+      this.timeCalls(entries, startedAt);
       const failure = error instanceof Error ? error : new Error(String(error));
       for (const entry of entries) {
         if (isFused(entry)) {
@@ -128,7 +128,7 @@ export class CallBatcher {
       }
       return;
     }
-    if (this.onRoundTrip) this.timeCalls(entries, startedAt);
+    this.timeCalls(entries, startedAt);
     const unfused: Pending[] = [];
     entries.forEach((entry, index) => {
       const result = results[index];

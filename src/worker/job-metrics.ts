@@ -53,15 +53,6 @@ export interface JobEnd {
  */
 export function firstWaitSeconds(history: HistoryEntry[] | Record<string, never>): number | undefined {
   if (!Array.isArray(history)) return undefined;
-  // Most jobs: put, then this pop. The rest walk their history (rarely enough to stay uncompiled).
-  if (history.length === 2) {
-    const [put, popped] = history;
-    if (put.what === 'put' && popped.what === 'popped') return Math.max(0, popped.when - put.when);
-  }
-  return waitInHistory(history);
-}
-
-function waitInHistory(history: HistoryEntry[]): number | undefined {
   let popped: number | undefined;
   for (let index = history.length - 1; index >= 0; index--) {
     const entry = history[index];
@@ -80,10 +71,6 @@ export class JobMetrics {
   /** The tally of the last job: the next job is mostly of the same queue and klass (no key to build then). */
   private lastTally: JobTally | undefined;
   private readonly calls = new Map<string, ScriptCallTimes>();
-  /** The times of the last command counted (the next call is often of the same command). */
-  private lastCall: ScriptCallTimes | undefined;
-  /** Something was counted since the last report (and the throttle was told). */
-  private pending = false;
   private readonly throttle: ReportThrottle;
 
   constructor(
@@ -98,40 +85,30 @@ export class JobMetrics {
     tally.started++;
     const wait = firstWaitSeconds(json.history);
     if (wait !== undefined) countValue(tally.waitSeconds, WAIT_BUCKETS, wait);
-    if (!this.pending) this.changed();
+    this.throttle.changed();
   }
 
   ended(json: JobJson, end: JobEnd): void {
     const tally = this.tally(json.queue, json.klass);
     const counted = this.count(tally, end);
     if (counted) countValue(tally.durationSeconds, DURATION_BUCKETS, end.seconds);
-    if (!this.pending) this.changed();
+    this.throttle.changed();
   }
 
   /** One script call and its round trip (the call batcher tells each call of a flush: its RoundTripTimer). */
   scriptCall(command: string, seconds: number): void {
-    let times = this.lastCall;
-    if (times === undefined || times.command !== command) {
-      times = this.calls.get(command);
-      if (!times) {
-        times = emptyCallTimes(command);
-        this.calls.set(command, times);
-      }
-      this.lastCall = times;
+    let times = this.calls.get(command);
+    if (!times) {
+      times = emptyCallTimes(command);
+      this.calls.set(command, times);
     }
     countValue(times.seconds, SCRIPT_CALL_BUCKETS, seconds);
-    if (!this.pending) this.changed();
+    this.throttle.changed();
   }
 
   /** Sends what was recorded and not yet sent (before the process exits). */
   flush(): void {
     this.throttle.flush();
-  }
-
-  /** The first count since the last report: the throttle schedules the next (later counts need not tell it). */
-  private changed(): void {
-    this.pending = true;
-    this.throttle.changed();
   }
 
   /** Counts the end; true when the handler ran to an end of its own (its run time is observed). */
@@ -184,7 +161,6 @@ export class JobMetrics {
    * that saw many klasses once does not keep them all).
    */
   private sendNow(): void {
-    this.pending = false;
     const jobs: JobTally[] = [];
     for (const [key, tally] of this.tallies) {
       if (!tallyCounted(tally)) {
@@ -196,10 +172,8 @@ export class JobMetrics {
     }
     const calls: ScriptCallTimes[] = [];
     for (const [command, times] of this.calls) {
-      if (totalCount(times.seconds) === 0) {
-        this.calls.delete(command);
-        if (this.lastCall === times) this.lastCall = undefined;
-      } else calls.push({ command, seconds: takeCounts(times.seconds) });
+      if (totalCount(times.seconds) === 0) this.calls.delete(command);
+      else calls.push({ command, seconds: takeCounts(times.seconds) });
     }
     const report: WorkerMetricsReport = { jobs, calls };
     this.report(report);
